@@ -1,0 +1,78 @@
+//! The command line: one file per subcommand, each with a documented `Args`
+//! struct and a `run` that returns the process exit code.
+//!
+//! Exit codes: 0 clean, 1 findings (or a failed AWS step), 2 usage or input error.
+
+pub mod render;
+pub mod validate;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Render, audit, verify and onboard the cross-account S3 bucket provisioning setup.
+#[derive(Debug, Parser)]
+#[command(name = "xacct", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 clean, 1 findings or a failed AWS step, 2 usage or input error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render Terraform, CloudFormation and IAM JSON for one or all environments.
+    #[command(
+        after_help = "Examples:\n  xacct render --env environments/dev.toml\n  xacct render --all\n  xacct render --all --check"
+    )]
+    Render(render::Args),
+    /// Check an environment spec without rendering anything.
+    #[command(
+        after_help = "Examples:\n  xacct validate --env environments/prod.toml\n  xacct validate --env environments/prod.toml --strict"
+    )]
+    Validate(validate::Args),
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Render(args) => render::run(args),
+        Command::Validate(args) => validate::run(args),
+    }
+}
+
+/// A step against AWS failed: exit code 1, not 2 (the input was fine).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StepFailed(pub anyhow::Error);
+
+/// Prints an error once, with its whole cause chain, and maps it to an exit code.
+pub fn report(err: &anyhow::Error) -> ExitCode {
+    if is_broken_pipe(err) {
+        return ExitCode::SUCCESS;
+    }
+    let _ = writeln!(std::io::stderr(), "xacct: {err:#}");
+    if err.downcast_ref::<StepFailed>().is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints spec warnings to stderr.
+pub(crate) fn print_warnings(warnings: &[crate::model::Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for w in warnings {
+        let _ = writeln!(err, "xacct: {w}");
+    }
+}

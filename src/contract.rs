@@ -1,0 +1,469 @@
+//! The naming and environment-variable contract shared by the `xacct` CLI and
+//! the provisioning Lambda.
+//!
+//! This file is compiled twice: as `xacct::contract` in the library and, through
+//! `#[path]`, as a private module of the `lambda` crate. It therefore depends on
+//! nothing but `std`, `serde_json` and `sha2`, does no I/O and knows nothing
+//! about tera, clap or the AWS SDK.
+
+use sha2::{Digest, Sha256};
+
+/// Version of the request/response contract of the function URL.
+pub const API_VERSION: &str = "1";
+
+/// Role every storage account carries, assumed by the Lambda's execution role.
+pub const STORAGE_ROLE_NAME: &str = "S3BucketManager";
+/// Managed policy attached to [`STORAGE_ROLE_NAME`].
+pub const STORAGE_POLICY_NAME: &str = "S3BucketManagement";
+/// AWS Organizations tag key that marks a storage account (seed 000).
+pub const STORAGE_ACCOUNT_TAG: &str = "ambra-storage";
+/// Region of the AWS Organizations endpoint.
+pub const ORGANIZATIONS_REGION: &str = "us-east-1";
+/// Default role used to reach a storage account for bootstrap and audit reads.
+pub const DEFAULT_BOOTSTRAP_ROLE: &str = "OrganizationAccountAccessRole";
+
+/// Tags written on every customer bucket.
+pub const TAG_ENVIRONMENT: &str = "environment";
+pub const TAG_CUSTOMER: &str = "customer";
+pub const TAG_MANAGED_BY: &str = "managed-by";
+pub const MANAGED_BY_VALUE: &str = "xacct";
+
+/// Infix of the verifier's canary buckets: `<prefix>-xacct-canary-<hex>`.
+pub const CANARY_INFIX: &str = "xacct-canary";
+
+/// Lambda environment variables. The seed's runtime variable each one carries is
+/// named in the comment; `aws_region` is renamed because Lambda reserves `AWS_REGION`.
+pub mod env {
+    /// seed `environment`: tag value, e.g. `development`.
+    pub const ENVIRONMENT: &str = "AMBRA_ENVIRONMENT";
+    /// seed `aws_region`: region where buckets are created.
+    pub const BUCKET_REGION: &str = "AMBRA_BUCKET_REGION";
+    /// seed `max_buckets_per_account`.
+    pub const MAX_BUCKETS_PER_ACCOUNT: &str = "AMBRA_MAX_BUCKETS_PER_ACCOUNT";
+    /// seed `ambra_storage_accounts`: comma-separated account IDs. Absent or empty
+    /// means discovery through AWS Organizations by tag [`super::STORAGE_ACCOUNT_TAG`].
+    pub const STORAGE_ACCOUNTS: &str = "AMBRA_STORAGE_ACCOUNTS";
+    /// seed `ambra_phr_account`.
+    pub const PHR_ACCOUNT: &str = "AMBRA_PHR_ACCOUNT";
+    /// seed `ambra_phr_bucket`.
+    pub const PHR_BUCKET: &str = "AMBRA_PHR_BUCKET";
+    /// seed `ambra_phr_cred_access_key` (legacy, only set when the spec opts in).
+    pub const PHR_ACCESS_KEY: &str = "AMBRA_PHR_CRED_ACCESS_KEY";
+    /// seed `ambra_phr_cred_secret_key` (legacy, only set when the spec opts in).
+    pub const PHR_SECRET_KEY: &str = "AMBRA_PHR_CRED_SECRET_KEY";
+    /// Bucket name prefix; every customer bucket is `<prefix>-...`.
+    pub const BUCKET_PREFIX: &str = "AMBRA_BUCKET_PREFIX";
+    /// Account of the provisioning service (the primary account).
+    pub const PRIMARY_ACCOUNT: &str = "AMBRA_PRIMARY_ACCOUNT";
+    /// Optional `sts:ExternalId` presented when assuming the storage roles.
+    pub const EXTERNAL_ID: &str = "AMBRA_STORAGE_EXTERNAL_ID";
+    /// Comma-separated principal ARNs granted read access by each bucket policy.
+    pub const READER_PRINCIPALS: &str = "AMBRA_READER_PRINCIPALS";
+    /// Percentage of `max_buckets_per_account` at which a warning is emitted.
+    pub const CAPACITY_WARN_PERCENT: &str = "AMBRA_CAPACITY_WARN_PERCENT";
+    /// Optional SNS topic ARN notified when an account crosses the warning threshold.
+    pub const OPS_TOPIC_ARN: &str = "AMBRA_OPS_TOPIC_ARN";
+}
+
+/// Every environment variable the generator may set, in rendering order.
+pub const ALL_ENV_VARS: &[&str] = &[
+    env::ENVIRONMENT,
+    env::BUCKET_REGION,
+    env::PRIMARY_ACCOUNT,
+    env::MAX_BUCKETS_PER_ACCOUNT,
+    env::STORAGE_ACCOUNTS,
+    env::PHR_ACCOUNT,
+    env::PHR_BUCKET,
+    env::BUCKET_PREFIX,
+    env::EXTERNAL_ID,
+    env::READER_PRINCIPALS,
+    env::CAPACITY_WARN_PERCENT,
+    env::OPS_TOPIC_ARN,
+    env::PHR_ACCESS_KEY,
+    env::PHR_SECRET_KEY,
+];
+
+/// S3 actions the runtime performs on a customer bucket, scoped to
+/// `arn:aws:s3:::<prefix>-*` by `S3BucketManagement`. `s3:ListBucket` is what
+/// `HeadBucket` needs; the `Get*` actions let a retry (and the verifier's
+/// canary) read back what a previous attempt configured.
+pub const BUCKET_ACTIONS: &[&str] = &[
+    "s3:CreateBucket",
+    "s3:GetBucketOwnershipControls",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketTagging",
+    "s3:GetEncryptionConfiguration",
+    "s3:ListBucket",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+    "s3:PutEncryptionConfiguration",
+];
+
+/// Account-level S3 actions that cannot be scoped to a bucket ARN
+/// (`ListBuckets` for capacity counts).
+pub const ACCOUNT_ACTIONS: &[&str] = &["s3:ListAllMyBuckets"];
+
+/// The one destructive action, granted only on canary buckets and only when the
+/// environment enables the verifier's canary.
+pub const CANARY_ACTIONS: &[&str] = &["s3:DeleteBucket"];
+
+/// Organizations calls discovery needs (us-east-1, resource `*` for
+/// `ListAccounts`; tags are read per account).
+pub const DISCOVERY_ACTIONS: &[&str] = &[
+    "organizations:ListAccounts",
+    "organizations:ListTagsForResource",
+];
+
+/// S3's hard limits on bucket names.
+pub const BUCKET_NAME_MAX: usize = 63;
+pub const BUCKET_NAME_MIN: usize = 3;
+/// Hex digits of the SHA-256 suffix added when a customer ID is not already a
+/// bucket-safe slug (48 bits: collisions are negligible for millions of customers).
+pub const HASH_HEX_LEN: usize = 12;
+/// Longest prefix that still leaves room for `-<one slug char>-<hash>`.
+pub const PREFIX_MAX: usize = BUCKET_NAME_MAX - HASH_HEX_LEN - 3;
+/// Longest customer identifier the runtime accepts.
+pub const CUSTOMER_ID_MAX: usize = 256;
+
+const RESERVED_PREFIXES: &[&str] = &["xn--", "sthree-", "amzn-s3-demo-"];
+const RESERVED_SUFFIXES: &[&str] = &["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
+/// Why a bucket name (or a customer identifier) is rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameError {
+    Length(usize),
+    Charset(char),
+    Edge,
+    DoubleDot,
+    IpAddress,
+    ReservedPrefix(&'static str),
+    ReservedSuffix(&'static str),
+    EmptyCustomer,
+    CustomerTooLong(usize),
+    CustomerControlChar,
+}
+
+impl std::fmt::Display for NameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NameError::Length(n) => write!(
+                f,
+                "must be {BUCKET_NAME_MIN} to {BUCKET_NAME_MAX} characters long (is {n})"
+            ),
+            NameError::Charset(c) => write!(
+                f,
+                "may contain only lowercase letters, digits, '-' and '.' (found {c:?})"
+            ),
+            NameError::Edge => f.write_str("must begin and end with a letter or digit"),
+            NameError::DoubleDot => f.write_str("must not contain two adjacent periods"),
+            NameError::IpAddress => {
+                f.write_str("must not be formatted as an IP address (e.g. 192.168.5.4)")
+            }
+            NameError::ReservedPrefix(p) => {
+                write!(f, "must not start with the reserved prefix {p:?}")
+            }
+            NameError::ReservedSuffix(s) => {
+                write!(f, "must not end with the reserved suffix {s:?}")
+            }
+            NameError::EmptyCustomer => f.write_str("customer identifier must not be empty"),
+            NameError::CustomerTooLong(n) => write!(
+                f,
+                "customer identifier must be at most {CUSTOMER_ID_MAX} characters (is {n})"
+            ),
+            NameError::CustomerControlChar => {
+                f.write_str("customer identifier must not contain control characters")
+            }
+        }
+    }
+}
+
+impl std::error::Error for NameError {}
+
+/// Checks a full bucket name against S3's general-purpose bucket naming rules.
+pub fn check_bucket_name(name: &str) -> Result<(), NameError> {
+    let len = name.chars().count();
+    if !(BUCKET_NAME_MIN..=BUCKET_NAME_MAX).contains(&len) {
+        return Err(NameError::Length(len));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '.'))
+    {
+        return Err(NameError::Charset(c));
+    }
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if !edge_ok(name.chars().next()) || !edge_ok(name.chars().last()) {
+        return Err(NameError::Edge);
+    }
+    if name.contains("..") {
+        return Err(NameError::DoubleDot);
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(NameError::IpAddress);
+    }
+    check_reserved(name)
+}
+
+/// Checks a bucket name prefix: the same charset rules as a name, no periods
+/// (virtual-hosted TLS), no `--`, and short enough for the longest generated name.
+pub fn check_bucket_prefix(prefix: &str) -> Result<(), NameError> {
+    if let Some(c) = prefix
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(NameError::Charset(c));
+    }
+    if prefix.contains("--") {
+        return Err(NameError::Charset('-'));
+    }
+    let len = prefix.chars().count();
+    if !(1..=PREFIX_MAX).contains(&len) {
+        return Err(NameError::Length(len));
+    }
+    check_bucket_name(&longest_bucket_name(prefix))
+}
+
+fn check_reserved(name: &str) -> Result<(), NameError> {
+    if let Some(p) = RESERVED_PREFIXES.iter().find(|p| name.starts_with(**p)) {
+        return Err(NameError::ReservedPrefix(p));
+    }
+    if let Some(s) = RESERVED_SUFFIXES.iter().find(|s| name.ends_with(**s)) {
+        return Err(NameError::ReservedSuffix(s));
+    }
+    Ok(())
+}
+
+/// Checks a customer identifier as the runtime receives it.
+pub fn check_customer_id(customer: &str) -> Result<(), NameError> {
+    if customer.trim().is_empty() {
+        return Err(NameError::EmptyCustomer);
+    }
+    let len = customer.chars().count();
+    if len > CUSTOMER_ID_MAX {
+        return Err(NameError::CustomerTooLong(len));
+    }
+    if customer.chars().any(char::is_control) {
+        return Err(NameError::CustomerControlChar);
+    }
+    Ok(())
+}
+
+fn hash_hex(s: &str) -> String {
+    let digest = Sha256::digest(s.as_bytes());
+    let mut out = String::with_capacity(HASH_HEX_LEN);
+    for b in digest.iter().take(HASH_HEX_LEN / 2) {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+fn slug(customer: &str) -> String {
+    let mut out = String::with_capacity(customer.len());
+    for c in customer.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// The deterministic bucket name of a customer.
+///
+/// `<prefix>-<customer>` when the customer ID is already a lowercase slug of
+/// letters, digits and single hyphens and the result fits; otherwise
+/// `<prefix>-<slug, truncated>-<first 12 hex of sha256(customer)>`, which keeps
+/// distinct IDs distinct (`Acme` and `acme` get different buckets).
+pub fn bucket_name(prefix: &str, customer: &str) -> Result<String, NameError> {
+    check_customer_id(customer)?;
+    let s = slug(customer);
+    let plain = format!("{prefix}-{s}");
+    if s == customer && plain.len() <= BUCKET_NAME_MAX && check_bucket_name(&plain).is_ok() {
+        return Ok(plain);
+    }
+    let room = BUCKET_NAME_MAX.saturating_sub(prefix.len() + 2 + HASH_HEX_LEN);
+    let mut cut: String = s.chars().take(room).collect();
+    while cut.ends_with('-') {
+        cut.pop();
+    }
+    let name = if cut.is_empty() {
+        format!("{prefix}-{}", hash_hex(customer))
+    } else {
+        format!("{prefix}-{cut}-{}", hash_hex(customer))
+    };
+    check_bucket_name(&name)?;
+    Ok(name)
+}
+
+/// The longest name [`bucket_name`] can produce for this prefix (always
+/// [`BUCKET_NAME_MAX`] characters when the prefix is valid).
+pub fn longest_bucket_name(prefix: &str) -> String {
+    let room = BUCKET_NAME_MAX.saturating_sub(prefix.len() + 2 + HASH_HEX_LEN);
+    format!(
+        "{prefix}-{}-{}",
+        "a".repeat(room.max(1)),
+        "0".repeat(HASH_HEX_LEN)
+    )
+}
+
+/// Name of a verifier canary bucket for a random token.
+pub fn canary_bucket_name(prefix: &str, token: &str) -> String {
+    format!("{prefix}-{CANARY_INFIX}-{}", hash_hex(token))
+}
+
+/// `arn:aws:iam::<account>:role/S3BucketManager`.
+pub fn storage_role_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{STORAGE_ROLE_NAME}")
+}
+
+/// `arn:aws:s3:::<bucket>`.
+pub fn bucket_arn(bucket: &str) -> String {
+    format!("arn:aws:s3:::{bucket}")
+}
+
+/// Resource pattern every customer bucket matches.
+pub fn customer_bucket_pattern(prefix: &str) -> String {
+    format!("arn:aws:s3:::{prefix}-*")
+}
+
+/// Resource pattern of the verifier's canary buckets.
+pub fn canary_bucket_pattern(prefix: &str) -> String {
+    format!("arn:aws:s3:::{prefix}-{CANARY_INFIX}-*")
+}
+
+/// Splits a comma-separated environment value into trimmed, non-empty items.
+pub fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The bucket policy every customer bucket gets: deny any request without TLS,
+/// and let the reader principals read objects and list the bucket.
+/// Built here, once, so the Lambda applies exactly what `xacct audit` evaluates.
+pub fn customer_bucket_policy(bucket: &str, readers: &[String]) -> serde_json::Value {
+    let arn = bucket_arn(bucket);
+    let objects = format!("{arn}/*");
+    let mut statements = vec![serde_json::json!({
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": [arn, objects],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+    })];
+    if !readers.is_empty() {
+        statements.push(serde_json::json!({
+            "Sid": "ReaderPrincipalsList",
+            "Effect": "Allow",
+            "Principal": {"AWS": readers},
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Resource": arn
+        }));
+        statements.push(serde_json::json!({
+            "Sid": "ReaderPrincipalsRead",
+            "Effect": "Allow",
+            "Principal": {"AWS": readers},
+            "Action": "s3:GetObject",
+            "Resource": objects
+        }));
+    }
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_slug_customer_keeps_its_name() {
+        assert_eq!(
+            bucket_name("ambra-dev", "acme-42").unwrap(),
+            "ambra-dev-acme-42"
+        );
+    }
+
+    #[test]
+    fn case_and_punctuation_get_a_hash_suffix() {
+        let upper = bucket_name("ambra-dev", "Acme").unwrap();
+        let lower = bucket_name("ambra-dev", "acme").unwrap();
+        assert_ne!(upper, lower);
+        assert!(upper.starts_with("ambra-dev-acme-"), "{upper}");
+        assert_eq!(upper.len(), "ambra-dev-acme-".len() + HASH_HEX_LEN);
+        let odd = bucket_name("ambra-dev", "Ünïcödé / customer #1").unwrap();
+        check_bucket_name(&odd).unwrap();
+    }
+
+    #[test]
+    fn long_customer_is_truncated_to_63() {
+        let long = "x".repeat(200);
+        let name = bucket_name("ambra-production", &long).unwrap();
+        assert_eq!(name.len(), BUCKET_NAME_MAX);
+        check_bucket_name(&name).unwrap();
+    }
+
+    #[test]
+    fn symbols_only_customer_is_hash_only() {
+        let name = bucket_name("ambra-dev", "!!!").unwrap();
+        assert_eq!(name.len(), "ambra-dev-".len() + HASH_HEX_LEN);
+    }
+
+    #[test]
+    fn bad_customers_are_rejected() {
+        assert_eq!(bucket_name("p", "  "), Err(NameError::EmptyCustomer));
+        assert_eq!(
+            bucket_name("p", "a\u{0}b"),
+            Err(NameError::CustomerControlChar)
+        );
+        assert!(matches!(
+            bucket_name("p", &"a".repeat(300)),
+            Err(NameError::CustomerTooLong(300))
+        ));
+    }
+
+    #[test]
+    fn bucket_name_rules() {
+        assert!(check_bucket_name("ab").is_err());
+        assert_eq!(check_bucket_name("192.168.5.4"), Err(NameError::IpAddress));
+        assert_eq!(check_bucket_name("Abc"), Err(NameError::Charset('A')));
+        assert_eq!(check_bucket_name("-abc"), Err(NameError::Edge));
+        assert_eq!(check_bucket_name("a..b"), Err(NameError::DoubleDot));
+        assert_eq!(
+            check_bucket_name("xn--abc"),
+            Err(NameError::ReservedPrefix("xn--"))
+        );
+        assert_eq!(
+            check_bucket_name("abc-s3alias"),
+            Err(NameError::ReservedSuffix("-s3alias"))
+        );
+        check_bucket_name("ambra-phr.example").unwrap();
+    }
+
+    #[test]
+    fn prefix_rules() {
+        check_bucket_prefix("ambra-dev").unwrap();
+        assert!(check_bucket_prefix(&"a".repeat(PREFIX_MAX + 1)).is_err());
+        assert!(check_bucket_prefix("amb.ra").is_err());
+        assert!(check_bucket_prefix("sthree-x").is_err());
+        assert_eq!(
+            longest_bucket_name(&"a".repeat(PREFIX_MAX)).len(),
+            BUCKET_NAME_MAX
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! The IAM documents of an environment, each built once from the validated model.
+//!
+//! Least privilege by construction; the reasons for each choice are in
+//! ARCHITECTURE.md ("IAM design").
+
+use crate::contract;
+use crate::iam::{PolicyDocument, Principal, Statement};
+use crate::model::Environment;
+
+/// Every IAM document of one environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Documents {
+    /// Trust of the Lambda execution role (primary account).
+    pub lambda_trust: PolicyDocument,
+    /// Inline permission policy of the Lambda execution role.
+    pub lambda_execution: PolicyDocument,
+    /// Trust of `S3BucketManager` (identical in every storage account).
+    pub storage_trust: PolicyDocument,
+    /// `S3BucketManagement`, attached to `S3BucketManager`.
+    pub storage_management: PolicyDocument,
+    /// Bucket policy of the PHR bucket.
+    pub phr_bucket_policy: PolicyDocument,
+    /// The bucket policy the runtime puts on a customer bucket (shown for an example customer).
+    pub customer_bucket_policy: PolicyDocument,
+    /// Resource policy of the function: who may call the function URL.
+    pub function_url_policy: PolicyDocument,
+    /// What the human or CI deployer of the primary stack needs.
+    pub deployer: PolicyDocument,
+}
+
+/// Customer used to show the customer bucket policy in `policies/`.
+pub const EXAMPLE_CUSTOMER: &str = "example-customer";
+
+impl Documents {
+    pub fn build(env: &Environment) -> Self {
+        Documents {
+            lambda_trust: lambda_trust(env),
+            lambda_execution: lambda_execution(env),
+            storage_trust: storage_trust(env),
+            storage_management: storage_management(env),
+            phr_bucket_policy: bucket_policy(&env.phr.bucket, &env.readers),
+            customer_bucket_policy: bucket_policy(&example_bucket(env), &env.readers),
+            function_url_policy: function_url_policy(env),
+            deployer: deployer(env),
+        }
+    }
+
+    /// `(file name under policies/, document)` in a stable order.
+    pub fn files(&self) -> Vec<(&'static str, &PolicyDocument)> {
+        vec![
+            ("lambda-execution-trust.json", &self.lambda_trust),
+            ("lambda-execution-policy.json", &self.lambda_execution),
+            ("s3-bucket-manager-trust.json", &self.storage_trust),
+            ("s3-bucket-management-policy.json", &self.storage_management),
+            ("phr-bucket-policy.json", &self.phr_bucket_policy),
+            ("customer-bucket-policy.json", &self.customer_bucket_policy),
+            ("function-url-policy.json", &self.function_url_policy),
+            ("deployer-policy.json", &self.deployer),
+        ]
+    }
+}
+
+/// The example customer bucket shown in `policies/customer-bucket-policy.json`.
+pub fn example_bucket(env: &Environment) -> String {
+    contract::bucket_name(&env.bucket_prefix, EXAMPLE_CUSTOMER)
+        .expect("a validated prefix always yields a valid name")
+}
+
+/// Lambda's service principal, narrowed with `aws:SourceAccount` (the
+/// confused-deputy key Lambda sets when it assumes an execution role).
+/// Verifier principals, when configured, are trusted by exact ARN.
+pub fn lambda_trust(env: &Environment) -> PolicyDocument {
+    let mut statements = vec![
+        Statement::allow("LambdaServiceAssumesExecutionRole")
+            .principal(Principal::service("lambda.amazonaws.com"))
+            .actions(["sts:AssumeRole"])
+            .condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                [env.primary_account.as_str()],
+            ),
+    ];
+    if !env.verifiers.is_empty() {
+        statements.push(
+            Statement::allow("VerifierWalksTrustChain")
+                .principal(Principal::aws(env.verifiers.iter().cloned()))
+                .actions(["sts:AssumeRole"]),
+        );
+    }
+    PolicyDocument::new(statements)
+}
+
+pub fn lambda_execution(env: &Environment) -> PolicyDocument {
+    let mut statements = Vec::new();
+    if env.discover {
+        let org = env.organization_id.as_deref().unwrap_or_default();
+        statements.push(
+            Statement::allow("AssumeStorageRolesInOrganization")
+                .actions(["sts:AssumeRole"])
+                .resources([format!(
+                    "arn:aws:iam::*:role/{}",
+                    contract::STORAGE_ROLE_NAME
+                )])
+                .condition("StringEquals", "aws:ResourceOrgID", [org]),
+        );
+        statements.push(
+            Statement::allow("DiscoverStorageAccountsList")
+                .actions(["organizations:ListAccounts"])
+                .resources(["*"]),
+        );
+        statements.push(
+            Statement::allow("DiscoverStorageAccountsTags")
+                .actions(["organizations:ListTagsForResource"])
+                .resources([format!("arn:aws:organizations::*:account/{org}/*")]),
+        );
+    } else {
+        statements.push(
+            Statement::allow("AssumeStorageRoles")
+                .actions(["sts:AssumeRole"])
+                .resources(env.storage_role_arns()),
+        );
+    }
+    statements.push(
+        Statement::allow("WriteOwnLogs")
+            .actions(["logs:CreateLogStream", "logs:PutLogEvents"])
+            .resources([format!("{}:*", env.log_group_arn())]),
+    );
+    if let Some(topic) = &env.lambda.ops_topic_arn {
+        statements.push(
+            Statement::allow("NotifyOpsOfCapacity")
+                .actions(["sns:Publish"])
+                .resources([topic.as_str()]),
+        );
+    }
+    PolicyDocument::new(statements)
+}
+
+/// Trusts the primary account root, narrowed to the Lambda execution role by
+/// `aws:PrincipalArn` (see ARCHITECTURE.md for why not the role ARN itself).
+pub fn storage_trust(env: &Environment) -> PolicyDocument {
+    let mut st = Statement::allow("ProvisioningLambdaOnly")
+        .principal(Principal::aws([format!(
+            "arn:aws:iam::{}:root",
+            env.primary_account
+        )]))
+        .actions(["sts:AssumeRole"])
+        .condition("ArnEquals", "aws:PrincipalArn", [env.lambda_role_arn()]);
+    if let Some(x) = &env.external_id {
+        st = st.condition("StringEquals", "sts:ExternalId", [x.as_str()]);
+    }
+    PolicyDocument::new(vec![st])
+}
+
+pub fn storage_management(env: &Environment) -> PolicyDocument {
+    let mut statements = vec![
+        Statement::allow("ManageCustomerBuckets")
+            .actions(contract::BUCKET_ACTIONS.iter().copied())
+            .resources([contract::customer_bucket_pattern(&env.bucket_prefix)]),
+        Statement::allow("CountBucketsForCapacity")
+            .actions(contract::ACCOUNT_ACTIONS.iter().copied())
+            .resources(["*"]),
+    ];
+    if env.allow_canary {
+        statements.push(
+            Statement::allow("DeleteVerifierCanaryBuckets")
+                .actions(contract::CANARY_ACTIONS.iter().copied())
+                .resources([contract::canary_bucket_pattern(&env.bucket_prefix)]),
+        );
+    }
+    PolicyDocument::new(statements)
+}
+
+/// TLS-only, reader principals may read: the PHR bucket and every customer bucket.
+pub fn bucket_policy(bucket: &str, readers: &[String]) -> PolicyDocument {
+    PolicyDocument::from_value(contract::customer_bucket_policy(bucket, readers))
+        .expect("contract::customer_bucket_policy is a valid policy document")
+}
+
+/// One pair of statements per invoker: `lambda:InvokeFunctionUrl` with
+/// `AWS_IAM` auth, plus `lambda:InvokeFunction`, which function URLs created
+/// since October 2025 also require.
+pub fn function_url_policy(env: &Environment) -> PolicyDocument {
+    let function = env.function_arn();
+    let mut statements = Vec::new();
+    for (i, invoker) in env.invokers.iter().enumerate() {
+        statements.push(
+            Statement::allow(&format!("InvokeFunctionUrl{i}"))
+                .principal(Principal::aws([invoker.as_str()]))
+                .actions(["lambda:InvokeFunctionUrl"])
+                .resources([function.as_str()])
+                .condition("StringEquals", "lambda:FunctionUrlAuthType", ["AWS_IAM"]),
+        );
+        statements.push(
+            Statement::allow(&format!("InvokeFunction{i}"))
+                .principal(Principal::aws([invoker.as_str()]))
+                .actions(["lambda:InvokeFunction"])
+                .resources([function.as_str()]),
+        );
+    }
+    PolicyDocument::new(statements)
+}
+
+/// What the deployer of the primary stack needs, on these resources only.
+pub fn deployer(env: &Environment) -> PolicyDocument {
+    let function = env.function_arn();
+    let role = env.lambda_role_arn();
+    let log_group = env.log_group_arn();
+    let mut statements = vec![
+        Statement::allow("ManageProvisioningFunction")
+            .actions([
+                "lambda:AddPermission",
+                "lambda:CreateFunction",
+                "lambda:CreateFunctionUrlConfig",
+                "lambda:DeleteFunction",
+                "lambda:DeleteFunctionUrlConfig",
+                "lambda:GetFunction",
+                "lambda:GetFunctionCodeSigningConfig",
+                "lambda:GetFunctionConfiguration",
+                "lambda:GetFunctionUrlConfig",
+                "lambda:GetPolicy",
+                "lambda:ListTags",
+                "lambda:ListVersionsByFunction",
+                "lambda:RemovePermission",
+                "lambda:TagResource",
+                "lambda:UntagResource",
+                "lambda:UpdateFunctionCode",
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:UpdateFunctionUrlConfig",
+            ])
+            .resources([function.as_str()]),
+        Statement::allow("ManageExecutionRole")
+            .actions([
+                "iam:CreateRole",
+                "iam:DeleteRole",
+                "iam:DeleteRolePolicy",
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListInstanceProfilesForRole",
+                "iam:ListRolePolicies",
+                "iam:PutRolePolicy",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:UpdateAssumeRolePolicy",
+            ])
+            .resources([role.as_str()]),
+        Statement::allow("PassExecutionRoleToLambdaOnly")
+            .actions(["iam:PassRole"])
+            .resources([role.as_str()])
+            .condition(
+                "StringEquals",
+                "iam:PassedToService",
+                ["lambda.amazonaws.com"],
+            ),
+        Statement::allow("ManageLogGroup")
+            .actions([
+                "logs:CreateLogGroup",
+                "logs:DeleteLogGroup",
+                "logs:DeleteRetentionPolicy",
+                "logs:ListTagsForResource",
+                "logs:PutRetentionPolicy",
+                "logs:TagResource",
+                "logs:UntagResource",
+            ])
+            .resources([log_group.clone(), format!("{log_group}:*")]),
+        Statement::allow("DescribeLogGroups")
+            .actions(["logs:DescribeLogGroups"])
+            .resources([format!(
+                "arn:aws:logs:{}:{}:log-group:*",
+                env.region, env.primary_account
+            )]),
+    ];
+    if env.phr_in_primary() {
+        statements.push(
+            Statement::allow("ManagePhrBucketWithoutDelete")
+                .actions([
+                    "s3:CreateBucket",
+                    "s3:GetAccelerateConfiguration",
+                    "s3:GetBucket*",
+                    "s3:GetEncryptionConfiguration",
+                    "s3:GetLifecycleConfiguration",
+                    "s3:GetReplicationConfiguration",
+                    "s3:ListBucket",
+                    "s3:PutBucketOwnershipControls",
+                    "s3:PutBucketPolicy",
+                    "s3:PutBucketPublicAccessBlock",
+                    "s3:PutBucketTagging",
+                    "s3:PutBucketVersioning",
+                    "s3:PutEncryptionConfiguration",
+                ])
+                .resources([contract::bucket_arn(&env.phr.bucket)]),
+        );
+    }
+    PolicyDocument::new(statements)
+}

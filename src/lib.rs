@@ -1,0 +1,10 @@
+//! `xacct`: specs -> validated model -> IAM documents -> rendered artifacts,
+//! plus the offline audit, the live verifier and onboarding built on them.
+//! See ARCHITECTURE.md for the map.
+
+pub mod cmd;
+pub mod contract;
+pub mod iam;
+pub mod model;
+pub mod render;
+pub mod spec;

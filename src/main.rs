@@ -1,0 +1,11 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = xacct::cmd::Cli::parse();
+    match xacct::cmd::run(cli) {
+        Ok(code) => code,
+        Err(err) => xacct::cmd::report(&err),
+    }
+}

@@ -1,0 +1,642 @@
+//! The validated environment: the one place a spec file is read and checked.
+//! Everything downstream (IAM documents, rendering, audit, verify, onboard)
+//! takes an [`Environment`] and trusts it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::contract;
+use crate::spec::Spec;
+
+/// S3's default bucket quota per account (raised from 100 in Nov 2024).
+pub const S3_DEFAULT_BUCKET_QUOTA: u32 = 10_000;
+/// The highest quota S3 grants on request.
+pub const S3_MAX_BUCKET_QUOTA: u32 = 1_000_000;
+/// Default capacity warning threshold, percent of `max_buckets_per_account`.
+pub const DEFAULT_WARN_PERCENT: u8 = 80;
+
+const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One broken rule: which file, which field, what rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub file: PathBuf,
+    pub field: String,
+    pub rule: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(
+            f,
+            "{level}: {}: `{}`: {}",
+            self.file.display(),
+            self.field,
+            self.rule
+        )
+    }
+}
+
+/// Why a spec could not become an [`Environment`].
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("cannot read environment spec `{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("environment spec `{}` is not valid TOML for xacct: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("environment spec `{}` is invalid:\n{}", path.display(), list(.diagnostics))]
+    Invalid {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+fn list(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(|d| format!("  {d}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Where the PHR bucket lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhrLocation {
+    Primary,
+    Storage,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phr {
+    pub account: String,
+    pub bucket: String,
+    pub location: PhrLocation,
+    pub legacy_access_keys: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lambda {
+    pub function_name: String,
+    pub memory_mb: u32,
+    pub timeout_seconds: u32,
+    pub log_retention_days: u32,
+    pub ops_topic_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capacity {
+    pub expected_customers: u32,
+    pub growth_factor: f64,
+}
+
+/// A validated environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    /// The spec file this came from.
+    pub source: PathBuf,
+    pub name: String,
+    pub short_name: String,
+    pub production: bool,
+    pub region: String,
+    pub primary_account: String,
+    pub storage_accounts: Vec<String>,
+    pub discover: bool,
+    pub organization_id: Option<String>,
+    pub max_buckets_per_account: u32,
+    pub bucket_prefix: String,
+    pub external_id: Option<String>,
+    pub bootstrap_role: String,
+    pub capacity_warn_percent: u8,
+    pub s3_bucket_quota: u32,
+    pub allow_canary: bool,
+    pub phr: Phr,
+    pub lambda: Lambda,
+    pub invokers: Vec<String>,
+    pub readers: Vec<String>,
+    pub verifiers: Vec<String>,
+    pub deployers: Vec<String>,
+    pub capacity: Option<Capacity>,
+}
+
+/// Options of [`Environment::load`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Turn capacity warnings into errors.
+    pub strict: bool,
+}
+
+/// A validated environment plus the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub env: Environment,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Environment {
+    /// Reads, parses and validates a spec file.
+    pub fn load(path: &Path, opts: LoadOptions) -> Result<Loaded, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_str(path, &text, opts)
+    }
+
+    /// Parses and validates spec text; `path` is used in messages.
+    pub fn from_str(path: &Path, text: &str, opts: LoadOptions) -> Result<Loaded, SpecError> {
+        let spec: Spec = toml::from_str(text).map_err(|e| SpecError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        validate(path, spec, opts)
+    }
+
+    /// `<function>-execution`: the Lambda's execution role.
+    pub fn lambda_role_name(&self) -> String {
+        format!("{}-execution", self.lambda.function_name)
+    }
+
+    pub fn lambda_role_arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:role/{}",
+            self.primary_account,
+            self.lambda_role_name()
+        )
+    }
+
+    pub fn function_arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region, self.primary_account, self.lambda.function_name
+        )
+    }
+
+    pub fn log_group_name(&self) -> String {
+        format!("/aws/lambda/{}", self.lambda.function_name)
+    }
+
+    pub fn log_group_arn(&self) -> String {
+        format!(
+            "arn:aws:logs:{}:{}:log-group:{}",
+            self.region,
+            self.primary_account,
+            self.log_group_name()
+        )
+    }
+
+    /// The name of the primary stack (CloudFormation) and Terraform state key.
+    pub fn primary_stack_name(&self) -> String {
+        format!("xacct-{}-primary", self.short_name)
+    }
+
+    pub fn storage_stack_name(&self) -> String {
+        format!("xacct-{}-storage", self.short_name)
+    }
+
+    pub fn phr_in_primary(&self) -> bool {
+        self.phr.location == PhrLocation::Primary
+    }
+
+    /// Storage role ARNs, in spec order.
+    pub fn storage_role_arns(&self) -> Vec<String> {
+        self.storage_accounts
+            .iter()
+            .map(|a| contract::storage_role_arn(a))
+            .collect()
+    }
+
+    /// The quota that bounds an account: the configured quota (default 10,000).
+    pub fn quota_bound(&self) -> u32 {
+        self.s3_bucket_quota
+    }
+
+    /// Storage accounts x `max_buckets_per_account`.
+    pub fn total_capacity(&self) -> u64 {
+        self.storage_accounts.len() as u64 * u64::from(self.max_buckets_per_account)
+    }
+}
+
+struct Checker<'a> {
+    file: &'a Path,
+    diags: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, severity: Severity, field: impl Into<String>, rule: impl Into<String>) {
+        self.diags.push(Diagnostic {
+            severity,
+            file: self.file.to_owned(),
+            field: field.into(),
+            rule: rule.into(),
+        });
+    }
+
+    fn error(&mut self, field: impl Into<String>, rule: impl Into<String>) {
+        self.push(Severity::Error, field, rule);
+    }
+
+    fn account(&mut self, field: &str, value: &str) {
+        if !is_account_id(value) {
+            self.error(
+                field,
+                format!("AWS account IDs are exactly 12 digits (got {value:?})"),
+            );
+        }
+    }
+
+    fn principals(&mut self, field: &str, values: &[String], required: bool) {
+        if required && values.is_empty() {
+            self.error(field, "at least one principal ARN is required");
+        }
+        for (i, p) in values.iter().enumerate() {
+            if let Err(rule) = check_principal_arn(p) {
+                self.error(format!("{field}[{i}]"), rule);
+            }
+        }
+        if let Some(d) = first_duplicate(values) {
+            self.error(field, format!("duplicate principal {d:?}"));
+        }
+    }
+}
+
+/// `true` for exactly 12 ASCII digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn first_duplicate(values: &[String]) -> Option<&String> {
+    let mut seen = std::collections::BTreeSet::new();
+    values.iter().find(|v| !seen.insert(v.as_str()))
+}
+
+/// Checks an IAM principal ARN: an account root, a role or a user, never a wildcard.
+pub fn check_principal_arn(p: &str) -> Result<(), String> {
+    if p.contains('*') || p.contains('?') {
+        return Err(format!(
+            "wildcards are not allowed in principals (got {p:?})"
+        ));
+    }
+    let rest = p.strip_prefix("arn:aws:iam::").ok_or_else(|| {
+        format!("must be an IAM ARN like arn:aws:iam::<account>:role/<name> (got {p:?})")
+    })?;
+    let (account, resource) = rest
+        .split_once(':')
+        .ok_or_else(|| format!("missing resource after the account in {p:?}"))?;
+    if !is_account_id(account) {
+        return Err(format!(
+            "account part must be 12 digits (got {account:?} in {p:?})"
+        ));
+    }
+    if resource == "root" {
+        return Ok(());
+    }
+    let name = resource
+        .strip_prefix("role/")
+        .or_else(|| resource.strip_prefix("user/"))
+        .ok_or_else(|| format!("must name a role/, user/ or root (got {p:?})"))?;
+    let leaf = name.rsplit('/').next().unwrap_or_default();
+    let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if leaf.is_empty() || leaf.len() > 64 || !leaf.chars().all(valid) {
+        return Err(format!(
+            "role or user name must be 1-64 characters of [A-Za-z0-9+=,.@_-] (got {leaf:?})"
+        ));
+    }
+    if !name.chars().all(|c| valid(c) || c == '/') {
+        return Err(format!("invalid character in path of {p:?}"));
+    }
+    Ok(())
+}
+
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let n = parts.len();
+    (3..=4).contains(&n)
+        && parts[0].len() == 2
+        && parts[..n - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && !parts[n - 1].is_empty()
+        && parts[n - 1].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecError> {
+    let mut c = Checker {
+        file: path,
+        diags: Vec::new(),
+    };
+    let e = &spec.environment;
+    if e.name.trim().is_empty() || e.name.len() > 64 {
+        c.error(
+            "environment.name",
+            "must be 1-64 characters (it is a tag value)",
+        );
+    }
+    let short_ok = !e.short_name.is_empty()
+        && e.short_name.len() <= 16
+        && e.short_name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !short_ok {
+        c.error(
+            "environment.short_name",
+            "must be 1-16 characters of [a-z0-9-] (it names files and stacks)",
+        );
+    }
+    if !is_region(&e.region) {
+        c.error(
+            "environment.region",
+            format!(
+                "must be an AWS region such as us-east-1 (got {:?})",
+                e.region
+            ),
+        );
+    }
+    c.account("environment.primary_account", &e.primary_account);
+
+    let s = &spec.storage;
+    for (i, a) in s.accounts.iter().enumerate() {
+        c.account(&format!("storage.accounts[{i}]"), a);
+        if *a == e.primary_account {
+            c.error(
+                format!("storage.accounts[{i}]"),
+                "the primary account cannot also be a storage account",
+            );
+        }
+    }
+    if let Some(d) = first_duplicate(&s.accounts) {
+        c.error(
+            "storage.accounts",
+            format!("duplicate storage account {d:?}"),
+        );
+    }
+    if !s.discover && !e.production && s.accounts.len() < 2 {
+        c.error(
+            "storage.accounts",
+            format!(
+                "non-production environments need at least 2 storage accounts to test cross-account role assumption (seed 000); got {}",
+                s.accounts.len()
+            ),
+        );
+    }
+    if !s.discover && s.accounts.is_empty() {
+        c.error(
+            "storage.accounts",
+            "list at least one storage account, or set storage.discover = true",
+        );
+    }
+    match (&s.organization_id, s.discover) {
+        (None, true) => c.error(
+            "storage.organization_id",
+            "required when storage.discover = true: it scopes sts:AssumeRole to roles in your organization",
+        ),
+        (Some(o), _) if !is_org_id(o) => c.error(
+            "storage.organization_id",
+            format!("must look like o-exampleorgid (o- then 10-32 of [a-z0-9]); got {o:?}"),
+        ),
+        _ => {}
+    }
+    let quota = s.s3_bucket_quota.unwrap_or(S3_DEFAULT_BUCKET_QUOTA);
+    if quota == 0 || quota > S3_MAX_BUCKET_QUOTA {
+        c.error(
+            "storage.s3_bucket_quota",
+            format!("must be between 1 and {S3_MAX_BUCKET_QUOTA} (got {quota})"),
+        );
+    }
+    if s.max_buckets_per_account == 0 {
+        c.error("storage.max_buckets_per_account", "must be at least 1");
+    } else if s.max_buckets_per_account > quota {
+        c.error(
+            "storage.max_buckets_per_account",
+            format!(
+                "must not exceed the S3 bucket quota per account ({quota}; 10,000 by default since Nov 2024, set storage.s3_bucket_quota if Service Quotas raised it); got {}",
+                s.max_buckets_per_account
+            ),
+        );
+    }
+    if let Err(err) = contract::check_bucket_prefix(&s.bucket_prefix) {
+        c.error(
+            "storage.bucket_prefix",
+            format!(
+                "{err}; the prefix must be 1-{} characters of [a-z0-9-] with no '--', and the longest generated name `{}` must be a valid bucket name",
+                contract::PREFIX_MAX,
+                contract::longest_bucket_name(&s.bucket_prefix)
+            ),
+        );
+    }
+    if let Some(x) = &s.external_id {
+        let ok = (2..=1224).contains(&x.len())
+            && x.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c));
+        if !ok {
+            c.error(
+                "storage.external_id",
+                "must be 2-1224 characters of [A-Za-z0-9+=,.@:/_-]",
+            );
+        }
+    }
+    if let Some(r) = &s.bootstrap_role
+        && (r.is_empty()
+            || r.len() > 64
+            || !r
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)))
+    {
+        c.error(
+            "storage.bootstrap_role",
+            "must be a role name: 1-64 of [A-Za-z0-9+=,.@_-]",
+        );
+    }
+    let warn = s.capacity_warn_percent.unwrap_or(DEFAULT_WARN_PERCENT);
+    if !(1..=100).contains(&warn) {
+        c.error("storage.capacity_warn_percent", "must be between 1 and 100");
+    }
+
+    let p = &spec.phr;
+    c.account("phr.account", &p.account);
+    let location = if p.account == e.primary_account {
+        Some(PhrLocation::Primary)
+    } else if s.accounts.contains(&p.account) {
+        Some(PhrLocation::Storage)
+    } else {
+        c.error(
+            "phr.account",
+            format!(
+                "must be the primary account or one of storage.accounts (got {:?})",
+                p.account
+            ),
+        );
+        None
+    };
+    if let Err(err) = contract::check_bucket_name(&p.bucket) {
+        c.error("phr.bucket", format!("not a valid S3 bucket name: {err}"));
+    }
+    if p.bucket.starts_with(&format!("{}-", s.bucket_prefix)) {
+        c.error(
+            "phr.bucket",
+            format!(
+                "must not start with the customer bucket prefix `{}-`: the storage role manages every bucket matching it and a customer could be given the PHR bucket's name",
+                s.bucket_prefix
+            ),
+        );
+    }
+
+    let l = &spec.lambda;
+    let fn_ok = !l.function_name.is_empty()
+        && l.function_name.len() <= 54
+        && l.function_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !fn_ok {
+        c.error(
+            "lambda.function_name",
+            "must be 1-54 characters of [A-Za-z0-9_-] (the execution role `<name>-execution` must fit IAM's 64)",
+        );
+    }
+    if !(128..=10240).contains(&l.memory_mb) {
+        c.error("lambda.memory_mb", "must be between 128 and 10240 MB");
+    }
+    if !(1..=900).contains(&l.timeout_seconds) {
+        c.error(
+            "lambda.timeout_seconds",
+            "must be between 1 and 900 seconds",
+        );
+    }
+    if !LOG_RETENTION_DAYS.contains(&l.log_retention_days) {
+        c.error(
+            "lambda.log_retention_days",
+            format!("must be one of CloudWatch Logs' retention values {LOG_RETENTION_DAYS:?}"),
+        );
+    }
+    if let Some(t) = &l.ops_topic_arn {
+        let ok = t
+            .strip_prefix("arn:aws:sns:")
+            .and_then(|r| {
+                let mut it = r.splitn(3, ':');
+                Some((it.next()?, it.next()?, it.next()?))
+            })
+            .is_some_and(|(region, acct, name)| {
+                is_region(region) && is_account_id(acct) && !name.is_empty() && !name.contains('*')
+            });
+        if !ok {
+            c.error(
+                "lambda.ops_topic_arn",
+                "must be an SNS topic ARN arn:aws:sns:<region>:<account>:<name>",
+            );
+        }
+    }
+
+    let a = &spec.access;
+    c.principals("access.invoker_principals", &a.invoker_principals, true);
+    c.principals("access.reader_principals", &a.reader_principals, true);
+    c.principals("access.verifier_principals", &a.verifier_principals, false);
+    c.principals("access.deployer_principals", &a.deployer_principals, false);
+
+    let capacity = spec.capacity.as_ref().map(|cap| Capacity {
+        expected_customers: cap.expected_customers,
+        growth_factor: cap.growth_factor,
+    });
+    if let Some(cap) = &capacity {
+        if !(cap.growth_factor.is_finite() && cap.growth_factor >= 1.0) {
+            c.error("capacity.growth_factor", "must be a number >= 1.0");
+        } else if s.max_buckets_per_account > 0 && !s.accounts.is_empty() {
+            let needed = (f64::from(cap.expected_customers) * cap.growth_factor).ceil() as u64;
+            let have = s.accounts.len() as u64 * u64::from(s.max_buckets_per_account);
+            if have < needed {
+                let sev = if opts.strict {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                c.push(
+                    sev,
+                    "storage.accounts",
+                    format!(
+                        "capacity: {} accounts x {} buckets = {have} < {} customers x {} growth = {needed}; add {} more storage account(s)",
+                        s.accounts.len(),
+                        s.max_buckets_per_account,
+                        cap.expected_customers,
+                        cap.growth_factor,
+                        needed.div_ceil(u64::from(s.max_buckets_per_account)) - s.accounts.len() as u64
+                    ),
+                );
+            }
+        }
+    }
+
+    let (errors, warnings): (Vec<_>, Vec<_>) = c
+        .diags
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
+    if !errors.is_empty() {
+        return Err(SpecError::Invalid {
+            path: path.to_owned(),
+            diagnostics: errors,
+        });
+    }
+    let env = Environment {
+        source: path.to_owned(),
+        name: e.name.clone(),
+        short_name: e.short_name.clone(),
+        production: e.production,
+        region: e.region.clone(),
+        primary_account: e.primary_account.clone(),
+        storage_accounts: s.accounts.clone(),
+        discover: s.discover,
+        organization_id: s.organization_id.clone(),
+        max_buckets_per_account: s.max_buckets_per_account,
+        bucket_prefix: s.bucket_prefix.clone(),
+        external_id: s.external_id.clone(),
+        bootstrap_role: s
+            .bootstrap_role
+            .clone()
+            .unwrap_or_else(|| contract::DEFAULT_BOOTSTRAP_ROLE.to_owned()),
+        capacity_warn_percent: warn,
+        s3_bucket_quota: quota,
+        allow_canary: s.allow_canary,
+        phr: Phr {
+            account: p.account.clone(),
+            bucket: p.bucket.clone(),
+            location: location.unwrap_or(PhrLocation::Primary),
+            legacy_access_keys: p.legacy_access_keys,
+        },
+        lambda: Lambda {
+            function_name: l.function_name.clone(),
+            memory_mb: l.memory_mb,
+            timeout_seconds: l.timeout_seconds,
+            log_retention_days: l.log_retention_days,
+            ops_topic_arn: l.ops_topic_arn.clone(),
+        },
+        invokers: a.invoker_principals.clone(),
+        readers: a.reader_principals.clone(),
+        verifiers: a.verifier_principals.clone(),
+        deployers: a.deployer_principals.clone(),
+        capacity,
+    };
+    Ok(Loaded { env, warnings })
+}
+
+fn is_org_id(s: &str) -> bool {
+    s.strip_prefix("o-").is_some_and(|r| {
+        (10..=32).contains(&r.len())
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}

@@ -1,0 +1,141 @@
+//! A real moto server for tests: one per test, on 127.0.0.1, on a free port.
+//!
+//! Shared by the `xacct` integration tests and the `lambda` crate's tests
+//! (through `#[path]`); depends on `std` only. If moto is missing the test
+//! fails and says how to install it; it never passes silently.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Credentials moto accepts; the access key's account is moto's default.
+pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+/// moto's default account (the account of [`ACCESS_KEY`]).
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    pub endpoint: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral port on 127.0.0.1")
+}
+
+const INSTALL_HINT: &str = "moto is required for this test: install it with `pip install 'moto[server]'` (see .ci/run)";
+
+impl Moto {
+    /// Starts a server with IAM enforcement off.
+    pub fn start() -> Moto {
+        Self::start_with(None)
+    }
+
+    /// Starts a server that lets the first `n` calls through unauthenticated
+    /// (`INITIAL_NO_AUTH_ACTION_COUNT`); call [`Moto::enforce_iam`] after setup.
+    pub fn start_with_auth(n: u32) -> Moto {
+        Self::start_with(Some(n))
+    }
+
+    fn start_with(no_auth_count: Option<u32>) -> Moto {
+        let python = std::env::var("XACCT_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        for _attempt in 0..3 {
+            let port = free_port();
+            let mut cmd = Command::new(&python);
+            cmd.args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .env("MOTO_ALLOW_NONEXISTENT_REGION", "false");
+            if let Some(n) = no_auth_count {
+                cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
+            }
+            let mut child = cmd
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start `{python} -m moto.server`: {e}. {INSTALL_HINT}"));
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    let mut err = String::new();
+                    if let Some(mut s) = child.stderr.take() {
+                        let _ = s.read_to_string(&mut err);
+                    }
+                    if err.contains("No module named") {
+                        panic!("{INSTALL_HINT}\n{err}");
+                    }
+                    if err.contains("Address already in use") {
+                        break;
+                    }
+                    panic!("moto server exited with {status}: {err}");
+                }
+                if let Ok(body) = http(port, "GET", "/moto-api/data.json", None) {
+                    if body.starts_with("HTTP/1.1 200") || body.starts_with("HTTP/1.0 200") {
+                        // stderr is no longer needed; drop it so the pipe never fills up.
+                        drop(child.stderr.take());
+                        return Moto {
+                            child,
+                            port,
+                            endpoint: format!("http://127.0.0.1:{port}"),
+                        };
+                    }
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    panic!("moto server did not answer on 127.0.0.1:{port} within 60 s. {INSTALL_HINT}");
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        panic!("could not find a free port for moto after 3 attempts");
+    }
+
+    /// Turns IAM enforcement on from now (`POST /moto-api/reset-auth`, body `0`).
+    pub fn enforce_iam(&self) {
+        let resp = http(self.port, "POST", "/moto-api/reset-auth", Some(("text/plain", "0")))
+            .expect("POST /moto-api/reset-auth");
+        assert!(resp.contains(" 200 "), "reset-auth failed: {resp}");
+    }
+
+    /// Environment for child processes (terraform, the `bootstrap` binary, the CLI).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_owned()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+        ]
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 request on loopback; returns the whole response text.
+pub fn http(port: u16, method: &str, path: &str, body: Option<(&str, &str)>) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let (ctype, body) = body.unwrap_or(("text/plain", ""));
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
