@@ -1,0 +1,130 @@
+use std::process::Command;
+
+fn xacct() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xacct"));
+    c.current_dir(crate::repo());
+    c
+}
+
+fn run(c: &mut Command) -> (i32, String, String) {
+    let out = c.output().expect("run xacct");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn validate_ok_exits_zero() {
+    let (code, out, _) = run(xacct().args(["validate", "--env", "environments/dev.toml"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("environments/dev.toml: ok"), "{out}");
+}
+
+#[test]
+fn invalid_spec_exits_two_naming_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("bad.toml");
+    let text =
+        crate::read(&crate::input("two_accounts.toml")).replace("\"333333333333\"]", "\"33\"]");
+    std::fs::write(&spec, text).unwrap();
+    let (code, _, err) = run(xacct().arg("validate").arg("--env").arg(&spec));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("bad.toml")
+            && err.contains("storage.accounts[1]")
+            && err.contains("12 digits"),
+        "{err}"
+    );
+    // render refuses the same spec with the same exit code and writes nothing.
+    let out = dir.path().join("out");
+    let (code, _, _) = run(xacct()
+        .arg("render")
+        .arg("--env")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 2);
+    assert!(!out.exists());
+}
+
+#[test]
+fn missing_spec_and_usage_errors_exit_two() {
+    let (code, _, err) = run(xacct().args(["validate", "--env", "environments/nope.toml"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("nope.toml"), "{err}");
+    let (code, _, _) = run(xacct().args(["render"]));
+    assert_eq!(code, 2, "render needs --env or --all");
+    let (code, _, _) = run(xacct().args(["frobnicate"]));
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn render_check_lists_stale_and_missing_files_and_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = crate::input("two_accounts.toml");
+    let (code, _, err) = run(xacct()
+        .arg("render")
+        .arg("--env")
+        .arg(&spec)
+        .arg("--out")
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(xacct()
+        .arg("render")
+        .arg("--check")
+        .arg("--env")
+        .arg(&spec)
+        .arg("--out")
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("up to date"), "{out}");
+
+    std::fs::remove_file(dir.path().join("two/policies/deployer-policy.json")).unwrap();
+    std::fs::write(
+        dir.path().join("two/storage/terraform/main.tf"),
+        "# hand edit\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(xacct()
+        .arg("render")
+        .arg("--check")
+        .arg("--env")
+        .arg(&spec)
+        .arg("--out")
+        .arg(dir.path()));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("missing: ") && out.contains("deployer-policy.json"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stale:   ") && out.contains("storage/terraform/main.tf"),
+        "{out}"
+    );
+    assert!(out.contains("2 file(s) differ"), "{out}");
+}
+
+#[test]
+fn render_all_check_passes_on_the_committed_tree() {
+    let (code, out, err) = run(xacct().args(["render", "--all", "--check"]));
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn duplicate_short_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let envs = dir.path().join("envs");
+    std::fs::create_dir(&envs).unwrap();
+    let text = crate::read(&crate::input("two_accounts.toml"));
+    std::fs::write(envs.join("a.toml"), &text).unwrap();
+    std::fs::write(envs.join("b.toml"), &text).unwrap();
+    let (code, _, err) = run(xacct()
+        .args(["render", "--all", "--environments"])
+        .arg(&envs)
+        .arg("--out")
+        .arg(dir.path().join("out")));
+    assert_eq!(code, 2);
+    assert!(err.contains("short_name"), "{err}");
+}
