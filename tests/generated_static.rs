@@ -70,7 +70,8 @@ fn storage_terraform_roots_are_formatted_and_valid() {
     check_root("storage/terraform");
 }
 
-const CFN_LINT_HINT: &str = "cfn-lint is required for this test: install it with `pip install cfn-lint` (see .ci/run)";
+const CFN_LINT_HINT: &str =
+    "cfn-lint is required for this test: install it with `pip install cfn-lint` (see .ci/run)";
 
 fn cfn_templates(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("read generated/").flatten() {
@@ -93,7 +94,10 @@ fn cloudformation_templates_pass_cfn_lint() {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run `{bin}`: {e}. {CFN_LINT_HINT}"));
-    assert!(version.status.success(), "`{bin} --version` failed. {CFN_LINT_HINT}");
+    assert!(
+        version.status.success(),
+        "`{bin} --version` failed. {CFN_LINT_HINT}"
+    );
 
     let mut templates = Vec::new();
     cfn_templates(&repo().join("generated"), &mut templates);
@@ -114,7 +118,13 @@ fn cloudformation_templates_pass_cfn_lint() {
     // Errors fail, warnings and informational findings are reported by cfn-lint
     // but do not fail the test (`--non-zero-exit-code error`).
     let out = Command::new(&bin)
-        .args(["--non-zero-exit-code", "error", "--format", "parseable", "--"])
+        .args([
+            "--non-zero-exit-code",
+            "error",
+            "--format",
+            "parseable",
+            "--",
+        ])
         .args(&templates)
         .stdin(Stdio::null())
         .output()

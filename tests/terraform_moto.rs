@@ -66,7 +66,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -156,7 +160,12 @@ fn prepared_root(moto: &Moto, env: &Environment, root: &str) -> Terraform {
         "provider \"aws\" configurations of generated/{}/{root} differ from the model",
         env.short_name
     );
-    let hcl = moto_provider_override(&moto.endpoint, moto::ACCESS_KEY, moto::SECRET_KEY, &expected);
+    let hcl = moto_provider_override(
+        &moto.endpoint,
+        moto::ACCESS_KEY,
+        moto::SECRET_KEY,
+        &expected,
+    );
     tf.write_override("xacct_test_override.tf", &hcl);
     tf.init();
     tf.envs(moto.env())
@@ -164,7 +173,11 @@ fn prepared_root(moto: &Moto, env: &Environment, root: &str) -> Terraform {
 
 fn apply(tf: &Terraform, vars: &[(&str, &str)]) {
     let run = tf.apply(vars, None);
-    eprintln!("terraform apply of {}: {:.1?}", tf.dir().display(), run.elapsed);
+    eprintln!(
+        "terraform apply of {}: {:.1?}",
+        tf.dir().display(),
+        run.elapsed
+    );
 }
 
 // ------------------------------------------------------------------ SDK side
@@ -174,7 +187,13 @@ async fn as_account(moto: &Moto, account: &str) -> SdkConfig {
     let base = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(&moto.endpoint)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(moto::ACCESS_KEY, moto::SECRET_KEY, None, None, "moto"))
+        .credentials_provider(Credentials::new(
+            moto::ACCESS_KEY,
+            moto::SECRET_KEY,
+            None,
+            None,
+            "moto",
+        ))
         .load()
         .await;
     let sts = aws_sdk_sts::Client::new(&base);
@@ -204,12 +223,20 @@ async fn as_account(moto: &Moto, account: &str) -> SdkConfig {
         .send()
         .await
         .expect("sts:GetCallerIdentity");
-    assert_eq!(who.account(), Some(account), "moto did not switch to account {account}");
+    assert_eq!(
+        who.account(),
+        Some(account),
+        "moto did not switch to account {account}"
+    );
     cfg
 }
 
 fn s3(cfg: &SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(cfg).force_path_style(true).build())
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(cfg)
+            .force_path_style(true)
+            .build(),
+    )
 }
 
 /// Decodes `%XX` escapes (IAM returns policy documents URL-encoded).
@@ -221,12 +248,13 @@ fn url_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -278,10 +306,21 @@ async fn assert_storage_role(cfg: &SdkConfig, account: &str, env: &Environment, 
         "S3BucketManager trust",
         role.assume_role_policy_document().expect("trust policy"),
     );
-    assert_eq!(trust, docs.storage_trust, "S3BucketManager trust in {account}");
+    assert_eq!(
+        trust, docs.storage_trust,
+        "S3BucketManager trust in {account}"
+    );
     let tags: BTreeMap<&str, &str> = role.tags().iter().map(|t| (t.key(), t.value())).collect();
-    assert_eq!(tags.get("environment"), Some(&env.name.as_str()), "role tags in {account}");
-    assert_eq!(tags.get("managed-by"), Some(&"xacct"), "role tags in {account}");
+    assert_eq!(
+        tags.get("environment"),
+        Some(&env.name.as_str()),
+        "role tags in {account}"
+    );
+    assert_eq!(
+        tags.get("managed-by"),
+        Some(&"xacct"),
+        "role tags in {account}"
+    );
 
     let policy_arn = format!("arn:aws:iam::{account}:policy/S3BucketManagement");
     let attached = iam
@@ -295,14 +334,21 @@ async fn assert_storage_role(cfg: &SdkConfig, account: &str, env: &Environment, 
         .iter()
         .filter_map(|p| p.policy_arn())
         .collect();
-    assert_eq!(attached, vec![policy_arn.as_str()], "policies attached to S3BucketManager in {account}");
+    assert_eq!(
+        attached,
+        vec![policy_arn.as_str()],
+        "policies attached to S3BucketManager in {account}"
+    );
     let inline = iam
         .list_role_policies()
         .role_name("S3BucketManager")
         .send()
         .await
         .expect("iam:ListRolePolicies");
-    assert!(inline.policy_names().is_empty(), "S3BucketManager has inline policies in {account}");
+    assert!(
+        inline.policy_names().is_empty(),
+        "S3BucketManager has inline policies in {account}"
+    );
 
     let p = iam
         .get_policy()
@@ -323,9 +369,14 @@ async fn assert_storage_role(cfg: &SdkConfig, account: &str, env: &Environment, 
         .expect("iam:GetPolicyVersion");
     let doc = policy(
         "S3BucketManagement",
-        v.policy_version().and_then(|v| v.document()).expect("policy document"),
+        v.policy_version()
+            .and_then(|v| v.document())
+            .expect("policy document"),
     );
-    assert_eq!(doc, docs.storage_management, "S3BucketManagement in {account}");
+    assert_eq!(
+        doc, docs.storage_management,
+        "S3BucketManagement in {account}"
+    );
 }
 
 /// The PHR bucket in the account of `cfg`: encryption, BPA, ownership, versioning, policy.
@@ -360,7 +411,9 @@ async fn assert_phr_bucket(cfg: &SdkConfig, env: &Environment, docs: &Documents)
         .send()
         .await
         .expect("s3:GetPublicAccessBlock");
-    let pab = pab.public_access_block_configuration().expect("public access block");
+    let pab = pab
+        .public_access_block_configuration()
+        .expect("public access block");
     assert_eq!(
         (
             pab.block_public_acls(),
@@ -385,7 +438,11 @@ async fn assert_phr_bucket(cfg: &SdkConfig, env: &Environment, docs: &Documents)
         .iter()
         .map(|r| r.object_ownership().as_str().to_owned())
         .collect();
-    assert_eq!(rules, vec!["BucketOwnerEnforced".to_owned()], "PHR bucket ownership controls");
+    assert_eq!(
+        rules,
+        vec!["BucketOwnerEnforced".to_owned()],
+        "PHR bucket ownership controls"
+    );
 
     // moto 5.2 answers GetBucketVersioning with a `<GetBucketVersioningResponse>`
     // root that the Rust SDK's strict XML parser rejects (boto3 and the Go SDK
@@ -413,7 +470,10 @@ async fn assert_phr_bucket(cfg: &SdkConfig, env: &Environment, docs: &Documents)
         .send()
         .await
         .expect("s3:GetBucketPolicy");
-    let doc = policy("PHR bucket policy", pol.policy().expect("bucket policy text"));
+    let doc = policy(
+        "PHR bucket policy",
+        pol.policy().expect("bucket policy text"),
+    );
     assert_eq!(doc, docs.phr_bucket_policy, "PHR bucket policy");
 
     let tags = s3
@@ -422,8 +482,16 @@ async fn assert_phr_bucket(cfg: &SdkConfig, env: &Environment, docs: &Documents)
         .send()
         .await
         .expect("s3:GetBucketTagging");
-    let tags: BTreeMap<&str, &str> = tags.tag_set().iter().map(|t| (t.key(), t.value())).collect();
-    assert_eq!(tags.get("environment"), Some(&env.name.as_str()), "PHR bucket tags");
+    let tags: BTreeMap<&str, &str> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(
+        tags.get("environment"),
+        Some(&env.name.as_str()),
+        "PHR bucket tags"
+    );
     assert_eq!(tags.get("purpose"), Some(&"phr"), "PHR bucket tags");
 }
 
@@ -493,7 +561,10 @@ fn dev_storage_root_applies_to_both_storage_accounts() {
     let started = Instant::now();
     let env = load("dev");
     let docs = Documents::build(&env);
-    assert!(env.storage_accounts.len() >= 2, "dev has at least 2 storage accounts");
+    assert!(
+        env.storage_accounts.len() >= 2,
+        "dev has at least 2 storage accounts"
+    );
     let moto = Moto::start();
     let tf = prepared_root(&moto, &env, "storage/terraform");
     apply(&tf, &[]);
@@ -529,7 +600,10 @@ fn dev_storage_root_applies_to_both_storage_accounts() {
 fn dev_primary_root_applies_to_the_primary_account() {
     let started = Instant::now();
     let env = load("dev");
-    assert!(env.phr_in_primary(), "dev keeps the PHR bucket in the primary account");
+    assert!(
+        env.phr_in_primary(),
+        "dev keeps the PHR bucket in the primary account"
+    );
     let docs = Documents::build(&env);
     let moto = Moto::start();
     let tf = prepared_root(&moto, &env, "primary/terraform");
@@ -539,8 +613,14 @@ fn dev_primary_root_applies_to_the_primary_account() {
     apply(&tf, &[("lambda_zip", &zip_arg)]);
 
     let outputs = tf.outputs();
-    assert_eq!(outputs["execution_role_arn"].as_str(), Some(env.lambda_role_arn().as_str()));
-    assert_eq!(outputs["function_arn"].as_str(), Some(env.function_arn().as_str()));
+    assert_eq!(
+        outputs["execution_role_arn"].as_str(),
+        Some(env.lambda_role_arn().as_str())
+    );
+    assert_eq!(
+        outputs["function_arn"].as_str(),
+        Some(env.function_arn().as_str())
+    );
 
     let primary = env.primary_account.as_str();
     runtime().block_on(async {
@@ -557,7 +637,10 @@ fn dev_primary_root_applies_to_the_primary_account() {
             .unwrap_or_else(|e| panic!("{role_name} missing in {primary}: {e:?}"));
         let role = role.role().expect("role");
         assert_eq!(role.arn(), env.lambda_role_arn());
-        let trust = policy("execution role trust", role.assume_role_policy_document().expect("trust"));
+        let trust = policy(
+            "execution role trust",
+            role.assume_role_policy_document().expect("trust"),
+        );
         assert_eq!(trust, docs.lambda_trust, "execution role trust");
         let inline = iam
             .list_role_policies()
@@ -565,7 +648,12 @@ fn dev_primary_root_applies_to_the_primary_account() {
             .send()
             .await
             .expect("iam:ListRolePolicies");
-        assert_eq!(inline.policy_names().len(), 1, "one inline policy: {:?}", inline.policy_names());
+        assert_eq!(
+            inline.policy_names().len(),
+            1,
+            "one inline policy: {:?}",
+            inline.policy_names()
+        );
         let name = inline.policy_names()[0].clone();
         let rp = iam
             .get_role_policy()
@@ -575,14 +663,20 @@ fn dev_primary_root_applies_to_the_primary_account() {
             .await
             .expect("iam:GetRolePolicy");
         let doc = policy("execution role policy", rp.policy_document());
-        assert_eq!(doc, docs.lambda_execution, "execution role inline policy {name}");
+        assert_eq!(
+            doc, docs.lambda_execution,
+            "execution role inline policy {name}"
+        );
         let attached = iam
             .list_attached_role_policies()
             .role_name(&role_name)
             .send()
             .await
             .expect("iam:ListAttachedRolePolicies");
-        assert!(attached.attached_policies().is_empty(), "no managed policies on the execution role");
+        assert!(
+            attached.attached_policies().is_empty(),
+            "no managed policies on the execution role"
+        );
 
         // Log group with the spec's retention.
         let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
@@ -616,8 +710,14 @@ fn dev_primary_root_applies_to_the_primary_account() {
         assert_eq!(c.runtime().map(|r| r.as_str()), Some("provided.al2023"));
         assert_eq!(c.handler(), Some("bootstrap"));
         assert_eq!(c.role(), Some(env.lambda_role_arn().as_str()));
-        assert_eq!(c.memory_size(), Some(i32::try_from(env.lambda.memory_mb).expect("small")));
-        assert_eq!(c.timeout(), Some(i32::try_from(env.lambda.timeout_seconds).expect("small")));
+        assert_eq!(
+            c.memory_size(),
+            Some(i32::try_from(env.lambda.memory_mb).expect("small"))
+        );
+        assert_eq!(
+            c.timeout(),
+            Some(i32::try_from(env.lambda.timeout_seconds).expect("small"))
+        );
         let vars: BTreeMap<String, String> = c
             .environment()
             .and_then(|e| e.variables())
@@ -625,7 +725,8 @@ fn dev_primary_root_applies_to_the_primary_account() {
             .unwrap_or_default();
         assert_eq!(vars, expected_lambda_env(&env), "function environment");
         assert!(
-            !vars.contains_key(contract::env::PHR_ACCESS_KEY) && !vars.contains_key(contract::env::PHR_SECRET_KEY),
+            !vars.contains_key(contract::env::PHR_ACCESS_KEY)
+                && !vars.contains_key(contract::env::PHR_SECRET_KEY),
             "key-less by default"
         );
 
@@ -684,7 +785,10 @@ fn dev_primary_root_applies_to_the_primary_account() {
             })
             .collect();
         want.sort();
-        assert_eq!(got, want, "function resource policy (Sid, Action, Principal)");
+        assert_eq!(
+            got, want,
+            "function resource policy (Sid, Action, Principal)"
+        );
         for s in &statements {
             if s["Action"] == "lambda:InvokeFunctionUrl" {
                 // AWS returns the auth type as a condition; moto 5 keeps it as a
@@ -692,7 +796,11 @@ fn dev_primary_root_applies_to_the_primary_account() {
                 let auth = s["Condition"]["StringEquals"]["lambda:FunctionUrlAuthType"]
                     .as_str()
                     .or_else(|| s["FunctionUrlAuthType"].as_str());
-                assert_eq!(auth, Some("AWS_IAM"), "InvokeFunctionUrl is limited to AWS_IAM: {s}");
+                assert_eq!(
+                    auth,
+                    Some("AWS_IAM"),
+                    "InvokeFunctionUrl is limited to AWS_IAM: {s}"
+                );
             }
         }
 
@@ -715,7 +823,10 @@ fn dev_primary_root_applies_to_the_primary_account() {
 fn uat_storage_root_puts_the_phr_bucket_in_its_storage_account_only() {
     let started = Instant::now();
     let env = load("uat");
-    assert!(!env.phr_in_primary(), "uat keeps the PHR bucket in a storage account");
+    assert!(
+        !env.phr_in_primary(),
+        "uat keeps the PHR bucket in a storage account"
+    );
     let docs = Documents::build(&env);
     let moto = Moto::start();
     let tf = prepared_root(&moto, &env, "storage/terraform");

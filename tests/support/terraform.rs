@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const TERRAFORM_HINT: &str = "install terraform >= 1.5 (see .ci/run), or point XACCT_TERRAFORM at the binary";
+pub const TERRAFORM_HINT: &str =
+    "install terraform >= 1.5 (see .ci/run), or point XACCT_TERRAFORM at the binary";
 pub const MIRROR_HINT: &str = "no local Terraform provider mirror found: set XACCT_TF_MIRROR to a directory that holds \
      registry.terraform.io/hashicorp/aws/<version>/<os_arch>/ (e.g. `terraform providers mirror /opt/tf-plugins` \
      on a connected machine, see .ci/run)";
@@ -32,7 +33,8 @@ pub const MIRROR_HINT: &str = "no local Terraform provider mirror found: set XAC
 pub fn terraform_bin() -> PathBuf {
     let bin = match std::env::var_os("XACCT_TERRAFORM") {
         Some(p) => PathBuf::from(p),
-        None => find_on_path("terraform").unwrap_or_else(|| panic!("`terraform` not found on PATH: {TERRAFORM_HINT}")),
+        None => find_on_path("terraform")
+            .unwrap_or_else(|| panic!("`terraform` not found on PATH: {TERRAFORM_HINT}")),
     };
     let out = Command::new(&bin)
         .args(["version", "-json"])
@@ -44,10 +46,18 @@ pub fn terraform_bin() -> PathBuf {
     let version = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v["terraform_version"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| panic!("`{} version -json` gave no version ({text}). {TERRAFORM_HINT}", bin.display()));
+        .unwrap_or_else(|| {
+            panic!(
+                "`{} version -json` gave no version ({text}). {TERRAFORM_HINT}",
+                bin.display()
+            )
+        });
     let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    assert!((major, minor) >= (1, 5), "terraform {version} is too old: {TERRAFORM_HINT}");
+    assert!(
+        (major, minor) >= (1, 5),
+        "terraform {version} is too old: {TERRAFORM_HINT}"
+    );
     bin
 }
 
@@ -129,7 +139,9 @@ pub fn hcl_string(s: &str) -> String {
 /// Local module sources (`source = "./..."` / `"../..."`) in the `.tf` files of `dir`.
 fn local_module_sources(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in entries.flatten() {
         let p = entry.path();
         if p.extension().is_none_or(|e| e != "tf") {
@@ -138,8 +150,12 @@ fn local_module_sources(dir: &Path) -> Vec<String> {
         let text = std::fs::read_to_string(&p).unwrap_or_default();
         for line in text.lines() {
             let line = line.trim();
-            let Some(rest) = line.strip_prefix("source") else { continue };
-            let Some(value) = rest.trim_start().strip_prefix('=') else { continue };
+            let Some(rest) = line.strip_prefix("source") else {
+                continue;
+            };
+            let Some(value) = rest.trim_start().strip_prefix('=') else {
+                continue;
+            };
             let value = value.trim().trim_matches('"');
             if value.starts_with("./") || value.starts_with("../") {
                 out.push(value.to_owned());
@@ -162,7 +178,10 @@ fn module_closure(root: &Path) -> BTreeSet<PathBuf> {
         }
         for src in local_module_sources(&dir) {
             let target = dir.join(&src).canonicalize().unwrap_or_else(|e| {
-                panic!("module source {src:?} in {} does not resolve: {e}", dir.display())
+                panic!(
+                    "module source {src:?} in {} does not resolve: {e}",
+                    dir.display()
+                )
             });
             queue.push(target);
         }
@@ -184,10 +203,17 @@ fn common_ancestor(paths: &BTreeSet<PathBuf>) -> PathBuf {
 /// Copies the files of `from` (recursively, minus Terraform working state) into `to`.
 fn copy_module(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display())).flatten() {
+    for entry in std::fs::read_dir(from)
+        .unwrap_or_else(|e| panic!("read {}: {e}", from.display()))
+        .flatten()
+    {
         let name = entry.file_name();
         let n = name.to_string_lossy();
-        if n == ".terraform" || n.ends_with(".tfstate") || n.ends_with(".tfstate.backup") || n.ends_with("_override.tf") {
+        if n == ".terraform"
+            || n.ends_with(".tfstate")
+            || n.ends_with(".tfstate.backup")
+            || n.ends_with("_override.tf")
+        {
             continue;
         }
         let src = entry.path();
@@ -195,7 +221,8 @@ fn copy_module(from: &Path, to: &Path) {
         if src.is_dir() {
             copy_module(&src, &dst);
         } else {
-            std::fs::copy(&src, &dst).unwrap_or_else(|e| panic!("copy {} -> {}: {e}", src.display(), dst.display()));
+            std::fs::copy(&src, &dst)
+                .unwrap_or_else(|e| panic!("copy {} -> {}: {e}", src.display(), dst.display()));
         }
     }
 }
@@ -251,7 +278,9 @@ impl Terraform {
         let bin = terraform_bin();
         let mirror = provider_mirror();
         let closure = module_closure(root);
-        let canon_root = root.canonicalize().expect("root canonicalizes (checked above)");
+        let canon_root = root
+            .canonicalize()
+            .expect("root canonicalizes (checked above)");
         let common = common_ancestor(&closure);
         let tmp = tempfile::Builder::new()
             .prefix("xacct-tf-")
@@ -277,8 +306,12 @@ impl Terraform {
     }
 
     /// Adds environment variables for every later run (e.g. `Moto::env()`).
-    pub fn envs<K: Into<String>, V: Into<String>>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self {
-        self.env.extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+    pub fn envs<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.env
+            .extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
         self
     }
 
@@ -299,7 +332,10 @@ impl Terraform {
 
     /// Writes `<name>` into the copied root; `name` must end in `_override.tf`.
     pub fn write_override(&self, name: &str, hcl: &str) -> PathBuf {
-        assert!(name.ends_with("_override.tf"), "override files end in _override.tf: {name}");
+        assert!(
+            name.ends_with("_override.tf"),
+            "override files end in _override.tf: {name}"
+        );
         let p = self.dir.join(name);
         std::fs::write(&p, hcl).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
         p
@@ -352,8 +388,11 @@ impl Terraform {
 
     /// `terraform fmt -check -recursive -diff` over the copied root and its modules.
     pub fn fmt_check(&self) -> Run {
-        self.run_in(&self.base, &["fmt", "-check", "-recursive", "-diff", "-no-color"])
-            .assert_ok(&self.what("fmt -check"))
+        self.run_in(
+            &self.base,
+            &["fmt", "-check", "-recursive", "-diff", "-no-color"],
+        )
+        .assert_ok(&self.what("fmt -check"))
     }
 
     /// Offline `terraform init` from the mirror (no backend: local state in the copy).
@@ -365,7 +404,8 @@ impl Terraform {
     /// `terraform validate`; panics with the diagnostics unless valid.
     pub fn validate(&self) -> Run {
         let run = self.run(&["validate", "-json", "-no-color"]);
-        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or(serde_json::Value::Null);
+        let report: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or(serde_json::Value::Null);
         assert!(
             run.success() && report["valid"] == serde_json::Value::Bool(true),
             "{}: not valid:\n{}\n{}",
@@ -400,17 +440,26 @@ impl Terraform {
         let mut args = vec!["plan", "-no-color", "-input=false", "-out", plan];
         args.extend(vars.iter().map(String::as_str));
         self.run(&args).assert_ok(&self.what("plan"));
-        let run = self.run(&["show", "-json", "-no-color", plan]).assert_ok(&self.what("show -json"));
-        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{}: not JSON: {e}", self.what("show -json")))
+        let run = self
+            .run(&["show", "-json", "-no-color", plan])
+            .assert_ok(&self.what("show -json"));
+        serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{}: not JSON: {e}", self.what("show -json")))
     }
 
     /// `terraform output -json` as a map of output name to value.
     pub fn outputs(&self) -> serde_json::Map<String, serde_json::Value> {
-        let run = self.run(&["output", "-json", "-no-color"]).assert_ok(&self.what("output"));
-        let v: serde_json::Value =
-            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{}: not JSON: {e}", self.what("output")));
+        let run = self
+            .run(&["output", "-json", "-no-color"])
+            .assert_ok(&self.what("output"));
+        let v: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{}: not JSON: {e}", self.what("output")));
         v.as_object()
-            .map(|m| m.iter().map(|(k, o)| (k.clone(), o["value"].clone())).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, o)| (k.clone(), o["value"].clone()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -423,7 +472,9 @@ impl Terraform {
             .map(|e| e.path())
             .filter(|p| {
                 p.extension().is_some_and(|e| e == "tf")
-                    && !p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_override.tf"))
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().ends_with("_override.tf"))
             })
             .collect();
         files.sort();
@@ -437,7 +488,11 @@ impl Terraform {
                     in_block = Some(None);
                 } else if let Some(cur) = in_block.as_mut() {
                     if let Some(v) = t.strip_prefix("alias") {
-                        let v = v.trim_start().trim_start_matches('=').trim().trim_matches('"');
+                        let v = v
+                            .trim_start()
+                            .trim_start_matches('=')
+                            .trim()
+                            .trim_matches('"');
                         *cur = Some(v.to_owned());
                     }
                     if line.starts_with('}') {
@@ -481,9 +536,16 @@ pub const MOTO_SERVICES: &[&str] = &[
 /// blocks (`endpoints`, `assume_role`) replace the original's of the same type.
 /// No `skip_credentials_validation` / `skip_requesting_account_id`: the provider
 /// calls moto's STS, so `allowed_account_ids` is really checked.
-pub fn moto_provider_override(endpoint: &str, access_key: &str, secret_key: &str, providers: &[ProviderOverride]) -> String {
+pub fn moto_provider_override(
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+    providers: &[ProviderOverride],
+) -> String {
     let ep = hcl_string(endpoint);
-    let mut out = String::from("# Written by the xacct tests: point the AWS provider at a local moto server.\n");
+    let mut out = String::from(
+        "# Written by the xacct tests: point the AWS provider at a local moto server.\n",
+    );
     for p in providers {
         out.push_str("\nprovider \"aws\" {\n");
         if let Some(alias) = &p.alias {
