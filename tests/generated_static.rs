@@ -86,8 +86,9 @@ fn cfn_templates(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn cloudformation_templates_pass_cfn_lint() {
+/// Runs cfn-lint on `templates`; `Err` carries its findings when it reports an error.
+/// Warnings and informational findings do not fail (`--non-zero-exit-code error`).
+fn cfn_lint(templates: &[PathBuf]) -> Result<String, String> {
     let bin = std::env::var("XACCT_CFN_LINT").unwrap_or_else(|_| "cfn-lint".to_owned());
     let version = Command::new(&bin)
         .arg("--version")
@@ -98,12 +99,36 @@ fn cloudformation_templates_pass_cfn_lint() {
         version.status.success(),
         "`{bin} --version` failed. {CFN_LINT_HINT}"
     );
+    let out = Command::new(&bin)
+        .args([
+            "--non-zero-exit-code",
+            "error",
+            "--format",
+            "parseable",
+            "--",
+        ])
+        .args(templates)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{bin}`: {e}. {CFN_LINT_HINT}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("cfn-lint exited with {}:\n{text}", out.status))
+    }
+}
 
+#[test]
+fn cloudformation_templates_pass_cfn_lint() {
     let mut templates = Vec::new();
     cfn_templates(&repo().join("generated"), &mut templates);
     templates.sort();
-    let envs = environments();
-    for env in &envs {
+    for env in &environments() {
         for part in ["primary", "storage"] {
             assert!(
                 templates
@@ -113,32 +138,67 @@ fn cloudformation_templates_pass_cfn_lint() {
             );
         }
     }
-
     let started = Instant::now();
-    // Errors fail, warnings and informational findings are reported by cfn-lint
-    // but do not fail the test (`--non-zero-exit-code error`).
-    let out = Command::new(&bin)
-        .args([
-            "--non-zero-exit-code",
-            "error",
-            "--format",
-            "parseable",
-            "--",
-        ])
-        .args(&templates)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `{bin}`: {e}. {CFN_LINT_HINT}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    match cfn_lint(&templates) {
+        Ok(findings) => eprintln!(
+            "cfn-lint: {} templates in {:.1?}; non-error findings:\n{findings}",
+            templates.len(),
+            started.elapsed()
+        ),
+        Err(e) => panic!("cfn-lint found errors in generated/: {e}"),
+    }
+}
+
+/// The checks above can fail: a broken template, an unformatted or invalid
+/// root are rejected, and the committed tree is never written to.
+#[test]
+fn the_checks_reject_broken_inputs() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+
+    let bad_cfn = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &bad_cfn,
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Role:\n    Type: AWS::IAM::NoSuchThing\n    Properties: {}\n",
+    )
+    .expect("write bad template");
     assert!(
-        out.status.success(),
-        "cfn-lint found errors in generated/ ({}):\n{stdout}\n{stderr}",
-        out.status
+        cfn_lint(&[bad_cfn]).is_err(),
+        "cfn-lint accepted an invalid resource type"
     );
-    eprintln!(
-        "cfn-lint: {} templates in {:.1?}; non-error findings:\n{stdout}",
-        templates.len(),
-        started.elapsed()
+
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    std::fs::write(
+        root.join("main.tf"),
+        "terraform {\n  required_providers {\n    aws = { source = \"hashicorp/aws\" }\n  }\n}\n\noutput \"x\" {\n      value = var.undeclared\n}\n",
+    )
+    .expect("write bad root");
+    let tf = Terraform::new(&root);
+    assert!(
+        !tf.run(&["fmt", "-check"]).success(),
+        "fmt -check accepted bad indentation"
     );
+    tf.init();
+    assert!(
+        !tf.run(&["validate"]).success(),
+        "validate accepted an undeclared variable"
+    );
+    assert!(
+        !root.join(".terraform").exists(),
+        "init wrote into the source tree"
+    );
+
+    // The generated tree itself stays clean after the checks above ran on copies.
+    for env in environments() {
+        for part in ["primary/terraform", "storage/terraform"] {
+            let dir = repo().join("generated").join(&env).join(part);
+            for junk in [".terraform", ".terraform.lock.hcl", "terraform.tfstate"] {
+                assert!(
+                    !dir.join(junk).exists(),
+                    "{} was written to",
+                    dir.join(junk).display()
+                );
+            }
+        }
+    }
 }
