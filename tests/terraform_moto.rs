@@ -180,6 +180,29 @@ fn apply(tf: &Terraform, vars: &[(&str, &str)]) {
     );
 }
 
+/// A second plan after apply changes nothing (no perpetual diff against moto).
+fn assert_converged(tf: &Terraform, vars: &[(&str, &str)]) {
+    let started = Instant::now();
+    let plan = tf.show_plan_json(vars);
+    let changes: Vec<String> = plan["resource_changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
+        .map(|c| format!("{} {}", c["address"], c["change"]["actions"]))
+        .collect();
+    assert!(
+        changes.is_empty(),
+        "plan after apply is not empty: {changes:?}"
+    );
+    eprintln!(
+        "re-plan of {}: {:.1?}",
+        tf.dir().display(),
+        started.elapsed()
+    );
+}
+
 // ------------------------------------------------------------------ SDK side
 
 /// SDK config acting as `account` (AssumeRole of the bootstrap role there).
@@ -568,6 +591,7 @@ fn dev_storage_root_applies_to_both_storage_accounts() {
     let moto = Moto::start();
     let tf = prepared_root(&moto, &env, "storage/terraform");
     apply(&tf, &[]);
+    assert_converged(&tf, &[]);
 
     let outputs = tf.outputs();
     for a in &env.storage_accounts {
@@ -611,6 +635,7 @@ fn dev_primary_root_applies_to_the_primary_account() {
     write_dummy_zip(&zip);
     let zip_arg = zip.to_str().expect("temp paths are UTF-8").to_owned();
     apply(&tf, &[("lambda_zip", &zip_arg)]);
+    assert_converged(&tf, &[("lambda_zip", &zip_arg)]);
 
     let outputs = tf.outputs();
     assert_eq!(
@@ -831,6 +856,7 @@ fn uat_storage_root_puts_the_phr_bucket_in_its_storage_account_only() {
     let moto = Moto::start();
     let tf = prepared_root(&moto, &env, "storage/terraform");
     apply(&tf, &[]);
+    assert_converged(&tf, &[]);
 
     runtime().block_on(async {
         for a in &env.storage_accounts {
