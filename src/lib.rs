@@ -4,6 +4,7 @@
 
 pub mod cmd;
 pub mod contract;
+pub mod eval;
 pub mod iam;
 pub mod model;
 pub mod render;
