@@ -396,6 +396,11 @@ pub fn arn_like(pattern: &str, arn: &str) -> bool {
     pp.iter().zip(&ap).all(|(p, a)| glob(p, a, false))
 }
 
+/// `true` when this evaluator implements the condition operator.
+pub fn operator_supported(operator: &str) -> bool {
+    condition(operator, None, &[]).is_some()
+}
+
 #[derive(Clone, Copy)]
 enum Set {
     Single,
