@@ -18,7 +18,7 @@
 //! one bucket are serialised in-process. A bucket known from the listing is
 //! checked for the configured marker (tags, written last); a bucket unknown to
 //! this container is created in the chosen account and, if S3 says it already
-//! exists (another container won), found with `HeadBucket` across the storage
+//! exists (another container won), found with `ListBuckets` across the storage
 //! accounts. In every case missing configuration is (re)applied, so a retry
 //! after a partial failure finishes the job.
 
@@ -423,20 +423,25 @@ impl Provisioner {
         Ok(())
     }
 
+    /// Finds which storage account owns `bucket` with `ListBuckets` (prefix =
+    /// the name) in each account: account-scoped and exact, unlike `HeadBucket`,
+    /// which succeeds for any bucket the caller may read. Only on the rare
+    /// cross-container race path.
     async fn find_owner<'f>(
         &self,
         fleet: &'f [Storage],
         bucket: &str,
     ) -> Result<&'f Storage, ApiError> {
         for st in fleet {
-            let head = st
+            let out = st
                 .s3
-                .head_bucket()
-                .bucket(bucket)
-                .expected_bucket_owner(&st.account_id)
+                .list_buckets()
+                .prefix(bucket)
+                .max_buckets(LIST_PAGE)
                 .send()
-                .await;
-            if head.is_ok() {
+                .await
+                .map_err(|e| step_failed("ListBuckets (find owner)", bucket, &st.account_id, e))?;
+            if out.buckets().iter().any(|b| b.name() == Some(bucket)) {
                 return Ok(st);
             }
         }
