@@ -111,7 +111,10 @@ pub fn parse_request(method: &str, body: &[u8]) -> Result<Request, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::bad_request("invalid_utf8", format!("request body is not UTF-8: {e}"))
     })?;
-    let raw: RawRequest = serde_json::from_str(text).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw: RawRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let e = e.into_inner();
         let msg = e.to_string();
         let code = if msg.starts_with("unknown field") {
             "unknown_field"
@@ -122,8 +125,15 @@ pub fn parse_request(method: &str, body: &[u8]) -> Result<Request, ApiError> {
         } else {
             "malformed_json"
         };
-        ApiError::bad_request(code, format!("request body: {msg}"))
+        let place = if path == "." || path.is_empty() {
+            "request body".to_owned()
+        } else {
+            format!("request body, field `{path}`")
+        };
+        ApiError::bad_request(code, format!("{place}: {msg}"))
     })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("request body: {e}")))?;
     if let Some(v) = &raw.api_version {
         if v != contract::API_VERSION {
             return Err(ApiError::bad_request(
