@@ -37,6 +37,7 @@ fn json(status: u16, value: &serde_json::Value, request_id: &str) -> Response<Bo
 pub async fn handle(p: &Provisioner, req: Request) -> Result<Response<Body>, lambda_http::Error> {
     let rid = request_id(&req);
     let span = info_span!("request", request_id = %rid);
+    let calls_before = p.clients().counter.get();
     Ok(async {
         let body: &[u8] = match req.body() {
             Body::Empty => b"",
@@ -48,14 +49,19 @@ pub async fn handle(p: &Provisioner, req: Request) -> Result<Response<Body>, lam
             Ok(parsed) => p.answer(parsed).await,
             Err(e) => Err(e),
         };
+        // AWS HTTP calls made while answering (exact: Lambda runs one request at a time).
+        let aws_calls = p.clients().counter.get().saturating_sub(calls_before);
         match outcome {
             Ok(Answer::Bucket(r)) => {
-                info!(event = "answered", status = 200, bucket = %r.bucket, account_id = %r.account_id, created = r.created);
+                info!(event = "answered", status = 200, bucket = %r.bucket, account_id = %r.account_id, created = r.created, aws_calls);
                 json(200, &serde_json::to_value(&r).unwrap_or_default(), &rid)
             }
-            Ok(Answer::SelfTest(r)) => json(200, &serde_json::to_value(&r).unwrap_or_default(), &rid),
+            Ok(Answer::SelfTest(r)) => {
+                info!(event = "answered", status = 200, ok = r.ok, aws_calls);
+                json(200, &serde_json::to_value(&r).unwrap_or_default(), &rid)
+            }
             Err(ApiError { status, code, message }) => {
-                warn!(event = "rejected", status, error = code, message = %message);
+                warn!(event = "rejected", status, error = code, message = %message, aws_calls);
                 json(status, &ApiError { status, code, message }.body(), &rid)
             }
         }

@@ -3,6 +3,7 @@
 //!
 //! Exit codes: 0 clean, 1 findings (or a failed AWS step), 2 usage or input error.
 
+pub mod package;
 pub mod render;
 pub mod validate;
 
@@ -34,6 +35,9 @@ pub enum Command {
         after_help = "Examples:\n  xacct validate --env environments/prod.toml\n  xacct validate --env environments/prod.toml --strict"
     )]
     Validate(validate::Args),
+    /// Build the provisioning Lambda and write its `bootstrap` zip.
+    #[command(after_help = "Examples:\n  xacct package\n  xacct package --out /tmp/bootstrap.zip")]
+    Package(package::Args),
 }
 
 /// Runs one parsed command line.
@@ -41,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Render(args) => render::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Package(args) => package::run(args),
     }
 }
 
