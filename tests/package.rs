@@ -18,7 +18,7 @@ fn zip_has_an_executable_bootstrap_at_the_root() {
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
     assert_eq!(zip.len(), 1);
     let mut entry = zip.by_index(0).unwrap();
-    assert_eq!(entry.name(), "bootstrap");
+    assert_eq!(entry.name().unwrap(), "bootstrap");
     assert!(entry.is_file());
     assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
     let mut back = Vec::new();
