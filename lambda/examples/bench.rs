@@ -91,7 +91,7 @@ async fn main() {
     let pid = child.id();
 
     let wait = Duration::from_secs(60);
-    let mut roundtrip = |id: &str, ev: String| -> Duration {
+    let roundtrip = |id: &str, ev: String| -> Duration {
         let t = Instant::now();
         api.invoke(id, &ev);
         let (at, o) = api.outcome(wait).expect("answer");
@@ -128,13 +128,13 @@ async fn main() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
-        if v["fields"]["event"] == "answered" {
-            if let (Some(id), Some(n)) = (
+        if v["fields"]["event"] == "answered"
+            && let (Some(id), Some(n)) = (
                 v["span"]["request_id"].as_str(),
                 v["fields"]["aws_calls"].as_u64(),
-            ) {
-                calls.insert(id.to_owned(), n);
-            }
+            )
+        {
+            calls.insert(id.to_owned(), n);
         }
     }
     let zip_size = std::fs::metadata(&zip)

@@ -134,16 +134,16 @@ pub fn parse_request(method: &str, body: &[u8]) -> Result<Request, ApiError> {
     })?;
     de.end()
         .map_err(|e| ApiError::bad_request("malformed_json", format!("request body: {e}")))?;
-    if let Some(v) = &raw.api_version {
-        if v != contract::API_VERSION {
-            return Err(ApiError::bad_request(
-                "unsupported_api_version",
-                format!(
-                    "api_version {v:?} is not supported; this service speaks {:?}",
-                    contract::API_VERSION
-                ),
-            ));
-        }
+    if let Some(v) = &raw.api_version
+        && v != contract::API_VERSION
+    {
+        return Err(ApiError::bad_request(
+            "unsupported_api_version",
+            format!(
+                "api_version {v:?} is not supported; this service speaks {:?}",
+                contract::API_VERSION
+            ),
+        ));
     }
     let customer = |c: Option<String>| -> Result<String, ApiError> {
         let c = c.ok_or_else(|| {

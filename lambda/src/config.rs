@@ -118,13 +118,13 @@ impl Config {
                 })?,
         };
         let ops_topic_arn = opt(env::OPS_TOPIC_ARN);
-        if let Some(t) = &ops_topic_arn {
-            if !t.starts_with("arn:") || t.split(':').count() != 6 {
-                return Err(invalid(
-                    env::OPS_TOPIC_ARN,
-                    format!("{t:?} is not an SNS topic ARN"),
-                ));
-            }
+        if let Some(t) = &ops_topic_arn
+            && (!t.starts_with("arn:") || t.split(':').count() != 6)
+        {
+            return Err(invalid(
+                env::OPS_TOPIC_ARN,
+                format!("{t:?} is not an SNS topic ARN"),
+            ));
         }
         Ok(Config {
             environment,

@@ -10,10 +10,10 @@ use crate::service::{Answer, Provisioner};
 
 /// The request ID of the invocation (Lambda context, else the URL event's).
 pub fn request_id(req: &Request) -> String {
-    if let Some(ctx) = req.lambda_context_ref() {
-        if !ctx.request_id.is_empty() {
-            return ctx.request_id.clone();
-        }
+    if let Some(ctx) = req.lambda_context_ref()
+        && !ctx.request_id.is_empty()
+    {
+        return ctx.request_id.clone();
     }
     match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(c)) => c.request_id.clone().unwrap_or_default(),

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 #[path = "../../../tests/support/moto.rs"]
+#[allow(clippy::collapsible_if)] // shared file owned by the main crate
 pub mod moto;
 
 use std::collections::HashMap;
