@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod explain;
+pub mod package;
 pub mod render;
 pub mod validate;
 
@@ -46,6 +47,9 @@ pub enum Command {
         after_help = "Examples:\n  xacct explain --env environments/dev.toml --principal arn:aws:iam::100000000002:role/S3BucketManager --action s3:CreateBucket --resource arn:aws:s3:::ambra-dev-acme"
     )]
     Explain(explain::Args),
+    /// Build the provisioning Lambda and write its `bootstrap` zip.
+    #[command(after_help = "Examples:\n  xacct package\n  xacct package --out /tmp/bootstrap.zip")]
+    Package(package::Args),
 }
 
 /// Runs one parsed command line.
@@ -55,6 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Package(args) => package::run(args),
     }
 }
 

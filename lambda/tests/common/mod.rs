@@ -1,0 +1,208 @@
+//! Shared test support: a moto server, storage accounts reached through
+//! `sts:AssumeRole`, function-URL events from `tests/data`, and a provisioner
+//! wired to moto exactly as `main` wires it to AWS.
+#![allow(dead_code)]
+
+#[path = "../../../tests/support/moto.rs"]
+#[allow(clippy::collapsible_if)] // shared file owned by the main crate
+pub mod moto;
+
+use std::collections::HashMap;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::config::Credentials;
+use lambda_http::Request;
+use xacct_provisioner::aws::Clients;
+use xacct_provisioner::contract::env;
+use xacct_provisioner::{Config, Provisioner, handler};
+
+pub use moto::Moto;
+
+/// Storage accounts used by the tests (moto creates an account on first use).
+pub const A1: &str = "100000000002";
+pub const A2: &str = "100000000003";
+pub const A3: &str = "100000000004";
+/// Prefix of the dev environment, the one the generated policy is scoped to.
+pub const PREFIX: &str = "ambra-dev";
+
+pub fn static_creds(ak: &str, sk: &str, token: Option<String>) -> Credentials {
+    Credentials::new(ak, sk, token, None, "xacct-test")
+}
+
+/// An SDK config pointed at moto with the given credentials.
+pub async fn sdk(endpoint: &str, creds: Credentials, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(creds)
+        .load()
+        .await
+}
+
+/// moto's default account (the test access key).
+pub async fn default_sdk(moto: &Moto) -> SdkConfig {
+    sdk(
+        &moto.endpoint,
+        static_creds(moto::ACCESS_KEY, moto::SECRET_KEY, None),
+        "us-east-1",
+    )
+    .await
+}
+
+/// Credentials inside `account`: moto's `AssumeRole` into a role ARN of another
+/// account returns credentials of that account.
+pub async fn creds_in(moto: &Moto, account: &str) -> Credentials {
+    let sts = aws_sdk_sts::Client::new(&default_sdk(moto).await);
+    let out = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/xacct-test-setup"))
+        .role_session_name("xacct-test-setup")
+        .send()
+        .await
+        .expect("assume a setup role in the storage account");
+    let c = out.credentials().expect("credentials");
+    static_creds(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+    )
+}
+
+/// An S3 client inside `account` for reading back what the Lambda did.
+pub async fn s3_in(moto: &Moto, account: &str, region: &str) -> aws_sdk_s3::Client {
+    let conf = sdk(&moto.endpoint, creds_in(moto, account).await, region).await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// The generated `S3BucketManagement` policy of the dev environment.
+pub fn generated_policy() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../generated/dev/policies/s3-bucket-management-policy.json"
+    );
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("read {path}: {e}; run `cargo run -- render --all`"))
+}
+
+/// Creates `S3BucketManager` in `account` (trusting the primary account) and,
+/// when given, attaches `policy` as the managed policy `S3BucketManagement`.
+pub async fn create_manager_role(moto: &Moto, account: &str, policy: Option<&str>) {
+    let conf = sdk(&moto.endpoint, creds_in(moto, account).await, "us-east-1").await;
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{}:root", moto::DEFAULT_ACCOUNT)}, "Action": "sts:AssumeRole"}]
+    });
+    iam.create_role()
+        .role_name("S3BucketManager")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("create S3BucketManager");
+    if let Some(doc) = policy {
+        let created = iam
+            .create_policy()
+            .policy_name("S3BucketManagement")
+            .policy_document(doc)
+            .send()
+            .await
+            .expect("create S3BucketManagement");
+        iam.attach_role_policy()
+            .role_name("S3BucketManager")
+            .policy_arn(created.policy().and_then(|p| p.arn()).expect("policy arn"))
+            .send()
+            .await
+            .expect("attach S3BucketManagement");
+    }
+}
+
+/// Configuration as the generated Terraform sets it, with overrides.
+pub fn config(accounts: &[&str], max: usize, region: &str, extra: &[(&str, &str)]) -> Config {
+    let mut m: HashMap<String, String> = HashMap::from([
+        (env::ENVIRONMENT.into(), "development".into()),
+        (env::BUCKET_REGION.into(), region.into()),
+        (env::MAX_BUCKETS_PER_ACCOUNT.into(), max.to_string()),
+        (env::STORAGE_ACCOUNTS.into(), accounts.join(",")),
+        (env::BUCKET_PREFIX.into(), PREFIX.into()),
+        (env::PRIMARY_ACCOUNT.into(), moto::DEFAULT_ACCOUNT.into()),
+        (
+            env::READER_PRINCIPALS.into(),
+            format!(
+                "arn:aws:iam::{}:role/ambra-storage-dev",
+                moto::DEFAULT_ACCOUNT
+            ),
+        ),
+    ]);
+    for (k, v) in extra {
+        m.insert((*k).into(), (*v).into());
+    }
+    Config::from_lookup(|k| m.get(k).cloned()).expect("valid test configuration")
+}
+
+/// A provisioner ("container") whose base identity is moto's default account.
+pub async fn provisioner(moto: &Moto, cfg: Config) -> Provisioner {
+    let base = default_sdk(moto).await;
+    Provisioner::new(cfg.clone(), Clients::new(base, &cfg))
+}
+
+/// A provisioner with the given base credentials.
+pub async fn provisioner_as(moto: &Moto, cfg: Config, creds: Credentials) -> Provisioner {
+    let base = sdk(&moto.endpoint, creds, "us-east-1").await;
+    Provisioner::new(cfg.clone(), Clients::new(base, &cfg))
+}
+
+pub fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
+}
+
+/// The real function-URL event of `tests/data/function_url_post_standard.json`
+/// with another body.
+pub fn event(body: &str) -> Request {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fixture("function_url_post_standard.json")).unwrap();
+    v["body"] = serde_json::Value::String(body.to_owned());
+    lambda_http::request::from_str(&v.to_string()).expect("parse function URL event")
+}
+
+pub fn event_file(name: &str) -> Request {
+    lambda_http::request::from_str(&fixture(name)).expect("parse function URL event")
+}
+
+/// Sends one event through the handler; returns status and JSON body.
+pub async fn call(p: &Provisioner, req: Request) -> (u16, serde_json::Value) {
+    let resp = handler::handle(p, req)
+        .await
+        .expect("handler never returns Err");
+    let status = resp.status().as_u16();
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let body = match resp.body() {
+        lambda_http::Body::Text(t) => t.clone(),
+        other => panic!("expected a text body, got {other:?}"),
+    };
+    (status, serde_json::from_str(&body).expect("JSON body"))
+}
+
+pub async fn provision(p: &Provisioner, customer: &str) -> (u16, serde_json::Value) {
+    call(
+        p,
+        event(&serde_json::json!({"customer": customer}).to_string()),
+    )
+    .await
+}
+
+/// Customer buckets of one account, listed by the account itself.
+pub async fn buckets_in(moto: &Moto, account: &str) -> Vec<String> {
+    let s3 = s3_in(moto, account, "us-east-1").await;
+    let out = s3.list_buckets().send().await.expect("ListBuckets");
+    out.buckets()
+        .iter()
+        .filter_map(|b| b.name())
+        .filter(|n| n.starts_with(PREFIX))
+        .map(str::to_owned)
+        .collect()
+}

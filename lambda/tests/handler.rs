@@ -1,0 +1,470 @@
+//! Handler tests: real function-URL events through `handler::handle`, against
+//! a moto server with storage accounts reached by `sts:AssumeRole`.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+
+use aws_sdk_s3::types::{ObjectOwnership, ServerSideEncryption};
+use common::*;
+use xacct_provisioner::contract;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_call_creates_second_returns_same_bucket_with_every_setting() {
+    let moto = Moto::start();
+    for a in [A1, A2] {
+        create_manager_role(&moto, a, None).await;
+    }
+    let p = provisioner(&moto, config(&[A1, A2], 10, "eu-west-1", &[])).await;
+
+    let (status, first) = call(&p, event_file("function_url_post_standard.json")).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["bucket"], "ambra-dev-acme");
+    assert_eq!(
+        first["account_id"], A1,
+        "ties go to the first account in spec order"
+    );
+    assert_eq!(first["region"], "eu-west-1");
+    assert_eq!(first["arn"], "arn:aws:s3:::ambra-dev-acme");
+    assert_eq!(first["created"], true);
+    assert_eq!(first["api_version"], contract::API_VERSION);
+
+    let calls = p.clients().counter.get();
+    let (status, second) = call(&p, event_file("function_url_post_standard.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(second["created"], false);
+    assert_eq!(
+        (&second["bucket"], &second["account_id"]),
+        (&first["bucket"], &first["account_id"])
+    );
+    assert_eq!(
+        p.clients().counter.get(),
+        calls,
+        "a warm container answers a known customer without AWS calls"
+    );
+
+    // Every setting, read back in the owning account.
+    let s3 = s3_in(&moto, A1, "eu-west-1").await;
+    let b = "ambra-dev-acme";
+    let loc = s3.get_bucket_location().bucket(b).send().await.unwrap();
+    assert_eq!(
+        loc.location_constraint().map(|l| l.as_str()),
+        Some("eu-west-1")
+    );
+    let pab = s3.get_public_access_block().bucket(b).send().await.unwrap();
+    let c = pab.public_access_block_configuration().unwrap();
+    assert_eq!(
+        (
+            c.block_public_acls(),
+            c.ignore_public_acls(),
+            c.block_public_policy(),
+            c.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let own = s3
+        .get_bucket_ownership_controls()
+        .bucket(b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        own.ownership_controls().unwrap().rules()[0].object_ownership(),
+        &ObjectOwnership::BucketOwnerEnforced
+    );
+    let enc = s3.get_bucket_encryption().bucket(b).send().await.unwrap();
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .unwrap()
+            .sse_algorithm(),
+        &ServerSideEncryption::Aes256
+    );
+    let tags = s3.get_bucket_tagging().bucket(b).send().await.unwrap();
+    let mut tags: Vec<(String, String)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    tags.sort();
+    assert_eq!(
+        tags,
+        [
+            ("customer".into(), "acme".into()),
+            ("environment".into(), "development".into()),
+            ("managed-by".into(), "xacct".into())
+        ]
+    );
+    let policy = s3.get_bucket_policy().bucket(b).send().await.unwrap();
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let readers = vec![format!(
+        "arn:aws:iam::{}:role/ambra-storage-dev",
+        moto::DEFAULT_ACCOUNT
+    )];
+    assert_eq!(policy, contract::customer_bucket_policy(b, &readers));
+
+    assert_eq!(buckets_in(&moto, A1).await, [b]);
+    assert!(
+        buckets_in(&moto, A2).await.is_empty(),
+        "bucket must not land in the other account"
+    );
+
+    // Another customer goes to the account with the most headroom.
+    let (_, other) = provision(&p, "Acme").await;
+    assert_eq!(other["account_id"], A2);
+    assert_ne!(
+        other["bucket"], first["bucket"],
+        "case-distinct IDs get distinct buckets"
+    );
+
+    // A base64-encoded body (as function URLs send binary content types).
+    let (status, b64) = call(&p, event_file("function_url_post_base64.json")).await;
+    assert_eq!(status, 200, "{b64}");
+    assert_eq!(b64["customer"], "Base64 Corp");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_finishes_a_partial_configuration_and_new_containers_agree() {
+    let moto = Moto::start();
+    let p = provisioner(&moto, config(&[A1, A2], 10, "eu-west-1", &[])).await;
+    let (_, first) = provision(&p, "partial-co").await;
+    let bucket = first["bucket"].as_str().unwrap().to_owned();
+
+    // Simulate a crash before the last step: the marker tags are missing.
+    let s3 = s3_in(&moto, A1, "eu-west-1").await;
+    s3.delete_bucket_tagging()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    s3.delete_bucket_policy()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+
+    // A new container (cold start) knows the bucket from its count and finishes the job.
+    let q = provisioner(&moto, config(&[A1, A2], 10, "eu-west-1", &[])).await;
+    let (status, again) = provision(&q, "partial-co").await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        (again["created"].as_bool(), again["account_id"].as_str()),
+        (Some(false), Some(A1))
+    );
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set().len(), 3);
+    s3.get_bucket_policy()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("policy re-applied");
+    assert_eq!(
+        buckets_in(&moto, A1).await.len() + buckets_in(&moto, A2).await.len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_with_stale_counts_finds_the_bucket_another_container_created() {
+    let moto = Moto::start();
+    let cfg = config(&[A1, A2], 10, "eu-west-1", &[]);
+    let a = provisioner(&moto, cfg.clone()).await;
+    let b = provisioner(&moto, cfg).await;
+    assert_eq!(provision(&a, "warm-a").await.1["account_id"], A1);
+    assert_eq!(provision(&b, "warm-b").await.1["account_id"], A2);
+    // a still believes A2 is empty, so it creates race-co there ...
+    let (_, made) = provision(&a, "race-co").await;
+    assert_eq!(
+        (made["account_id"].as_str(), made["created"].as_bool()),
+        (Some(A2), Some(true))
+    );
+    // ... while b (A1 = A2 = 1, tie => A1) tries A1, gets BucketAlreadyExists and finds it in A2.
+    let (status, found) = provision(&b, "race-co").await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        (found["account_id"].as_str(), found["created"].as_bool()),
+        (Some(A2), Some(false))
+    );
+    assert_eq!(b.counts()[A1], 1);
+    assert_eq!(b.counts()[A2], 2);
+    assert_eq!(buckets_in(&moto, A1).await.len(), 1);
+}
+
+/// Collects the bodies SNS POSTs to an HTTP subscription.
+fn http_sink() -> (String, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/ops",
+        listener.local_addr().unwrap().port()
+    );
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read headers, then Content-Length bytes of body.
+            let body = loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break String::new();
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
+                    }
+                }
+            };
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = tx.send(body);
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_exhaustion_and_threshold_warning_with_sns() {
+    let moto = Moto::start();
+    let sns = aws_sdk_sns::Client::new(&default_sdk(&moto).await);
+    let topic = sns
+        .create_topic()
+        .name("xacct-ops")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_owned();
+    let (url, rx) = http_sink();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("http")
+        .endpoint(&url)
+        .send()
+        .await
+        .unwrap();
+    while rx.try_recv().is_ok() {}
+
+    let cfg = config(
+        &[A1, A2],
+        4,
+        "eu-west-1",
+        &[
+            (contract::env::CAPACITY_WARN_PERCENT, "50"),
+            (contract::env::OPS_TOPIC_ARN, &topic),
+        ],
+    );
+    let p = provisioner(&moto, cfg).await;
+    let mut accounts = Vec::new();
+    for i in 0..8 {
+        let (status, r) = provision(&p, &format!("cust-{i}")).await;
+        assert_eq!(status, 200, "{r}");
+        accounts.push(r["account_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        accounts,
+        [A1, A2, A1, A2, A1, A2, A1, A2],
+        "most headroom first, ties in spec order"
+    );
+    let (status, full) = provision(&p, "one-too-many").await;
+    assert_eq!(status, 503, "{full}");
+    assert_eq!(full["error"], "capacity_exhausted");
+    assert!(
+        full["message"]
+            .as_str()
+            .unwrap()
+            .contains("every storage account holds 4 buckets"),
+        "{full}"
+    );
+    assert_eq!(buckets_in(&moto, A1).await.len(), 4);
+    assert_eq!(buckets_in(&moto, A2).await.len(), 4);
+    // Known customers are still answered when full.
+    assert_eq!(provision(&p, "cust-0").await.0, 200);
+
+    // Exactly one notification per account, when it reached 2 of 4 (50 %).
+    let mut seen = Vec::new();
+    while let Ok(body) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        let envelope: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        if envelope["Type"] == "Notification" {
+            let msg: serde_json::Value =
+                serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+            assert_eq!(msg["event"], "capacity_threshold");
+            assert_eq!(msg["bucket_count"], 2);
+            seen.push(msg["account_id"].as_str().unwrap().to_owned());
+        }
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, [A1, A2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phr_requests_are_answered_from_configuration() {
+    let moto = Moto::start();
+    let cfg = config(
+        &[A1, A2],
+        10,
+        "eu-west-1",
+        &[
+            (contract::env::PHR_ACCOUNT, "100000000009"),
+            (contract::env::PHR_BUCKET, "ambra-dev-phr"),
+        ],
+    );
+    let p = provisioner(&moto, cfg).await;
+    let (status, r) = call(&p, event_file("function_url_post_phr.json")).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["kind"], "phr");
+    assert_eq!(r["bucket"], "ambra-dev-phr");
+    assert_eq!(r["account_id"], "100000000009");
+    assert_eq!(r["arn"], "arn:aws:s3:::ambra-dev-phr");
+    assert_eq!(r["created"], false);
+    assert_eq!(p.clients().counter.get(), 0, "PHR answers cost no AWS call");
+    assert!(buckets_in(&moto, A1).await.is_empty() && buckets_in(&moto, A2).await.is_empty());
+
+    let q = provisioner(&moto, config(&[A1], 10, "eu-west-1", &[])).await;
+    let (status, r) = call(&q, event_file("function_url_post_phr.json")).await;
+    assert_eq!(
+        (status, r["error"].as_str()),
+        (503, Some("phr_not_configured"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_through_organizations_and_self_test() {
+    let moto = Moto::start();
+    let org = aws_sdk_organizations::Client::new(&default_sdk(&moto).await);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let mut tagged = Vec::new();
+    for (name, tag) in [
+        ("storage-1", true),
+        ("workloads", false),
+        ("storage-2", true),
+    ] {
+        let mut req = org
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"));
+        if tag {
+            req = req.tags(
+                aws_sdk_organizations::types::Tag::builder()
+                    .key("ambra-storage")
+                    .value("true")
+                    .build()
+                    .unwrap(),
+            );
+        }
+        let status = req.send().await.unwrap();
+        let id = status
+            .create_account_status()
+            .and_then(|s| s.account_id())
+            .unwrap()
+            .to_owned();
+        if tag {
+            tagged.push(id);
+        }
+    }
+    tagged.sort();
+
+    let p = provisioner(&moto, config(&[], 10, "us-east-1", &[])).await;
+    assert!(p.config().storage_accounts.is_empty());
+    let (status, r) = provision(&p, "discovered-co").await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["account_id"], tagged[0].as_str());
+    assert_eq!(r["region"], "us-east-1");
+    assert_eq!(
+        buckets_in(&moto, &tagged[0]).await,
+        ["ambra-dev-discovered-co"]
+    );
+
+    let (status, st) = call(&p, event_file("function_url_post_self_test.json")).await;
+    assert_eq!(status, 200, "{st}");
+    assert_eq!(st["ok"], true, "{st}");
+    let accounts: Vec<(&str, bool, u64, u64)> = st["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["account_id"].as_str().unwrap(),
+                a["trust_ok"].as_bool().unwrap(),
+                a["bucket_count"].as_u64().unwrap(),
+                a["headroom"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            (tagged[0].as_str(), true, 1, 9),
+            (tagged[1].as_str(), true, 0, 10)
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_requests_for_25_customers_give_25_buckets() {
+    let moto = Moto::start();
+    // 2 x 13 = 26 slots for 25 customers: any over-allocation would fail.
+    let p = std::sync::Arc::new(provisioner(&moto, config(&[A1, A2], 13, "eu-west-1", &[])).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let p = p.clone();
+        tasks.spawn(async move {
+            let customer = format!("Customer {}", i % 25);
+            let (status, r) = provision(&p, &customer).await;
+            (customer, status, r)
+        });
+    }
+    let mut answers: std::collections::HashMap<String, Vec<serde_json::Value>> = Default::default();
+    while let Some(done) = tasks.join_next().await {
+        let (customer, status, r) = done.unwrap();
+        assert_eq!(status, 200, "{customer}: {r}");
+        answers.entry(customer).or_default().push(r);
+    }
+    assert_eq!(answers.len(), 25);
+    for (customer, rs) in &answers {
+        assert_eq!(rs.len(), 2);
+        assert_eq!(
+            (&rs[0]["bucket"], &rs[0]["account_id"]),
+            (&rs[1]["bucket"], &rs[1]["account_id"]),
+            "{customer}"
+        );
+        let created = rs.iter().filter(|r| r["created"] == true).count();
+        assert_eq!(created, 1, "{customer}: exactly one call creates");
+    }
+    let (in1, in2) = (buckets_in(&moto, A1).await, buckets_in(&moto, A2).await);
+    assert!(
+        in1.len() <= 13 && in2.len() <= 13,
+        "{} / {}",
+        in1.len(),
+        in2.len()
+    );
+    let all: HashSet<&String> = in1.iter().chain(&in2).collect();
+    assert_eq!(all.len(), 25);
+    assert_eq!(in1.len() + in2.len(), 25, "no duplicates");
+}

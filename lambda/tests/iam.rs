@@ -1,0 +1,103 @@
+//! With moto's IAM enforcement on, the runtime works with exactly the
+//! generated `S3BucketManagement` policy, and removing one needed action makes
+//! the matching step fail with a clear 502 error (never a panic).
+//!
+//! moto maps some S3 calls to other action names than AWS does
+//! (PutPublicAccessBlock, PutBucketOwnershipControls and PutBucketEncryption
+//! are all checked as `s3:CreateBucket`), so the removal cases are the actions
+//! moto checks under their own name.
+
+mod common;
+
+use common::*;
+
+/// Sets up a moto with IAM enforcement: a Lambda identity in the primary
+/// account allowed only `sts:AssumeRole`, and in each storage account the
+/// `S3BucketManager` role with `policy` attached.
+async fn enforced(policy: &str) -> (Moto, aws_sdk_s3::config::Credentials) {
+    let moto = Moto::start_with_auth(10_000);
+    let iam = aws_sdk_iam::Client::new(&default_sdk(&moto).await);
+    iam.create_user()
+        .user_name("provisioner")
+        .send()
+        .await
+        .unwrap();
+    let allow_assume = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/S3BucketManager"}]});
+    iam.put_user_policy()
+        .user_name("provisioner")
+        .policy_name("assume")
+        .policy_document(allow_assume.to_string())
+        .send()
+        .await
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("provisioner")
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    let creds = static_creds(key.access_key_id(), key.secret_access_key(), None);
+    for a in [A1, A2] {
+        create_manager_role(&moto, a, Some(policy)).await;
+    }
+    moto.enforce_iam();
+    (moto, creds)
+}
+
+fn without(action: &str) -> String {
+    let mut doc: serde_json::Value = serde_json::from_str(&generated_policy()).unwrap();
+    for st in doc["Statement"].as_array_mut().unwrap() {
+        match &mut st["Action"] {
+            serde_json::Value::Array(a) => a.retain(|x| x != action),
+            serde_json::Value::String(s) if s == action => st["Action"] = serde_json::json!([]),
+            _ => {}
+        }
+    }
+    doc["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|st| st["Action"] != serde_json::json!([]));
+    doc.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn works_with_exactly_the_generated_policy() {
+    let (moto, creds) = enforced(&generated_policy()).await;
+    let p = provisioner_as(
+        &moto,
+        config(&[A1, A2], 10, "eu-west-1", &[]),
+        creds.clone(),
+    )
+    .await;
+    let (status, r) = provision(&p, "acme").await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["created"], true);
+    let (status, r) = provision(&p, "acme").await;
+    assert_eq!((status, r["created"].as_bool()), (200, Some(false)));
+    // A new container checks the marker tags of a bucket it knows from its count.
+    let q = provisioner_as(&moto, config(&[A1, A2], 10, "eu-west-1", &[]), creds).await;
+    let (status, r) = provision(&q, "acme").await;
+    assert_eq!((status, r["created"].as_bool()), (200, Some(false)), "{r}");
+    let (status, st) = call(&q, event_file("function_url_post_self_test.json")).await;
+    assert_eq!((status, st["ok"].as_bool()), (200, Some(true)), "{st}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_one_action_fails_the_matching_step_clearly() {
+    for (action, step) in [
+        ("s3:CreateBucket", "CreateBucket"),
+        ("s3:PutBucketPolicy", "PutBucketPolicy"),
+        ("s3:PutBucketTagging", "PutBucketTagging"),
+        ("s3:ListAllMyBuckets", "ListBuckets (capacity count)"),
+    ] {
+        let (moto, creds) = enforced(&without(action)).await;
+        let p = provisioner_as(&moto, config(&[A1, A2], 10, "eu-west-1", &[]), creds).await;
+        let (status, r) = provision(&p, "acme").await;
+        assert_eq!(status, 502, "without {action}: {r}");
+        assert_eq!(r["error"], "aws_step_failed", "without {action}: {r}");
+        let msg = r["message"].as_str().unwrap();
+        assert!(msg.starts_with(step), "without {action}: {msg}");
+        assert!(msg.contains("AccessDenied"), "without {action}: {msg}");
+    }
+}
