@@ -2,8 +2,10 @@
 //! plus the offline audit, the live verifier and onboarding built on them.
 //! See ARCHITECTURE.md for the map.
 
+pub mod audit;
 pub mod cmd;
 pub mod contract;
+pub mod eval;
 pub mod iam;
 pub mod model;
 pub mod render;

@@ -3,6 +3,8 @@
 //!
 //! Exit codes: 0 clean, 1 findings (or a failed AWS step), 2 usage or input error.
 
+pub mod audit;
+pub mod explain;
 pub mod render;
 pub mod validate;
 
@@ -34,6 +36,16 @@ pub enum Command {
         after_help = "Examples:\n  xacct validate --env environments/prod.toml\n  xacct validate --env environments/prod.toml --strict"
     )]
     Validate(validate::Args),
+    /// Audit the IAM documents offline: rendered (`--env`) or planned (`--plan`).
+    #[command(
+        after_help = "Examples:\n  xacct audit --env environments/prod.toml\n  xacct audit --plan plan.json --env environments/dev.toml --format sarif\n\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error."
+    )]
+    Audit(audit::Args),
+    /// Explain the decision for one request, with the statements behind it.
+    #[command(
+        after_help = "Examples:\n  xacct explain --env environments/dev.toml --principal arn:aws:iam::100000000002:role/S3BucketManager --action s3:CreateBucket --resource arn:aws:s3:::ambra-dev-acme"
+    )]
+    Explain(explain::Args),
 }
 
 /// Runs one parsed command line.
@@ -41,6 +53,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Render(args) => render::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Audit(args) => audit::run(args),
+        Command::Explain(args) => explain::run(args),
     }
 }
 

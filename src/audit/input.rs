@@ -1,0 +1,228 @@
+//! What an audit looks at: the documents, where they live, and the intent
+//! (the [`Expect`]ed principals, accounts and prefix) they are judged against.
+
+use crate::iam::PolicyDocument;
+use crate::iam::documents::{self, Documents};
+use crate::model::Environment;
+
+/// A named document in an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    /// Where it comes from: a file under `policies/` or a Terraform address.
+    pub name: String,
+    pub account: String,
+    pub doc: PolicyDocument,
+}
+
+/// The intent the documents are checked against.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Expect {
+    pub primary_account: String,
+    pub lambda_role_arn: String,
+    pub function_arn: String,
+    pub bucket_prefix: String,
+    pub allow_canary: bool,
+    pub external_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub invokers: Vec<String>,
+    pub readers: Vec<String>,
+    pub verifiers: Vec<String>,
+    pub phr_bucket: String,
+}
+
+impl Expect {
+    pub fn from_env(env: &Environment) -> Self {
+        Expect {
+            primary_account: env.primary_account.clone(),
+            lambda_role_arn: env.lambda_role_arn(),
+            function_arn: env.function_arn(),
+            bucket_prefix: env.bucket_prefix.clone(),
+            allow_canary: env.allow_canary,
+            external_id: env.external_id.clone(),
+            organization_id: env.organization_id.clone(),
+            invokers: env.invokers.clone(),
+            readers: env.readers.clone(),
+            verifiers: env.verifiers.clone(),
+            phr_bucket: env.phr.bucket.clone(),
+        }
+    }
+}
+
+/// One storage account's documents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageAccount {
+    pub account: String,
+    pub trust: Option<Doc>,
+    pub management: Option<Doc>,
+}
+
+/// A bucket policy and its bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketPolicy {
+    pub bucket: String,
+    pub doc: Doc,
+    /// The reader principals must be able to read this bucket.
+    pub readers_required: bool,
+}
+
+/// Everything one audit run evaluates.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Input {
+    pub expect: Expect,
+    pub lambda_trust: Option<Doc>,
+    pub lambda_execution: Option<Doc>,
+    pub storage: Vec<StorageAccount>,
+    pub bucket_policies: Vec<BucketPolicy>,
+    pub function_url_policy: Option<Doc>,
+    /// `(where, auth type)` of function URL configurations seen outside `texts`
+    /// (plan values); the texts are scanned when the audit runs.
+    pub function_url_auth: Vec<(String, String)>,
+    /// Documents that only get the structural checks (the deployer policy, unknown roles).
+    pub other_docs: Vec<Doc>,
+    /// `(path, text)` of rendered files, scanned for secrets and auth types.
+    pub texts: Vec<(String, String)>,
+    /// `(where, key, value)` of plan values, scanned for secrets.
+    pub values: Vec<(String, String, String)>,
+}
+
+impl Input {
+    /// The documents [`Documents::build`] makes for `env`, with the same names
+    /// as the files under `generated/<env>/policies/`.
+    pub fn from_env(env: &Environment) -> Self {
+        let d = Documents::build(env);
+        let primary = env.primary_account.as_str();
+        let name = |f: &str| format!("policies/{f}");
+        let mk = |f: &str, acct: &str, doc: &PolicyDocument| Doc {
+            name: name(f),
+            account: acct.to_owned(),
+            doc: doc.clone(),
+        };
+        let storage = env
+            .storage_accounts
+            .iter()
+            .map(|a| StorageAccount {
+                account: a.clone(),
+                trust: Some(mk("s3-bucket-manager-trust.json", a, &d.storage_trust)),
+                management: Some(mk(
+                    "s3-bucket-management-policy.json",
+                    a,
+                    &d.storage_management,
+                )),
+            })
+            .collect();
+        Input {
+            expect: Expect::from_env(env),
+            lambda_trust: Some(mk("lambda-execution-trust.json", primary, &d.lambda_trust)),
+            lambda_execution: Some(mk(
+                "lambda-execution-policy.json",
+                primary,
+                &d.lambda_execution,
+            )),
+            storage,
+            bucket_policies: vec![
+                BucketPolicy {
+                    bucket: env.phr.bucket.clone(),
+                    doc: mk(
+                        "phr-bucket-policy.json",
+                        &env.phr.account,
+                        &d.phr_bucket_policy,
+                    ),
+                    readers_required: true,
+                },
+                BucketPolicy {
+                    bucket: documents::example_bucket(env),
+                    doc: mk(
+                        "customer-bucket-policy.json",
+                        env.storage_accounts.first().map_or(primary, String::as_str),
+                        &d.customer_bucket_policy,
+                    ),
+                    readers_required: true,
+                },
+            ],
+            function_url_policy: Some(mk(
+                "function-url-policy.json",
+                primary,
+                &d.function_url_policy,
+            )),
+            function_url_auth: Vec::new(),
+            other_docs: vec![mk("deployer-policy.json", primary, &d.deployer)],
+            texts: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Adds rendered files: scanned for secrets, and for the function URL's auth type.
+    pub fn add_texts(&mut self, texts: Vec<(String, String)>) {
+        self.texts.extend(texts);
+    }
+
+    /// Every document, for the structural checks.
+    pub fn all_docs(&self) -> Vec<&Doc> {
+        let mut v: Vec<&Doc> = Vec::new();
+        v.extend(self.lambda_trust.iter());
+        v.extend(self.lambda_execution.iter());
+        // Storage documents are usually identical: check each distinct one once.
+        let mut seen: Vec<&PolicyDocument> = Vec::new();
+        for s in &self.storage {
+            for d in [&s.trust, &s.management].into_iter().flatten() {
+                if !seen.contains(&&d.doc) {
+                    seen.push(&d.doc);
+                    v.push(d);
+                }
+            }
+        }
+        v.extend(self.bucket_policies.iter().map(|b| &b.doc));
+        v.extend(self.function_url_policy.iter());
+        v.extend(self.other_docs.iter());
+        v
+    }
+
+    /// The storage account entry, created on first use.
+    pub fn storage_mut(&mut self, account: &str) -> &mut StorageAccount {
+        if let Some(i) = self.storage.iter().position(|s| s.account == account) {
+            return &mut self.storage[i];
+        }
+        self.storage.push(StorageAccount {
+            account: account.to_owned(),
+            trust: None,
+            management: None,
+        });
+        self.storage.last_mut().expect("just pushed")
+    }
+}
+
+/// Function URL auth types set in Terraform (`authorization_type`,
+/// `function_url_auth_type`) or CloudFormation (`AuthType`, `FunctionUrlAuthType`) text.
+pub fn function_url_auth_in_text(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with('#') || l.starts_with("//") {
+            continue;
+        }
+        let Some((k, v)) = l.split_once('=').or_else(|| l.split_once(':')) else {
+            continue;
+        };
+        let key = k.trim().trim_matches('"');
+        if matches!(
+            key,
+            "authorization_type" | "function_url_auth_type" | "AuthType" | "FunctionUrlAuthType"
+        ) {
+            let v = v.trim().trim_matches(|c| c == '"' || c == '\'' || c == ',');
+            if !v.is_empty() && v.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                out.push(v.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// `contract::bucket_arn` inverse: the bucket of the first S3 resource in a policy.
+pub fn bucket_of(doc: &PolicyDocument) -> Option<String> {
+    doc.statement
+        .iter()
+        .flat_map(|s| s.resource.iter().flat_map(|r| r.iter()))
+        .find_map(|r| r.strip_prefix("arn:aws:s3:::"))
+        .map(|r| r.split('/').next().unwrap_or(r).to_owned())
+        .filter(|b| !b.contains('*'))
+}

@@ -1,0 +1,355 @@
+//! Reads the documents a Terraform plan would create (`terraform show -json`)
+//! into an audit [`Input`]: what is reviewed is what will be applied.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::input::{BucketPolicy, Doc, Expect, Input, bucket_of};
+use crate::contract;
+use crate::iam::{PolicyDocument, Principal, Statement};
+
+/// Why a plan cannot be audited.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("not a Terraform plan JSON (`terraform show -json plan.out`): {0}")]
+    Shape(String),
+    #[error("{address}.{attribute} is not a valid IAM policy document: {source}")]
+    Policy {
+        address: String,
+        attribute: String,
+        #[source]
+        source: crate::iam::ParseError,
+    },
+}
+
+/// One planned resource.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub address: String,
+    pub kind: String,
+    pub values: Value,
+}
+
+/// Every resource in `planned_values` (all modules), or in `resource_changes[].change.after`.
+pub fn resources(plan: &Value) -> Result<Vec<Planned>, PlanError> {
+    if !plan.is_object() || plan.get("format_version").is_none() {
+        return Err(PlanError::Shape("missing `format_version`".into()));
+    }
+    let mut out = Vec::new();
+    if let Some(root) = plan.pointer("/planned_values/root_module") {
+        walk_module(root, &mut out);
+    }
+    if out.is_empty() {
+        for rc in plan
+            .get("resource_changes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(address), Some(kind)) = (
+                rc.get("address").and_then(Value::as_str),
+                rc.get("type").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if let Some(after) = rc.pointer("/change/after").filter(|v| v.is_object()) {
+                out.push(Planned {
+                    address: address.to_owned(),
+                    kind: kind.to_owned(),
+                    values: after.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn walk_module(m: &Value, out: &mut Vec<Planned>) {
+    for r in m
+        .get("resources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if r.get("mode").and_then(Value::as_str) == Some("data") {
+            continue;
+        }
+        if let (Some(address), Some(kind)) = (
+            r.get("address").and_then(Value::as_str),
+            r.get("type").and_then(Value::as_str),
+        ) {
+            out.push(Planned {
+                address: address.to_owned(),
+                kind: kind.to_owned(),
+                values: r.get("values").cloned().unwrap_or(Value::Null),
+            });
+        }
+    }
+    for c in m
+        .get("child_modules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        walk_module(c, out);
+    }
+}
+
+/// The storage account of a resource under `module.account_<12 digits>`.
+fn module_account(address: &str) -> Option<String> {
+    address.split('.').find_map(|part| {
+        let id = part.strip_prefix("account_")?;
+        let id = id.split('[').next().unwrap_or(id);
+        crate::model::is_account_id(id).then(|| id.to_owned())
+    })
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn policy(p: &Planned, attribute: &str) -> Result<Option<PolicyDocument>, PlanError> {
+    match str_at(&p.values, attribute) {
+        Some(text) if !text.trim().is_empty() => {
+            PolicyDocument::from_json(text)
+                .map(Some)
+                .map_err(|source| PlanError::Policy {
+                    address: p.address.clone(),
+                    attribute: attribute.to_owned(),
+                    source,
+                })
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The Lambda environment variables of the first planned `aws_lambda_function`.
+fn lambda_env(res: &[Planned]) -> BTreeMap<String, String> {
+    res.iter()
+        .filter(|p| p.kind == "aws_lambda_function")
+        .find_map(|p| p.values.pointer("/environment/0/variables"))
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Builds an audit input from one or more plans. `expect` states the intent
+/// (from `--env`); without it the intent is read from the plan's Lambda
+/// environment and permissions, and canary deletion counts as not allowed.
+pub fn input_from_plans(
+    plans: &[(String, Value)],
+    expect: Option<Expect>,
+) -> Result<Input, PlanError> {
+    let mut all: Vec<(String, Planned)> = Vec::new();
+    for (file, plan) in plans {
+        for p in resources(plan)? {
+            all.push((file.clone(), p));
+        }
+    }
+    let just: Vec<Planned> = all.iter().map(|(_, p)| p.clone()).collect();
+    let env = lambda_env(&just);
+    let function = just
+        .iter()
+        .find(|p| p.kind == "aws_lambda_function")
+        .and_then(|p| str_at(&p.values, "function_name"))
+        .map(str::to_owned);
+    let lambda_role_name = just
+        .iter()
+        .filter(|p| p.kind == "aws_iam_role")
+        .filter_map(|p| str_at(&p.values, "name"))
+        .find(|n| n.ends_with("-execution"))
+        .map(str::to_owned);
+    let expect = expect.unwrap_or_else(|| {
+        let primary = env
+            .get(contract::env::PRIMARY_ACCOUNT)
+            .cloned()
+            .unwrap_or_default();
+        let region = env
+            .get(contract::env::BUCKET_REGION)
+            .cloned()
+            .unwrap_or_default();
+        let fname = function.clone().unwrap_or_default();
+        Expect {
+            lambda_role_arn: format!(
+                "arn:aws:iam::{primary}:role/{}",
+                lambda_role_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{fname}-execution"))
+            ),
+            function_arn: format!("arn:aws:lambda:{region}:{primary}:function:{fname}"),
+            bucket_prefix: env
+                .get(contract::env::BUCKET_PREFIX)
+                .cloned()
+                .unwrap_or_default(),
+            allow_canary: false,
+            external_id: env.get(contract::env::EXTERNAL_ID).cloned(),
+            organization_id: None,
+            invokers: just
+                .iter()
+                .filter(|p| p.kind == "aws_lambda_permission")
+                .filter_map(|p| str_at(&p.values, "principal"))
+                .map(str::to_owned)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            readers: env
+                .get(contract::env::READER_PRINCIPALS)
+                .map(|v| contract::split_list(v))
+                .unwrap_or_default(),
+            verifiers: Vec::new(),
+            phr_bucket: env
+                .get(contract::env::PHR_BUCKET)
+                .cloned()
+                .unwrap_or_default(),
+            primary_account: primary,
+        }
+    });
+    let primary = expect.primary_account.clone();
+    let mut input = Input {
+        expect,
+        ..Input::default()
+    };
+    let mut url_statements = Vec::new();
+    for (file, p) in &all {
+        let name = format!("{file}:{}", p.address);
+        let account = module_account(&p.address).unwrap_or_else(|| primary.clone());
+        let mk = |doc: PolicyDocument| Doc {
+            name: name.clone(),
+            account: account.clone(),
+            doc,
+        };
+        collect_values(&name, &p.values, &mut input.values);
+        match p.kind.as_str() {
+            "aws_iam_role" => {
+                let Some(doc) = policy(p, "assume_role_policy")? else {
+                    continue;
+                };
+                let role_name = str_at(&p.values, "name").unwrap_or_default();
+                if role_name == contract::STORAGE_ROLE_NAME {
+                    let acct = account.clone();
+                    input.storage_mut(&acct).trust = Some(mk(doc));
+                } else if input
+                    .expect
+                    .lambda_role_arn
+                    .ends_with(&format!("/{role_name}"))
+                {
+                    input.lambda_trust = Some(mk(doc));
+                } else {
+                    input.other_docs.push(mk(doc));
+                }
+            }
+            "aws_iam_role_policy" | "aws_iam_policy" => {
+                let Some(doc) = policy(p, "policy")? else {
+                    continue;
+                };
+                let pname = str_at(&p.values, "name").unwrap_or_default();
+                if pname == contract::STORAGE_POLICY_NAME {
+                    let acct = account.clone();
+                    input.storage_mut(&acct).management = Some(mk(doc));
+                } else if p.address.contains("lambda_execution") {
+                    input.lambda_execution = Some(mk(doc));
+                } else {
+                    input.other_docs.push(mk(doc));
+                }
+            }
+            "aws_s3_bucket_policy" => {
+                let Some(doc) = policy(p, "policy")? else {
+                    continue;
+                };
+                let bucket = str_at(&p.values, "bucket")
+                    .map(str::to_owned)
+                    .or_else(|| bucket_of(&doc))
+                    .unwrap_or_default();
+                let readers_required = bucket == input.expect.phr_bucket;
+                input.bucket_policies.push(BucketPolicy {
+                    bucket,
+                    doc: mk(doc),
+                    readers_required,
+                });
+            }
+            "aws_lambda_function_url" => {
+                let auth = str_at(&p.values, "authorization_type").unwrap_or("(unknown)");
+                input
+                    .function_url_auth
+                    .push((name.clone(), auth.to_owned()));
+            }
+            "aws_lambda_permission" => {
+                url_statements.push(permission_statement(p, &input.expect.function_arn));
+                if let Some(auth) = str_at(&p.values, "function_url_auth_type") {
+                    input
+                        .function_url_auth
+                        .push((name.clone(), auth.to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    if !url_statements.is_empty() {
+        input.function_url_policy = Some(Doc {
+            name: "aws_lambda_permission (all)".to_owned(),
+            account: primary,
+            doc: PolicyDocument::new(url_statements),
+        });
+    }
+    Ok(input)
+}
+
+/// The resource-policy statement an `aws_lambda_permission` adds.
+fn permission_statement(p: &Planned, function_arn: &str) -> Statement {
+    let principal = str_at(&p.values, "principal").unwrap_or_default();
+    let action = str_at(&p.values, "action").unwrap_or_default();
+    let sid = str_at(&p.values, "statement_id").unwrap_or(&p.address);
+    let pr = if principal == "*" {
+        Principal::Any
+    } else if principal.ends_with(".amazonaws.com") {
+        Principal::service(principal)
+    } else {
+        Principal::aws([principal])
+    };
+    let mut st = Statement::allow(sid)
+        .principal(pr)
+        .actions([action])
+        .resources([function_arn]);
+    if let Some(auth) = str_at(&p.values, "function_url_auth_type") {
+        st = st.condition("StringEquals", "lambda:FunctionUrlAuthType", [auth]);
+    }
+    st
+}
+
+/// Every string value under a resource, with its key path, for the secret scan.
+fn collect_values(place: &str, v: &Value, out: &mut Vec<(String, String, String)>) {
+    fn walk(place: &str, key: &str, v: &Value, out: &mut Vec<(String, String, String)>) {
+        match v {
+            Value::String(s) => out.push((place.to_owned(), key.to_owned(), s.clone())),
+            Value::Array(a) => a.iter().for_each(|x| walk(place, key, x, out)),
+            Value::Object(m) => m.iter().for_each(|(k, x)| walk(place, k, x, out)),
+            _ => {}
+        }
+    }
+    walk(place, "", v, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_account_parses_addresses() {
+        assert_eq!(
+            module_account("module.account_100000000002.aws_iam_role.s3_bucket_manager").as_deref(),
+            Some("100000000002")
+        );
+        assert_eq!(module_account("aws_iam_role.lambda_execution"), None);
+    }
+
+    #[test]
+    fn rejects_non_plans() {
+        assert!(resources(&serde_json::json!({"a": 1})).is_err());
+        assert!(resources(&serde_json::json!([1])).is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! Finding output: a table for people, JSON for machines, SARIF 2.1.0 for
+//! code-scanning UIs.
+
+use serde_json::json;
+
+use super::{CHECKS, Finding, Severity};
+
+/// A plain-text table, one finding per line, plus a summary line.
+pub fn table(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    if findings.is_empty() {
+        out.push_str("no findings\n");
+        return out;
+    }
+    let w_acct = findings
+        .iter()
+        .map(|f| f.account.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    out.push_str(&format!(
+        "{:<6} {:<8} {:<w_acct$} {}\n",
+        "CHECK", "SEVERITY", "ACCOUNT", "MESSAGE"
+    ));
+    for f in findings {
+        let st = f
+            .statement
+            .as_ref()
+            .map(|s| match &s.sid {
+                Some(sid) => format!(" [{}#{} {sid}]", s.document, s.index),
+                None => format!(" [{}#{}]", s.document, s.index),
+            })
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{:<6} {:<8} {:<w_acct$} {}{st}\n",
+            f.check_id,
+            f.severity.to_string(),
+            f.account,
+            f.message
+        ));
+    }
+    out.push_str(&format!("{} finding(s)\n", findings.len()));
+    out
+}
+
+pub fn json(findings: &[Finding]) -> String {
+    let mut s = serde_json::to_string_pretty(findings).unwrap_or_else(|_| "[]".to_owned());
+    s.push('\n');
+    s
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// SARIF 2.1.0 with one rule per check and a logical location per finding.
+pub fn sarif(findings: &[Finding], artifact: &str) -> String {
+    let rules: Vec<_> = CHECKS
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "shortDescription": {"text": c.title},
+                "defaultConfiguration": {"level": level(c.severity)},
+                "properties": {"severity": c.severity.to_string()}
+            })
+        })
+        .collect();
+    let results: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            let uri = f
+                .statement
+                .as_ref()
+                .map(|s| s.document.clone())
+                .unwrap_or_else(|| artifact.to_owned());
+            json!({
+                "ruleId": f.check_id,
+                "ruleIndex": CHECKS.iter().position(|c| c.id == f.check_id).unwrap_or(0),
+                "level": level(f.severity),
+                "message": {"text": f.message},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": uri}},
+                    "logicalLocations": [{"name": f.resource, "kind": "resource",
+                        "fullyQualifiedName": format!("{}/{}", f.account, f.resource)}]
+                }],
+                "properties": {"severity": f.severity.to_string(), "account": f.account,
+                    "statement": f.statement}
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "xacct audit",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules
+            }},
+            "results": results
+        }]
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
