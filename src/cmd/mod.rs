@@ -7,6 +7,7 @@ pub mod audit;
 pub mod explain;
 pub mod render;
 pub mod validate;
+pub mod verify;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -46,6 +47,11 @@ pub enum Command {
         after_help = "Examples:\n  xacct explain --env environments/dev.toml --principal arn:aws:iam::100000000002:role/S3BucketManager --action s3:CreateBucket --resource arn:aws:s3:::ambra-dev-acme"
     )]
     Explain(explain::Args),
+    /// Verify a deployed environment live: roles, policies, function, PHR bucket, trust chain.
+    #[command(
+        after_help = "Examples:\n  xacct verify --env environments/dev.toml\n  xacct verify --env environments/dev.toml --canary --format json\n  xacct verify --env environments/dev.toml --endpoint-url http://127.0.0.1:5000\n\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error."
+    )]
+    Verify(verify::Args),
 }
 
 /// Runs one parsed command line.
@@ -55,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 
