@@ -18,6 +18,49 @@ pub fn parse_live(text: &str) -> Result<PolicyDocument, String> {
     }
 }
 
+/// A Lambda resource policy (`GetPolicy`). AWS returns standard IAM JSON; some
+/// emulators (moto) write the principal as a bare string and the URL auth type
+/// as a top-level `FunctionUrlAuthType` key. Both are mapped to the standard
+/// form (`{"AWS": ...}` / `{"Service": ...}` and a `StringEquals
+/// lambda:FunctionUrlAuthType` condition) before parsing.
+pub fn parse_lambda_policy(text: &str) -> Result<PolicyDocument, String> {
+    let mut v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let statements = match v.get_mut("Statement") {
+        Some(serde_json::Value::Array(a)) => a.iter_mut().collect::<Vec<_>>(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    for st in statements {
+        let Some(obj) = st.as_object_mut() else {
+            continue;
+        };
+        if let Some(serde_json::Value::String(p)) = obj.get("Principal").cloned()
+            && p != "*"
+        {
+            let kind = if p.ends_with(".amazonaws.com") {
+                "Service"
+            } else {
+                "AWS"
+            };
+            obj.insert("Principal".to_owned(), serde_json::json!({ kind: p }));
+        }
+        if let Some(auth) = obj.remove("FunctionUrlAuthType") {
+            let cond = obj
+                .entry("Condition")
+                .or_insert_with(|| serde_json::json!({}));
+            if let Some(c) = cond.as_object_mut() {
+                let eq = c
+                    .entry("StringEquals")
+                    .or_insert_with(|| serde_json::json!({}));
+                if let Some(eq) = eq.as_object_mut() {
+                    eq.insert("lambda:FunctionUrlAuthType".to_owned(), auth);
+                }
+            }
+        }
+    }
+    PolicyDocument::from_value(v).map_err(|e| e.to_string())
+}
+
 /// `%XX` decoding (and `+` as space, as IAM's form encoding may produce).
 pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
@@ -201,6 +244,15 @@ mod tests {
             diff(&a, &b),
             vec![Difference::Extra(0), Difference::Missing(0)]
         );
+    }
+
+    #[test]
+    fn emulator_lambda_policy_shape_is_normalized() {
+        let moto = r#"{"Version":"2012-10-17","Id":"default","Statement":[{"Action":"lambda:InvokeFunctionUrl","Principal":"arn:aws:iam::1:role/x","FunctionUrlAuthType":"AWS_IAM","Effect":"Allow","Resource":"f","Sid":"A"}]}"#;
+        let aws = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:role/x"},"Action":"lambda:InvokeFunctionUrl","Resource":"f","Condition":{"StringEquals":{"lambda:FunctionUrlAuthType":"AWS_IAM"}}}]}"#;
+        let a = parse_lambda_policy(moto).unwrap();
+        let b = parse_lambda_policy(aws).unwrap();
+        assert!(diff(&a, &b).is_empty());
     }
 
     #[test]

@@ -157,7 +157,7 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
     }
     let live_name = format!("live:{arn}#policy");
     match lambda.get_policy().function_name(name).send().await {
-        Ok(p) => match diff::parse_live(p.policy().unwrap_or_default()) {
+        Ok(p) => match diff::parse_lambda_policy(p.policy().unwrap_or_default()) {
             Ok(doc) => {
                 r.findings.extend(diff_findings(
                     checks::FUNCTION_POLICY,

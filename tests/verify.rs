@@ -1,0 +1,730 @@
+//! `xacct verify` against a moto server: deploy `generated/dev` with the AWS
+//! SDK (the same documents `Documents::build` renders), run the real binary,
+//! and check that each tampering is caught with the right check ID and account.
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use moto::Moto;
+use serde_json::Value;
+use xacct::iam::documents::Documents;
+use xacct::model::{Environment, LoadOptions};
+
+const PRIMARY: &str = "100000000001";
+const STORAGE_A: &str = "100000000002";
+const STORAGE_B: &str = "100000000003";
+const VERIFIER_ROLE: &str = "xacct-verifier";
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(path: &Path) -> Environment {
+    Environment::load(path, LoadOptions::default()).unwrap().env
+}
+
+/// Base configuration with moto's default credentials.
+fn base(m: &Moto) -> SdkConfig {
+    let creds = Credentials::new(moto::ACCESS_KEY, moto::SECRET_KEY, None, None, "test");
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&m.endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .build()
+}
+
+/// Credentials for another account: moto hands out credentials of the role's
+/// account for `sts:AssumeRole` into any role ARN (it checks cross-account trust
+/// only with enforcement on, and not even then).
+async fn creds_in(base: &SdkConfig, account: &str, role: &str) -> Credentials {
+    let out = aws_sdk_sts::Client::new(base)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+        .role_session_name("xacct-test")
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "test",
+    )
+}
+
+async fn in_account(base: &SdkConfig, account: &str) -> SdkConfig {
+    let c = creds_in(base, account, "xacct-test-admin").await;
+    base.to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(c))
+        .build()
+}
+
+fn s3(c: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(c)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// A zip with a `bootstrap` file (the function's code is never run here).
+fn dummy_zip() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("f.zip");
+    let status = Command::new("python3")
+        .args([
+            "-c",
+            "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('bootstrap','#!/bin/sh\\n'); z.close()",
+        ])
+        .arg(&zip)
+        .status()
+        .expect("python3 is needed (it also runs moto)");
+    assert!(status.success());
+    std::fs::read(zip).unwrap()
+}
+
+/// A permissive identity policy for the test's own roles.
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+const AUDIT_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","s3:Get*","s3:List*","sts:GetCallerIdentity"],"Resource":"*"}]}"#;
+
+/// Deploys what `generated/<env>` describes, with the AWS SDK.
+async fn deploy(m: &Moto, env: &Environment) {
+    let base = base(m);
+    let d = Documents::build(env);
+    let primary = in_account(&base, &env.primary_account).await;
+
+    // The verifier's own role (used with IAM enforcement on).
+    let iam = aws_sdk_iam::Client::new(&primary);
+    let trust_primary = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+        env.primary_account
+    );
+    iam.create_role()
+        .role_name(VERIFIER_ROLE)
+        .assume_role_policy_document(&trust_primary)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name(VERIFIER_ROLE)
+        .policy_name("all")
+        .policy_document(ALLOW_ALL)
+        .send()
+        .await
+        .unwrap();
+
+    // Execution role.
+    let role = env.lambda_role_name();
+    iam.create_role()
+        .role_name(&role)
+        .assume_role_policy_document(d.lambda_trust.to_compact_json())
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name(&role)
+        .policy_name(format!("{}-permissions", env.lambda.function_name))
+        .policy_document(d.lambda_execution.to_compact_json())
+        .send()
+        .await
+        .unwrap();
+
+    // Function, URL, permissions.
+    let lambda = aws_sdk_lambda::Client::new(&primary);
+    let mut vars = aws_sdk_lambda::types::Environment::builder();
+    for (k, v) in xacct::render::lambda_env(env) {
+        vars = vars.variables(k, v.unwrap_or_default());
+    }
+    lambda
+        .create_function()
+        .function_name(&env.lambda.function_name)
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(env.lambda_role_arn())
+        .memory_size(env.lambda.memory_mb as i32)
+        .timeout(env.lambda.timeout_seconds as i32)
+        .environment(vars.build())
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(dummy_zip()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .create_function_url_config()
+        .function_name(&env.lambda.function_name)
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .unwrap();
+    for st in &d.function_url_policy.statement {
+        let action = st
+            .action
+            .as_ref()
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap()
+            .to_owned();
+        let principal = st.principal.as_ref().unwrap().of_type("AWS")[0].to_owned();
+        let mut req = lambda
+            .add_permission()
+            .function_name(&env.lambda.function_name)
+            .statement_id(st.sid.clone().unwrap())
+            .action(action)
+            .principal(principal);
+        if !st.condition.is_empty() {
+            req = req.function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam);
+        }
+        req.send().await.unwrap();
+    }
+
+    // PHR bucket (in the primary account for dev).
+    let phr_cfg = in_account(&base, &env.phr.account).await;
+    deploy_phr(
+        &s3(&phr_cfg),
+        &env.phr.bucket,
+        &d.phr_bucket_policy.to_compact_json(),
+    )
+    .await;
+
+    // Storage accounts.
+    for acct in &env.storage_accounts {
+        let c = in_account(&base, acct).await;
+        let iam = aws_sdk_iam::Client::new(&c);
+        iam.create_role()
+            .role_name("S3BucketManager")
+            .assume_role_policy_document(d.storage_trust.to_compact_json())
+            .send()
+            .await
+            .unwrap();
+        let p = iam
+            .create_policy()
+            .policy_name("S3BucketManagement")
+            .policy_document(d.storage_management.to_compact_json())
+            .send()
+            .await
+            .unwrap();
+        iam.attach_role_policy()
+            .role_name("S3BucketManager")
+            .policy_arn(p.policy().unwrap().arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        iam.create_role()
+            .role_name("OrganizationAccountAccessRole")
+            .assume_role_policy_document(&trust_primary)
+            .send()
+            .await
+            .unwrap();
+        iam.put_role_policy()
+            .role_name("OrganizationAccountAccessRole")
+            .policy_name("read")
+            .policy_document(AUDIT_READ)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+async fn deploy_phr(s3: &aws_sdk_s3::Client, bucket: &str, policy: &str) {
+    use aws_sdk_s3::types::*;
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_ownership_controls()
+        .bucket(bucket)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::Aes256)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Runs the real binary as the verifier role in the primary account; returns
+/// (exit code, parsed JSON report, stderr).
+fn verify(m: &Moto, creds: &Credentials, spec: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xacct"));
+    cmd.arg("verify")
+        .arg("--env")
+        .arg(spec)
+        .args(["--endpoint-url", &m.endpoint, "--format", "json"])
+        .args(extra)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+        .env(
+            "AWS_SESSION_TOKEN",
+            creds.session_token().unwrap_or_default(),
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+fn findings(report: &Value) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["check_id"].as_str().unwrap().to_owned(),
+                f["account"].as_str().unwrap().to_owned(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn account<'a>(report: &'a Value, acct: &str) -> &'a Value {
+    report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"] == acct)
+        .unwrap_or_else(|| panic!("account {acct} not in report: {report:#}"))
+}
+
+struct Setup {
+    moto: Moto,
+    env: Environment,
+    spec: PathBuf,
+    verifier: Credentials,
+    rt: tokio::runtime::Runtime,
+}
+
+fn setup_with(spec: PathBuf, moto: Moto) -> Setup {
+    let env = load(&spec);
+    let rt = rt();
+    let verifier = rt.block_on(async {
+        deploy(&moto, &env).await;
+        creds_in(&base(&moto), &env.primary_account, VERIFIER_ROLE).await
+    });
+    Setup {
+        moto,
+        env,
+        spec,
+        verifier,
+        rt,
+    }
+}
+
+fn setup() -> Setup {
+    setup_with(root().join("environments/dev.toml"), Moto::start())
+}
+
+#[test]
+fn deployed_dev_verifies_clean_with_canary() {
+    let s = setup();
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &["--canary"]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert!(
+        findings(&report)
+            .iter()
+            .all(|(id, _, _)| id == "XV040" || !id.is_empty())
+    );
+    assert_eq!(report["chain_path"], "direct");
+    for acct in [STORAGE_A, STORAGE_B] {
+        let a = account(&report, acct);
+        assert_eq!(a["reachable"], true);
+        assert_eq!(a["chain_ok"], true);
+        assert_eq!(a["canary"], true);
+        assert_eq!(a["prefix_buckets"], 0);
+        assert_eq!(a["headroom"], s.env.max_buckets_per_account);
+    }
+    assert!(
+        stderr.contains("account 100000000002 checked"),
+        "plain progress lines when not a TTY: {stderr}"
+    );
+    // The canary buckets are gone.
+    let names = s.rt.block_on(async {
+        let c = in_account(&base(&s.moto), STORAGE_A).await;
+        s3(&c).list_buckets().send().await.unwrap().buckets().len()
+    });
+    assert_eq!(names, 0);
+}
+
+#[test]
+fn wrong_account_is_a_caller_finding() {
+    let s = setup();
+    let other =
+        s.rt.block_on(creds_in(&base(&s.moto), STORAGE_A, "someone"));
+    let (code, report, _) = verify(&s.moto, &other, &s.spec, &[]);
+    assert_eq!(code, 1);
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].0, "XV001");
+}
+
+#[test]
+fn missing_spec_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
+        .args(["verify", "--env", "/nonexistent/dev.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
+        .args(["verify", "--env"])
+        .arg(root().join("environments/dev.toml"))
+        .args(["--audit-role", "bad name"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// One tampering: what to change, the check that must catch it, in which account.
+struct Case {
+    name: &'static str,
+    check: &'static str,
+    account: &'static str,
+}
+
+async fn tamper(m: &Moto, env: &Environment, name: &str) {
+    let base = base(m);
+    let b = in_account(&base, STORAGE_B).await;
+    let p = in_account(&base, PRIMARY).await;
+    let iam_b = aws_sdk_iam::Client::new(&b);
+    let iam_p = aws_sdk_iam::Client::new(&p);
+    let lambda = aws_sdk_lambda::Client::new(&p);
+    let d = Documents::build(env);
+    let policy_arn = format!("arn:aws:iam::{STORAGE_B}:policy/S3BucketManagement");
+    let with_statement = |doc: &xacct::iam::PolicyDocument, extra: Value| {
+        let mut v = serde_json::to_value(doc).unwrap();
+        v["Statement"].as_array_mut().unwrap().push(extra);
+        v.to_string()
+    };
+    match name {
+        "trust-star" => {
+            let t = with_statement(
+                &d.storage_trust,
+                serde_json::json!({"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}),
+            );
+            iam_b
+                .update_assume_role_policy()
+                .role_name("S3BucketManager")
+                .policy_document(t)
+                .send()
+                .await
+                .unwrap();
+        }
+        "trust-foreign" => {
+            let t = with_statement(
+                &d.storage_trust,
+                serde_json::json!({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}),
+            );
+            iam_b
+                .update_assume_role_policy()
+                .role_name("S3BucketManager")
+                .policy_document(t)
+                .send()
+                .await
+                .unwrap();
+        }
+        "s3-star" => {
+            let t = with_statement(
+                &d.storage_management,
+                serde_json::json!({"Effect":"Allow","Action":"s3:*","Resource":"*"}),
+            );
+            iam_b
+                .create_policy_version()
+                .policy_arn(&policy_arn)
+                .policy_document(t)
+                .set_as_default(true)
+                .send()
+                .await
+                .unwrap();
+        }
+        "detached" => {
+            iam_b
+                .detach_role_policy()
+                .role_name("S3BucketManager")
+                .policy_arn(&policy_arn)
+                .send()
+                .await
+                .unwrap();
+        }
+        "role-deleted" => {
+            iam_b
+                .detach_role_policy()
+                .role_name("S3BucketManager")
+                .policy_arn(&policy_arn)
+                .send()
+                .await
+                .unwrap();
+            iam_b
+                .delete_role()
+                .role_name("S3BucketManager")
+                .send()
+                .await
+                .unwrap();
+        }
+        "url-auth-none" => {
+            lambda
+                .update_function_url_config()
+                .function_name(&env.lambda.function_name)
+                .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+                .send()
+                .await
+                .unwrap();
+        }
+        "env-var" => {
+            let mut vars = aws_sdk_lambda::types::Environment::builder();
+            for (k, v) in xacct::render::lambda_env(env) {
+                let v = if k == "AMBRA_MAX_BUCKETS_PER_ACCOUNT" {
+                    "5000".to_owned()
+                } else {
+                    v.unwrap_or_default()
+                };
+                vars = vars.variables(k, v);
+            }
+            lambda
+                .update_function_configuration()
+                .function_name(&env.lambda.function_name)
+                .environment(vars.build())
+                .send()
+                .await
+                .unwrap();
+        }
+        "phr-public-access-block" => {
+            s3(&p)
+                .delete_public_access_block()
+                .bucket(&env.phr.bucket)
+                .send()
+                .await
+                .unwrap();
+        }
+        "execution-extra-statement" => {
+            let t = with_statement(
+                &d.lambda_execution,
+                serde_json::json!({"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}),
+            );
+            iam_p
+                .put_role_policy()
+                .role_name(env.lambda_role_name())
+                .policy_name(format!("{}-permissions", env.lambda.function_name))
+                .policy_document(t)
+                .send()
+                .await
+                .unwrap();
+        }
+        "audit-role-missing" => {
+            iam_b
+                .delete_role_policy()
+                .role_name("OrganizationAccountAccessRole")
+                .policy_name("read")
+                .send()
+                .await
+                .unwrap();
+            iam_b
+                .delete_role()
+                .role_name("OrganizationAccountAccessRole")
+                .send()
+                .await
+                .unwrap();
+        }
+        other => panic!("unknown tampering {other}"),
+    }
+}
+
+fn run_case(c: &Case) {
+    let s = setup();
+    s.rt.block_on(tamper(&s.moto, &s.env, c.name));
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    let f = findings(&report);
+    assert_eq!(code, 1, "{}: expected exit 1\n{f:#?}\n{stderr}", c.name);
+    assert!(
+        f.iter()
+            .any(|(id, acct, _)| id == c.check && acct == c.account),
+        "{}: expected {} in {}; got {f:#?}",
+        c.name,
+        c.check,
+        c.account
+    );
+    // The other accounts are still checked and reported.
+    for acct in [PRIMARY, STORAGE_A, STORAGE_B] {
+        account(&report, acct);
+    }
+    if c.account != STORAGE_A {
+        let a = account(&report, STORAGE_A);
+        assert_eq!(a["reachable"], true, "{}", c.name);
+        assert_eq!(a["chain_ok"], true, "{}", c.name);
+        assert!(
+            f.iter().all(|(_, acct, _)| acct != STORAGE_A),
+            "{}: untouched account {STORAGE_A} has findings: {f:#?}",
+            c.name
+        );
+    }
+}
+
+macro_rules! tampering {
+    ($($test:ident: $name:literal => $check:literal in $acct:expr;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                run_case(&Case { name: $name, check: $check, account: $acct });
+            }
+        )*
+    };
+}
+
+tampering! {
+    tamper_trust_widened_to_star: "trust-star" => "XV032" in STORAGE_B;
+    tamper_trust_widened_to_foreign_account: "trust-foreign" => "XV032" in STORAGE_B;
+    tamper_s3_star_in_management_policy: "s3-star" => "XV034" in STORAGE_B;
+    tamper_policy_detached: "detached" => "XV033" in STORAGE_B;
+    tamper_role_deleted: "role-deleted" => "XV031" in STORAGE_B;
+    tamper_function_url_auth_none: "url-auth-none" => "XV012" in PRIMARY;
+    tamper_lambda_env_var_changed: "env-var" => "XV011" in PRIMARY;
+    tamper_phr_public_access_block_removed: "phr-public-access-block" => "XV022" in PRIMARY;
+    tamper_extra_statement_in_execution_role: "execution-extra-statement" => "XV015" in PRIMARY;
+    unreachable_storage_account_is_a_finding: "audit-role-missing" => "XV030" in STORAGE_B;
+}
+
+/// dev.toml plus the verifier role in `access.verifier_principals`, so the
+/// Lambda execution role's trust lets the verifier walk the chain.
+fn spec_with_verifier(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("environments/dev.toml")).unwrap();
+    let text = text.replace(
+        "[access]\n",
+        &format!(
+            "[access]\nverifier_principals = [\"arn:aws:iam::{PRIMARY}:role/{VERIFIER_ROLE}\"]\n"
+        ),
+    );
+    let p = dir.join("dev.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn iam_enforced_chain_and_canary_work_with_exactly_the_generated_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_with_verifier(dir.path());
+    let s = setup_with(spec, Moto::start_with_auth(10_000));
+    s.moto.enforce_iam();
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &["--canary"]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(report["chain_path"], "direct");
+    for acct in [STORAGE_A, STORAGE_B] {
+        let a = account(&report, acct);
+        assert_eq!(a["chain_ok"], true, "{report:#}");
+        assert_eq!(a["canary"], true, "{report:#}");
+    }
+}
+
+#[test]
+fn iam_enforced_canary_fails_clearly_when_a_permission_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_with_verifier(dir.path());
+    let s = setup_with(spec, Moto::start_with_auth(10_000));
+    // Remove s3:PutBucketTagging from S3BucketManagement in one account.
+    s.rt.block_on(async {
+        let b = in_account(&base(&s.moto), STORAGE_B).await;
+        let d = Documents::build(&s.env);
+        let mut doc = d.storage_management.clone();
+        for st in &mut doc.statement {
+            if let Some(a) = &mut st.action {
+                a.0.retain(|x| x != "s3:PutBucketTagging");
+            }
+        }
+        aws_sdk_iam::Client::new(&b)
+            .create_policy_version()
+            .policy_arn(format!(
+                "arn:aws:iam::{STORAGE_B}:policy/S3BucketManagement"
+            ))
+            .policy_document(doc.to_compact_json())
+            .set_as_default(true)
+            .send()
+            .await
+            .unwrap();
+    });
+    s.moto.enforce_iam();
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &["--canary"]);
+    assert_eq!(code, 1, "{report:#}\n{stderr}");
+    let f = findings(&report);
+    assert!(
+        f.iter().any(|(id, acct, msg)| id == "XV045"
+            && acct == STORAGE_B
+            && msg.contains("s3:PutBucketTagging")),
+        "{f:#?}"
+    );
+    assert!(
+        f.iter()
+            .any(|(id, acct, _)| id == "XV034" && acct == STORAGE_B),
+        "{f:#?}"
+    );
+    assert_eq!(account(&report, STORAGE_A)["canary"], true, "{report:#}");
+    assert_eq!(account(&report, STORAGE_B)["canary"], false, "{report:#}");
+}
