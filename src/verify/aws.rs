@@ -129,7 +129,15 @@ pub fn describe<E: std::error::Error + ProvideErrorMetadata>(e: &E) -> String {
     match (e.code(), e.message()) {
         (Some(code), Some(msg)) => format!("{code}: {msg}"),
         (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(e).to_string(),
+        _ => {
+            // Unmodelled answers (an emulator's HTML error page, a proxy): keep it short.
+            let full = DisplayErrorContext(e).to_string();
+            let mut short: String = full.chars().take(240).collect();
+            if short.len() < full.len() {
+                short.push_str("...");
+            }
+            short
+        }
     }
 }
 

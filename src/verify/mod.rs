@@ -151,6 +151,7 @@ fn statement_info(document: &str, doc: &PolicyDocument, index: usize) -> Option<
 /// Semantic diff of a live document against the rendered one, one finding per
 /// differing statement (extra statements cite the live statement, missing ones
 /// the rendered statement).
+#[allow(clippy::too_many_arguments)]
 pub fn diff_findings(
     check: Check,
     account: &str,
@@ -243,6 +244,19 @@ pub async fn run(env: &Environment, opts: &Options) -> Report {
 
 /// [`run`] with an already loaded configuration.
 pub async fn run_with(env: &Environment, opts: &Options, aws: Aws) -> Report {
+    run_chain_with(env, opts, aws, None).await
+}
+
+/// [`run_with`], with the Lambda execution role's session supplied by the
+/// caller instead of assumed by the verifier (`None`: assume it). Used where
+/// the first hop cannot be exercised, e.g. emulators that cannot evaluate a
+/// trust policy with a service principal.
+pub async fn run_chain_with(
+    env: &Environment,
+    opts: &Options,
+    aws: Aws,
+    lambda_session: Option<Aws>,
+) -> Report {
     let ctx = Arc::new(Ctx {
         env: env.clone(),
         docs: Documents::build(env),
@@ -296,7 +310,10 @@ pub async fn run_with(env: &Environment, opts: &Options, aws: Aws) -> Report {
     }
 
     // 2. The trust chain's first hop: may the verifier act as the Lambda?
-    let lambda = aws.assume(&env.lambda_role_arn(), None).await;
+    let lambda = match lambda_session {
+        Some(l) => Ok(l),
+        None => aws.assume(&env.lambda_role_arn(), None).await,
+    };
     let (lambda, path) = match lambda {
         Ok(l) => (Some(l), ChainPath::Direct),
         Err(e) => {

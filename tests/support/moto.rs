@@ -30,7 +30,8 @@ fn free_port() -> u16 {
         .expect("bind an ephemeral port on 127.0.0.1")
 }
 
-const INSTALL_HINT: &str = "moto is required for this test: install it with `pip install 'moto[server]'` (see .ci/run)";
+const INSTALL_HINT: &str =
+    "moto is required for this test: install it with `pip install 'moto[server]'` (see .ci/run)";
 
 impl Moto {
     /// Starts a server with IAM enforcement off.
@@ -49,17 +50,24 @@ impl Moto {
         for _attempt in 0..3 {
             let port = free_port();
             let mut cmd = Command::new(&python);
-            cmd.args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .env("MOTO_ALLOW_NONEXISTENT_REGION", "false");
+            cmd.args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .env("MOTO_ALLOW_NONEXISTENT_REGION", "false");
             if let Some(n) = no_auth_count {
                 cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
             }
-            let mut child = cmd
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start `{python} -m moto.server`: {e}. {INSTALL_HINT}"));
+            let mut child = cmd.spawn().unwrap_or_else(|e| {
+                panic!("cannot start `{python} -m moto.server`: {e}. {INSTALL_HINT}")
+            });
             let deadline = Instant::now() + Duration::from_secs(60);
             loop {
                 if let Ok(Some(status)) = child.try_wait() {
@@ -88,7 +96,9 @@ impl Moto {
                 }
                 if Instant::now() > deadline {
                     let _ = child.kill();
-                    panic!("moto server did not answer on 127.0.0.1:{port} within 60 s. {INSTALL_HINT}");
+                    panic!(
+                        "moto server did not answer on 127.0.0.1:{port} within 60 s. {INSTALL_HINT}"
+                    );
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -98,8 +108,13 @@ impl Moto {
 
     /// Turns IAM enforcement on from now (`POST /moto-api/reset-auth`, body `0`).
     pub fn enforce_iam(&self) {
-        let resp = http(self.port, "POST", "/moto-api/reset-auth", Some(("text/plain", "0")))
-            .expect("POST /moto-api/reset-auth");
+        let resp = http(
+            self.port,
+            "POST",
+            "/moto-api/reset-auth",
+            Some(("text/plain", "0")),
+        )
+        .expect("POST /moto-api/reset-auth");
         assert!(resp.contains(" 200 "), "reset-auth failed: {resp}");
     }
 
@@ -126,7 +141,12 @@ impl Drop for Moto {
 }
 
 /// A minimal HTTP/1.1 request on loopback; returns the whole response text.
-pub fn http(port: u16, method: &str, path: &str, body: Option<(&str, &str)>) -> std::io::Result<String> {
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &str)>,
+) -> std::io::Result<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let (ctype, body) = body.unwrap_or(("text/plain", ""));
