@@ -857,10 +857,10 @@ fn lambda_trust(cx: &mut Ctx<'_>) {
             e.primary_account
         )),
     ] {
-        if let Caller::Aws(a) = &c {
-            if e.verifiers.contains(a) {
-                continue;
-            }
+        if let Caller::Aws(a) = &c
+            && e.verifiers.contains(a)
+        {
+            continue;
         }
         bad.push((c.describe(), Request::new(c, "sts:AssumeRole", role)));
     }

@@ -29,10 +29,10 @@ pub fn find_in_text(text: &str) -> Vec<(usize, String)> {
         if let Some(id) = access_key_id(line) {
             out.push((line_no, format!("an AWS access key ID ({}…)", &id[..4])));
         }
-        if let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) {
-            if let Some(what) = secret_assignment(k, v) {
-                out.push((line_no, what));
-            }
+        if let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':'))
+            && let Some(what) = secret_assignment(k, v)
+        {
+            out.push((line_no, what));
         }
     }
     out

@@ -21,9 +21,6 @@ pub struct Args {
     /// Resource ARN, e.g. `arn:aws:s3:::ambra-dev-acme`.
     #[arg(long, value_name = "ARN")]
     pub resource: String,
-    /// Root of the rendered output (scanned like `xacct audit`).
-    #[arg(long, value_name = "DIR", default_value = "generated")]
-    pub generated: PathBuf,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {

@@ -354,24 +354,56 @@ fn aws_principal_match(value: &str, caller: &str) -> Option<PrincipalMatch> {
     (value == caller).then_some(PrincipalMatch::Direct)
 }
 
-/// Wildcard match: `*` any run, `?` one character.
+/// Wildcard match: `*` any run, `?` one character. Allocation-free on ASCII
+/// (what policies hold); falls back to `char`s otherwise.
 pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let eq = |a: char, b: char| {
-        if ignore_case {
-            a.eq_ignore_ascii_case(&b)
-        } else {
-            a == b
-        }
-    };
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    if pattern.is_ascii() && text.is_ascii() {
+        glob_items(
+            pattern.as_bytes(),
+            text.as_bytes(),
+            |a, b| {
+                if ignore_case {
+                    a.eq_ignore_ascii_case(b)
+                } else {
+                    a == b
+                }
+            },
+            b'*',
+            b'?',
+        )
+    } else {
+        let p: Vec<char> = pattern.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        glob_items(
+            &p,
+            &t,
+            |a, b| {
+                if ignore_case {
+                    a.eq_ignore_ascii_case(b)
+                } else {
+                    a == b
+                }
+            },
+            '*',
+            '?',
+        )
+    }
+}
+
+fn glob_items<T: Copy + PartialEq>(
+    p: &[T],
+    t: &[T],
+    eq: impl Fn(&T, &T) -> bool,
+    star_c: T,
+    any_c: T,
+) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], t[ti]))) {
+        if pi < p.len() && (p[pi] == any_c || (p[pi] != star_c && eq(&p[pi], &t[ti]))) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == star_c {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -382,7 +414,7 @@ pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == star_c)
 }
 
 /// ARN matching of the `Arn*` operators: each of the six colon-separated
