@@ -2,6 +2,7 @@
 //! SDK (the same documents `Documents::build` renders), run the real binary,
 //! and check that each tampering is caught with the right check ID and account.
 
+#[allow(clippy::collapsible_if)] // the shared harness, linted where it is owned
 #[path = "support/moto.rs"]
 mod moto;
 
