@@ -4,7 +4,8 @@
 //!
 //! Run: `cargo build && cargo run --example verify_bench -- 10 100 500`
 //! (`XACCT_BIN` picks the binary, default `target/debug/xacct`;
-//! `XACCT_BENCH_LOOP_MAX` caps the accounts the shell loop walks, default 500).
+//! `XACCT_BENCH_LOOP_MAX` caps the accounts the shell loop walks, default 500;
+//! `XACCT_BENCH_CONCURRENCY` is passed as `--concurrency`, default 16).
 
 #[path = "../tests/support/verify_deploy.rs"]
 mod deploy;
@@ -49,6 +50,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(500);
+    let concurrency = std::env::var("XACCT_BENCH_CONCURRENCY").unwrap_or_else(|_| "16".to_owned());
     let dir = tempfile::tempdir().unwrap();
     println!("| storage accounts | xacct verify (s) | shell loop (s) | loop / verify |");
     println!("|---:|---:|---:|---:|");
@@ -84,6 +86,7 @@ fn main() {
             .args(["verify", "--env"])
             .arg(&spec)
             .args(["--endpoint-url", &m.endpoint, "--format", "json"])
+            .args(["--concurrency", &concurrency])
             .envs(creds.iter().map(|(k, v)| (*k, v.as_str())))
             .output()
             .unwrap();

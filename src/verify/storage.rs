@@ -59,31 +59,25 @@ pub async fn check(ctx: &Ctx, base: &Aws, lambda: Option<&Aws>, acct: &str) -> R
     r
 }
 
-/// Assumes the audit role and confirms the session: the account must be the
-/// one asked for and the role must exist (some emulators hand out credentials
-/// for any role name; real AWS refuses `AssumeRole` already).
+/// Assumes the audit role and confirms the session by reading the audit role
+/// itself: it must exist in the account asked for (some emulators hand out
+/// credentials for any role name; real AWS refuses `AssumeRole` already).
 async fn audit_session(base: &Aws, role_arn: &str, acct: &str) -> std::result::Result<Aws, String> {
     let audit = base.assume(role_arn, None).await?;
-    let id = audit
-        .sts()
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| format!("the assumed session does not work: {}", aws::describe(&e)))?;
-    if id.account() != Some(acct) {
-        return Err(format!(
-            "the assumed session is in account {:?}, not {acct}",
-            id.account()
-        ));
-    }
     let name = role_arn.rsplit('/').next().unwrap_or_default();
-    audit
+    let role = audit
         .iam()
         .get_role()
         .role_name(name)
         .send()
         .await
         .map_err(|e| format!("role {role_arn} cannot be read: {}", aws::describe(&e)))?;
+    let got = role.role().map(|r| r.arn()).unwrap_or_default();
+    if crate::eval::arn_account(got) != Some(acct) {
+        return Err(format!(
+            "the assumed session reads role {got:?}, not one in account {acct}"
+        ));
+    }
     Ok(audit)
 }
 
