@@ -133,6 +133,47 @@ fn deployed_dev_verifies_clean_with_canary() {
 }
 
 #[test]
+fn table_and_sarif_output() {
+    let s = setup();
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
+            .arg("verify")
+            .arg("--env")
+            .arg(&s.spec)
+            .args(["--endpoint-url", &s.moto.endpoint, "--format", format])
+            .env_clear()
+            .env("AWS_ACCESS_KEY_ID", s.verifier.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", s.verifier.secret_access_key())
+            .env(
+                "AWS_SESSION_TOKEN",
+                s.verifier.session_token().unwrap_or_default(),
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = run("table");
+    assert!(table.contains("no findings"), "{table}");
+    assert!(table.contains("trust chain: direct"), "{table}");
+    for acct in [PRIMARY, STORAGE_A, STORAGE_B] {
+        assert!(table.lines().any(|l| l.starts_with(acct)), "{table}");
+    }
+    let sarif: Value = serde_json::from_str(&run("sarif")).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "XV032"));
+    assert!(rules.iter().any(|r| r["id"] == "XA003"));
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
+
+#[test]
 fn wrong_account_is_a_caller_finding() {
     let s = setup();
     let other =
