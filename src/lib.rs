@@ -10,3 +10,4 @@ pub mod iam;
 pub mod model;
 pub mod render;
 pub mod spec;
+pub mod verify;

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod package;
 pub mod render;
 pub mod validate;
+pub mod verify;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -50,6 +51,11 @@ pub enum Command {
     /// Build the provisioning Lambda and write its `bootstrap` zip.
     #[command(after_help = "Examples:\n  xacct package\n  xacct package --out /tmp/bootstrap.zip")]
     Package(package::Args),
+    /// Verify a deployed environment live: roles, policies, function, PHR bucket, trust chain.
+    #[command(
+        after_help = "Examples:\n  xacct verify --env environments/dev.toml\n  xacct verify --env environments/dev.toml --canary --format json\n  xacct verify --env environments/dev.toml --endpoint-url http://127.0.0.1:5000\n\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error."
+    )]
+    Verify(verify::Args),
 }
 
 /// Runs one parsed command line.
@@ -60,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Package(args) => package::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 

@@ -268,6 +268,15 @@ struct EnvVar {
     value: String,
 }
 
+/// The Lambda environment as rendered: `(name, value)`. The legacy PHR access
+/// keys come from secret inputs, so their value is `None` (only presence is known).
+pub fn lambda_env(env: &Environment) -> Vec<(&'static str, Option<String>)> {
+    env_vars(env)
+        .into_iter()
+        .map(|(k, _, cfn)| (k, serde_json::from_str::<String>(&cfn).ok()))
+        .collect()
+}
+
 /// Lambda environment variables: `(key, terraform expression, cloudformation value)`.
 fn env_vars(env: &Environment) -> Vec<(&'static str, String, String)> {
     use contract::env as e;

@@ -1,0 +1,127 @@
+//! Benchmark of `xacct verify` against moto: 10, 100 and 500 storage accounts
+//! (or the counts given as arguments), and the sequential
+//! `aws sts assume-role` + `aws iam get-role` shell loop over the same accounts.
+//!
+//! Run: `cargo build && cargo run --example verify_bench -- 10 100 500`
+//! (`XACCT_BIN` picks the binary, default `target/debug/xacct`;
+//! `XACCT_BENCH_LOOP_MAX` caps the accounts the shell loop walks, default 500;
+//! `XACCT_BENCH_CONCURRENCY` is passed as `--concurrency`, default 16).
+
+#[path = "../tests/support/verify_deploy.rs"]
+mod deploy;
+#[allow(clippy::collapsible_if)]
+#[path = "../tests/support/moto.rs"]
+mod moto;
+
+use std::process::Command;
+use std::time::Instant;
+
+use deploy::*;
+use moto::Moto;
+
+fn spec(n: usize, dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(root().join("environments/dev.toml")).unwrap();
+    let accounts: Vec<String> = (0..n)
+        .map(|i| format!("\"{}\"", 200_000_000_000u64 + i as u64))
+        .collect();
+    let text = text.replace(
+        "accounts = [\"100000000002\", \"100000000003\"]",
+        &format!("accounts = [{}]", accounts.join(", ")),
+    );
+    let text = text.replace("expected_customers = 50", "expected_customers = 1");
+    let p = dir.join(format!("bench-{n}.toml"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn main() {
+    let counts: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let counts = if counts.is_empty() {
+        vec![10, 100, 500]
+    } else {
+        counts
+    };
+    let bin = std::env::var("XACCT_BIN")
+        .unwrap_or_else(|_| root().join("target/debug/xacct").display().to_string());
+    let loop_max: usize = std::env::var("XACCT_BENCH_LOOP_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    let concurrency = std::env::var("XACCT_BENCH_CONCURRENCY").unwrap_or_else(|_| "16".to_owned());
+    let dir = tempfile::tempdir().unwrap();
+    println!("| storage accounts | xacct verify (s) | shell loop (s) | loop / verify |");
+    println!("|---:|---:|---:|---:|");
+    for n in counts {
+        let m = Moto::start();
+        let spec = spec(n, dir.path());
+        let env = load(&spec);
+        let rt = rt();
+        let t = Instant::now();
+        let verifier = rt.block_on(async {
+            deploy(&m, &env).await;
+            creds_in(&base(&m), &env.primary_account, VERIFIER_ROLE).await
+        });
+        eprintln!("deployed {n} accounts in {:.1}s", t.elapsed().as_secs_f64());
+        let creds = [
+            ("AWS_ACCESS_KEY_ID", verifier.access_key_id().to_owned()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                verifier.secret_access_key().to_owned(),
+            ),
+            (
+                "AWS_SESSION_TOKEN",
+                verifier.session_token().unwrap_or_default().to_owned(),
+            ),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+        ];
+        let t = Instant::now();
+        let out = Command::new(&bin)
+            .args(["verify", "--env"])
+            .arg(&spec)
+            .args(["--endpoint-url", &m.endpoint, "--format", "json"])
+            .args(["--concurrency", &concurrency])
+            .envs(creds.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .unwrap();
+        let verify_s = t.elapsed().as_secs_f64();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "verify failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+                .chars()
+                .take(2000)
+                .collect::<String>()
+        );
+        let loop_s = if n <= loop_max {
+            let script = format!(
+                "for a in {}; do aws --endpoint-url {ep} sts assume-role --role-arn arn:aws:iam::$a:role/OrganizationAccountAccessRole --role-session-name bench > /tmp/xacct-bench-creds.json || exit 1; \
+                 (eval $(python3 -c 'import json;c=json.load(open(\"/tmp/xacct-bench-creds.json\"))[\"Credentials\"];print(\"export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s\" % (c[\"AccessKeyId\"],c[\"SecretAccessKey\"],c[\"SessionToken\"]))'); \
+                 aws --endpoint-url {ep} iam get-role --role-name S3BucketManager > /dev/null) || exit 1; done",
+                env.storage_accounts.join(" "),
+                ep = m.endpoint,
+            );
+            let t = Instant::now();
+            let st = Command::new("bash")
+                .args(["-c", &script])
+                .envs(creds.iter().map(|(k, v)| (*k, v.as_str())))
+                .status()
+                .expect("bash + awscli (pip install awscli)");
+            assert!(st.success(), "shell loop failed");
+            Some(t.elapsed().as_secs_f64())
+        } else {
+            None
+        };
+        match loop_s {
+            Some(l) => println!("| {n} | {verify_s:.2} | {l:.1} | {:.0}x |", l / verify_s),
+            None => println!("| {n} | {verify_s:.2} | (not run) | - |"),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! AWS plumbing of the verifier: one base configuration (standard credential
+//! chain, timeouts, retries with backoff, optional endpoint), and clients for
+//! credentials obtained by `sts:AssumeRole`.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
+
+/// Where and how to reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// A configuration to build clients from, plus whether S3 needs path-style addressing.
+#[derive(Clone)]
+pub struct Aws {
+    pub config: SdkConfig,
+    pub path_style: bool,
+}
+
+/// Per-attempt and per-operation timeouts of every call.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Attempts per call (standard retry mode: exponential backoff with jitter).
+pub const MAX_ATTEMPTS: u32 = 4;
+
+impl Aws {
+    /// The standard chain (env, profile, SSO, IMDS), `default_region` when none is configured.
+    pub async fn load(target: &Target, default_region: &str) -> Aws {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            );
+        if let Some(p) = &target.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &target.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(e) = &target.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let mut config = loader.load().await;
+        if config.region().is_none() {
+            config = config
+                .to_builder()
+                .region(aws_config::Region::new(default_region.to_owned()))
+                .build();
+        }
+        let path_style = target.endpoint_url.is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        Aws { config, path_style }
+    }
+
+    /// The same configuration with other credentials.
+    pub fn with_credentials(&self, creds: Credentials) -> Aws {
+        Aws {
+            config: self
+                .config
+                .to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(creds))
+                .build(),
+            path_style: self.path_style,
+        }
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.config)
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config)
+    }
+
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.config)
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config)
+            .force_path_style(self.path_style)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// `sts:AssumeRole` into `role_arn`, returning a configuration with the role's credentials.
+    pub async fn assume(&self, role_arn: &str, external_id: Option<&str>) -> Result<Aws, String> {
+        let mut req = self
+            .sts()
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name("xacct-verify")
+            .duration_seconds(900);
+        if let Some(x) = external_id {
+            req = req.external_id(x);
+        }
+        let out = req.send().await.map_err(|e| describe(&e))?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| format!("sts:AssumeRole {role_arn} returned no credentials"))?;
+        let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
+        let creds = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            expiry,
+            "xacct-verify",
+        );
+        Ok(self.with_credentials(creds))
+    }
+}
+
+/// An SDK error with its code and message, on one line, without request IDs or secrets.
+pub fn describe<E: std::error::Error + ProvideErrorMetadata>(e: &E) -> String {
+    match (e.code(), e.message()) {
+        (Some(code), Some(msg)) => format!("{code}: {msg}"),
+        (Some(code), None) => code.to_owned(),
+        _ => {
+            // Unmodelled answers (an emulator's HTML error page, a proxy): keep it short.
+            let full = DisplayErrorContext(e).to_string();
+            let mut short: String = full.chars().take(240).collect();
+            if short.len() < full.len() {
+                short.push_str("...");
+            }
+            short
+        }
+    }
+}
+
+/// The error code of an SDK error (`NoSuchEntity`, `AccessDenied`, ...).
+pub fn code<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
+    e.code()
+}

@@ -1,0 +1,43 @@
+//! The verifier's checks: stable IDs `XV…` (the audit's evaluator adds its own
+//! `XA…` findings on the live documents, prefixed `live:`).
+
+use crate::audit::{Check, Severity};
+
+macro_rules! checks {
+    ($($name:ident = $id:literal, $sev:ident, $title:literal;)*) => {
+        $(pub const $name: Check = Check { id: $id, severity: Severity::$sev, title: $title };)*
+        /// Every verifier check, in ID order.
+        pub const CHECKS: &[Check] = &[$($name),*];
+    };
+}
+
+checks! {
+    CALLER = "XV001", Critical, "The credentials do not belong to the environment's primary account";
+    PRIMARY_UNREACHABLE = "XV002", High, "A read in the primary account failed";
+    FUNCTION_CONFIG = "XV010", High, "The Lambda is missing or its runtime, handler, memory or timeout differ from the spec";
+    FUNCTION_ENV = "XV011", High, "A Lambda environment variable differs from the rendered value";
+    FUNCTION_URL_AUTH = "XV012", Critical, "The function URL is missing or its auth type is not AWS_IAM";
+    FUNCTION_POLICY = "XV013", Critical, "The function's resource policy differs from the rendered invoker permissions";
+    LAMBDA_TRUST = "XV014", Critical, "The Lambda execution role is missing or its trust policy differs from the rendered one";
+    LAMBDA_POLICY = "XV015", High, "The Lambda execution role's inline policy differs from the rendered one";
+    LAMBDA_EXTRA_POLICY = "XV016", High, "The Lambda execution role has a policy that was not rendered";
+    PHR_MISSING = "XV020", High, "The PHR bucket is missing or cannot be read";
+    PHR_ENCRYPTION = "XV021", High, "The PHR bucket has no default encryption";
+    PHR_PUBLIC_ACCESS = "XV022", Critical, "The PHR bucket's Block Public Access is not fully on";
+    PHR_OWNERSHIP = "XV023", Medium, "The PHR bucket's object ownership is not BucketOwnerEnforced";
+    PHR_POLICY = "XV024", High, "The PHR bucket policy differs from the rendered TLS-only reader policy";
+    STORAGE_UNREACHABLE = "XV030", High, "A storage account cannot be read through the audit role";
+    STORAGE_ROLE_MISSING = "XV031", High, "S3BucketManager does not exist in a storage account";
+    STORAGE_TRUST = "XV032", Critical, "S3BucketManager's trust policy differs from the rendered one";
+    STORAGE_POLICY_DETACHED = "XV033", High, "S3BucketManagement is not attached to S3BucketManager";
+    STORAGE_POLICY = "XV034", Critical, "S3BucketManagement is missing or differs from the rendered one";
+    STORAGE_EXTRA_POLICY = "XV035", High, "S3BucketManager has a policy that was not rendered";
+    SELF_TEST_PATH = "XV040", Info, "The trust chain was checked through the Lambda's self-test, not walked directly";
+    CHAIN_ASSUME = "XV041", High, "The Lambda execution role cannot assume a storage account's S3BucketManager (live)";
+    CHAIN_LIST = "XV042", High, "S3BucketManager cannot list buckets (capacity unknown)";
+    CAPACITY_WARN = "XV043", Medium, "A storage account is past the capacity warning threshold";
+    CAPACITY_FULL = "XV044", High, "A storage account is at its bucket limit (max_buckets_per_account or the S3 quota)";
+    CANARY_STEP = "XV045", High, "A canary step (create, configure, read back) failed with S3BucketManager's credentials";
+    CANARY_LEFT = "XV046", High, "A canary bucket could not be deleted";
+    SELF_TEST = "XV047", High, "The Lambda's self-test could not be invoked or reported a failure";
+}

@@ -1,0 +1,512 @@
+//! The live verifier: reads what is deployed, compares it with what
+//! [`Documents::build`] renders, evaluates the live documents with the audit's
+//! evaluator, and walks the trust chain for real.
+//!
+//! Knows nothing about clap: [`run`] takes an [`Environment`] and [`Options`]
+//! and returns a [`Report`]. An AWS failure never aborts the run: it becomes a
+//! finding for the account it happened in, and the other accounts go on.
+
+pub mod aws;
+pub mod checks;
+pub mod diff;
+pub mod primary;
+pub mod report;
+pub mod storage;
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::audit::{self, Check, Finding, Severity, StatementInfo};
+use crate::iam::documents::Documents;
+use crate::iam::{PolicyDocument, Statement};
+use crate::model::Environment;
+
+pub use aws::{Aws, Target};
+
+/// What to verify and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub target: Target,
+    /// Create, configure, check and delete a canary bucket in every storage account.
+    pub canary: bool,
+    /// Storage accounts checked at the same time.
+    pub concurrency: usize,
+    /// Read-only role assumed in each storage account to read its IAM.
+    pub audit_role: String,
+    /// Progress bar (a terminal) or plain lines (`Some(false)`), or nothing (`None`).
+    pub progress: Option<bool>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            target: Target::default(),
+            canary: false,
+            concurrency: 16,
+            audit_role: crate::contract::DEFAULT_BOOTSTRAP_ROLE.to_owned(),
+            progress: None,
+        }
+    }
+}
+
+/// How the live trust chain was exercised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChainPath {
+    /// The verifier assumed the Lambda execution role and, from it, each storage role.
+    Direct,
+    /// The verifier may not assume the Lambda role: the Lambda's self-test was invoked.
+    SelfTest,
+    /// The chain was not exercised (the primary account could not be reached).
+    None,
+}
+
+/// One account's line in the summary table.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountSummary {
+    pub account: String,
+    /// `primary` or `storage`.
+    pub kind: &'static str,
+    pub reachable: bool,
+    /// The storage role could be assumed through the chain.
+    pub chain_ok: Option<bool>,
+    /// Buckets with the customer prefix (capacity is counted against these).
+    pub prefix_buckets: Option<u64>,
+    /// All buckets of the account (counted against the S3 quota).
+    pub total_buckets: Option<u64>,
+    /// `max_buckets_per_account` minus prefix buckets.
+    pub headroom: Option<i64>,
+    /// The canary bucket round trip succeeded.
+    pub canary: Option<bool>,
+    pub findings: usize,
+    pub worst: Option<Severity>,
+}
+
+impl AccountSummary {
+    fn new(account: &str, kind: &'static str) -> Self {
+        AccountSummary {
+            account: account.to_owned(),
+            kind,
+            reachable: false,
+            chain_ok: None,
+            prefix_buckets: None,
+            total_buckets: None,
+            headroom: None,
+            canary: None,
+            findings: 0,
+            worst: None,
+        }
+    }
+}
+
+/// Everything one run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub environment: String,
+    pub caller: Option<String>,
+    pub chain_path: ChainPath,
+    pub accounts: Vec<AccountSummary>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// The highest severity found.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Builds a finding of a verifier check.
+pub fn finding(
+    check: Check,
+    account: &str,
+    resource: &str,
+    message: impl Into<String>,
+    statement: Option<StatementInfo>,
+) -> Finding {
+    Finding {
+        check_id: check.id,
+        severity: check.severity,
+        account: account.to_owned(),
+        resource: resource.to_owned(),
+        message: message.into(),
+        statement,
+    }
+}
+
+fn statement_info(document: &str, doc: &PolicyDocument, index: usize) -> Option<StatementInfo> {
+    let st: &Statement = doc.statement.get(index)?;
+    Some(StatementInfo {
+        document: document.to_owned(),
+        index,
+        sid: st.sid.clone(),
+        json: serde_json::to_value(st).unwrap_or_default(),
+    })
+}
+
+/// Semantic diff of a live document against the rendered one, one finding per
+/// differing statement (extra statements cite the live statement, missing ones
+/// the rendered statement).
+#[allow(clippy::too_many_arguments)]
+pub fn diff_findings(
+    check: Check,
+    account: &str,
+    resource: &str,
+    what: &str,
+    rendered_name: &str,
+    expected: &PolicyDocument,
+    live_name: &str,
+    live: &PolicyDocument,
+) -> Vec<Finding> {
+    diff::diff(expected, live)
+        .into_iter()
+        .map(|d| match d {
+            diff::Difference::Extra(i) => finding(
+                check,
+                account,
+                resource,
+                format!("{what}: live statement #{i} is not in the rendered document (widened or changed)"),
+                statement_info(live_name, live, i),
+            ),
+            diff::Difference::Missing(j) => finding(
+                check,
+                account,
+                resource,
+                format!("{what}: rendered statement #{j} is missing live (narrowed or changed)"),
+                statement_info(rendered_name, expected, j),
+            ),
+        })
+        .collect()
+}
+
+/// Progress output while accounts are checked.
+#[derive(Clone)]
+pub enum Progress {
+    Bar(indicatif::ProgressBar),
+    Lines,
+    Quiet,
+}
+
+impl Progress {
+    fn new(mode: Option<bool>, total: u64) -> Progress {
+        match mode {
+            None => Progress::Quiet,
+            Some(true) if std::io::stderr().is_terminal() => {
+                let bar = indicatif::ProgressBar::new(total);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} accounts {msg}",
+                ) {
+                    bar.set_style(style);
+                }
+                Progress::Bar(bar)
+            }
+            Some(_) => Progress::Lines,
+        }
+    }
+
+    fn done(&self, s: &AccountSummary) {
+        match self {
+            Progress::Bar(b) => {
+                b.set_message(s.account.clone());
+                b.inc(1);
+            }
+            Progress::Lines => eprintln!(
+                "xacct verify: {} account {} checked: {} finding(s)",
+                s.kind, s.account, s.findings
+            ),
+            Progress::Quiet => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(b) = self {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Shared, read-only state of one run.
+pub struct Ctx {
+    pub env: Environment,
+    pub docs: Documents,
+    pub opts: Options,
+}
+
+/// Verifies one environment.
+pub async fn run(env: &Environment, opts: &Options) -> Report {
+    let aws = Aws::load(&opts.target, &env.region).await;
+    run_with(env, opts, aws).await
+}
+
+/// [`run`] with an already loaded configuration.
+pub async fn run_with(env: &Environment, opts: &Options, aws: Aws) -> Report {
+    run_chain_with(env, opts, aws, None).await
+}
+
+/// [`run_with`], with the Lambda execution role's session supplied by the
+/// caller instead of assumed by the verifier (`None`: assume it). Used where
+/// the first hop cannot be exercised, e.g. emulators that cannot evaluate a
+/// trust policy with a service principal.
+pub async fn run_chain_with(
+    env: &Environment,
+    opts: &Options,
+    aws: Aws,
+    lambda_session: Option<Aws>,
+) -> Report {
+    let ctx = Arc::new(Ctx {
+        env: env.clone(),
+        docs: Documents::build(env),
+        opts: opts.clone(),
+    });
+    let mut report = Report {
+        environment: env.name.clone(),
+        caller: None,
+        chain_path: ChainPath::None,
+        accounts: Vec::new(),
+        findings: Vec::new(),
+    };
+    let primary_acct = env.primary_account.clone();
+
+    // 1. Who are we?
+    match aws.sts().get_caller_identity().send().await {
+        Ok(id) => {
+            report.caller = id.arn().map(str::to_owned);
+            let acct = id.account().unwrap_or_default();
+            if acct != primary_acct {
+                report.findings.push(finding(
+                    checks::CALLER,
+                    &primary_acct,
+                    report.caller.as_deref().unwrap_or("caller"),
+                    format!(
+                        "the credentials belong to account {acct}, not the primary account {primary_acct} of {}: nothing else was checked",
+                        env.name
+                    ),
+                    None,
+                ));
+                return finish(report);
+            }
+        }
+        Err(e) => {
+            report.findings.push(finding(
+                checks::PRIMARY_UNREACHABLE,
+                &primary_acct,
+                "sts:GetCallerIdentity",
+                format!(
+                    "cannot determine the caller identity: {}",
+                    aws::describe(&e)
+                ),
+                None,
+            ));
+            let mut s = AccountSummary::new(&primary_acct, "primary");
+            s.findings = 1;
+            s.worst = Some(checks::PRIMARY_UNREACHABLE.severity);
+            report.accounts.push(s);
+            return finish(report);
+        }
+    }
+
+    // 2. The trust chain's first hop: may the verifier act as the Lambda?
+    let lambda = match lambda_session {
+        Some(l) => Ok(l),
+        None => aws.assume(&env.lambda_role_arn(), None).await,
+    };
+    let (lambda, path) = match lambda {
+        Ok(l) => (Some(l), ChainPath::Direct),
+        Err(e) => {
+            report.findings.push(finding(
+                checks::SELF_TEST_PATH,
+                &primary_acct,
+                &env.lambda_role_arn(),
+                format!(
+                    "the verifier may not assume the Lambda execution role ({e}); the trust chain is checked through the Lambda's self-test instead (add the verifier to access.verifier_principals to walk it directly){}",
+                    if opts.canary { "; the canary needs the direct path and was skipped" } else { "" }
+                ),
+                None,
+            ));
+            (None, ChainPath::SelfTest)
+        }
+    };
+    report.chain_path = path;
+
+    let progress = Progress::new(opts.progress, env.storage_accounts.len() as u64 + 1);
+
+    // 3. Primary account and every storage account, concurrently.
+    let primary_task = {
+        let ctx = ctx.clone();
+        let aws = aws.clone();
+        let progress = progress.clone();
+        tokio::spawn(async move {
+            let r = primary::check(&ctx, &aws).await;
+            progress.done(&r.summary);
+            r
+        })
+    };
+    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for (i, acct) in env.storage_accounts.iter().enumerate() {
+        let ctx = ctx.clone();
+        let aws = aws.clone();
+        let lambda = lambda.clone();
+        let sem = sem.clone();
+        let acct = acct.clone();
+        let progress = progress.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.ok();
+            let r = storage::check(&ctx, &aws, lambda.as_ref(), &acct).await;
+            progress.done(&r.summary);
+            (i, r)
+        });
+    }
+    let mut results: Vec<Option<storage::Result>> =
+        (0..env.storage_accounts.len()).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((i, r)) => results[i] = Some(r),
+            Err(e) => report.findings.push(finding(
+                checks::STORAGE_UNREACHABLE,
+                "?",
+                "verifier task",
+                format!("a storage account check stopped unexpectedly: {e}"),
+                None,
+            )),
+        }
+    }
+    let primary = match primary_task.await {
+        Ok(p) => p,
+        Err(e) => {
+            let mut p = primary::Result::empty(&primary_acct);
+            p.findings.push(finding(
+                checks::PRIMARY_UNREACHABLE,
+                &primary_acct,
+                "verifier task",
+                format!("the primary account check stopped unexpectedly: {e}"),
+                None,
+            ));
+            p
+        }
+    };
+    progress.finish();
+
+    // 4. Self-test path: one invocation reports every storage account.
+    let mut storage: Vec<storage::Result> = results.into_iter().flatten().collect();
+    if path == ChainPath::SelfTest && primary.function_exists {
+        let st = primary::self_test(&ctx, &aws).await;
+        storage::apply_self_test(&ctx, &mut storage, st, &mut report.findings);
+    }
+
+    // 5. The audit's evaluator over the live documents.
+    let live = live_input(&ctx, &primary, &storage);
+    for mut f in audit::run(&live) {
+        f.message = format!("live: {}", f.message);
+        report.findings.push(f);
+    }
+
+    report.findings.extend(primary.findings);
+    report.accounts.push(primary.summary);
+    for s in storage {
+        report.findings.extend(s.findings);
+        report.accounts.push(s.summary);
+    }
+    finish(report)
+}
+
+/// Sorts findings (severity, check, account), dedups, and fills in per-account counts.
+fn finish(mut report: Report) -> Report {
+    report.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.check_id.cmp(b.check_id))
+            .then(a.account.cmp(&b.account))
+            .then(a.resource.cmp(&b.resource))
+    });
+    report.findings.dedup();
+    for s in &mut report.accounts {
+        let mine: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.account == s.account)
+            .collect();
+        s.findings = mine.len();
+        s.worst = mine.iter().map(|f| f.severity).max();
+    }
+    report
+}
+
+/// The live documents as an audit input: the same named checks the offline
+/// audit runs on rendered documents, now on what AWS returned.
+fn live_input(ctx: &Ctx, p: &primary::Result, storage: &[storage::Result]) -> audit::Input {
+    use audit::input::{BucketPolicy, Doc, StorageAccount};
+    let env = &ctx.env;
+    let doc = |name: &str, acct: &str, d: &Option<PolicyDocument>| {
+        d.as_ref().map(|d| Doc {
+            name: name.to_owned(),
+            account: acct.to_owned(),
+            doc: d.clone(),
+        })
+    };
+    let primary = env.primary_account.as_str();
+    let mut bucket_policies = Vec::new();
+    let phr_live = p
+        .phr_policy
+        .clone()
+        .or_else(|| storage.iter().find_map(|s| s.phr_policy.clone()));
+    if let Some(d) = doc(
+        &format!("live:s3:{}/policy", env.phr.bucket),
+        &env.phr.account,
+        &phr_live,
+    ) {
+        bucket_policies.push(BucketPolicy {
+            bucket: env.phr.bucket.clone(),
+            doc: d,
+            readers_required: true,
+        });
+    }
+    audit::Input {
+        expect: audit::Expect::from_env(env),
+        lambda_trust: doc(
+            &format!("live:{}#trust", env.lambda_role_arn()),
+            primary,
+            &p.lambda_trust,
+        ),
+        lambda_execution: doc(
+            &format!("live:{}#inline", env.lambda_role_arn()),
+            primary,
+            &p.lambda_execution,
+        ),
+        storage: storage
+            .iter()
+            .filter(|s| s.trust.is_some() || s.management.is_some())
+            .map(|s| StorageAccount {
+                account: s.summary.account.clone(),
+                trust: doc(
+                    &format!(
+                        "live:{}#trust",
+                        crate::contract::storage_role_arn(&s.summary.account)
+                    ),
+                    &s.summary.account,
+                    &s.trust,
+                ),
+                management: doc(
+                    &format!(
+                        "live:arn:aws:iam::{}:policy/{}",
+                        s.summary.account,
+                        crate::contract::STORAGE_POLICY_NAME
+                    ),
+                    &s.summary.account,
+                    &s.management,
+                ),
+            })
+            .collect(),
+        bucket_policies,
+        function_url_policy: doc(
+            &format!("live:{}#policy", env.function_arn()),
+            primary,
+            &p.function_policy,
+        ),
+        ..audit::Input::default()
+    }
+}

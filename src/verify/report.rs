@@ -1,0 +1,132 @@
+//! Output of `xacct verify`: the audit's finding table plus a per-account
+//! summary, JSON (report object), and SARIF 2.1.0 with the `XV` and `XA` rules.
+
+use serde_json::json;
+
+use super::{ChainPath, Report, checks};
+use crate::audit::{self, Severity};
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+/// The per-account summary table.
+pub fn summary(r: &Report) -> String {
+    let mut out = String::new();
+    let path = match r.chain_path {
+        ChainPath::Direct => "direct (verifier -> Lambda role -> S3BucketManager)",
+        ChainPath::SelfTest => "Lambda self-test (verifier may not assume the Lambda role)",
+        ChainPath::None => "not exercised",
+    };
+    out.push_str(&format!(
+        "environment {}  caller {}  trust chain: {path}\n",
+        r.environment,
+        r.caller.as_deref().unwrap_or("-")
+    ));
+    out.push_str(&format!(
+        "{:<14} {:<8} {:<9} {:<6} {:>8} {:>8} {:>9} {:<6} {:>8} {}\n",
+        "ACCOUNT",
+        "KIND",
+        "REACHABLE",
+        "CHAIN",
+        "PREFIXED",
+        "TOTAL",
+        "HEADROOM",
+        "CANARY",
+        "FINDINGS",
+        "WORST"
+    ));
+    for a in &r.accounts {
+        let yn = |b: Option<bool>| b.map_or("-", |b| if b { "ok" } else { "FAIL" });
+        out.push_str(&format!(
+            "{:<14} {:<8} {:<9} {:<6} {:>8} {:>8} {:>9} {:<6} {:>8} {}\n",
+            a.account,
+            a.kind,
+            if a.reachable { "yes" } else { "NO" },
+            yn(a.chain_ok),
+            opt(a.prefix_buckets),
+            opt(a.total_buckets),
+            opt(a.headroom),
+            yn(a.canary),
+            a.findings,
+            opt(a.worst)
+        ));
+    }
+    out
+}
+
+/// Findings, then the summary.
+pub fn table(r: &Report) -> String {
+    let mut out = audit::report::table(&r.findings);
+    out.push('\n');
+    out.push_str(&summary(r));
+    out
+}
+
+pub fn json(r: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|_| "{}".to_owned());
+    s.push('\n');
+    s
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// SARIF 2.1.0: one rule per `XV` and `XA` check.
+pub fn sarif(r: &Report, artifact: &str) -> String {
+    let all: Vec<audit::Check> = checks::CHECKS
+        .iter()
+        .chain(audit::CHECKS.iter())
+        .copied()
+        .collect();
+    let rules: Vec<_> = all
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "shortDescription": {"text": c.title},
+                "defaultConfiguration": {"level": level(c.severity)},
+                "properties": {"severity": c.severity.to_string()}
+            })
+        })
+        .collect();
+    let results: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| {
+            json!({
+                "ruleId": f.check_id,
+                "ruleIndex": all.iter().position(|c| c.id == f.check_id).unwrap_or(0),
+                "level": level(f.severity),
+                "message": {"text": f.message},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": artifact}},
+                    "logicalLocations": [{"name": f.resource, "kind": "resource",
+                        "fullyQualifiedName": format!("{}/{}", f.account, f.resource)}]
+                }],
+                "properties": {"severity": f.severity.to_string(), "account": f.account,
+                    "statement": f.statement}
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "xacct verify",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules
+            }},
+            "results": results
+        }]
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}

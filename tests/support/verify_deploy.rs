@@ -1,0 +1,305 @@
+//! Deploys an environment into moto with the AWS SDK, exactly as
+//! `Documents::build` renders it (shared by `tests/verify.rs` and the
+//! `verify_bench` example). Expects the moto harness as `crate::moto`.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use xacct::iam::documents::Documents;
+use xacct::model::{Environment, LoadOptions};
+
+use crate::moto::{self, Moto};
+
+pub const PRIMARY: &str = "100000000001";
+pub const STORAGE_A: &str = "100000000002";
+pub const STORAGE_B: &str = "100000000003";
+pub const VERIFIER_ROLE: &str = "xacct-verifier";
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn load(path: &Path) -> Environment {
+    Environment::load(path, LoadOptions::default()).unwrap().env
+}
+
+/// Base configuration with moto's default credentials.
+pub fn base(m: &Moto) -> SdkConfig {
+    let creds = Credentials::new(moto::ACCESS_KEY, moto::SECRET_KEY, None, None, "test");
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&m.endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .build()
+}
+
+/// Credentials for another account: moto hands out credentials of the role's
+/// account for `sts:AssumeRole` into any role ARN (it checks cross-account trust
+/// only with enforcement on, and not even then).
+pub async fn creds_in(base: &SdkConfig, account: &str, role: &str) -> Credentials {
+    let out = aws_sdk_sts::Client::new(base)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+        .role_session_name("xacct-test")
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "test",
+    )
+}
+
+pub async fn in_account(base: &SdkConfig, account: &str) -> SdkConfig {
+    let c = creds_in(base, account, "xacct-test-admin").await;
+    base.to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(c))
+        .build()
+}
+
+pub fn s3(c: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(c)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// A zip with a `bootstrap` file (the function's code is never run here).
+pub fn dummy_zip() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("f.zip");
+    let status = Command::new("python3")
+        .args([
+            "-c",
+            "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('bootstrap','#!/bin/sh\\n'); z.close()",
+        ])
+        .arg(&zip)
+        .status()
+        .expect("python3 is needed (it also runs moto)");
+    assert!(status.success());
+    std::fs::read(zip).unwrap()
+}
+
+/// A permissive identity policy for the test's own roles.
+pub const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+pub const AUDIT_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","s3:Get*","s3:List*","sts:GetCallerIdentity"],"Resource":"*"}]}"#;
+
+/// Deploys what `generated/<env>` describes, with the AWS SDK.
+pub async fn deploy(m: &Moto, env: &Environment) {
+    let base = base(m);
+    let d = Documents::build(env);
+    let primary = in_account(&base, &env.primary_account).await;
+
+    // The verifier's own role (used with IAM enforcement on).
+    let iam = aws_sdk_iam::Client::new(&primary);
+    let trust_primary = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+        env.primary_account
+    );
+    iam.create_role()
+        .role_name(VERIFIER_ROLE)
+        .assume_role_policy_document(&trust_primary)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name(VERIFIER_ROLE)
+        .policy_name("all")
+        .policy_document(ALLOW_ALL)
+        .send()
+        .await
+        .unwrap();
+
+    // Execution role.
+    let role = env.lambda_role_name();
+    iam.create_role()
+        .role_name(&role)
+        .assume_role_policy_document(d.lambda_trust.to_compact_json())
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name(&role)
+        .policy_name(format!("{}-permissions", env.lambda.function_name))
+        .policy_document(d.lambda_execution.to_compact_json())
+        .send()
+        .await
+        .unwrap();
+
+    // Function, URL, permissions.
+    let lambda = aws_sdk_lambda::Client::new(&primary);
+    let mut vars = aws_sdk_lambda::types::Environment::builder();
+    for (k, v) in xacct::render::lambda_env(env) {
+        vars = vars.variables(k, v.unwrap_or_default());
+    }
+    lambda
+        .create_function()
+        .function_name(&env.lambda.function_name)
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(env.lambda_role_arn())
+        .memory_size(env.lambda.memory_mb as i32)
+        .timeout(env.lambda.timeout_seconds as i32)
+        .environment(vars.build())
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(dummy_zip()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .create_function_url_config()
+        .function_name(&env.lambda.function_name)
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .unwrap();
+    for st in &d.function_url_policy.statement {
+        let action = st
+            .action
+            .as_ref()
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap()
+            .to_owned();
+        let principal = st.principal.as_ref().unwrap().of_type("AWS")[0].to_owned();
+        let mut req = lambda
+            .add_permission()
+            .function_name(&env.lambda.function_name)
+            .statement_id(st.sid.clone().unwrap())
+            .action(action)
+            .principal(principal);
+        if !st.condition.is_empty() {
+            req = req.function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam);
+        }
+        req.send().await.unwrap();
+    }
+
+    // PHR bucket (in the primary account for dev).
+    let phr_cfg = in_account(&base, &env.phr.account).await;
+    deploy_phr(
+        &s3(&phr_cfg),
+        &env.phr.bucket,
+        &d.phr_bucket_policy.to_compact_json(),
+    )
+    .await;
+
+    // Storage accounts.
+    for acct in &env.storage_accounts {
+        let c = in_account(&base, acct).await;
+        let iam = aws_sdk_iam::Client::new(&c);
+        iam.create_role()
+            .role_name("S3BucketManager")
+            .assume_role_policy_document(d.storage_trust.to_compact_json())
+            .send()
+            .await
+            .unwrap();
+        let p = iam
+            .create_policy()
+            .policy_name("S3BucketManagement")
+            .policy_document(d.storage_management.to_compact_json())
+            .send()
+            .await
+            .unwrap();
+        iam.attach_role_policy()
+            .role_name("S3BucketManager")
+            .policy_arn(p.policy().unwrap().arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        iam.create_role()
+            .role_name("OrganizationAccountAccessRole")
+            .assume_role_policy_document(&trust_primary)
+            .send()
+            .await
+            .unwrap();
+        iam.put_role_policy()
+            .role_name("OrganizationAccountAccessRole")
+            .policy_name("read")
+            .policy_document(AUDIT_READ)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+pub async fn deploy_phr(s3: &aws_sdk_s3::Client, bucket: &str, policy: &str) {
+    use aws_sdk_s3::types::*;
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_ownership_controls()
+        .bucket(bucket)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::Aes256)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+}

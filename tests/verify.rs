@@ -1,0 +1,528 @@
+//! `xacct verify` against a moto server: deploy `generated/dev` with the AWS
+//! SDK (the same documents `Documents::build` renders), run the real binary,
+//! and check that each tampering is caught with the right check ID and account.
+
+#[allow(clippy::collapsible_if)] // the shared harness, linted where it is owned
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use moto::Moto;
+use serde_json::Value;
+use xacct::iam::documents::Documents;
+use xacct::model::Environment;
+
+#[path = "support/verify_deploy.rs"]
+mod deploy;
+
+use deploy::*;
+
+/// Runs the real binary as the verifier role in the primary account; returns
+/// (exit code, parsed JSON report, stderr).
+fn verify(m: &Moto, creds: &Credentials, spec: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xacct"));
+    cmd.arg("verify")
+        .arg("--env")
+        .arg(spec)
+        .args(["--endpoint-url", &m.endpoint, "--format", "json"])
+        .args(extra)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+        .env(
+            "AWS_SESSION_TOKEN",
+            creds.session_token().unwrap_or_default(),
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+fn findings(report: &Value) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["check_id"].as_str().unwrap().to_owned(),
+                f["account"].as_str().unwrap().to_owned(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn account<'a>(report: &'a Value, acct: &str) -> &'a Value {
+    report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"] == acct)
+        .unwrap_or_else(|| panic!("account {acct} not in report: {report:#}"))
+}
+
+struct Setup {
+    moto: Moto,
+    env: Environment,
+    spec: PathBuf,
+    verifier: Credentials,
+    rt: tokio::runtime::Runtime,
+}
+
+fn setup_with(spec: PathBuf, moto: Moto) -> Setup {
+    let env = load(&spec);
+    let rt = rt();
+    let verifier = rt.block_on(async {
+        deploy(&moto, &env).await;
+        creds_in(&base(&moto), &env.primary_account, VERIFIER_ROLE).await
+    });
+    Setup {
+        moto,
+        env,
+        spec,
+        verifier,
+        rt,
+    }
+}
+
+fn setup() -> Setup {
+    setup_with(root().join("environments/dev.toml"), Moto::start())
+}
+
+#[test]
+fn deployed_dev_verifies_clean_with_canary() {
+    let s = setup();
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &["--canary"]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert!(
+        findings(&report)
+            .iter()
+            .all(|(id, _, _)| id == "XV040" || !id.is_empty())
+    );
+    assert_eq!(report["chain_path"], "direct");
+    for acct in [STORAGE_A, STORAGE_B] {
+        let a = account(&report, acct);
+        assert_eq!(a["reachable"], true);
+        assert_eq!(a["chain_ok"], true);
+        assert_eq!(a["canary"], true);
+        assert_eq!(a["prefix_buckets"], 0);
+        assert_eq!(a["headroom"], s.env.max_buckets_per_account);
+    }
+    assert!(
+        stderr.contains("account 100000000002 checked"),
+        "plain progress lines when not a TTY: {stderr}"
+    );
+    // The canary buckets are gone.
+    let names = s.rt.block_on(async {
+        let c = in_account(&base(&s.moto), STORAGE_A).await;
+        s3(&c).list_buckets().send().await.unwrap().buckets().len()
+    });
+    assert_eq!(names, 0);
+}
+
+#[test]
+fn table_and_sarif_output() {
+    let s = setup();
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
+            .arg("verify")
+            .arg("--env")
+            .arg(&s.spec)
+            .args(["--endpoint-url", &s.moto.endpoint, "--format", format])
+            .env_clear()
+            .env("AWS_ACCESS_KEY_ID", s.verifier.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", s.verifier.secret_access_key())
+            .env(
+                "AWS_SESSION_TOKEN",
+                s.verifier.session_token().unwrap_or_default(),
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = run("table");
+    assert!(table.contains("no findings"), "{table}");
+    assert!(table.contains("trust chain: direct"), "{table}");
+    for acct in [PRIMARY, STORAGE_A, STORAGE_B] {
+        assert!(table.lines().any(|l| l.starts_with(acct)), "{table}");
+    }
+    let sarif: Value = serde_json::from_str(&run("sarif")).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "XV032"));
+    assert!(rules.iter().any(|r| r["id"] == "XA003"));
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn wrong_account_is_a_caller_finding() {
+    let s = setup();
+    let other =
+        s.rt.block_on(creds_in(&base(&s.moto), STORAGE_A, "someone"));
+    let (code, report, _) = verify(&s.moto, &other, &s.spec, &[]);
+    assert_eq!(code, 1);
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].0, "XV001");
+}
+
+#[test]
+fn missing_spec_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
+        .args(["verify", "--env", "/nonexistent/dev.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
+        .args(["verify", "--env"])
+        .arg(root().join("environments/dev.toml"))
+        .args(["--audit-role", "bad name"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// One tampering: what to change, the check that must catch it, in which account.
+struct Case {
+    name: &'static str,
+    check: &'static str,
+    account: &'static str,
+}
+
+async fn tamper(m: &Moto, env: &Environment, name: &str) {
+    let base = base(m);
+    let b = in_account(&base, STORAGE_B).await;
+    let p = in_account(&base, PRIMARY).await;
+    let iam_b = aws_sdk_iam::Client::new(&b);
+    let iam_p = aws_sdk_iam::Client::new(&p);
+    let lambda = aws_sdk_lambda::Client::new(&p);
+    let d = Documents::build(env);
+    let policy_arn = format!("arn:aws:iam::{STORAGE_B}:policy/S3BucketManagement");
+    let with_statement = |doc: &xacct::iam::PolicyDocument, extra: Value| {
+        let mut v = serde_json::to_value(doc).unwrap();
+        v["Statement"].as_array_mut().unwrap().push(extra);
+        v.to_string()
+    };
+    match name {
+        "trust-star" => {
+            let t = with_statement(
+                &d.storage_trust,
+                serde_json::json!({"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}),
+            );
+            iam_b
+                .update_assume_role_policy()
+                .role_name("S3BucketManager")
+                .policy_document(t)
+                .send()
+                .await
+                .unwrap();
+        }
+        "trust-foreign" => {
+            let t = with_statement(
+                &d.storage_trust,
+                serde_json::json!({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}),
+            );
+            iam_b
+                .update_assume_role_policy()
+                .role_name("S3BucketManager")
+                .policy_document(t)
+                .send()
+                .await
+                .unwrap();
+        }
+        "s3-star" => {
+            let t = with_statement(
+                &d.storage_management,
+                serde_json::json!({"Effect":"Allow","Action":"s3:*","Resource":"*"}),
+            );
+            iam_b
+                .create_policy_version()
+                .policy_arn(&policy_arn)
+                .policy_document(t)
+                .set_as_default(true)
+                .send()
+                .await
+                .unwrap();
+        }
+        "detached" => {
+            iam_b
+                .detach_role_policy()
+                .role_name("S3BucketManager")
+                .policy_arn(&policy_arn)
+                .send()
+                .await
+                .unwrap();
+        }
+        "role-deleted" => {
+            iam_b
+                .detach_role_policy()
+                .role_name("S3BucketManager")
+                .policy_arn(&policy_arn)
+                .send()
+                .await
+                .unwrap();
+            iam_b
+                .delete_role()
+                .role_name("S3BucketManager")
+                .send()
+                .await
+                .unwrap();
+        }
+        "url-auth-none" => {
+            lambda
+                .update_function_url_config()
+                .function_name(&env.lambda.function_name)
+                .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+                .send()
+                .await
+                .unwrap();
+        }
+        "env-var" => {
+            let mut vars = aws_sdk_lambda::types::Environment::builder();
+            for (k, v) in xacct::render::lambda_env(env) {
+                let v = if k == "AMBRA_MAX_BUCKETS_PER_ACCOUNT" {
+                    "5000".to_owned()
+                } else {
+                    v.unwrap_or_default()
+                };
+                vars = vars.variables(k, v);
+            }
+            lambda
+                .update_function_configuration()
+                .function_name(&env.lambda.function_name)
+                .environment(vars.build())
+                .send()
+                .await
+                .unwrap();
+        }
+        "phr-public-access-block" => {
+            s3(&p)
+                .delete_public_access_block()
+                .bucket(&env.phr.bucket)
+                .send()
+                .await
+                .unwrap();
+        }
+        "execution-extra-statement" => {
+            let t = with_statement(
+                &d.lambda_execution,
+                serde_json::json!({"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}),
+            );
+            iam_p
+                .put_role_policy()
+                .role_name(env.lambda_role_name())
+                .policy_name(format!("{}-permissions", env.lambda.function_name))
+                .policy_document(t)
+                .send()
+                .await
+                .unwrap();
+        }
+        "audit-role-missing" => {
+            iam_b
+                .delete_role_policy()
+                .role_name("OrganizationAccountAccessRole")
+                .policy_name("read")
+                .send()
+                .await
+                .unwrap();
+            iam_b
+                .delete_role()
+                .role_name("OrganizationAccountAccessRole")
+                .send()
+                .await
+                .unwrap();
+        }
+        other => panic!("unknown tampering {other}"),
+    }
+}
+
+fn run_case(c: &Case) {
+    let s = setup();
+    s.rt.block_on(tamper(&s.moto, &s.env, c.name));
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    let f = findings(&report);
+    assert_eq!(code, 1, "{}: expected exit 1\n{f:#?}\n{stderr}", c.name);
+    assert!(
+        f.iter()
+            .any(|(id, acct, _)| id == c.check && acct == c.account),
+        "{}: expected {} in {}; got {f:#?}",
+        c.name,
+        c.check,
+        c.account
+    );
+    // The other accounts are still checked and reported.
+    for acct in [PRIMARY, STORAGE_A, STORAGE_B] {
+        account(&report, acct);
+    }
+    if c.account != STORAGE_A {
+        let a = account(&report, STORAGE_A);
+        assert_eq!(a["reachable"], true, "{}", c.name);
+        assert_eq!(a["chain_ok"], true, "{}", c.name);
+        assert!(
+            f.iter().all(|(_, acct, _)| acct != STORAGE_A),
+            "{}: untouched account {STORAGE_A} has findings: {f:#?}",
+            c.name
+        );
+    }
+}
+
+macro_rules! tampering {
+    ($($test:ident: $name:literal => $check:literal in $acct:expr;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                run_case(&Case { name: $name, check: $check, account: $acct });
+            }
+        )*
+    };
+}
+
+tampering! {
+    tamper_trust_widened_to_star: "trust-star" => "XV032" in STORAGE_B;
+    tamper_trust_widened_to_foreign_account: "trust-foreign" => "XV032" in STORAGE_B;
+    tamper_s3_star_in_management_policy: "s3-star" => "XV034" in STORAGE_B;
+    tamper_policy_detached: "detached" => "XV033" in STORAGE_B;
+    tamper_role_deleted: "role-deleted" => "XV031" in STORAGE_B;
+    tamper_function_url_auth_none: "url-auth-none" => "XV012" in PRIMARY;
+    tamper_lambda_env_var_changed: "env-var" => "XV011" in PRIMARY;
+    tamper_phr_public_access_block_removed: "phr-public-access-block" => "XV022" in PRIMARY;
+    tamper_extra_statement_in_execution_role: "execution-extra-statement" => "XV015" in PRIMARY;
+    unreachable_storage_account_is_a_finding: "audit-role-missing" => "XV030" in STORAGE_B;
+}
+
+/// With moto's IAM enforcement on, the chain's identity policies are enforced:
+/// the Lambda role's inline policy (sts:AssumeRole on the storage roles) and
+/// `S3BucketManagement` (every S3 call of the count and the canary). moto
+/// cannot evaluate the first hop (its trust evaluator crashes on the Lambda
+/// trust's `Service` principal) and rejects Lambda API signatures under
+/// enforcement, so the Lambda role's session is taken before enforcement and
+/// handed to the verifier library, and primary-account findings are not
+/// asserted here (the non-enforced tests cover them).
+fn enforced_run(s: &Setup) -> xacct::verify::Report {
+    let lambda_creds =
+        s.rt.block_on(creds_in(&base(&s.moto), PRIMARY, &s.env.lambda_role_name()));
+    s.moto.enforce_iam();
+    let as_session = |c: &Credentials| xacct::verify::Aws {
+        config: base(&s.moto)
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(c.clone()))
+            .build(),
+        path_style: true,
+    };
+    let opts = xacct::verify::Options {
+        canary: true,
+        ..Default::default()
+    };
+    s.rt.block_on(xacct::verify::run_chain_with(
+        &s.env,
+        &opts,
+        as_session(&s.verifier),
+        Some(as_session(&lambda_creds)),
+    ))
+}
+
+fn storage_findings(r: &xacct::verify::Report, acct: &str) -> Vec<String> {
+    r.findings
+        .iter()
+        .filter(|f| f.account == acct)
+        .map(|f| format!("{} {}", f.check_id, f.message))
+        .collect()
+}
+
+#[test]
+fn iam_enforced_chain_and_canary_work_with_exactly_the_generated_permissions() {
+    let s = setup_with(
+        root().join("environments/dev.toml"),
+        Moto::start_with_auth(100_000),
+    );
+    let r = enforced_run(&s);
+    assert_eq!(r.chain_path, xacct::verify::ChainPath::Direct);
+    for acct in [STORAGE_A, STORAGE_B] {
+        let a = r.accounts.iter().find(|a| a.account == acct).unwrap();
+        assert!(a.reachable, "{acct}: {:?}", storage_findings(&r, acct));
+        assert_eq!(
+            a.chain_ok,
+            Some(true),
+            "{acct}: {:?}",
+            storage_findings(&r, acct)
+        );
+        assert_eq!(
+            a.canary,
+            Some(true),
+            "{acct}: {:?}",
+            storage_findings(&r, acct)
+        );
+        assert_eq!(a.prefix_buckets, Some(0));
+        assert!(
+            storage_findings(&r, acct).is_empty(),
+            "{:?}",
+            storage_findings(&r, acct)
+        );
+    }
+}
+
+#[test]
+fn iam_enforced_canary_fails_clearly_when_a_permission_is_removed() {
+    let s = setup_with(
+        root().join("environments/dev.toml"),
+        Moto::start_with_auth(100_000),
+    );
+    // Remove s3:PutBucketTagging from S3BucketManagement in one account.
+    s.rt.block_on(async {
+        let b = in_account(&base(&s.moto), STORAGE_B).await;
+        let mut doc = Documents::build(&s.env).storage_management;
+        for st in &mut doc.statement {
+            if let Some(a) = &mut st.action {
+                a.0.retain(|x| x != "s3:PutBucketTagging");
+            }
+        }
+        aws_sdk_iam::Client::new(&b)
+            .create_policy_version()
+            .policy_arn(format!(
+                "arn:aws:iam::{STORAGE_B}:policy/S3BucketManagement"
+            ))
+            .policy_document(doc.to_compact_json())
+            .set_as_default(true)
+            .send()
+            .await
+            .unwrap();
+    });
+    let r = enforced_run(&s);
+    let b = storage_findings(&r, STORAGE_B);
+    assert!(
+        b.iter()
+            .any(|f| f.starts_with("XV045") && f.contains("s3:PutBucketTagging")),
+        "{b:#?}"
+    );
+    assert!(b.iter().any(|f| f.starts_with("XV034")), "{b:#?}");
+    let a = r.accounts.iter().find(|a| a.account == STORAGE_A).unwrap();
+    assert_eq!(
+        a.canary,
+        Some(true),
+        "{:?}",
+        storage_findings(&r, STORAGE_A)
+    );
+    let bb = r.accounts.iter().find(|a| a.account == STORAGE_B).unwrap();
+    assert_eq!(bb.canary, Some(false));
+    // The canary bucket was still deleted.
+    assert!(!b.iter().any(|f| f.starts_with("XV046")), "{b:#?}");
+}
