@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{CHECKS, Finding, Severity};
+use super::{CHECKS, Check, Finding, Severity};
 
 /// A plain-text table, one finding per line, plus a summary line.
 pub fn table(findings: &[Finding]) -> String {
@@ -59,7 +59,13 @@ fn level(s: Severity) -> &'static str {
 
 /// SARIF 2.1.0 with one rule per check and a logical location per finding.
 pub fn sarif(findings: &[Finding], artifact: &str) -> String {
-    let rules: Vec<_> = CHECKS
+    sarif_for("xacct audit", CHECKS, findings, artifact)
+}
+
+/// SARIF 2.1.0 for any tool of xacct: one rule per check in `checks`, one
+/// result per finding, located in the statement's document when there is one.
+pub fn sarif_for(tool: &str, checks: &[Check], findings: &[Finding], artifact: &str) -> String {
+    let rules: Vec<_> = checks
         .iter()
         .map(|c| {
             json!({
@@ -80,7 +86,7 @@ pub fn sarif(findings: &[Finding], artifact: &str) -> String {
                 .unwrap_or_else(|| artifact.to_owned());
             json!({
                 "ruleId": f.check_id,
-                "ruleIndex": CHECKS.iter().position(|c| c.id == f.check_id).unwrap_or(0),
+                "ruleIndex": checks.iter().position(|c| c.id == f.check_id).unwrap_or(0),
                 "level": level(f.severity),
                 "message": {"text": f.message},
                 "locations": [{
@@ -98,7 +104,7 @@ pub fn sarif(findings: &[Finding], artifact: &str) -> String {
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
-                "name": "xacct audit",
+                "name": tool,
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules
             }},

@@ -1,10 +1,8 @@
 //! Output of `xacct verify`: the audit's finding table plus a per-account
 //! summary, JSON (report object), and SARIF 2.1.0 with the `XV` and `XA` rules.
 
-use serde_json::json;
-
 use super::{ChainPath, Report, checks};
-use crate::audit::{self, Severity};
+use crate::audit;
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| v.to_string())
@@ -69,14 +67,6 @@ pub fn json(r: &Report) -> String {
     s
 }
 
-fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
-    }
-}
-
 /// SARIF 2.1.0: one rule per `XV` and `XA` check.
 pub fn sarif(r: &Report, artifact: &str) -> String {
     let all: Vec<audit::Check> = checks::CHECKS
@@ -84,49 +74,5 @@ pub fn sarif(r: &Report, artifact: &str) -> String {
         .chain(audit::CHECKS.iter())
         .copied()
         .collect();
-    let rules: Vec<_> = all
-        .iter()
-        .map(|c| {
-            json!({
-                "id": c.id,
-                "shortDescription": {"text": c.title},
-                "defaultConfiguration": {"level": level(c.severity)},
-                "properties": {"severity": c.severity.to_string()}
-            })
-        })
-        .collect();
-    let results: Vec<_> = r
-        .findings
-        .iter()
-        .map(|f| {
-            json!({
-                "ruleId": f.check_id,
-                "ruleIndex": all.iter().position(|c| c.id == f.check_id).unwrap_or(0),
-                "level": level(f.severity),
-                "message": {"text": f.message},
-                "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": artifact}},
-                    "logicalLocations": [{"name": f.resource, "kind": "resource",
-                        "fullyQualifiedName": format!("{}/{}", f.account, f.resource)}]
-                }],
-                "properties": {"severity": f.severity.to_string(), "account": f.account,
-                    "statement": f.statement}
-            })
-        })
-        .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "xacct verify",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules
-            }},
-            "results": results
-        }]
-    });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    audit::report::sarif_for("xacct verify", &all, &r.findings, artifact)
 }
