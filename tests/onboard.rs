@@ -696,3 +696,104 @@ fn accounts_diffs_organizations_tags_against_the_spec() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains(&ids["in-sync"]), "{}", r.stdout);
 }
+
+#[test]
+fn onboard_apply_deploys_the_stack_verifies_and_reruns() {
+    let m = moto_with(&[(NEW, &[])]);
+    let w = Work::new();
+    let run = || {
+        xacct(
+            Some(&m),
+            &[
+                "onboard",
+                "--env",
+                w.s(),
+                "--account",
+                NEW,
+                "--out",
+                w.o(),
+                "--apply",
+            ],
+        )
+    };
+    let r = run();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("stack xacct-dev-storage in 100000000004: CREATE_COMPLETE"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!("verified {NEW}")),
+        "{}",
+        r.stdout
+    );
+    // The role really is in the new account.
+    rt().block_on(async {
+        let c = in_account(&base(&m), NEW).await;
+        let role = aws_sdk_iam::Client::new(&c)
+            .get_role()
+            .role_name("S3BucketManager")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            role.role().unwrap().arn(),
+            format!("arn:aws:iam::{NEW}:role/S3BucketManager")
+        );
+    });
+    w.check_clean();
+    // Re-run: the stack is up to date, the account still verifies.
+    let state = w.state();
+    let r = run();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(&format!("verified {NEW}")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(w.state(), state);
+}
+
+#[test]
+fn onboard_apply_stack_failure_is_exit_1_and_says_what_is_left() {
+    let m = moto_with(&[(NEW, &[])]);
+    // A conflicting role: the stack cannot create S3BucketManager.
+    rt().block_on(async {
+        let c = in_account(&base(&m), NEW).await;
+        aws_sdk_iam::Client::new(&c)
+            .create_role()
+            .role_name("S3BucketManager")
+            .assume_role_policy_document(deploy::ALLOW_ALL.replace(
+                "\"Action\":\"*\",\"Resource\":\"*\"",
+                "\"Principal\":{\"AWS\":\"*\"},\"Action\":\"sts:AssumeRole\"",
+            ))
+            .send()
+            .await
+            .unwrap();
+    });
+    let w = Work::new();
+    let r = xacct(
+        Some(&m),
+        &[
+            "onboard",
+            "--env",
+            w.s(),
+            "--account",
+            NEW,
+            "--out",
+            w.o(),
+            "--apply",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("left: deploy the storage stack"),
+        "{}",
+        r.stderr
+    );
+    // Spec and generated/ are consistent: both name the account.
+    assert!(std::fs::read_to_string(&w.spec).unwrap().contains(NEW));
+    w.check_clean();
+}

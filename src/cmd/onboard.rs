@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use super::StepFailed;
+use super::live::{LiveArgs, check_role_name, runtime};
 use crate::model::{Environment, LoadOptions};
 use crate::onboard::{self, Order};
 use crate::render::{Renderer, output};
@@ -24,10 +26,24 @@ pub struct Args {
     /// Output root: the environment is re-rendered into `<out>/<short_name>/`.
     #[arg(long, value_name = "DIR", default_value = "generated")]
     pub out: PathBuf,
+    /// Also deploy the storage stack into the account (through --bootstrap-role) and verify it.
+    #[arg(long)]
+    pub apply: bool,
+    /// Role assumed in the account to deploy and read its stack (default: the spec's bootstrap role).
+    #[arg(long, value_name = "NAME")]
+    pub bootstrap_role: Option<String>,
+    /// Seconds to wait for the stack.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     onboard::check_account(&args.account)?;
+    if let Some(r) = &args.bootstrap_role {
+        check_role_name("--bootstrap-role", r)?;
+    }
     let text = std::fs::read_to_string(&args.env)
         .with_context(|| format!("cannot read `{}`", args.env.display()))?;
     let env = Environment::from_str(&args.env, &text, LoadOptions::default())?.env;
@@ -42,7 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out_dir = args.out.join(&env.short_name);
     let current = renderer.render(&env)?;
     if env.storage_accounts.iter().any(|a| a == account) {
-        if output::check(&out_dir, &current).is_empty() {
+        if output::check(&out_dir, &current).is_empty() && !args.apply {
             println!(
                 "nothing to do: {account} is already a storage account of {} and `{}` is up to date",
                 env.name,
@@ -52,14 +68,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let report = output::write(&out_dir, &current)
             .with_context(|| format!("writing `{}`", out_dir.display()))?;
-        println!(
-            "{account} is already in `{}`; `{}` was not up to date and was re-rendered ({} written, {} removed)",
-            args.env.display(),
-            out_dir.display(),
-            report.written.len(),
-            report.removed.len()
-        );
-        print_steps(&args.env, &env, &out_dir, account, &report.written);
+        if report.written.is_empty() && report.removed.is_empty() {
+            println!(
+                "{account} is already in `{}` and `{}` is up to date",
+                args.env.display(),
+                out_dir.display()
+            );
+        } else {
+            println!(
+                "{account} is already in `{}`; `{}` was not up to date and was re-rendered ({} written, {} removed)",
+                args.env.display(),
+                out_dir.display(),
+                report.written.len(),
+                report.removed.len()
+            );
+            print_steps(&args.env, &env, &out_dir, account, &report.written);
+        }
+        if args.apply {
+            return apply(&args, &env, &out_dir);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let new_text = onboard::add_account(&args.env, &text, account)?;
@@ -86,7 +113,66 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         account,
         &report.written,
     );
+    if args.apply {
+        return apply(&args, &change.env, &change.out_dir);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--apply`: deploy the storage stack into the account, then verify it.
+fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitCode> {
+    let account = args.account.as_str();
+    let role = args
+        .bootstrap_role
+        .as_deref()
+        .unwrap_or(&env.bootstrap_role);
+    let template_path = out_dir.join("storage/cloudformation/storage-account.yaml");
+    let template = std::fs::read_to_string(&template_path)
+        .with_context(|| format!("cannot read `{}`", template_path.display()))?;
+    let left = format!(
+        "done: `{}` and `{}` name {account}; left: deploy the storage stack, apply the primary stack, xacct verify (re-run with --apply)",
+        args.env.display(),
+        out_dir.display()
+    );
+    let rt = runtime()?;
+    let base = args.live.load(&rt, &env.region);
+    let role_arn = format!("arn:aws:iam::{account}:role/{role}");
+    let stack = env.storage_stack_name();
+    rt.block_on(async {
+        let session = base
+            .assume(&role_arn, None)
+            .await
+            .map_err(|e| StepFailed(anyhow::anyhow!("cannot assume {role_arn}: {e}\n{left}")))?;
+        let status = crate::onboard::deploy::deploy_stack(
+            &session,
+            &stack,
+            &template,
+            std::time::Duration::from_secs(args.timeout),
+        )
+        .await
+        .map_err(|e| StepFailed(anyhow::anyhow!("deploying {stack} into {account}: {e}\n{left}")))?;
+        println!("stack {stack} in {account}: {status}");
+        let findings = crate::onboard::deploy::verify_account(env, &base, role, account).await;
+        for f in &findings {
+            println!("{} {:?} {}: {}", f.check_id, f.severity, f.resource, f.message);
+        }
+        let bad = findings
+            .iter()
+            .filter(|f| f.severity >= crate::audit::Severity::High)
+            .count();
+        if bad == 0 {
+            println!(
+                "verified {account}: S3BucketManager and S3BucketManagement match what was rendered; left: apply the primary stack if it changed, then xacct verify --env {}",
+                args.env.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        } else {
+            eprintln!(
+                "xacct onboard: the stack is deployed but {account} does not verify ({bad} finding(s))"
+            );
+            Ok(ExitCode::from(1))
+        }
+    })
 }
 
 /// What to apply, in order, after `generated/` changed.

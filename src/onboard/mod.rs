@@ -4,6 +4,7 @@
 //! live reads (bucket counts through the verifier's audit-role path,
 //! Organizations tags) behind `xacct capacity`, `offboard` and `accounts`.
 
+pub mod deploy;
 pub mod live;
 
 use std::path::{Path, PathBuf};
