@@ -797,3 +797,112 @@ fn onboard_apply_stack_failure_is_exit_1_and_says_what_is_left() {
     assert!(std::fs::read_to_string(&w.spec).unwrap().contains(NEW));
     w.check_clean();
 }
+
+#[test]
+fn onboard_create_makes_a_tagged_account_in_the_ou_and_adds_it() {
+    let m = Moto::start();
+    let b = base(&m);
+    let (root_id, ou) = rt().block_on(async {
+        let org = aws_sdk_organizations::Client::new(&b);
+        org.create_organization().send().await.unwrap();
+        let root_id = org.list_roots().send().await.unwrap().roots()[0]
+            .id()
+            .unwrap()
+            .to_owned();
+        let ou = org
+            .create_organizational_unit()
+            .parent_id(&root_id)
+            .name("storage")
+            .send()
+            .await
+            .unwrap()
+            .organizational_unit()
+            .unwrap()
+            .id()
+            .unwrap()
+            .to_owned();
+        (root_id, ou)
+    });
+    let w = Work::new();
+    let r = xacct(
+        Some(&m),
+        &[
+            "onboard",
+            "--env",
+            w.s(),
+            "--out",
+            w.o(),
+            "--create",
+            "--email",
+            "storage-3@example.com",
+            "--name",
+            "ambra-storage-3",
+            "--ou",
+            &ou,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let id = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("created account "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{}", r.stdout))
+        .to_owned();
+    assert!(xacct::model::is_account_id(&id), "{id}");
+    assert!(
+        std::fs::read_to_string(&w.spec)
+            .unwrap()
+            .contains(&format!("\"{id}\""))
+    );
+    w.check_clean();
+    rt().block_on(async {
+        let org = aws_sdk_organizations::Client::new(&b);
+        let parents = org.list_parents().child_id(&id).send().await.unwrap();
+        assert_eq!(parents.parents()[0].id(), Some(ou.as_str()));
+        assert_ne!(ou, root_id);
+        let tags = org
+            .list_tags_for_resource()
+            .resource_id(&id)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            tags.tags()
+                .iter()
+                .any(|t| t.key() == "ambra-storage" && t.value() == "true")
+        );
+    });
+    // `accounts` lists it as tagged and in the spec, with no difference for it.
+    let r = xacct(Some(&m), &["accounts", "--env", w.s()]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(
+        line.contains("ACTIVE") && line.contains("true") && line.contains("yes"),
+        "{line}"
+    );
+    assert_eq!(r.stdout.matches(&id).count(), 1, "{}", r.stdout);
+
+    // Bad input for --create: exit 2, nothing changed.
+    let state = w.state();
+    let r = xacct(
+        Some(&m),
+        &[
+            "onboard",
+            "--env",
+            w.s(),
+            "--out",
+            w.o(),
+            "--create",
+            "--email",
+            "no-at-sign",
+            "--name",
+            "x",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(w.state(), state);
+}

@@ -28,6 +28,11 @@ impl LiveArgs {
         }
     }
 
+    /// Loads the base configuration.
+    pub async fn load_async(&self, default_region: &str) -> Aws {
+        Aws::load(&self.target(), default_region).await
+    }
+
     /// Loads the base configuration on `rt`.
     pub fn load(&self, rt: &tokio::runtime::Runtime, default_region: &str) -> Aws {
         rt.block_on(Aws::load(&self.target(), default_region))

@@ -21,8 +21,31 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub env: PathBuf,
     /// The account to add (12 digits).
-    #[arg(long, value_name = "ID")]
-    pub account: String,
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "create",
+        conflicts_with = "create"
+    )]
+    pub account: Option<String>,
+    /// Create the account through AWS Organizations first (needs --email and --name).
+    #[arg(long, requires_all = ["email", "name"])]
+    pub create: bool,
+    /// Root e-mail of the account to create.
+    #[arg(long, value_name = "EMAIL", requires = "create")]
+    pub email: Option<String>,
+    /// Name of the account to create.
+    #[arg(long, value_name = "NAME", requires = "create")]
+    pub name: Option<String>,
+    /// Organizational unit to move the created account into (`ou-...`).
+    #[arg(long, value_name = "OU", requires = "create")]
+    pub ou: Option<String>,
+    /// Role in the management account for Organizations calls (default: current credentials).
+    #[arg(long, value_name = "ARN", requires = "create")]
+    pub management_role: Option<String>,
+    /// `sts:ExternalId` for --management-role.
+    #[arg(long, value_name = "ID", requires = "management_role")]
+    pub external_id: Option<String>,
     /// Output root: the environment is re-rendered into `<out>/<short_name>/`.
     #[arg(long, value_name = "DIR", default_value = "generated")]
     pub out: PathBuf,
@@ -39,15 +62,22 @@ pub struct Args {
     pub live: LiveArgs,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    onboard::check_account(&args.account)?;
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(a) = &args.account {
+        onboard::check_account(a)?;
+    }
     if let Some(r) = &args.bootstrap_role {
         check_role_name("--bootstrap-role", r)?;
     }
     let text = std::fs::read_to_string(&args.env)
         .with_context(|| format!("cannot read `{}`", args.env.display()))?;
     let env = Environment::from_str(&args.env, &text, LoadOptions::default())?.env;
-    let account = args.account.as_str();
+    if args.create {
+        let id = create(&args)?;
+        args.account = Some(id);
+    }
+    let account_owned = args.account.clone().unwrap_or_default();
+    let account = account_owned.as_str();
     anyhow::ensure!(
         account != env.primary_account,
         "{account} is the primary account of {} ({}): it cannot also be a storage account",
@@ -121,7 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// `--apply`: deploy the storage stack into the account, then verify it.
 fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitCode> {
-    let account = args.account.as_str();
+    let account = args.account.as_deref().unwrap_or_default();
     let role = args
         .bootstrap_role
         .as_deref()
@@ -222,4 +252,132 @@ fn print_steps(spec: &Path, env: &Environment, out_dir: &Path, account: &str, wr
     {
         println!("  {}. {step}", i + 1);
     }
+}
+
+/// `--create`: CreateAccount (tagged `ambra-storage`), wait for it, move it to
+/// the OU. Returns the new account ID. Nothing local is changed here.
+fn create(args: &Args) -> anyhow::Result<String> {
+    use aws_sdk_organizations::types::{CreateAccountState, Tag};
+    let email = args.email.as_deref().unwrap_or_default();
+    let name = args.name.as_deref().unwrap_or_default();
+    anyhow::ensure!(
+        email.contains('@') && email.len() <= 64 && !email.chars().any(char::is_whitespace),
+        "--email must be an e-mail address of at most 64 characters (got {email:?})"
+    );
+    anyhow::ensure!(
+        !name.trim().is_empty() && name.len() <= 50,
+        "--name must be 1-50 characters (got {name:?})"
+    );
+    if let Some(ou) = &args.ou {
+        anyhow::ensure!(
+            ou.starts_with("ou-"),
+            "--ou must be an OU ID like ou-ab12-cd34ef56 (got {ou:?})"
+        );
+    }
+    let rt = runtime()?;
+    let fail = |m: String| StepFailed(anyhow::anyhow!("{m}; nothing was changed locally"));
+    rt.block_on(async {
+        let mut aws = args.live.load_async(crate::contract::ORGANIZATIONS_REGION).await;
+        if let Some(r) = &args.management_role {
+            aws = aws
+                .assume(r, args.external_id.as_deref())
+                .await
+                .map_err(|e| fail(format!("cannot assume {r}: {e}")))?;
+        }
+        let org = crate::onboard::live::organizations(&aws);
+        let tag = Tag::builder()
+            .key(crate::contract::STORAGE_ACCOUNT_TAG)
+            .value("true")
+            .build()
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let out = org
+            .create_account()
+            .email(email)
+            .account_name(name)
+            .tags(tag.clone())
+            .send()
+            .await
+            .map_err(|e| fail(format!("organizations:CreateAccount: {}", crate::verify::aws::describe(&e))))?;
+        let request = out
+            .create_account_status()
+            .and_then(|s| s.id())
+            .ok_or_else(|| fail("CreateAccount returned no request ID".to_owned()))?
+            .to_owned();
+        let started = std::time::Instant::now();
+        let id = loop {
+            let st = org
+                .describe_create_account_status()
+                .create_account_request_id(&request)
+                .send()
+                .await
+                .map_err(|e| fail(format!("organizations:DescribeCreateAccountStatus: {}", crate::verify::aws::describe(&e))))?;
+            let st = st
+                .create_account_status()
+                .ok_or_else(|| fail("no create-account status".to_owned()))?;
+            match st.state() {
+                Some(CreateAccountState::Succeeded) => {
+                    break st.account_id().unwrap_or_default().to_owned();
+                }
+                Some(CreateAccountState::Failed) => {
+                    return Err(fail(format!(
+                        "creating account {name:?} failed: {}",
+                        st.failure_reason().map(|r| r.as_str()).unwrap_or("no reason given")
+                    ))
+                    .into());
+                }
+                _ => {}
+            }
+            if started.elapsed() > std::time::Duration::from_secs(args.timeout) {
+                return Err(fail(format!(
+                    "account {name:?} not created after {}s (request {request}); re-run later with --account once it exists",
+                    args.timeout
+                ))
+                .into());
+            }
+            eprintln!("xacct onboard: creating account {name:?}: {:?} ({}s)", st.state(), started.elapsed().as_secs());
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        };
+        anyhow::ensure!(is_account_id_str(&id), StepFailed(anyhow::anyhow!("CreateAccount returned account ID {id:?}")));
+        let left = format!("account {id} exists; re-run with --account {id} (without --create) to continue");
+        let step = |m: String| StepFailed(anyhow::anyhow!("{m}; {left}"));
+        org.tag_resource()
+            .resource_id(&id)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|e| step(format!("organizations:TagResource: {}", crate::verify::aws::describe(&e))))?;
+        if let Some(ou) = &args.ou {
+            let parents = org
+                .list_parents()
+                .child_id(&id)
+                .send()
+                .await
+                .map_err(|e| step(format!("organizations:ListParents: {}", crate::verify::aws::describe(&e))))?;
+            let parent = parents
+                .parents()
+                .first()
+                .and_then(|p| p.id())
+                .ok_or_else(|| step("the new account has no parent".to_owned()))?
+                .to_owned();
+            if &parent != ou {
+                org.move_account()
+                    .account_id(&id)
+                    .source_parent_id(&parent)
+                    .destination_parent_id(ou)
+                    .send()
+                    .await
+                    .map_err(|e| step(format!("organizations:MoveAccount to {ou}: {}", crate::verify::aws::describe(&e))))?;
+            }
+        }
+        println!(
+            "created account {id} ({name}), tagged {}{}",
+            crate::contract::STORAGE_ACCOUNT_TAG,
+            args.ou.as_deref().map(|o| format!(", in {o}")).unwrap_or_default()
+        );
+        Ok(id)
+    })
+}
+
+fn is_account_id_str(s: &str) -> bool {
+    crate::model::is_account_id(s)
 }
