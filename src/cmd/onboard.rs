@@ -337,7 +337,7 @@ fn create(args: &Args) -> anyhow::Result<String> {
             eprintln!("xacct onboard: creating account {name:?}: {:?} ({}s)", st.state(), started.elapsed().as_secs());
             tokio::time::sleep(std::time::Duration::from_secs(10)).await;
         };
-        anyhow::ensure!(is_account_id_str(&id), StepFailed(anyhow::anyhow!("CreateAccount returned account ID {id:?}")));
+        anyhow::ensure!(crate::model::is_account_id(&id), StepFailed(anyhow::anyhow!("CreateAccount returned account ID {id:?}")));
         let left = format!("account {id} exists; re-run with --account {id} (without --create) to continue");
         let step = |m: String| StepFailed(anyhow::anyhow!("{m}; {left}"));
         org.tag_resource()
@@ -376,8 +376,4 @@ fn create(args: &Args) -> anyhow::Result<String> {
         );
         Ok(id)
     })
-}
-
-fn is_account_id_str(s: &str) -> bool {
-    crate::model::is_account_id(s)
 }
