@@ -3,11 +3,13 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod audit;
+pub mod capacity;
 pub mod cmd;
 pub mod contract;
 pub mod eval;
 pub mod iam;
 pub mod model;
+pub mod onboard;
 pub mod render;
 pub mod spec;
 pub mod verify;

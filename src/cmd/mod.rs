@@ -3,8 +3,13 @@
 //!
 //! Exit codes: 0 clean, 1 findings (or a failed AWS step), 2 usage or input error.
 
+pub mod accounts;
 pub mod audit;
+pub mod capacity;
 pub mod explain;
+pub mod live;
+pub mod offboard;
+pub mod onboard;
 pub mod package;
 pub mod render;
 pub mod validate;
@@ -56,6 +61,26 @@ pub enum Command {
         after_help = "Examples:\n  xacct verify --env environments/dev.toml\n  xacct verify --env environments/dev.toml --canary --format json\n  xacct verify --env environments/dev.toml --endpoint-url http://127.0.0.1:5000\n\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error."
     )]
     Verify(verify::Args),
+    /// Accounts needed for N customers, and live bucket counts and headroom per storage account.
+    #[command(
+        after_help = "Examples:\n  xacct capacity --env environments/prod.toml --customers 5000 --growth 2\n  xacct capacity --env environments/dev.toml --offline\n\nExit codes: 0 ok, 1 an account could not be read, 2 usage or input error."
+    )]
+    Capacity(capacity::Args),
+    /// Add an existing account to an environment's storage accounts and re-render it.
+    #[command(
+        after_help = "Examples:\n  xacct onboard --env environments/prod.toml --account 123456789012\n\nExit codes: 0 done or nothing to do, 1 a failed AWS step, 2 bad input (account ID, primary account, spec)."
+    )]
+    Onboard(onboard::Args),
+    /// Remove an empty storage account from an environment and re-render it (buckets are never deleted).
+    #[command(
+        after_help = "Examples:\n  xacct offboard --env environments/prod.toml --account 123456789012\n\nExit codes: 0 done or nothing to do, 1 the account still holds customer buckets or could not be read, 2 bad input."
+    )]
+    Offboard(offboard::Args),
+    /// List Organizations accounts tagged `ambra-storage` and diff them against the spec.
+    #[command(
+        after_help = "Examples:\n  xacct accounts --env environments/prod.toml\n  xacct accounts --env environments/prod.toml --management-role arn:aws:iam::111111111111:role/xacct-org-read --external-id X\n\nExit codes: 0 in sync, 1 a difference or a failed AWS step, 2 usage or input error."
+    )]
+    Accounts(accounts::Args),
 }
 
 /// Runs one parsed command line.
@@ -67,6 +92,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(args) => explain::run(args),
         Command::Package(args) => package::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Capacity(args) => capacity::run(args),
+        Command::Onboard(args) => onboard::run(args),
+        Command::Offboard(args) => offboard::run(args),
+        Command::Accounts(args) => accounts::run(args),
     }
 }
 

@@ -62,7 +62,11 @@ pub async fn check(ctx: &Ctx, base: &Aws, lambda: Option<&Aws>, acct: &str) -> R
 /// Assumes the audit role and confirms the session by reading the audit role
 /// itself: it must exist in the account asked for (some emulators hand out
 /// credentials for any role name; real AWS refuses `AssumeRole` already).
-async fn audit_session(base: &Aws, role_arn: &str, acct: &str) -> std::result::Result<Aws, String> {
+pub async fn audit_session(
+    base: &Aws,
+    role_arn: &str,
+    acct: &str,
+) -> std::result::Result<Aws, String> {
     let audit = base.assume(role_arn, None).await?;
     let name = role_arn.rsplit('/').next().unwrap_or_default();
     let role = audit
@@ -291,32 +295,15 @@ async fn chain(ctx: &Ctx, lambda: &Aws, acct: &str, r: &mut Result) {
         }
     };
     r.summary.chain_ok = Some(true);
-    let s3 = mgr.s3();
-    let mut names = Vec::new();
-    let mut pages = s3.list_buckets().into_paginator().send();
-    let mut failed = None;
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(p) => names.extend(
-                p.buckets()
-                    .iter()
-                    .filter_map(|b| b.name().map(str::to_owned)),
-            ),
-            Err(e) => {
-                failed = Some(aws::describe(&e));
-                break;
-            }
-        }
-    }
-    match failed {
-        Some(e) => r.findings.push(finding(
+    match bucket_names(&mgr.s3()).await {
+        Err(e) => r.findings.push(finding(
             checks::CHAIN_LIST,
             acct,
             &role_arn,
             format!("s3:ListAllMyBuckets failed: {e}"),
             None,
         )),
-        None => {
+        Ok(names) => {
             let prefix = format!("{}-", ctx.env.bucket_prefix);
             let ours = names.iter().filter(|n| n.starts_with(&prefix)).count() as u64;
             capacity(ctx, acct, ours, names.len() as u64, r);
@@ -325,6 +312,22 @@ async fn chain(ctx: &Ctx, lambda: &Aws, acct: &str, r: &mut Result) {
     if ctx.opts.canary {
         r.summary.canary = Some(canary(ctx, &mgr, acct, &mut r.findings).await);
     }
+}
+
+/// Every bucket name of the account the client's credentials belong to
+/// (paginated `ListBuckets`).
+pub async fn bucket_names(s3: &aws_sdk_s3::Client) -> std::result::Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    let mut pages = s3.list_buckets().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let p = page.map_err(|e| aws::describe(&e))?;
+        names.extend(
+            p.buckets()
+                .iter()
+                .filter_map(|b| b.name().map(str::to_owned)),
+        );
+    }
+    Ok(names)
 }
 
 /// Capacity findings for bucket counts (prefix buckets vs the configured

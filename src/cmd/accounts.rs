@@ -1,0 +1,83 @@
+//! `xacct accounts`: the Organizations accounts tagged `ambra-storage`,
+//! diffed against the spec's storage accounts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::StepFailed;
+use super::live::{LiveArgs, runtime};
+use crate::contract;
+use crate::model::{Environment, LoadOptions};
+use crate::onboard::live;
+
+/// List tagged Organizations accounts and diff them against the spec.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Environment spec.
+    #[arg(long, value_name = "FILE")]
+    pub env: PathBuf,
+    /// Role in the management account to read Organizations through (default: current credentials).
+    #[arg(long, value_name = "ARN")]
+    pub management_role: Option<String>,
+    /// `sts:ExternalId` for --management-role.
+    #[arg(long, value_name = "ID", requires = "management_role")]
+    pub external_id: Option<String>,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let loaded = Environment::load(&args.env, LoadOptions::default())?;
+    super::print_warnings(&loaded.warnings);
+    let env = loaded.env;
+    if let Some(r) = &args.management_role {
+        anyhow::ensure!(
+            r.starts_with("arn:aws:iam::") && r.contains(":role/"),
+            "--management-role must be a role ARN (arn:aws:iam::<account>:role/<name>), got {r:?}"
+        );
+    }
+    let rt = runtime()?;
+    let mut aws = args.live.load(&rt, &env.region);
+    if let Some(r) = &args.management_role {
+        aws = rt
+            .block_on(aws.assume(r, args.external_id.as_deref()))
+            .map_err(|e| StepFailed(anyhow::anyhow!("cannot assume {r}: {e}")))?;
+    }
+    let org = live::organizations(&aws);
+    let accounts = rt
+        .block_on(live::org_accounts(&org))
+        .map_err(|e| StepFailed(anyhow::anyhow!(e)))?;
+    println!(
+        "{:<14} {:<10} {:<8} {:<7} name",
+        "account", "status", "tag", "in spec"
+    );
+    for a in &accounts {
+        let in_spec = env.storage_accounts.contains(&a.id);
+        if !(in_spec || a.tag.is_some()) {
+            continue;
+        }
+        println!(
+            "{:<14} {:<10} {:<8} {:<7} {}",
+            a.id,
+            a.status,
+            a.tag.as_deref().unwrap_or("-"),
+            if in_spec { "yes" } else { "no" },
+            a.name
+        );
+    }
+    let drift = live::diff(&accounts, &env.storage_accounts);
+    for d in &drift {
+        println!("{d}");
+    }
+    if drift.is_empty() {
+        println!(
+            "in sync: {} storage account(s) in `{}`, all tagged `{}` and ACTIVE",
+            env.storage_accounts.len(),
+            args.env.display(),
+            contract::STORAGE_ACCOUNT_TAG
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(1))
+    }
+}

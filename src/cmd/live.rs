@@ -1,0 +1,61 @@
+//! AWS options shared by `capacity`, `offboard` and `accounts` (the same as
+//! `xacct verify`'s), and the runtime they run on.
+
+use anyhow::Context;
+
+use crate::verify::{Aws, Target};
+
+/// Where and how to reach AWS; the audit role read in each storage account.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LiveArgs {
+    /// AWS profile (otherwise the standard credential chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region of the calls (default: the chain's, else the spec's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Endpoint for every AWS service (emulators); S3 then uses path-style addressing.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+impl LiveArgs {
+    pub fn target(&self) -> Target {
+        Target {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+
+    /// Loads the base configuration.
+    pub async fn load_async(&self, default_region: &str) -> Aws {
+        Aws::load(&self.target(), default_region).await
+    }
+
+    /// Loads the base configuration on `rt`.
+    pub fn load(&self, rt: &tokio::runtime::Runtime, default_region: &str) -> Aws {
+        rt.block_on(Aws::load(&self.target(), default_region))
+    }
+}
+
+/// An IAM role name: 1-64 of `[A-Za-z0-9+=,.@_-]`.
+pub fn check_role_name(flag: &str, name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    anyhow::ensure!(
+        ok,
+        "{flag} must be a role name: 1-64 of [A-Za-z0-9+=,.@_-] (got {name:?})"
+    );
+    Ok(())
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

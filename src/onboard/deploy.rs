@@ -1,0 +1,138 @@
+//! `xacct onboard --apply`: deploys the rendered storage-account stack into one
+//! account through the bootstrap role, waits for it, and verifies that account
+//! with the verifier's storage checks.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudformation::types::{Capability, StackStatus};
+
+use crate::audit::Finding;
+use crate::iam::documents::Documents;
+use crate::model::Environment;
+use crate::verify::aws::{self, Aws};
+use crate::verify::{Ctx, Options, storage};
+
+/// Creates or updates `stack` from `template`; waits until it settles.
+/// Returns the final status, or an error that lists the failed stack events.
+pub async fn deploy_stack(
+    session: &Aws,
+    stack: &str,
+    template: &str,
+    timeout: Duration,
+) -> Result<String, String> {
+    let cfn = aws_sdk_cloudformation::Client::new(&session.config);
+    let existing = match cfn.describe_stacks().stack_name(stack).send().await {
+        Ok(o) => o.stacks().first().and_then(|s| s.stack_status().cloned()),
+        Err(e) if aws::describe(&e).contains("does not exist") => None,
+        Err(e) => {
+            return Err(format!(
+                "cloudformation:DescribeStacks: {}",
+                aws::describe(&e)
+            ));
+        }
+    };
+    match existing {
+        Some(StackStatus::RollbackComplete) => {
+            return Err(format!(
+                "stack {stack} is ROLLBACK_COMPLETE from an earlier failed create: delete it (aws cloudformation delete-stack --stack-name {stack}) and run again"
+            ));
+        }
+        Some(_) => {
+            let r = cfn
+                .update_stack()
+                .stack_name(stack)
+                .template_body(template)
+                .capabilities(Capability::CapabilityNamedIam)
+                .send()
+                .await;
+            if let Err(e) = r {
+                let d = aws::describe(&e);
+                if d.contains("No updates are to be performed") {
+                    return Ok("UP_TO_DATE".to_owned());
+                }
+                return Err(format!("cloudformation:UpdateStack: {d}"));
+            }
+        }
+        None => {
+            cfn.create_stack()
+                .stack_name(stack)
+                .template_body(template)
+                .capabilities(Capability::CapabilityNamedIam)
+                .send()
+                .await
+                .map_err(|e| format!("cloudformation:CreateStack: {}", aws::describe(&e)))?;
+        }
+    }
+    let started = Instant::now();
+    loop {
+        let status = cfn
+            .describe_stacks()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| format!("cloudformation:DescribeStacks: {}", aws::describe(&e)))?
+            .stacks()
+            .first()
+            .and_then(|s| s.stack_status().cloned())
+            .ok_or_else(|| format!("stack {stack} disappeared"))?;
+        let s = status.as_str().to_owned();
+        if !s.ends_with("_IN_PROGRESS") {
+            if s == "CREATE_COMPLETE" || s == "UPDATE_COMPLETE" {
+                return Ok(s);
+            }
+            return Err(format!(
+                "stack {stack} ended {s}:{}",
+                failed_events(&cfn, stack).await
+            ));
+        }
+        if started.elapsed() > timeout {
+            return Err(format!(
+                "stack {stack} still {s} after {}s",
+                timeout.as_secs()
+            ));
+        }
+        eprintln!("xacct onboard: stack {stack}: {s} ...");
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
+
+async fn failed_events(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> String {
+    match cfn.describe_stack_events().stack_name(stack).send().await {
+        Ok(o) => o
+            .stack_events()
+            .iter()
+            .filter(|e| {
+                e.resource_status()
+                    .is_some_and(|s| s.as_str().ends_with("_FAILED"))
+            })
+            .map(|e| {
+                format!(
+                    "\n  {} {} {}: {}",
+                    e.logical_resource_id().unwrap_or_default(),
+                    e.resource_type().unwrap_or_default(),
+                    e.resource_status().map(|s| s.as_str()).unwrap_or_default(),
+                    e.resource_status_reason().unwrap_or_default()
+                )
+            })
+            .collect(),
+        Err(e) => format!(" (events unreadable: {})", aws::describe(&e)),
+    }
+}
+
+/// The verifier's storage checks for one account (IAM through the audit role).
+pub async fn verify_account(
+    env: &Environment,
+    base: &Aws,
+    audit_role: &str,
+    account: &str,
+) -> Vec<Finding> {
+    let ctx = Ctx {
+        env: env.clone(),
+        docs: Documents::build(env),
+        opts: Options {
+            audit_role: audit_role.to_owned(),
+            ..Options::default()
+        },
+    };
+    storage::check(&ctx, base, None, account).await.findings
+}

@@ -1,0 +1,908 @@
+//! `xacct onboard`, `offboard`, `capacity` and `accounts`: the real binary on
+//! temp copies of a 2-account dev spec and its generated files; AWS is a moto
+//! server started by the test.
+
+#[allow(clippy::collapsible_if)] // the shared harness, linted where it is owned
+#[path = "support/moto.rs"]
+mod moto;
+
+#[path = "support/verify_deploy.rs"]
+mod deploy;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use deploy::{STORAGE_A, STORAGE_B, base, in_account, root, rt, s3};
+use moto::Moto;
+
+const NEW: &str = "100000000004";
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the real binary with moto's default credentials (or none).
+fn xacct(m: Option<&Moto>, args: &[&str]) -> Out {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xacct"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    if let Some(m) = m {
+        cmd.env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_KEY)
+            .args(["--endpoint-url", &m.endpoint]);
+    }
+    let out = cmd.output().unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` with its contents.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// A temp dir with `dev.toml` (a copy of environments/dev.toml) and `generated/dev/`.
+struct Work {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    spec: PathBuf,
+    out: PathBuf,
+}
+
+impl Work {
+    fn new() -> Work {
+        Work::with_spec(&std::fs::read_to_string(root().join("environments/dev.toml")).unwrap())
+    }
+
+    fn with_spec(text: &str) -> Work {
+        let dir = tempfile::tempdir().unwrap();
+        let root_dir = dir.path().to_owned();
+        let spec = root_dir.join("dev.toml");
+        std::fs::write(&spec, text).unwrap();
+        let out = root_dir.join("generated");
+        let w = Work {
+            _dir: dir,
+            root: root_dir,
+            spec,
+            out,
+        };
+        let r = xacct(None, &["render", "--env", w.s(), "--out", w.o()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        w
+    }
+
+    fn s(&self) -> &str {
+        self.spec.to_str().unwrap()
+    }
+
+    fn o(&self) -> &str {
+        self.out.to_str().unwrap()
+    }
+
+    fn state(&self) -> BTreeMap<PathBuf, String> {
+        snapshot(&self.root)
+    }
+
+    fn check_clean(&self) {
+        let r = xacct(
+            None,
+            &["render", "--check", "--env", self.s(), "--out", self.o()],
+        );
+        assert_eq!(
+            r.code, 0,
+            "render --check not clean:\n{}{}",
+            r.stdout, r.stderr
+        );
+    }
+}
+
+#[test]
+fn onboard_updates_spec_keeping_comments_renders_and_reruns_as_noop() {
+    let w = Work::new();
+    // Start from the committed generated/dev, as a real checkout would.
+    std::fs::remove_dir_all(&w.out).unwrap();
+    copy_dir(&root().join("generated/dev"), &w.out.join("dev"));
+    let before = std::fs::read_to_string(&w.spec).unwrap();
+
+    let r = xacct(
+        None,
+        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(&format!("added {NEW}")), "{}", r.stdout);
+    assert!(r.stdout.contains("Apply, in this order:"), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!(
+        "arn:aws:iam::{NEW}:role/OrganizationAccountAccessRole"
+    )));
+    assert!(r.stdout.contains("primary/terraform apply"), "{}", r.stdout);
+
+    // Only the accounts line changed; every comment is kept.
+    let after = std::fs::read_to_string(&w.spec).unwrap();
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(before.lines().count(), after.lines().count());
+    assert_eq!(
+        changed,
+        vec![(
+            r#"accounts = ["100000000002", "100000000003"]"#,
+            r#"accounts = ["100000000002", "100000000003", "100000000004"]"#
+        )]
+    );
+    assert!(after.contains("# Non-production needs at least 2 storage accounts (seed 000)."));
+
+    // generated/ covers the new account and is exactly what render produces.
+    w.check_clean();
+    let dev = w.out.join("dev");
+    assert!(
+        dev.join(format!("storage/cloudformation/parameters/{NEW}.json"))
+            .exists()
+    );
+    let tfvars = std::fs::read_to_string(dev.join("primary/terraform/terraform.tfvars")).unwrap();
+    assert!(tfvars.contains(NEW), "{tfvars}");
+
+    // Re-running changes nothing.
+    let state = w.state();
+    let r = xacct(
+        None,
+        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("nothing to do"), "{}", r.stdout);
+    assert_eq!(w.state(), state);
+}
+
+#[test]
+fn onboard_rerun_repairs_stale_generated_files() {
+    let w = Work::new();
+    assert_eq!(
+        xacct(
+            None,
+            &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()]
+        )
+        .code,
+        0
+    );
+    let tfvars = w.out.join("dev/primary/terraform/terraform.tfvars");
+    std::fs::write(&tfvars, "tampered\n").unwrap();
+    let r = xacct(
+        None,
+        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("re-rendered"), "{}", r.stdout);
+    w.check_clean();
+}
+
+#[test]
+fn onboard_bad_input_exits_2_and_changes_nothing() {
+    let w = Work::new();
+    let state = w.state();
+    for (account, want) in [
+        ("12345", "not an AWS account ID"),
+        ("10000000000x", "not an AWS account ID"),
+        ("1000000000041", "not an AWS account ID"),
+        ("100000000001", "is the primary account"),
+    ] {
+        let r = xacct(
+            None,
+            &[
+                "onboard",
+                "--env",
+                w.s(),
+                "--account",
+                account,
+                "--out",
+                w.o(),
+            ],
+        );
+        assert_eq!(r.code, 2, "{account}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(want), "{account}: {}", r.stderr);
+        assert_eq!(w.state(), state, "{account} changed files");
+    }
+    // Unknown spec.
+    let missing = w.root.join("nope.toml");
+    let r = xacct(
+        None,
+        &[
+            "onboard",
+            "--env",
+            missing.to_str().unwrap(),
+            "--account",
+            NEW,
+            "--out",
+            w.o(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("nope.toml"), "{}", r.stderr);
+    // An invalid spec is reported, and neither it nor generated/ is touched.
+    let bad = std::fs::read_to_string(&w.spec)
+        .unwrap()
+        .replace("memory_mb = 256", "memory_mb = 1");
+    std::fs::write(&w.spec, &bad).unwrap();
+    let state = w.state();
+    let r = xacct(
+        None,
+        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("lambda.memory_mb"), "{}", r.stderr);
+    assert_eq!(w.state(), state);
+}
+
+#[test]
+fn onboard_write_failure_leaves_the_spec_unchanged() {
+    let w = Work::new();
+    // A file where a rendered folder must go: writing generated/ fails.
+    let dev = w.out.join("dev");
+    std::fs::remove_dir_all(dev.join("storage")).unwrap();
+    std::fs::write(dev.join("storage"), "in the way\n").unwrap();
+    let before = std::fs::read_to_string(&w.spec).unwrap();
+    let r = xacct(
+        None,
+        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
+    );
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("the spec was not changed"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&w.spec).unwrap(), before);
+}
+
+/// moto with the audit role in the given storage accounts and buckets in them.
+fn moto_with(accounts: &[(&str, &[&str])]) -> Moto {
+    let m = Moto::start();
+    let rt = rt();
+    rt.block_on(async {
+        let b = base(&m);
+        for (acct, buckets) in accounts {
+            let c = in_account(&b, acct).await;
+            aws_sdk_iam::Client::new(&c)
+                .create_role()
+                .role_name("OrganizationAccountAccessRole")
+                .assume_role_policy_document(format!(
+                    r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+                    moto::DEFAULT_ACCOUNT
+                ))
+                .send()
+                .await
+                .unwrap();
+            let s3 = s3(&c);
+            for name in *buckets {
+                s3.create_bucket().bucket(*name).send().await.unwrap();
+            }
+        }
+    });
+    m
+}
+
+#[test]
+fn capacity_prints_arithmetic_and_live_counts() {
+    let m = moto_with(&[
+        (
+            STORAGE_A,
+            &[
+                "ambra-dev-a",
+                "ambra-dev-b",
+                "ambra-dev-xacct-canary-00ff",
+                "unrelated-a",
+            ],
+        ),
+        (STORAGE_B, &["ambra-dev-c"]),
+    ]);
+    let spec = root().join("environments/dev.toml");
+    let r = xacct(
+        Some(&m),
+        &[
+            "capacity",
+            "--env",
+            spec.to_str().unwrap(),
+            "--customers",
+            "5000",
+            "--growth",
+            "2",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0], "5000 customers x 2 growth = 10000 buckets");
+    assert_eq!(
+        lines[1],
+        "configured: 1000 bucket(s) per account => 10 account(s) needed"
+    );
+    assert_eq!(
+        lines[2],
+        "quota-bound: S3 bucket quota 10000 per account => 1 account(s) needed"
+    );
+    assert_eq!(
+        lines[3],
+        "the spec lists 2 storage account(s): add 8 more (xacct onboard)"
+    );
+    let row = |acct: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(acct))
+            .unwrap_or_else(|| panic!("{acct} missing:\n{}", r.stdout))
+            .split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // customer, all, headroom, quota left
+    assert_eq!(row(STORAGE_A), "2 4 998 9996");
+    assert_eq!(row(STORAGE_B), "1 1 999 9999");
+    assert!(
+        r.stdout
+            .contains("total: 3 customer bucket(s) in 2 reachable account(s), 1997 of 2000 free")
+    );
+
+    // Offline: the arithmetic only, from the spec's [capacity] (50 x 2).
+    let r = xacct(
+        None,
+        &["capacity", "--env", spec.to_str().unwrap(), "--offline"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("50 customers x 2 growth = 100 buckets\n"),
+        "{}",
+        r.stdout
+    );
+    // Bad growth is an input error.
+    let r = xacct(
+        None,
+        &[
+            "capacity",
+            "--env",
+            spec.to_str().unwrap(),
+            "--offline",
+            "--growth",
+            "0.5",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn capacity_reports_an_unreachable_account_with_exit_1() {
+    // No audit role in STORAGE_B.
+    let m = moto_with(&[(STORAGE_A, &[])]);
+    let spec = root().join("environments/dev.toml");
+    let r = xacct(Some(&m), &["capacity", "--env", spec.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(&format!("{STORAGE_B}   unreachable")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "{STORAGE_A}           0         0      1000        10000"
+        )) && r.stdout.contains("in 1 reachable account(s)"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn offboard_refuses_while_buckets_remain_then_removes_and_rerenders() {
+    let m = moto_with(&[(NEW, &["ambra-dev-kept"])]);
+    let text = std::fs::read_to_string(root().join("environments/dev.toml"))
+        .unwrap()
+        .replace(
+            r#"accounts = ["100000000002", "100000000003"]"#,
+            r#"accounts = ["100000000002", "100000000003", "100000000004"]"#,
+        );
+    let w = Work::with_spec(&text);
+    let state = w.state();
+    let off = |acct: &str| {
+        xacct(
+            Some(&m),
+            &[
+                "offboard",
+                "--env",
+                w.s(),
+                "--account",
+                acct,
+                "--out",
+                w.o(),
+            ],
+        )
+    };
+
+    let r = off(NEW);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("still holds 1 customer bucket(s)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(w.state(), state);
+
+    // Empty it (by hand: xacct never deletes buckets), then offboard.
+    rt().block_on(async {
+        let c = in_account(&base(&m), NEW).await;
+        s3(&c)
+            .delete_bucket()
+            .bucket("ambra-dev-kept")
+            .send()
+            .await
+            .unwrap();
+        // A canary left behind does not count as a customer bucket.
+        s3(&c)
+            .create_bucket()
+            .bucket("ambra-dev-xacct-canary-0a")
+            .send()
+            .await
+            .unwrap();
+    });
+    let r = off(NEW);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(&format!("removed {NEW}")), "{}", r.stdout);
+    let after = std::fs::read_to_string(&w.spec).unwrap();
+    assert_eq!(
+        after,
+        std::fs::read_to_string(root().join("environments/dev.toml")).unwrap()
+    );
+    w.check_clean();
+    assert!(
+        !w.out
+            .join(format!("dev/storage/cloudformation/parameters/{NEW}.json"))
+            .exists()
+    );
+
+    // Again: nothing to do.
+    let state = w.state();
+    let r = off(NEW);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("nothing to do"), "{}", r.stdout);
+    // Below the non-production minimum of 2: input error, nothing changed.
+    let r = off(STORAGE_A);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("at least 2 storage accounts"),
+        "{}",
+        r.stderr
+    );
+    // Bad account ID.
+    assert_eq!(off("1234").code, 2);
+    assert_eq!(w.state(), state);
+}
+
+#[test]
+fn offboard_unreachable_account_is_a_failed_step() {
+    let m = moto_with(&[]);
+    let text = std::fs::read_to_string(root().join("environments/dev.toml"))
+        .unwrap()
+        .replace(
+            r#"accounts = ["100000000002", "100000000003"]"#,
+            r#"accounts = ["100000000002", "100000000003", "100000000004"]"#,
+        );
+    let w = Work::with_spec(&text);
+    let state = w.state();
+    let r = xacct(
+        Some(&m),
+        &["offboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("nothing was changed"), "{}", r.stderr);
+    assert_eq!(w.state(), state);
+}
+
+#[test]
+fn accounts_diffs_organizations_tags_against_the_spec() {
+    use aws_sdk_organizations::types::Tag;
+    let m = Moto::start();
+    let rt = rt();
+    let b = base(&m);
+    // name -> (id)
+    let ids: BTreeMap<&str, String> = rt.block_on(async {
+        let org = aws_sdk_organizations::Client::new(&b);
+        org.create_organization().send().await.unwrap();
+        let mut ids = BTreeMap::new();
+        for name in [
+            "in-sync",
+            "untagged",
+            "not-in-spec",
+            "suspended",
+            "other",
+            "second",
+        ] {
+            let out = org
+                .create_account()
+                .account_name(name)
+                .email(format!("{name}@example.com"))
+                .send()
+                .await
+                .unwrap();
+            let id = out
+                .create_account_status()
+                .unwrap()
+                .account_id()
+                .unwrap()
+                .to_owned();
+            if name != "untagged" && name != "other" {
+                org.tag_resource()
+                    .resource_id(&id)
+                    .tags(
+                        Tag::builder()
+                            .key("ambra-storage")
+                            .value("true")
+                            .build()
+                            .unwrap(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            ids.insert(name, id);
+        }
+        org.close_account()
+            .account_id(&ids["suspended"])
+            .send()
+            .await
+            .unwrap();
+        ids
+    });
+    let spec_with = |accounts: &[&str]| {
+        let list = accounts
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        std::fs::read_to_string(root().join("environments/dev.toml"))
+            .unwrap()
+            .replace(
+                r#"accounts = ["100000000002", "100000000003"]"#,
+                &format!("accounts = [{list}]"),
+            )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("dev.toml");
+    std::fs::write(
+        &spec,
+        spec_with(&[
+            &ids["in-sync"],
+            &ids["untagged"],
+            &ids["suspended"],
+            "100000000009",
+        ]),
+    )
+    .unwrap();
+    let r = xacct(Some(&m), &["accounts", "--env", spec.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let drift: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains(':') && !l.starts_with("account"))
+        .collect();
+    let has = |prefix: &str, id: &str| {
+        drift
+            .iter()
+            .any(|l| l.starts_with(prefix) && l.contains(id))
+    };
+    assert!(has("missing the tag", &ids["untagged"]), "{}", r.stdout);
+    assert!(
+        has("missing from spec", &ids["not-in-spec"]),
+        "{}",
+        r.stdout
+    );
+    assert!(has("missing from spec", &ids["second"]), "{}", r.stdout);
+    assert!(has("suspended", &ids["suspended"]), "{}", r.stdout);
+    assert!(has("not in the org", "100000000009"), "{}", r.stdout);
+    assert!(
+        !drift.iter().any(|l| l.contains(&ids["in-sync"])),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains(&ids["other"]),
+        "untagged, not in spec: not listed\n{}",
+        r.stdout
+    );
+    assert_eq!(drift.len(), 5, "{}", r.stdout);
+
+    // In sync: exactly the tagged ACTIVE accounts (the suspended one untagged).
+    rt.block_on(async {
+        aws_sdk_organizations::Client::new(&b)
+            .untag_resource()
+            .resource_id(&ids["suspended"])
+            .tag_keys("ambra-storage")
+            .send()
+            .await
+            .unwrap();
+    });
+    std::fs::write(
+        &spec,
+        spec_with(&[&ids["in-sync"], &ids["not-in-spec"], &ids["second"]]),
+    )
+    .unwrap();
+    let r = xacct(Some(&m), &["accounts", "--env", spec.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("in sync: 3 storage account(s)"),
+        "{}",
+        r.stdout
+    );
+
+    // Through a management role.
+    let mgmt = rt.block_on(async {
+        let c = in_account(&b, moto::DEFAULT_ACCOUNT).await;
+        aws_sdk_iam::Client::new(&c)
+            .create_role()
+            .role_name("xacct-org-read")
+            .assume_role_policy_document(deploy::ALLOW_ALL.replace(
+                "\"Action\":\"*\",\"Resource\":\"*\"",
+                "\"Principal\":{\"AWS\":\"*\"},\"Action\":\"sts:AssumeRole\"",
+            ))
+            .send()
+            .await
+            .unwrap();
+        format!("arn:aws:iam::{}:role/xacct-org-read", moto::DEFAULT_ACCOUNT)
+    });
+    let r = xacct(
+        Some(&m),
+        &[
+            "accounts",
+            "--env",
+            spec.to_str().unwrap(),
+            "--management-role",
+            &mgmt,
+            "--external-id",
+            "x",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(&ids["in-sync"]), "{}", r.stdout);
+}
+
+#[test]
+fn onboard_apply_deploys_the_stack_verifies_and_reruns() {
+    let m = moto_with(&[(NEW, &[])]);
+    let w = Work::new();
+    let run = || {
+        xacct(
+            Some(&m),
+            &[
+                "onboard",
+                "--env",
+                w.s(),
+                "--account",
+                NEW,
+                "--out",
+                w.o(),
+                "--apply",
+            ],
+        )
+    };
+    let r = run();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("stack xacct-dev-storage in 100000000004: CREATE_COMPLETE"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!("verified {NEW}")),
+        "{}",
+        r.stdout
+    );
+    // The role really is in the new account.
+    rt().block_on(async {
+        let c = in_account(&base(&m), NEW).await;
+        let role = aws_sdk_iam::Client::new(&c)
+            .get_role()
+            .role_name("S3BucketManager")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            role.role().unwrap().arn(),
+            format!("arn:aws:iam::{NEW}:role/S3BucketManager")
+        );
+    });
+    w.check_clean();
+    // Re-run: the stack is up to date, the account still verifies.
+    let state = w.state();
+    let r = run();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(&format!("verified {NEW}")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(w.state(), state);
+}
+
+#[test]
+fn onboard_apply_stack_failure_is_exit_1_and_says_what_is_left() {
+    let m = moto_with(&[(NEW, &[])]);
+    // A conflicting role: the stack cannot create S3BucketManager.
+    rt().block_on(async {
+        let c = in_account(&base(&m), NEW).await;
+        aws_sdk_iam::Client::new(&c)
+            .create_role()
+            .role_name("S3BucketManager")
+            .assume_role_policy_document(deploy::ALLOW_ALL.replace(
+                "\"Action\":\"*\",\"Resource\":\"*\"",
+                "\"Principal\":{\"AWS\":\"*\"},\"Action\":\"sts:AssumeRole\"",
+            ))
+            .send()
+            .await
+            .unwrap();
+    });
+    let w = Work::new();
+    let r = xacct(
+        Some(&m),
+        &[
+            "onboard",
+            "--env",
+            w.s(),
+            "--account",
+            NEW,
+            "--out",
+            w.o(),
+            "--apply",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("left: deploy the storage stack"),
+        "{}",
+        r.stderr
+    );
+    // Spec and generated/ are consistent: both name the account.
+    assert!(std::fs::read_to_string(&w.spec).unwrap().contains(NEW));
+    w.check_clean();
+}
+
+#[test]
+fn onboard_create_makes_a_tagged_account_in_the_ou_and_adds_it() {
+    let m = Moto::start();
+    let b = base(&m);
+    let (root_id, ou) = rt().block_on(async {
+        let org = aws_sdk_organizations::Client::new(&b);
+        org.create_organization().send().await.unwrap();
+        let root_id = org.list_roots().send().await.unwrap().roots()[0]
+            .id()
+            .unwrap()
+            .to_owned();
+        let ou = org
+            .create_organizational_unit()
+            .parent_id(&root_id)
+            .name("storage")
+            .send()
+            .await
+            .unwrap()
+            .organizational_unit()
+            .unwrap()
+            .id()
+            .unwrap()
+            .to_owned();
+        (root_id, ou)
+    });
+    let w = Work::new();
+    let r = xacct(
+        Some(&m),
+        &[
+            "onboard",
+            "--env",
+            w.s(),
+            "--out",
+            w.o(),
+            "--create",
+            "--email",
+            "storage-3@example.com",
+            "--name",
+            "ambra-storage-3",
+            "--ou",
+            &ou,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let id = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("created account "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{}", r.stdout))
+        .to_owned();
+    assert!(xacct::model::is_account_id(&id), "{id}");
+    assert!(
+        std::fs::read_to_string(&w.spec)
+            .unwrap()
+            .contains(&format!("\"{id}\""))
+    );
+    w.check_clean();
+    rt().block_on(async {
+        let org = aws_sdk_organizations::Client::new(&b);
+        let parents = org.list_parents().child_id(&id).send().await.unwrap();
+        assert_eq!(parents.parents()[0].id(), Some(ou.as_str()));
+        assert_ne!(ou, root_id);
+        let tags = org
+            .list_tags_for_resource()
+            .resource_id(&id)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            tags.tags()
+                .iter()
+                .any(|t| t.key() == "ambra-storage" && t.value() == "true")
+        );
+    });
+    // `accounts` lists it as tagged and in the spec, with no difference for it.
+    let r = xacct(Some(&m), &["accounts", "--env", w.s()]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(
+        line.contains("ACTIVE") && line.contains("true") && line.contains("yes"),
+        "{line}"
+    );
+    assert_eq!(r.stdout.matches(&id).count(), 1, "{}", r.stdout);
+
+    // Bad input for --create: exit 2, nothing changed.
+    let state = w.state();
+    let r = xacct(
+        Some(&m),
+        &[
+            "onboard",
+            "--env",
+            w.s(),
+            "--out",
+            w.o(),
+            "--create",
+            "--email",
+            "no-at-sign",
+            "--name",
+            "x",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(w.state(), state);
+}
