@@ -510,3 +510,71 @@ fn live_input(ctx: &Ctx, p: &primary::Result, storage: &[storage::Result]) -> au
         ..audit::Input::default()
     }
 }
+
+/// A role whose live trust policy is compared with the rendered one.
+pub(crate) struct RoleTrust<'a> {
+    /// Check reported when the trust differs or does not parse.
+    pub trust_check: Check,
+    /// Check reported when the role cannot be read.
+    pub missing_check: Check,
+    pub account: &'a str,
+    pub role_name: &'a str,
+    pub role_arn: &'a str,
+    /// How messages name the role, e.g. `execution role s3-...-execution`.
+    pub label: String,
+    pub title: &'a str,
+    pub rendered_file: &'a str,
+    pub rendered: &'a PolicyDocument,
+}
+
+/// Reads a role and diffs its trust against the rendered document, pushing
+/// findings. `None`: the role could not be read (nothing more to check);
+/// `Some(doc)`: the role exists, `doc` is its parsed trust when it parses.
+pub(crate) async fn read_role_trust(
+    iam: &aws_sdk_iam::Client,
+    t: RoleTrust<'_>,
+    findings: &mut Vec<crate::audit::Finding>,
+) -> Option<Option<PolicyDocument>> {
+    match iam.get_role().role_name(t.role_name).send().await {
+        Ok(out) => {
+            let text = out
+                .role()
+                .and_then(|r| r.assume_role_policy_document())
+                .unwrap_or_default();
+            match diff::parse_live(text) {
+                Ok(doc) => {
+                    findings.extend(diff_findings(
+                        t.trust_check,
+                        t.account,
+                        t.role_arn,
+                        t.title,
+                        t.rendered_file,
+                        t.rendered,
+                        &format!("live:{}#trust", t.role_arn),
+                        &doc,
+                    ));
+                    Some(Some(doc))
+                }
+                Err(e) => {
+                    findings.push(finding(
+                        t.trust_check,
+                        t.account,
+                        t.role_arn,
+                        format!("the trust policy does not parse: {e}"),
+                        None,
+                    ));
+                    Some(None)
+                }
+            }
+        }
+        Err(e) => {
+            let msg = if aws::code(&e) == Some("NoSuchEntity") {
+                format!("{} does not exist", t.label)
+            } else {
+                format!("cannot read {}: {}", t.label, aws::describe(&e))
+            };
+            findings.push(finding(t.missing_check, t.account, t.role_arn, msg, None));
+            None
+        }
+    }
+}

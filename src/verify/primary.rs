@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use aws_sdk_lambda::primitives::Blob;
 
 use super::aws::{self, Aws};
-use super::{AccountSummary, Ctx, checks, diff, diff_findings, finding};
+use super::{
+    AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding, read_role_trust,
+};
 use crate::audit::Finding;
 use crate::iam::PolicyDocument;
 use crate::model::PhrLocation;
@@ -239,45 +241,20 @@ async fn execution_role(ctx: &Ctx, aws: &Aws, r: &mut Result) {
     let role = env.lambda_role_name();
     let arn = env.lambda_role_arn();
     let iam = aws.iam();
-    match iam.get_role().role_name(&role).send().await {
-        Ok(out) => {
-            let text = out
-                .role()
-                .and_then(|r| r.assume_role_policy_document())
-                .unwrap_or_default();
-            match diff::parse_live(text) {
-                Ok(doc) => {
-                    r.findings.extend(diff_findings(
-                        checks::LAMBDA_TRUST,
-                        acct,
-                        &arn,
-                        "execution role trust",
-                        "policies/lambda-execution-trust.json",
-                        &ctx.docs.lambda_trust,
-                        &format!("live:{arn}#trust"),
-                        &doc,
-                    ));
-                    r.lambda_trust = Some(doc);
-                }
-                Err(e) => r.findings.push(finding(
-                    checks::LAMBDA_TRUST,
-                    acct,
-                    &arn,
-                    format!("the trust policy does not parse: {e}"),
-                    None,
-                )),
-            }
-        }
-        Err(e) => {
-            let msg = if aws::code(&e) == Some("NoSuchEntity") {
-                format!("execution role {role} does not exist")
-            } else {
-                format!("cannot read execution role {role}: {}", aws::describe(&e))
-            };
-            r.findings
-                .push(finding(checks::LAMBDA_TRUST, acct, &arn, msg, None));
-            return;
-        }
+    let trust = RoleTrust {
+        trust_check: checks::LAMBDA_TRUST,
+        missing_check: checks::LAMBDA_TRUST,
+        account: acct,
+        role_name: &role,
+        role_arn: &arn,
+        label: format!("execution role {role}"),
+        title: "execution role trust",
+        rendered_file: "policies/lambda-execution-trust.json",
+        rendered: &ctx.docs.lambda_trust,
+    };
+    match read_role_trust(&iam, trust, &mut r.findings).await {
+        Some(doc) => r.lambda_trust = doc,
+        None => return,
     }
     let inline_name = format!("{}-permissions", env.lambda.function_name);
     let names = match iam.list_role_policies().role_name(&role).send().await {

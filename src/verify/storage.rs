@@ -11,7 +11,9 @@ use aws_sdk_s3::types::{
 
 use super::aws::{self, Aws};
 use super::primary::{SelfTest, SelfTestAccount};
-use super::{AccountSummary, Ctx, checks, diff, diff_findings, finding};
+use super::{
+    AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding, read_role_trust,
+};
 use crate::audit::Finding;
 use crate::contract;
 use crate::iam::PolicyDocument;
@@ -89,50 +91,20 @@ async fn read_iam(ctx: &Ctx, audit: &Aws, acct: &str, r: &mut Result) {
     let iam = audit.iam();
     let role_arn = contract::storage_role_arn(acct);
     let role = contract::STORAGE_ROLE_NAME;
-    match iam.get_role().role_name(role).send().await {
-        Ok(out) => {
-            let text = out
-                .role()
-                .and_then(|r| r.assume_role_policy_document())
-                .unwrap_or_default();
-            match diff::parse_live(text) {
-                Ok(doc) => {
-                    r.findings.extend(diff_findings(
-                        checks::STORAGE_TRUST,
-                        acct,
-                        &role_arn,
-                        "S3BucketManager trust",
-                        "policies/s3-bucket-manager-trust.json",
-                        &ctx.docs.storage_trust,
-                        &format!("live:{role_arn}#trust"),
-                        &doc,
-                    ));
-                    r.trust = Some(doc);
-                }
-                Err(e) => r.findings.push(finding(
-                    checks::STORAGE_TRUST,
-                    acct,
-                    &role_arn,
-                    format!("the trust policy does not parse: {e}"),
-                    None,
-                )),
-            }
-        }
-        Err(e) => {
-            let msg = if aws::code(&e) == Some("NoSuchEntity") {
-                format!("{role} does not exist")
-            } else {
-                format!("cannot read {role}: {}", aws::describe(&e))
-            };
-            r.findings.push(finding(
-                checks::STORAGE_ROLE_MISSING,
-                acct,
-                &role_arn,
-                msg,
-                None,
-            ));
-            return;
-        }
+    let trust = RoleTrust {
+        trust_check: checks::STORAGE_TRUST,
+        missing_check: checks::STORAGE_ROLE_MISSING,
+        account: acct,
+        role_name: role,
+        role_arn: &role_arn,
+        label: role.to_owned(),
+        title: "S3BucketManager trust",
+        rendered_file: "policies/s3-bucket-manager-trust.json",
+        rendered: &ctx.docs.storage_trust,
+    };
+    match read_role_trust(&iam, trust, &mut r.findings).await {
+        Some(doc) => r.trust = doc,
+        None => return,
     }
     let default_policy = format!(
         "arn:aws:iam::{acct}:policy/{}",
