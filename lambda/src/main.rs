@@ -1,9 +1,15 @@
-//! `bootstrap` for `provided.al2023`: builds the configuration and the client
-//! set once, then serves function-URL requests. All logic lives in the library.
+//! `bootstrap` for `provided.al2023`: reads and checks the configuration, then
+//! serves function-URL requests. All logic lives in the library.
+//!
+//! Init does only what can fail fast and cheaply (logging, the environment
+//! variables). The SDK configuration and clients (credential chain, TLS roots,
+//! HTTP connector) are built by the first request, once per container, so the
+//! runtime asks for its first event within milliseconds of process start.
 
 use std::sync::Arc;
 
 use lambda_http::{Error, Request, service_fn};
+use tokio::sync::OnceCell;
 use xacct_provisioner::{Config, Provisioner, aws::Clients, handler};
 
 #[tokio::main(flavor = "current_thread")]
@@ -20,13 +26,28 @@ async fn main() -> Result<(), Error> {
         .with_target(false)
         .without_time()
         .init();
-    let cfg = Config::from_env()
-        .inspect_err(|e| tracing::error!(event = "config_invalid", error = %e))?;
-    let clients = Clients::from_env(&cfg).await;
-    let provisioner = Arc::new(Provisioner::new(cfg, clients));
+    let cfg = Arc::new(
+        Config::from_env()
+            .inspect_err(|e| tracing::error!(event = "config_invalid", error = %e))?,
+    );
+    let provisioner: Arc<OnceCell<Provisioner>> = Arc::new(OnceCell::new());
     lambda_http::run(service_fn(move |req: Request| {
-        let p = Arc::clone(&provisioner);
-        async move { handler::handle(&p, req).await }
+        let cell = Arc::clone(&provisioner);
+        let cfg = Arc::clone(&cfg);
+        async move {
+            let p = cell
+                .get_or_init(|| async {
+                    let started = std::time::Instant::now();
+                    let clients = Clients::from_env(&cfg).await;
+                    tracing::info!(
+                        event = "clients_ready",
+                        elapsed_ms = started.elapsed().as_millis() as u64
+                    );
+                    Provisioner::new((*cfg).clone(), clients)
+                })
+                .await;
+            handler::handle(p, req).await
+        }
     }))
     .await
 }
