@@ -63,6 +63,9 @@ pub mod env {
     pub const CAPACITY_WARN_PERCENT: &str = "AMBRA_CAPACITY_WARN_PERCENT";
     /// Optional SNS topic ARN notified when an account crosses the warning threshold.
     pub const OPS_TOPIC_ARN: &str = "AMBRA_OPS_TOPIC_ARN";
+    /// Runtime tuning, not rendered: seconds after which a container lists an
+    /// account again before creating a bucket in it (default 60).
+    pub const RECOUNT_SECONDS: &str = "AMBRA_RECOUNT_SECONDS";
 }
 
 /// Every environment variable the generator may set, in rendering order.

@@ -5,6 +5,8 @@ use crate::contract::{self, env};
 
 /// Default of [`env::CAPACITY_WARN_PERCENT`].
 pub const DEFAULT_WARN_PERCENT: u32 = 80;
+/// Default of [`env::RECOUNT_SECONDS`].
+pub const DEFAULT_RECOUNT_SECONDS: u64 = 60;
 
 /// Validated runtime configuration. It never holds secrets: the legacy PHR
 /// access keys are not read at all (PHR requests are answered from names).
@@ -23,6 +25,9 @@ pub struct Config {
     pub reader_principals: Vec<String>,
     pub warn_percent: u32,
     pub ops_topic_arn: Option<String>,
+    /// Age after which this container's count of an account is refreshed
+    /// before a bucket is created there (other containers create too).
+    pub recount_after: std::time::Duration,
 }
 
 /// A missing or malformed environment variable.
@@ -126,6 +131,15 @@ impl Config {
                 format!("{t:?} is not an SNS topic ARN"),
             ));
         }
+        let recount_after = match opt(env::RECOUNT_SECONDS) {
+            None => DEFAULT_RECOUNT_SECONDS,
+            Some(v) => v.parse().map_err(|_| {
+                invalid(
+                    env::RECOUNT_SECONDS,
+                    format!("{v:?} is not a whole number of seconds"),
+                )
+            })?,
+        };
         Ok(Config {
             environment,
             bucket_region,
@@ -141,6 +155,7 @@ impl Config {
             ),
             warn_percent,
             ops_topic_arn,
+            recount_after: std::time::Duration::from_secs(recount_after),
         })
     }
 
@@ -178,6 +193,10 @@ mod tests {
         assert_eq!(c.storage_accounts, ["100000000002", "100000000003"]);
         assert_eq!(c.warn_percent, 80);
         assert_eq!(c.warn_at(), 8);
+        assert_eq!(c.recount_after.as_secs(), DEFAULT_RECOUNT_SECONDS);
+        let mut m = base();
+        m.insert(env::RECOUNT_SECONDS, "0");
+        assert!(load(&m).unwrap().recount_after.is_zero());
     }
 
     #[test]
@@ -200,6 +219,14 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains(env::STORAGE_ACCOUNTS)
+        );
+        let mut m = base();
+        m.insert(env::RECOUNT_SECONDS, "-1");
+        assert!(
+            load(&m)
+                .unwrap_err()
+                .to_string()
+                .contains(env::RECOUNT_SECONDS)
         );
     }
 }

@@ -13,6 +13,14 @@
 //! never push an account above its maximum; a failed create releases it.
 //! When no account has headroom the request fails with 503 `capacity_exhausted`.
 //!
+//! Other containers create buckets too. Before a reserved slot is used, the
+//! account is listed again when this container's count of it is older than
+//! `recount_after` (default 60 s) or the reservation reaches the warning
+//! threshold; the fresh count (plus this container's creates in flight)
+//! replaces the old one, and a full account is skipped. Across containers the
+//! maximum can then only be exceeded by creates that race within one listing,
+//! never by a long-lived container's stale view.
+//!
 //! # Idempotency
 //! The bucket name is `contract::bucket_name(prefix, customer)`. Requests for
 //! one bucket are serialised in-process. A bucket known from the listing is
@@ -24,6 +32,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use aws_sdk_s3::config::ProvideCredentials;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -58,6 +67,10 @@ struct Ledger {
     known: HashMap<String, (String, bool)>,
     /// Accounts already reported above the warning threshold.
     warned: HashSet<String>,
+    /// Reservations whose `CreateBucket` has not answered yet, per account.
+    pending: HashMap<String, usize>,
+    /// When each account was last listed.
+    counted_at: HashMap<String, Instant>,
 }
 
 /// The provisioning service; one per container, shared by all requests.
@@ -222,6 +235,7 @@ impl Provisioner {
                       "storage account is at or above the capacity warning threshold");
             }
             l.counts.insert(st.account_id.clone(), n);
+            l.counted_at.insert(st.account_id.clone(), Instant::now());
             for b in names {
                 l.known.entry(b).or_insert((st.account_id.clone(), false));
             }
@@ -332,7 +346,7 @@ impl Provisioner {
             return Ok(self.response(Kind::Standard, customer, bucket, account, false));
         }
 
-        let account = self.reserve(fleet)?;
+        let account = self.reserve_fresh(fleet).await?;
         let st = storage_of(fleet, &account)?;
         let mut create = st.s3.create_bucket().bucket(&bucket);
         if self.cfg.bucket_region != "us-east-1" {
@@ -345,11 +359,15 @@ impl Provisioner {
             );
         }
         let (owner, created) = match create.send().await {
-            Ok(_) => (st, true),
+            Ok(_) => {
+                self.settle(&account)?;
+                (st, true)
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_bucket_already_owned_by_you()) =>
             {
+                self.settle(&account)?;
                 (st, false)
             }
             Err(e)
@@ -405,10 +423,68 @@ impl Provisioner {
         };
         let account = account.to_owned();
         *l.counts.entry(account.clone()).or_default() += 1;
+        *l.pending.entry(account.clone()).or_default() += 1;
         Ok(account)
     }
 
+    /// [`Self::reserve`], then, when this container's count of the chosen
+    /// account is old or the reservation reaches the warning threshold, lists
+    /// the account again and keeps the slot only if the fresh count leaves
+    /// room; otherwise the next account is tried. Each account is listed at
+    /// most once per request.
+    async fn reserve_fresh(&self, fleet: &[Storage]) -> Result<String, ApiError> {
+        let mut listed = HashSet::new();
+        loop {
+            let account = self.reserve(fleet)?;
+            let due = {
+                let l = self.ledger.lock().map_err(internal)?;
+                l.counts.get(&account).copied().unwrap_or(0) >= self.cfg.warn_at()
+                    || l.counted_at
+                        .get(&account)
+                        .is_none_or(|t| t.elapsed() >= self.cfg.recount_after)
+            };
+            if !due || !listed.insert(account.clone()) {
+                return Ok(account);
+            }
+            let st = storage_of(fleet, &account)?;
+            let names = match list_customer_buckets(&st.s3, &self.cfg.bucket_prefix).await {
+                Ok(names) => names,
+                Err(e) => {
+                    self.release(&account)?;
+                    return Err(step_failed("ListBuckets (recount)", "*", &account, e));
+                }
+            };
+            let fits = {
+                let mut l = self.ledger.lock().map_err(internal)?;
+                // Creates in flight (this one included) may not be listed yet.
+                let count = names.len() + l.pending.get(&account).copied().unwrap_or(0);
+                let before = l.counts.insert(account.clone(), count).unwrap_or(0);
+                l.counted_at.insert(account.clone(), Instant::now());
+                for b in names {
+                    l.known.entry(b).or_insert((account.clone(), false));
+                }
+                info!(event = "capacity_recount", account_id = %account, before, bucket_count = count);
+                count <= self.cfg.max_buckets_per_account
+            };
+            if fits {
+                return Ok(account);
+            }
+            self.release(&account)?;
+        }
+    }
+
+    /// A reservation whose `CreateBucket` answered: the bucket now shows in listings.
+    fn settle(&self, account: &str) -> Result<(), ApiError> {
+        let mut l = self.ledger.lock().map_err(internal)?;
+        if let Some(p) = l.pending.get_mut(account) {
+            *p = p.saturating_sub(1);
+        }
+        Ok(())
+    }
+
+    /// A reservation that did not become a bucket in `account`.
     fn release(&self, account: &str) -> Result<(), ApiError> {
+        self.settle(account)?;
         let mut l = self.ledger.lock().map_err(internal)?;
         if let Some(c) = l.counts.get_mut(account) {
             *c = c.saturating_sub(1);

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use aws_sdk_s3::types::{ObjectOwnership, ServerSideEncryption};
 use common::*;
-use xacct_provisioner::contract;
+use xacct_provisioner::{Config, contract};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_call_creates_second_returns_same_bucket_with_every_setting() {
@@ -239,6 +239,62 @@ fn http_sink() -> (String, mpsc::Receiver<String>) {
         }
     });
     (url, rx)
+}
+
+/// Fills every account to `max` through a second container `b`.
+async fn fill_through_other_container(moto: &Moto, cfg: Config, max: usize) {
+    let b = provisioner(moto, cfg).await;
+    let mut i = 0;
+    while buckets_in(moto, A1).await.len() + buckets_in(moto, A2).await.len() < 2 * max {
+        let (status, r) = provision(&b, &format!("filled-by-b-{i}")).await;
+        assert_eq!(status, 200, "{r}");
+        i += 1;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lived_container_recounts_before_creating_and_never_overfills() {
+    let moto = Moto::start();
+    // Warning threshold at 100 %: only the age of the count triggers the recount.
+    let stale = [
+        (contract::env::CAPACITY_WARN_PERCENT, "100"),
+        (contract::env::RECOUNT_SECONDS, "0"),
+    ];
+    let a = provisioner(&moto, config(&[A1, A2], 3, "eu-west-1", &stale)).await;
+    assert_eq!(provision(&a, "early").await.1["account_id"], A1);
+    // Another container fills both accounts while `a` still believes A2 is empty.
+    fill_through_other_container(&moto, config(&[A1, A2], 3, "eu-west-1", &[]), 3).await;
+    let (status, r) = provision(&a, "late").await;
+    assert_eq!(status, 503, "{r}");
+    assert_eq!(r["error"], "capacity_exhausted");
+    assert_eq!(buckets_in(&moto, A1).await.len(), 3);
+    assert_eq!(buckets_in(&moto, A2).await.len(), 3);
+    assert_eq!((a.counts()[A1], a.counts()[A2]), (3, 3));
+    // The recount also taught `a` where the other container's buckets are.
+    let (status, r) = provision(&a, "filled-by-b-0").await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["created"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn near_the_threshold_a_fresh_count_is_used_before_creating() {
+    let moto = Moto::start();
+    // Default recount age (60 s): only the 50 % threshold triggers the recount.
+    let cfg = config(
+        &[A1, A2],
+        4,
+        "eu-west-1",
+        &[(contract::env::CAPACITY_WARN_PERCENT, "50")],
+    );
+    let a = provisioner(&moto, cfg.clone()).await;
+    assert_eq!(provision(&a, "a-0").await.1["account_id"], A1);
+    assert_eq!(provision(&a, "a-1").await.1["account_id"], A2);
+    fill_through_other_container(&moto, cfg, 4).await;
+    // `a` sees (1, 1); its next reservation reaches 2 of 4 and is checked.
+    let (status, r) = provision(&a, "a-2").await;
+    assert_eq!(status, 503, "{r}");
+    assert_eq!(buckets_in(&moto, A1).await.len(), 4);
+    assert_eq!(buckets_in(&moto, A2).await.len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
