@@ -96,6 +96,46 @@ impl OrgAccount {
     }
 }
 
+/// [`aws::describe`] for an SDK error, plus what the SDK could not parse: for
+/// an unmodelled answer (an XML or HTML error body where a JSON-protocol
+/// service such as Organizations was expected, from a proxy or an emulator)
+/// the `<Code>`/`<Message>` of the body, or its start, and the HTTP status.
+pub fn describe_sdk<E>(e: &aws_sdk_organizations::error::SdkError<E>) -> String
+where
+    E: std::error::Error + aws_sdk_organizations::error::ProvideErrorMetadata + 'static,
+{
+    use aws_sdk_organizations::error::ProvideErrorMetadata;
+    if e.code().is_some() {
+        return aws::describe(e);
+    }
+    let Some(raw) = e.raw_response() else {
+        return aws::describe(e);
+    };
+    let status = raw.status().as_u16();
+    let body = raw
+        .body()
+        .bytes()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let tag = |t: &str| {
+        let (open, close) = (format!("<{t}>"), format!("</{t}>"));
+        let start = body.find(&open)? + open.len();
+        let len = body[start..].find(&close)?;
+        Some(body[start..start + len].trim().to_owned())
+    };
+    match (tag("Code"), tag("Message")) {
+        (Some(code), Some(msg)) => format!("{code}: {msg} (HTTP {status})"),
+        _ => {
+            let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            let mut short: String = flat.chars().take(200).collect();
+            if short.len() < flat.len() {
+                short.push_str("...");
+            }
+            format!("HTTP {status}: {short}")
+        }
+    }
+}
+
 /// Organizations client in us-east-1, with the given configuration's credentials.
 pub fn organizations(aws: &Aws) -> aws_sdk_organizations::Client {
     let conf = aws_sdk_organizations::config::Builder::from(&aws.config)
