@@ -648,6 +648,63 @@ fn accounts_diffs_organizations_tags_against_the_spec() {
     );
     assert_eq!(drift.len(), 5, "{}", r.stdout);
 
+    // `--format table` is the default, byte for byte; `--format json` has the same content.
+    let spec_s = spec.to_str().unwrap();
+    let t = xacct(
+        Some(&m),
+        &["accounts", "--env", spec_s, "--format", "table"],
+    );
+    assert_eq!((t.code, &t.stdout), (1, &r.stdout));
+    let j = xacct(Some(&m), &["accounts", "--env", spec_s, "--format", "json"]);
+    assert_eq!(j.code, 1, "{}{}", j.stdout, j.stderr);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    let ids_of = |key: &str| -> Vec<String> {
+        let mut out: Vec<String> = v[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}: {v}"))
+            .iter()
+            .map(|x| x.as_str().unwrap().to_owned())
+            .collect();
+        out.sort();
+        out
+    };
+    let sorted = |mut x: Vec<String>| {
+        x.sort();
+        x
+    };
+    assert_eq!(v["in_sync"], false);
+    assert_eq!(ids_of("missing_tag"), [ids["untagged"].clone()]);
+    assert_eq!(
+        ids_of("missing_from_spec"),
+        sorted(vec![ids["not-in-spec"].clone(), ids["second"].clone()])
+    );
+    assert_eq!(ids_of("suspended"), [ids["suspended"].clone()]);
+    assert_eq!(ids_of("not_in_organization"), ["100000000009"]);
+    let listed: BTreeMap<String, &serde_json::Value> = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap().to_owned(), a))
+        .collect();
+    assert_eq!(listed.len(), 5, "{v}");
+    assert!(!listed.contains_key(&ids["other"]));
+    let a = listed[&ids["in-sync"]];
+    assert_eq!(
+        (&a["name"], &a["status"], &a["tagged"], &a["in_spec"]),
+        (
+            &serde_json::json!("in-sync"),
+            &serde_json::json!("ACTIVE"),
+            &serde_json::json!(true),
+            &serde_json::json!(true)
+        )
+    );
+    let a = listed[&ids["untagged"]];
+    assert_eq!(
+        (&a["tagged"], &a["in_spec"]),
+        (&serde_json::json!(false), &serde_json::json!(true))
+    );
+    assert_eq!(listed[&ids["suspended"]]["status"], "SUSPENDED");
+
     // In sync: exactly the tagged ACTIVE accounts (the suspended one untagged).
     rt.block_on(async {
         aws_sdk_organizations::Client::new(&b)
@@ -670,6 +727,28 @@ fn accounts_diffs_organizations_tags_against_the_spec() {
         "{}",
         r.stdout
     );
+    let j = xacct(
+        Some(&m),
+        &[
+            "accounts",
+            "--env",
+            spec.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(j.code, 0, "{}{}", j.stdout, j.stderr);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v["in_sync"], true);
+    assert_eq!(v["accounts"].as_array().unwrap().len(), 3, "{v}");
+    for key in [
+        "missing_from_spec",
+        "missing_tag",
+        "suspended",
+        "not_in_organization",
+    ] {
+        assert_eq!(v[key], serde_json::json!([]), "{key}");
+    }
 
     // Through a management role.
     let mgmt = rt.block_on(async {

@@ -78,7 +78,7 @@ pub enum Command {
     Offboard(offboard::Args),
     /// List Organizations accounts tagged `ambra-storage` and diff them against the spec.
     #[command(
-        after_help = "Examples:\n  xacct accounts --env environments/prod.toml\n  xacct accounts --env environments/prod.toml --management-role arn:aws:iam::111111111111:role/xacct-org-read --external-id X\n\nExit codes: 0 in sync, 1 a difference or a failed AWS step, 2 usage or input error."
+        after_help = "Examples:\n  xacct accounts --env environments/prod.toml\n  xacct accounts --env environments/prod.toml --format json\n  xacct accounts --env environments/prod.toml --management-role arn:aws:iam::111111111111:role/xacct-org-read --external-id X\n\nExit codes: 0 in sync, 1 a difference or a failed AWS step, 2 usage or input error."
     )]
     Accounts(accounts::Args),
 }
