@@ -10,6 +10,13 @@ use crate::contract;
 use crate::model::{Environment, LoadOptions};
 use crate::onboard::live;
 
+/// Output formats of `xacct accounts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
 /// List tagged Organizations accounts and diff them against the spec.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,6 +29,9 @@ pub struct Args {
     /// `sts:ExternalId` for --management-role.
     #[arg(long, value_name = "ID", requires = "management_role")]
     pub external_id: Option<String>,
+    /// Output format (json: the accounts, the differences and `in_sync`).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     #[command(flatten)]
     pub live: LiveArgs,
 }
@@ -47,6 +57,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let accounts = rt
         .block_on(live::org_accounts(&org))
         .map_err(|e| StepFailed(anyhow::anyhow!(e)))?;
+    if args.format == Format::Json {
+        let report = live::AccountsReport::new(&accounts, &env.storage_accounts);
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(if report.in_sync {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     println!(
         "{:<14} {:<10} {:<8} {:<7} name",
         "account", "status", "tag", "in spec"

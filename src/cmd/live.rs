@@ -53,6 +53,15 @@ pub fn check_role_name(flag: &str, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An IAM role ARN (`arn:aws:iam::<account>:role/<name>`), e.g. `--management-role`.
+pub fn check_role_arn(flag: &str, arn: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        arn.starts_with("arn:aws:iam::") && arn.contains(":role/"),
+        "{flag} must be a role ARN (arn:aws:iam::<account>:role/<name>), got {arn:?}"
+    );
+    Ok(())
+}
+
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

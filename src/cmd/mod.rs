@@ -12,6 +12,7 @@ pub mod offboard;
 pub mod onboard;
 pub mod package;
 pub mod render;
+pub mod stackset;
 pub mod validate;
 pub mod verify;
 
@@ -78,9 +79,14 @@ pub enum Command {
     Offboard(offboard::Args),
     /// List Organizations accounts tagged `ambra-storage` and diff them against the spec.
     #[command(
-        after_help = "Examples:\n  xacct accounts --env environments/prod.toml\n  xacct accounts --env environments/prod.toml --management-role arn:aws:iam::111111111111:role/xacct-org-read --external-id X\n\nExit codes: 0 in sync, 1 a difference or a failed AWS step, 2 usage or input error."
+        after_help = "Examples:\n  xacct accounts --env environments/prod.toml\n  xacct accounts --env environments/prod.toml --format json\n  xacct accounts --env environments/prod.toml --management-role arn:aws:iam::111111111111:role/xacct-org-read --external-id X\n\nExit codes: 0 in sync, 1 a difference or a failed AWS step, 2 usage or input error."
     )]
     Accounts(accounts::Args),
+    /// Deploy the storage stack to an OU as a service-managed StackSet, so accounts joining the OU get it.
+    #[command(
+        after_help = "Examples:\n  xacct stackset --env environments/prod.toml --ou ou-ab12-cd34ef56\n  xacct stackset --env environments/prod.toml --ou ou-ab12-cd34ef56 --apply --management-role arn:aws:iam::111111111111:role/xacct-org-admin --external-id X\n\nExit codes: 0 printed or applied, 1 a failed AWS step, 2 usage or input error (OU ID, stale generated/)."
+    )]
+    Stackset(stackset::Args),
 }
 
 /// Runs one parsed command line.
@@ -96,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Onboard(args) => onboard::run(args),
         Command::Offboard(args) => offboard::run(args),
         Command::Accounts(args) => accounts::run(args),
+        Command::Stackset(args) => stackset::run(args),
     }
 }
 

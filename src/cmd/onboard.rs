@@ -257,7 +257,7 @@ fn print_steps(spec: &Path, env: &Environment, out_dir: &Path, account: &str, wr
 /// `--create`: CreateAccount (tagged `ambra-storage`), wait for it, move it to
 /// the OU. Returns the new account ID. Nothing local is changed here.
 fn create(args: &Args) -> anyhow::Result<String> {
-    use aws_sdk_organizations::types::{CreateAccountState, Tag};
+    use aws_sdk_organizations::types::Tag;
     let email = args.email.as_deref().unwrap_or_default();
     let name = args.name.as_deref().unwrap_or_default();
     anyhow::ensure!(
@@ -297,7 +297,7 @@ fn create(args: &Args) -> anyhow::Result<String> {
             .tags(tag.clone())
             .send()
             .await
-            .map_err(|e| fail(format!("organizations:CreateAccount: {}", crate::verify::aws::describe(&e))))?;
+            .map_err(|e| fail(format!("organizations:CreateAccount: {}", crate::onboard::live::describe_sdk(&e))))?;
         let request = out
             .create_account_status()
             .and_then(|s| s.id())
@@ -310,22 +310,16 @@ fn create(args: &Args) -> anyhow::Result<String> {
                 .create_account_request_id(&request)
                 .send()
                 .await
-                .map_err(|e| fail(format!("organizations:DescribeCreateAccountStatus: {}", crate::verify::aws::describe(&e))))?;
+                .map_err(|e| fail(format!("organizations:DescribeCreateAccountStatus: {}", crate::onboard::live::describe_sdk(&e))))?;
             let st = st
                 .create_account_status()
                 .ok_or_else(|| fail("no create-account status".to_owned()))?;
-            match st.state() {
-                Some(CreateAccountState::Succeeded) => {
-                    break st.account_id().unwrap_or_default().to_owned();
+            match create_outcome(st) {
+                Ok(Some(id)) => break id,
+                Ok(None) => {}
+                Err(reason) => {
+                    return Err(fail(format!("creating account {name:?} failed: {reason}")).into());
                 }
-                Some(CreateAccountState::Failed) => {
-                    return Err(fail(format!(
-                        "creating account {name:?} failed: {}",
-                        st.failure_reason().map(|r| r.as_str()).unwrap_or("no reason given")
-                    ))
-                    .into());
-                }
-                _ => {}
             }
             if started.elapsed() > std::time::Duration::from_secs(args.timeout) {
                 return Err(fail(format!(
@@ -345,14 +339,14 @@ fn create(args: &Args) -> anyhow::Result<String> {
             .tags(tag)
             .send()
             .await
-            .map_err(|e| step(format!("organizations:TagResource: {}", crate::verify::aws::describe(&e))))?;
+            .map_err(|e| step(format!("organizations:TagResource: {}", crate::onboard::live::describe_sdk(&e))))?;
         if let Some(ou) = &args.ou {
             let parents = org
                 .list_parents()
                 .child_id(&id)
                 .send()
                 .await
-                .map_err(|e| step(format!("organizations:ListParents: {}", crate::verify::aws::describe(&e))))?;
+                .map_err(|e| step(format!("organizations:ListParents: {}", crate::onboard::live::describe_sdk(&e))))?;
             let parent = parents
                 .parents()
                 .first()
@@ -366,7 +360,7 @@ fn create(args: &Args) -> anyhow::Result<String> {
                     .destination_parent_id(ou)
                     .send()
                     .await
-                    .map_err(|e| step(format!("organizations:MoveAccount to {ou}: {}", crate::verify::aws::describe(&e))))?;
+                    .map_err(|e| step(format!("organizations:MoveAccount to {ou}: {}", crate::onboard::live::describe_sdk(&e))))?;
             }
         }
         println!(
@@ -376,4 +370,66 @@ fn create(args: &Args) -> anyhow::Result<String> {
         );
         Ok(id)
     })
+}
+
+/// What a `DescribeCreateAccountStatus` answer means: `Ok(Some(id))` created,
+/// `Ok(None)` still in progress, `Err(reason)` failed (for example
+/// `EMAIL_ALREADY_EXISTS` or `ACCOUNT_LIMIT_EXCEEDED`).
+fn create_outcome(
+    st: &aws_sdk_organizations::types::CreateAccountStatus,
+) -> Result<Option<String>, String> {
+    use aws_sdk_organizations::types::CreateAccountState;
+    match st.state() {
+        Some(CreateAccountState::Succeeded) => {
+            Ok(Some(st.account_id().unwrap_or_default().to_owned()))
+        }
+        Some(CreateAccountState::Failed) => Err(st
+            .failure_reason()
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_else(|| "no reason given".to_owned())),
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::create_outcome;
+    use aws_sdk_organizations::types::{
+        CreateAccountFailureReason, CreateAccountState, CreateAccountStatus,
+    };
+
+    #[test]
+    fn create_account_status_outcomes() {
+        let st = |state, reason: Option<CreateAccountFailureReason>, id: Option<&str>| {
+            CreateAccountStatus::builder()
+                .state(state)
+                .set_failure_reason(reason)
+                .set_account_id(id.map(str::to_owned))
+                .build()
+        };
+        assert_eq!(
+            create_outcome(&st(CreateAccountState::InProgress, None, None)),
+            Ok(None)
+        );
+        assert_eq!(
+            create_outcome(&st(
+                CreateAccountState::Succeeded,
+                None,
+                Some("100000000004")
+            )),
+            Ok(Some("100000000004".to_owned()))
+        );
+        assert_eq!(
+            create_outcome(&st(
+                CreateAccountState::Failed,
+                Some(CreateAccountFailureReason::EmailAlreadyExists),
+                None
+            )),
+            Err("EMAIL_ALREADY_EXISTS".to_owned())
+        );
+        assert_eq!(
+            create_outcome(&st(CreateAccountState::Failed, None, None)),
+            Err("no reason given".to_owned())
+        );
+    }
 }

@@ -96,6 +96,46 @@ impl OrgAccount {
     }
 }
 
+/// [`aws::describe`] for an SDK error, plus what the SDK could not parse: for
+/// an unmodelled answer (an XML or HTML error body where a JSON-protocol
+/// service such as Organizations was expected, from a proxy or an emulator)
+/// the `<Code>`/`<Message>` of the body, or its start, and the HTTP status.
+pub fn describe_sdk<E>(e: &aws_sdk_organizations::error::SdkError<E>) -> String
+where
+    E: std::error::Error + aws_sdk_organizations::error::ProvideErrorMetadata + 'static,
+{
+    use aws_sdk_organizations::error::ProvideErrorMetadata;
+    if e.code().is_some() {
+        return aws::describe(e);
+    }
+    let Some(raw) = e.raw_response() else {
+        return aws::describe(e);
+    };
+    let status = raw.status().as_u16();
+    let body = raw
+        .body()
+        .bytes()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let tag = |t: &str| {
+        let (open, close) = (format!("<{t}>"), format!("</{t}>"));
+        let start = body.find(&open)? + open.len();
+        let len = body[start..].find(&close)?;
+        Some(body[start..start + len].trim().to_owned())
+    };
+    match (tag("Code"), tag("Message")) {
+        (Some(code), Some(msg)) => format!("{code}: {msg} (HTTP {status})"),
+        _ => {
+            let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            let mut short: String = flat.chars().take(200).collect();
+            if short.len() < flat.len() {
+                short.push_str("...");
+            }
+            format!("HTTP {status}: {short}")
+        }
+    }
+}
+
 /// Organizations client in us-east-1, with the given configuration's credentials.
 pub fn organizations(aws: &Aws) -> aws_sdk_organizations::Client {
     let conf = aws_sdk_organizations::config::Builder::from(&aws.config)
@@ -219,6 +259,66 @@ pub fn diff(org: &[OrgAccount], spec_accounts: &[String]) -> Vec<Drift> {
     out
 }
 
+/// One account of `xacct accounts --format json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportAccount {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    /// Value of the `ambra-storage` tag (`null`: absent).
+    pub tag: Option<String>,
+    /// Tagged for discovery (see [`OrgAccount::tagged`]).
+    pub tagged: bool,
+    pub in_spec: bool,
+}
+
+/// `xacct accounts --format json`: the accounts the table lists (in the spec
+/// or carrying the tag) and the differences, as lists of account IDs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountsReport {
+    pub accounts: Vec<ReportAccount>,
+    pub missing_from_spec: Vec<String>,
+    pub missing_tag: Vec<String>,
+    pub suspended: Vec<String>,
+    pub not_in_organization: Vec<String>,
+    pub in_sync: bool,
+}
+
+impl AccountsReport {
+    pub fn new(org: &[OrgAccount], spec_accounts: &[String]) -> AccountsReport {
+        let accounts = org
+            .iter()
+            .filter(|a| spec_accounts.contains(&a.id) || a.tag.is_some())
+            .map(|a| ReportAccount {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                status: a.status.clone(),
+                tag: a.tag.clone(),
+                tagged: a.tagged(),
+                in_spec: spec_accounts.contains(&a.id),
+            })
+            .collect();
+        let drift = diff(org, spec_accounts);
+        let mut r = AccountsReport {
+            accounts,
+            missing_from_spec: Vec::new(),
+            missing_tag: Vec::new(),
+            suspended: Vec::new(),
+            not_in_organization: Vec::new(),
+            in_sync: drift.is_empty(),
+        };
+        for d in drift {
+            match d {
+                Drift::MissingFromSpec { account } => r.missing_from_spec.push(account),
+                Drift::MissingTag { account } => r.missing_tag.push(account),
+                Drift::Suspended { account, .. } => r.suspended.push(account),
+                Drift::NotInOrganization { account } => r.not_in_organization.push(account),
+            }
+        }
+        r
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +382,29 @@ mod tests {
             ]
         );
         assert!(diff(&org[..1], &spec[..1]).is_empty());
+
+        let r = AccountsReport::new(&org, &spec);
+        assert!(!r.in_sync);
+        assert_eq!(r.missing_from_spec, ["100000000004", "100000000005"]);
+        assert_eq!(r.missing_tag, ["100000000003"]);
+        assert_eq!(r.suspended, ["100000000005"]);
+        assert_eq!(r.not_in_organization, ["100000000009"]);
+        // Tagged `false` still has the tag key: listed, not tagged for discovery.
+        let ids: Vec<(&str, bool, bool)> = r
+            .accounts
+            .iter()
+            .map(|a| (a.id.as_str(), a.tagged, a.in_spec))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("100000000002", true, true),
+                ("100000000003", false, true),
+                ("100000000004", true, false),
+                ("100000000005", true, false),
+                ("100000000006", false, false),
+            ]
+        );
+        assert!(AccountsReport::new(&org[..1], &spec[..1]).in_sync);
     }
 }

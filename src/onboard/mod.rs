@@ -6,6 +6,7 @@
 
 pub mod deploy;
 pub mod live;
+pub mod stackset;
 
 use std::path::{Path, PathBuf};
 
