@@ -131,6 +131,10 @@ fn deployed_dev_verifies_clean_with_canary() {
         assert_eq!(a["canary"], true);
         assert_eq!(a["prefix_buckets"], 0);
         assert_eq!(a["headroom"], s.env.max_buckets_per_account);
+        // moto 5.2.1 has no S3 quotas in Service Quotas (NoSuchResource) and
+        // no GetAWSDefaultServiceQuota: the spec's figure, and that source.
+        assert_eq!(a["s3_bucket_quota"], s.env.s3_bucket_quota, "{a:#}");
+        assert_eq!(a["quota_source"], "spec", "{a:#}");
     }
     assert!(
         stderr.contains("account 100000000002 checked"),
@@ -172,6 +176,7 @@ fn table_and_sarif_output() {
     let table = run("table");
     assert!(table.contains("no findings"), "{table}");
     assert!(table.contains("trust chain: direct"), "{table}");
+    assert!(table.contains("10000 (spec)"), "{table}");
     for acct in [PRIMARY, STORAGE_A, STORAGE_B] {
         assert!(table.lines().any(|l| l.starts_with(acct)), "{table}");
     }
