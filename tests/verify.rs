@@ -17,17 +17,29 @@ use xacct::model::Environment;
 
 #[path = "support/verify_deploy.rs"]
 mod deploy;
+#[path = "support/lambda_proxy.rs"]
+mod lambda_proxy;
 
 use deploy::*;
 
 /// Runs the real binary as the verifier role in the primary account; returns
 /// (exit code, parsed JSON report, stderr).
 fn verify(m: &Moto, creds: &Credentials, spec: &Path, extra: &[&str]) -> (i32, Value, String) {
+    verify_at(&m.endpoint, creds, spec, extra)
+}
+
+/// [`verify`] with `--endpoint-url endpoint`.
+fn verify_at(
+    endpoint: &str,
+    creds: &Credentials,
+    spec: &Path,
+    extra: &[&str],
+) -> (i32, Value, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xacct"));
     cmd.arg("verify")
         .arg("--env")
         .arg(spec)
-        .args(["--endpoint-url", &m.endpoint, "--format", "json"])
+        .args(["--endpoint-url", endpoint, "--format", "json"])
         .args(extra)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -119,6 +131,10 @@ fn deployed_dev_verifies_clean_with_canary() {
         assert_eq!(a["canary"], true);
         assert_eq!(a["prefix_buckets"], 0);
         assert_eq!(a["headroom"], s.env.max_buckets_per_account);
+        // moto 5.2.1 has no S3 quotas in Service Quotas (NoSuchResource) and
+        // no GetAWSDefaultServiceQuota: the spec's figure, and that source.
+        assert_eq!(a["s3_bucket_quota"], s.env.s3_bucket_quota, "{a:#}");
+        assert_eq!(a["quota_source"], "spec", "{a:#}");
     }
     assert!(
         stderr.contains("account 100000000002 checked"),
@@ -160,6 +176,7 @@ fn table_and_sarif_output() {
     let table = run("table");
     assert!(table.contains("no findings"), "{table}");
     assert!(table.contains("trust chain: direct"), "{table}");
+    assert!(table.contains("10000 (spec)"), "{table}");
     for acct in [PRIMARY, STORAGE_A, STORAGE_B] {
         assert!(table.lines().any(|l| l.starts_with(acct)), "{table}");
     }
@@ -525,4 +542,155 @@ fn iam_enforced_canary_fails_clearly_when_a_permission_is_removed() {
     assert_eq!(bb.canary, Some(false));
     // The canary bucket was still deleted.
     assert!(!b.iter().any(|f| f.starts_with("XV046")), "{b:#?}");
+}
+
+/// The self-test fallback, end to end: the verifier may not assume the Lambda
+/// execution role (IAM enforcement on), so `xacct verify` invokes the function
+/// with `lambda:Invoke`; the endpoint it talks to runs the real provisioner
+/// handler in-process for that call (moto cannot run a Lambda without docker)
+/// and forwards every other request to moto.
+///
+/// The refusal is real: the verifier role's identity policy denies
+/// `sts:AssumeRole` on the execution role. (In AWS the execution role's trust,
+/// which does not list the verifier, refuses it; moto's trust evaluator fails
+/// with HTTP 500 on the trust's `Service` principal, so the identity policy is
+/// what refuses it here.) moto also rejects Lambda API read signatures under
+/// enforcement, so the primary account's function reads are findings in this
+/// run and are not asserted; the non-enforced tests cover them.
+#[test]
+fn self_test_path_reports_every_storage_account_when_the_lambda_role_is_refused() {
+    let s = setup_with(
+        root().join("environments/dev.toml"),
+        Moto::start_with_auth(100_000),
+    );
+    let lambda_role = s.env.lambda_role_arn();
+    let (verifier, execution) = s.rt.block_on(async {
+        let base = base(&s.moto);
+        let p = in_account(&base, PRIMARY).await;
+        let iam = aws_sdk_iam::Client::new(&p);
+        let trust = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{PRIMARY}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        iam.create_role()
+            .role_name("xacct-verifier-ci")
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .unwrap();
+        let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": lambda_role},
+        ]});
+        iam.put_role_policy()
+            .role_name("xacct-verifier-ci")
+            .policy_name("verifier")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .unwrap();
+        // Three customer buckets in A (the self-test counts them) and a canary
+        // left behind there (it does not count).
+        let a = s3(&in_account(&base, STORAGE_A).await);
+        let canary = xacct::contract::canary_bucket_name("ambra-dev", "left-behind");
+        for b in ["ambra-dev-one", "ambra-dev-two", "ambra-dev-three", &canary] {
+            a.create_bucket().bucket(b).send().await.unwrap();
+        }
+        // Tamper with B: S3BucketManagement detached, so the Lambda can assume
+        // S3BucketManager there but not list buckets with it.
+        let b = aws_sdk_iam::Client::new(&in_account(&base, STORAGE_B).await);
+        b.detach_role_policy()
+            .role_name("S3BucketManager")
+            .policy_arn(format!("arn:aws:iam::{STORAGE_B}:policy/S3BucketManagement"))
+            .send()
+            .await
+            .unwrap();
+        (
+            creds_in(&base, PRIMARY, "xacct-verifier-ci").await,
+            creds_in(&base, PRIMARY, &s.env.lambda_role_name()).await,
+        )
+    });
+    let vars: std::collections::HashMap<String, String> = xacct::render::lambda_env(&s.env)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.unwrap_or_default()))
+        .collect();
+    let proxy =
+        lambda_proxy::LambdaProxy::start(&s.moto, &s.env.lambda.function_name, &vars, execution);
+    s.moto.enforce_iam();
+
+    let (code, report, stderr) = verify_at(&proxy.endpoint, &verifier, &s.spec, &[]);
+    let f = findings(&report);
+    assert_eq!(code, 1, "{f:#?}\n{stderr}");
+    assert_eq!(report["chain_path"], "self-test", "{report:#}");
+    assert_eq!(
+        proxy.invocations.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "one self-test invocation reports every storage account"
+    );
+    assert!(proxy.forwarded.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    let st = f
+        .iter()
+        .find(|(id, _, _)| id == "XV040")
+        .unwrap_or_else(|| panic!("no SELF_TEST_PATH finding: {f:#?}"));
+    assert_eq!(st.1, PRIMARY);
+    assert!(
+        st.2.contains("may not assume the Lambda execution role"),
+        "{}",
+        st.2
+    );
+    // The refusal is moto's 403 for the verifier, not an emulator failure.
+    let refused = s.rt.block_on(async {
+        let c = base(&s.moto)
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(verifier.clone()))
+            .build();
+        aws_sdk_sts::Client::new(&c)
+            .assume_role()
+            .role_arn(&lambda_role)
+            .role_session_name("xacct-test")
+            .send()
+            .await
+            .expect_err("the verifier may not assume the Lambda role")
+    });
+    assert_eq!(
+        refused.raw_response().map(|r| r.status().as_u16()),
+        Some(403),
+        "{refused:?}"
+    );
+    assert!(
+        !f.iter().any(|(id, _, _)| id == "XV047"),
+        "the self-test itself ran: {f:#?}"
+    );
+
+    // A: per-account results from the self-test.
+    let a = account(&report, STORAGE_A);
+    assert_eq!(a["reachable"], true);
+    assert_eq!(a["chain_ok"], true, "{report:#}");
+    assert_eq!(a["prefix_buckets"], 3, "canaries are not customer buckets");
+    assert_eq!(a["headroom"], s.env.max_buckets_per_account as i64 - 3);
+    assert!(
+        f.iter().all(|(_, acct, _)| acct != STORAGE_A),
+        "untouched {STORAGE_A} has findings: {f:#?}"
+    );
+
+    // B: the Lambda's own ListBuckets was refused, and the read found why.
+    let b = account(&report, STORAGE_B);
+    assert_eq!(
+        b["chain_ok"], true,
+        "the Lambda still assumes S3BucketManager"
+    );
+    assert_eq!(b["prefix_buckets"], Value::Null);
+    let listed = f
+        .iter()
+        .find(|(id, acct, _)| id == "XV042" && acct == STORAGE_B)
+        .unwrap_or_else(|| panic!("no XV042 for {STORAGE_B}: {f:#?}"));
+    assert!(
+        listed.2.starts_with("self-test") && listed.2.contains("AccessDenied"),
+        "{}",
+        listed.2
+    );
+    assert!(
+        f.iter()
+            .any(|(id, acct, _)| id == "XV033" && acct == STORAGE_B),
+        "{f:#?}"
+    );
 }

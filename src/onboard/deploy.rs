@@ -133,6 +133,7 @@ pub async fn verify_account(
             audit_role: audit_role.to_owned(),
             ..Options::default()
         },
+        quota_default: Default::default(),
     };
     storage::check(&ctx, base, None, account).await.findings
 }

@@ -90,6 +90,16 @@ impl Aws {
         aws_sdk_lambda::Client::new(&self.config)
     }
 
+    /// Service Quotas in us-east-1, where the account-wide S3 bucket quota is
+    /// kept; two attempts only (the figure is informational, with fallbacks).
+    pub fn servicequotas(&self) -> aws_sdk_servicequotas::Client {
+        let conf = aws_sdk_servicequotas::config::Builder::from(&self.config)
+            .region(aws_config::Region::new("us-east-1"))
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .build();
+        aws_sdk_servicequotas::Client::from_conf(conf)
+    }
+
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .force_path_style(self.path_style)

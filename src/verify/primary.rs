@@ -22,6 +22,9 @@ pub struct Result {
     pub summary: AccountSummary,
     pub findings: Vec<Finding>,
     pub function_exists: bool,
+    /// The function is known not to exist (`ResourceNotFoundException`), as
+    /// opposed to unreadable: only then is the self-test not worth invoking.
+    pub function_missing: bool,
     pub lambda_trust: Option<PolicyDocument>,
     pub lambda_execution: Option<PolicyDocument>,
     pub function_policy: Option<PolicyDocument>,
@@ -34,6 +37,7 @@ impl Result {
             summary: AccountSummary::new(account, "primary"),
             findings: Vec::new(),
             function_exists: false,
+            function_missing: false,
             lambda_trust: None,
             lambda_execution: None,
             function_policy: None,
@@ -122,6 +126,7 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
         }
         Err(e) => {
             let msg = if aws::code(&e) == Some("ResourceNotFoundException") {
+                r.function_missing = true;
                 format!("function {name} does not exist")
             } else {
                 format!("cannot read function {name}: {}", aws::describe(&e))

@@ -22,7 +22,7 @@ pub fn summary(r: &Report) -> String {
         r.caller.as_deref().unwrap_or("-")
     ));
     out.push_str(&format!(
-        "{:<14} {:<8} {:<9} {:<6} {:>8} {:>8} {:>9} {:<6} {:>8} {}\n",
+        "{:<14} {:<8} {:<9} {:<6} {:>8} {:>8} {:>9} {:<21} {:<6} {:>8} {}\n",
         "ACCOUNT",
         "KIND",
         "REACHABLE",
@@ -30,6 +30,7 @@ pub fn summary(r: &Report) -> String {
         "PREFIXED",
         "TOTAL",
         "HEADROOM",
+        "S3 QUOTA (SOURCE)",
         "CANARY",
         "FINDINGS",
         "WORST"
@@ -37,7 +38,7 @@ pub fn summary(r: &Report) -> String {
     for a in &r.accounts {
         let yn = |b: Option<bool>| b.map_or("-", |b| if b { "ok" } else { "FAIL" });
         out.push_str(&format!(
-            "{:<14} {:<8} {:<9} {:<6} {:>8} {:>8} {:>9} {:<6} {:>8} {}\n",
+            "{:<14} {:<8} {:<9} {:<6} {:>8} {:>8} {:>9} {:<21} {:<6} {:>8} {}\n",
             a.account,
             a.kind,
             if a.reachable { "yes" } else { "NO" },
@@ -45,6 +46,10 @@ pub fn summary(r: &Report) -> String {
             opt(a.prefix_buckets),
             opt(a.total_buckets),
             opt(a.headroom),
+            match (a.s3_bucket_quota, a.quota_source) {
+                (Some(q), Some(s)) => format!("{q} ({})", s.label()),
+                _ => "-".to_owned(),
+            },
             yn(a.canary),
             a.findings,
             opt(a.worst)

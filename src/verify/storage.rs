@@ -40,7 +40,26 @@ pub async fn check(ctx: &Ctx, base: &Aws, lambda: Option<&Aws>, acct: &str) -> R
     match audit_session(base, &audit_arn, acct).await {
         Ok(audit) => {
             r.summary.reachable = true;
-            read_iam(ctx, &audit, acct, &mut r).await;
+            // Independent reads of the account, at the same time.
+            let (mut iam, (q, source)) = tokio::join!(
+                async {
+                    let mut part = Result {
+                        summary: AccountSummary::new(acct, "storage"),
+                        findings: Vec::new(),
+                        trust: None,
+                        management: None,
+                        phr_policy: None,
+                    };
+                    read_iam(ctx, &audit, acct, &mut part).await;
+                    part
+                },
+                super::quota::s3_buckets(ctx, &audit, base),
+            );
+            r.findings.append(&mut iam.findings);
+            r.trust = iam.trust.take();
+            r.management = iam.management.take();
+            r.summary.s3_bucket_quota = Some(q);
+            r.summary.quota_source = Some(source);
             if ctx.env.phr.location == PhrLocation::Storage && ctx.env.phr.account == acct {
                 let (f, p) = super::primary::phr(ctx, &audit, acct).await;
                 r.findings.extend(f);
@@ -307,7 +326,16 @@ pub async fn bucket_names(s3: &aws_sdk_s3::Client) -> std::result::Result<Vec<St
 pub fn capacity(ctx: &Ctx, acct: &str, ours: u64, total: u64, r: &mut Result) {
     let env = &ctx.env;
     let max = u64::from(env.max_buckets_per_account);
-    let quota = u64::from(env.s3_bucket_quota);
+    let quota = r
+        .summary
+        .s3_bucket_quota
+        .unwrap_or(u64::from(env.s3_bucket_quota));
+    let source = r
+        .summary
+        .quota_source
+        .unwrap_or(super::quota::QuotaSource::Spec)
+        .label();
+    let quota_what = format!("the S3 bucket quota ({source})");
     let warn = u64::from(env.capacity_warn_percent);
     r.summary.prefix_buckets = Some(ours);
     r.summary.total_buckets = Some(total);
@@ -315,7 +343,7 @@ pub fn capacity(ctx: &Ctx, acct: &str, ours: u64, total: u64, r: &mut Result) {
     let res = format!("account {acct} buckets");
     for (count, limit, what) in [
         (ours, max, "max_buckets_per_account"),
-        (total, quota, "the S3 bucket quota"),
+        (total, quota, quota_what.as_str()),
     ] {
         if count >= limit {
             r.findings.push(finding(

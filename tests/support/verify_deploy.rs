@@ -100,7 +100,7 @@ pub fn dummy_zip() -> Vec<u8> {
 /// A permissive identity policy for the test's own roles.
 pub const ALLOW_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-pub const AUDIT_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","s3:Get*","s3:List*","sts:GetCallerIdentity"],"Resource":"*"}]}"#;
+pub const AUDIT_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","s3:Get*","s3:List*","servicequotas:GetServiceQuota","sts:GetCallerIdentity"],"Resource":"*"}]}"#;
 
 /// Deploys what `generated/<env>` describes, with the AWS SDK.
 pub async fn deploy(m: &Moto, env: &Environment) {
