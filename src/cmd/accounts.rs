@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::StepFailed;
-use super::live::{LiveArgs, runtime};
+use super::live::{LiveArgs, check_role_arn, runtime};
 use crate::contract;
 use crate::model::{Environment, LoadOptions};
 use crate::onboard::live;
@@ -41,10 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     super::print_warnings(&loaded.warnings);
     let env = loaded.env;
     if let Some(r) = &args.management_role {
-        anyhow::ensure!(
-            r.starts_with("arn:aws:iam::") && r.contains(":role/"),
-            "--management-role must be a role ARN (arn:aws:iam::<account>:role/<name>), got {r:?}"
-        );
+        check_role_arn("--management-role", r)?;
     }
     let rt = runtime()?;
     let mut aws = args.live.load(&rt, &env.region);
