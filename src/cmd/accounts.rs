@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::StepFailed;
-use super::live::{LiveArgs, check_role_arn, runtime};
+use super::live::{LiveArgs, check_role_arn, management_session, runtime};
 use crate::contract;
 use crate::model::{Environment, LoadOptions};
 use crate::onboard::live;
@@ -44,12 +44,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         check_role_arn("--management-role", r)?;
     }
     let rt = runtime()?;
-    let mut aws = args.live.load(&rt, &env.region);
-    if let Some(r) = &args.management_role {
-        aws = rt
-            .block_on(aws.assume(r, args.external_id.as_deref()))
-            .map_err(|e| StepFailed(anyhow::anyhow!("cannot assume {r}: {e}")))?;
-    }
+    let aws = rt
+        .block_on(management_session(
+            args.live.load(&rt, &env.region),
+            args.management_role.as_deref(),
+            args.external_id.as_deref(),
+        ))
+        .map_err(|e| StepFailed(anyhow::anyhow!(e)))?;
     let org = live::organizations(&aws);
     let accounts = rt
         .block_on(live::org_accounts(&org))

@@ -39,6 +39,22 @@ impl LiveArgs {
     }
 }
 
+/// The session for management-account calls: `aws` itself, or `role` assumed
+/// from it with the optional ExternalId (`--management-role`, `--external-id`).
+pub async fn management_session(
+    aws: Aws,
+    role: Option<&str>,
+    external_id: Option<&str>,
+) -> Result<Aws, String> {
+    match role {
+        None => Ok(aws),
+        Some(r) => aws
+            .assume(r, external_id)
+            .await
+            .map_err(|e| format!("cannot assume {r}: {e}")),
+    }
+}
+
 /// An IAM role name: 1-64 of `[A-Za-z0-9+=,.@_-]`.
 pub fn check_role_name(flag: &str, name: &str) -> anyhow::Result<()> {
     let ok = !name.is_empty()

@@ -277,13 +277,13 @@ fn create(args: &Args) -> anyhow::Result<String> {
     let rt = runtime()?;
     let fail = |m: String| StepFailed(anyhow::anyhow!("{m}; nothing was changed locally"));
     rt.block_on(async {
-        let mut aws = args.live.load_async(crate::contract::ORGANIZATIONS_REGION).await;
-        if let Some(r) = &args.management_role {
-            aws = aws
-                .assume(r, args.external_id.as_deref())
-                .await
-                .map_err(|e| fail(format!("cannot assume {r}: {e}")))?;
-        }
+        let aws = super::live::management_session(
+            args.live.load_async(crate::contract::ORGANIZATIONS_REGION).await,
+            args.management_role.as_deref(),
+            args.external_id.as_deref(),
+        )
+        .await
+        .map_err(fail)?;
         let org = crate::onboard::live::organizations(&aws);
         let tag = Tag::builder()
             .key(crate::contract::STORAGE_ACCOUNT_TAG)

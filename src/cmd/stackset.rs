@@ -92,17 +92,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read `{}`", template_path.display()))?;
     let rt = runtime()?;
     let applied = rt.block_on(async {
-        let mut aws = args.live.load_async(&env.region).await;
-        if let Some(r) = &args.management_role {
-            aws = aws
-                .assume(r, args.external_id.as_deref())
-                .await
-                .map_err(|e| {
-                    StepFailed(anyhow::anyhow!(
-                        "cannot assume {r}: {e}; nothing was changed"
-                    ))
-                })?;
-        }
+        let aws = super::live::management_session(
+            args.live.load_async(&env.region).await,
+            args.management_role.as_deref(),
+            args.external_id.as_deref(),
+        )
+        .await
+        .map_err(|e| StepFailed(anyhow::anyhow!("{e}; nothing was changed")))?;
         let org = crate::onboard::live::organizations(&aws);
         stackset::apply(
             &aws,

@@ -155,7 +155,7 @@ pub async fn apply(
             // moto does not store AutoDeployment (None): only a reported `false` counts.
             let auto_off = set.auto_deployment().and_then(|a| a.enabled()) == Some(false);
             if set.template_body() != Some(template) || auto_off {
-                let op = cfn
+                let sent = cfn
                     .update_stack_set()
                     .stack_set_name(&name)
                     .template_body(template)
@@ -163,16 +163,9 @@ pub async fn apply(
                     .capabilities(Capability::CapabilityNamedIam)
                     .send()
                     .await
-                    .map_err(|e| {
-                        left(
-                            &done,
-                            format!("cloudformation:UpdateStackSet: {}", aws::describe(&e)),
-                        )
-                    })?
-                    .operation_id()
-                    .unwrap_or_default()
-                    .to_owned();
-                wait(&cfn, &name, &op, timeout)
+                    .map(|o| o.operation_id().map(str::to_owned))
+                    .map_err(|e| aws::describe(&e));
+                let op = finish(&cfn, &name, "UpdateStackSet", sent, timeout)
                     .await
                     .map_err(|e| left(&done, e))?;
                 done.lines.push(format!(
@@ -210,7 +203,7 @@ pub async fn apply(
         }
     }
     if !to_create.is_empty() {
-        let op = cfn
+        let sent = cfn
             .create_stack_instances()
             .stack_set_name(&name)
             .deployment_targets(
@@ -221,16 +214,9 @@ pub async fn apply(
             .regions(&env.region)
             .send()
             .await
-            .map_err(|e| {
-                left(
-                    &done,
-                    format!("cloudformation:CreateStackInstances: {}", aws::describe(&e)),
-                )
-            })?
-            .operation_id()
-            .unwrap_or_default()
-            .to_owned();
-        wait(&cfn, &name, &op, timeout)
+            .map(|o| o.operation_id().map(str::to_owned))
+            .map_err(|e| aws::describe(&e));
+        let op = finish(&cfn, &name, "CreateStackInstances", sent, timeout)
             .await
             .map_err(|e| left(&done, e))?;
         done.lines.push(format!(
@@ -311,6 +297,21 @@ async fn ou_accounts(org: &aws_sdk_organizations::Client, ou: &str) -> Result<Ve
 }
 
 /// Waits for a stack set operation to finish.
+/// Waits for the operation a `call` started (its operation ID, or why it failed).
+async fn finish(
+    cfn: &aws_sdk_cloudformation::Client,
+    name: &str,
+    call: &str,
+    sent: Result<Option<String>, String>,
+    timeout: Duration,
+) -> Result<String, String> {
+    let op = sent
+        .map_err(|e| format!("cloudformation:{call}: {e}"))?
+        .unwrap_or_default();
+    wait(cfn, name, &op, timeout).await?;
+    Ok(op)
+}
+
 async fn wait(
     cfn: &aws_sdk_cloudformation::Client,
     name: &str,
