@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use super::StepFailed;
 use super::live::{LiveArgs, check_role_arn, management_session, runtime};
 use crate::contract;
-use crate::model::{Environment, LoadOptions};
 use crate::onboard::live;
 
 /// Output formats of `xacct accounts`.
@@ -37,9 +36,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let loaded = Environment::load(&args.env, LoadOptions::default())?;
-    super::print_warnings(&loaded.warnings);
-    let env = loaded.env;
+    let env = super::load_env(&args.env)?;
     if let Some(r) = &args.management_role {
         check_role_arn("--management-role", r)?;
     }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use super::live::{LiveArgs, check_role_name, runtime};
 use crate::capacity;
-use crate::model::{Environment, LoadOptions};
 use crate::onboard::live;
 
 /// Capacity planning and live headroom per storage account.
@@ -33,9 +32,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     check_role_name("--audit-role", &args.audit_role)?;
-    let loaded = Environment::load(&args.env, LoadOptions::default())?;
-    super::print_warnings(&loaded.warnings);
-    let env = loaded.env;
+    let env = super::load_env(&args.env)?;
     let customers = args.customers.or(env
         .capacity
         .as_ref()

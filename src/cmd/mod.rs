@@ -131,6 +131,13 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// Loads and validates a spec with default options, printing its warnings.
+pub(crate) fn load_env(path: &std::path::Path) -> anyhow::Result<crate::model::Environment> {
+    let loaded = crate::model::Environment::load(path, crate::model::LoadOptions::default())?;
+    print_warnings(&loaded.warnings);
+    Ok(loaded.env)
+}
+
 /// Prints spec warnings to stderr.
 pub(crate) fn print_warnings(warnings: &[crate::model::Diagnostic]) {
     let mut err = std::io::stderr().lock();

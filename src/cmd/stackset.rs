@@ -9,7 +9,6 @@ use anyhow::Context;
 
 use super::StepFailed;
 use super::live::{LiveArgs, runtime};
-use crate::model::{Environment, LoadOptions};
 use crate::onboard::stackset::{self, TEMPLATE};
 use crate::render::{Renderer, output};
 
@@ -42,9 +41,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let loaded = Environment::load(&args.env, LoadOptions::default())?;
-    super::print_warnings(&loaded.warnings);
-    let env = loaded.env;
+    let env = super::load_env(&args.env)?;
     for ou in &args.ou {
         anyhow::ensure!(
             stackset::is_ou_id(ou),
