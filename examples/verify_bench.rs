@@ -5,7 +5,20 @@
 //! Run: `cargo build && cargo run --example verify_bench -- 10 100 500`
 //! (`XACCT_BIN` picks the binary, default `target/debug/xacct`;
 //! `XACCT_BENCH_LOOP_MAX` caps the accounts the shell loop walks, default 500;
-//! `XACCT_BENCH_CONCURRENCY` is passed as `--concurrency`, default 16).
+//! `XACCT_BENCH_CONCURRENCY` is passed as `--concurrency`, default: verify's
+//! own default).
+//!
+//! After each verify run, the same moto server gets a "replay": verify's
+//! storage-account requests (5 per account: audit-role `AssumeRole`, then
+//! `GetAccountAuthorizationDetails` with `GetServiceQuota`; chain `AssumeRole`
+//! and `ListBuckets`) sent straight from the SDK with the same concurrency and
+//! no checks. Its wall time is moto's server-bound floor for those requests,
+//! and requests / replay time is moto's sustained throughput.
+//!
+//! Counting requests (slows moto down; do not time such a run): with
+//! `MOTO_RECORDER_FILEPATH=/tmp/rec.jsonl` set, the moto child inherits it and
+//! the bench records exactly verify's requests (moto's recorder, started just
+//! before verify and stopped after), and prints their number to stderr.
 
 #[path = "../tests/support/verify_deploy.rs"]
 mod deploy;
@@ -50,10 +63,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(500);
-    let concurrency = std::env::var("XACCT_BENCH_CONCURRENCY").unwrap_or_else(|_| "16".to_owned());
+    let concurrency = std::env::var("XACCT_BENCH_CONCURRENCY")
+        .unwrap_or_else(|_| xacct::verify::DEFAULT_CONCURRENCY.to_string());
+    let in_flight: usize = concurrency.parse().unwrap_or(64);
     let dir = tempfile::tempdir().unwrap();
-    println!("| storage accounts | xacct verify (s) | shell loop (s) | loop / verify |");
-    println!("|---:|---:|---:|---:|");
+    println!(
+        "| storage accounts | xacct verify (s) | replay floor (s) | moto req/s | verify / floor | shell loop (s) | loop / verify |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     for n in counts {
         let m = Moto::start();
         let spec = spec(n, dir.path());
@@ -81,6 +98,12 @@ fn main() {
             ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
         ];
+        let recording = std::env::var("MOTO_RECORDER_FILEPATH").ok();
+        if recording.is_some() {
+            for path in ["reset-recording", "start-recording"] {
+                moto::http(m.port, "POST", &format!("/moto-api/recorder/{path}"), None).unwrap();
+            }
+        }
         let t = Instant::now();
         let out = Command::new(&bin)
             .args(["verify", "--env"])
@@ -91,6 +114,15 @@ fn main() {
             .output()
             .unwrap();
         let verify_s = t.elapsed().as_secs_f64();
+        if let Some(file) = &recording {
+            moto::http(m.port, "POST", "/moto-api/recorder/stop-recording", None).unwrap();
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            let requests = text.lines().filter(|l| !l.trim().is_empty()).count();
+            eprintln!(
+                "verify, {n} storage accounts: {requests} requests recorded by moto ({:.2} per storage account, all included)",
+                requests as f64 / n as f64
+            );
+        }
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -119,9 +151,69 @@ fn main() {
         } else {
             None
         };
-        match loop_s {
-            Some(l) => println!("| {n} | {verify_s:.2} | {l:.1} | {:.0}x |", l / verify_s),
-            None => println!("| {n} | {verify_s:.2} | (not run) | - |"),
-        }
+        let t = Instant::now();
+        let requests = rt.block_on(replay(&m, &env, in_flight));
+        let floor_s = t.elapsed().as_secs_f64();
+        let rps = requests as f64 / floor_s;
+        let loop_col = match loop_s {
+            Some(l) => format!("{l:.1} | {:.0}x", l / verify_s),
+            None => "(not run) | -".to_owned(),
+        };
+        println!(
+            "| {n} | {verify_s:.2} | {floor_s:.2} | {rps:.0} | {:.2} | {loop_col} |",
+            verify_s / floor_s
+        );
     }
+}
+
+/// Verify's storage-account requests, without verify: per account the audit
+/// role's `AssumeRole`, then `GetAccountAuthorizationDetails` and
+/// `GetServiceQuota` together; at the same time `AssumeRole` into
+/// `S3BucketManager` and `ListBuckets`. `in_flight` accounts at a time.
+/// Answers are not checked (moto's `GetServiceQuota` for s3 is an error).
+/// Returns the number of requests sent.
+async fn replay(m: &Moto, env: &xacct::model::Environment, in_flight: usize) -> usize {
+    use aws_sdk_sts::config::SharedCredentialsProvider;
+    let base = base(m);
+    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for acct in env.storage_accounts.clone() {
+        let base = base.clone();
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.ok();
+            let session = |c| {
+                base.to_builder()
+                    .credentials_provider(SharedCredentialsProvider::new(c))
+                    .build()
+            };
+            let audit = async {
+                let a = session(creds_in(&base, &acct, "OrganizationAccountAccessRole").await);
+                let iam = aws_sdk_iam::Client::new(&a);
+                let sq = aws_sdk_servicequotas::Client::new(&a);
+                let (d, _) = tokio::join!(
+                    iam.get_account_authorization_details()
+                        .filter(aws_sdk_iam::types::EntityType::Role)
+                        .filter(aws_sdk_iam::types::EntityType::LocalManagedPolicy)
+                        .send(),
+                    sq.get_service_quota()
+                        .service_code("s3")
+                        .quota_code("L-DC2B2D3D")
+                        .send(),
+                );
+                assert!(d.is_ok(), "{d:?}");
+            };
+            let chain = async {
+                let mgr = session(creds_in(&base, &acct, "S3BucketManager").await);
+                s3(&mgr).list_buckets().send().await.unwrap();
+            };
+            tokio::join!(audit, chain);
+        });
+    }
+    let mut accounts = 0;
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+        accounts += 1;
+    }
+    accounts * 5
 }

@@ -304,6 +304,18 @@ async fn tamper(m: &Moto, env: &Environment, name: &str) {
                 .await
                 .unwrap();
         }
+        "storage-inline-policy" => {
+            iam_b
+                .put_role_policy()
+                .role_name("S3BucketManager")
+                .policy_name("extra")
+                .policy_document(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+                )
+                .send()
+                .await
+                .unwrap();
+        }
         "url-auth-none" => {
             lambda
                 .update_function_url_config()
@@ -419,6 +431,7 @@ tampering! {
     tamper_s3_star_in_management_policy: "s3-star" => "XV034" in STORAGE_B;
     tamper_policy_detached: "detached" => "XV033" in STORAGE_B;
     tamper_role_deleted: "role-deleted" => "XV031" in STORAGE_B;
+    tamper_inline_policy_on_storage_role: "storage-inline-policy" => "XV035" in STORAGE_B;
     tamper_function_url_auth_none: "url-auth-none" => "XV012" in PRIMARY;
     tamper_lambda_env_var_changed: "env-var" => "XV011" in PRIMARY;
     tamper_phr_public_access_block_removed: "phr-public-access-block" => "XV022" in PRIMARY;
@@ -492,6 +505,62 @@ fn iam_enforced_chain_and_canary_work_with_exactly_the_generated_permissions() {
         assert!(
             storage_findings(&r, acct).is_empty(),
             "{:?}",
+            storage_findings(&r, acct)
+        );
+    }
+}
+
+/// The audit role's reads without `iam:GetAccountAuthorizationDetails`: in
+/// one storage account the audit role may only make the per-role reads
+/// (`GetRole`, `ListAttachedRolePolicies`, `ListRolePolicies`,
+/// `GetRolePolicy`, `GetPolicy`, `GetPolicyVersion`). moto refuses it the
+/// single call, and verify falls back to the per-role reads there: the
+/// account is still read and verified clean, like the other one.
+#[test]
+fn iam_enforced_audit_role_without_authorization_details_uses_per_role_reads() {
+    const PER_ROLE_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetRole","iam:ListAttachedRolePolicies","iam:ListRolePolicies","iam:GetRolePolicy","iam:GetPolicy","iam:GetPolicyVersion","s3:Get*","s3:List*","servicequotas:GetServiceQuota"],"Resource":"*"}]}"#;
+    let s = setup_with(
+        root().join("environments/dev.toml"),
+        Moto::start_with_auth(100_000),
+    );
+    let audit_b = s.rt.block_on(async {
+        let base = base(&s.moto);
+        let b = in_account(&base, STORAGE_B).await;
+        aws_sdk_iam::Client::new(&b)
+            .put_role_policy()
+            .role_name("OrganizationAccountAccessRole")
+            .policy_name("read")
+            .policy_document(PER_ROLE_READ)
+            .send()
+            .await
+            .unwrap();
+        let c = creds_in(&base, STORAGE_B, "OrganizationAccountAccessRole").await;
+        base.to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(c))
+            .build()
+    });
+    let r = enforced_run(&s);
+    // The single call really is refused to that audit role.
+    let refused = s.rt.block_on(
+        aws_sdk_iam::Client::new(&audit_b)
+            .get_account_authorization_details()
+            .send(),
+    );
+    // (moto's 403 body is an `ErrorResponse` the SDK does not model.)
+    let e = refused.expect_err("GetAccountAuthorizationDetails must be refused");
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    assert_eq!(status, Some(403), "{e:?}");
+    assert!(
+        format!("{e:?}").contains("not authorized to perform: iam:GetAccountAuthorizationDetails"),
+        "{e:?}"
+    );
+    for acct in [STORAGE_A, STORAGE_B] {
+        let a = r.accounts.iter().find(|a| a.account == acct).unwrap();
+        assert!(a.reachable, "{acct}: {:?}", storage_findings(&r, acct));
+        assert_eq!(a.chain_ok, Some(true));
+        assert!(
+            storage_findings(&r, acct).is_empty(),
+            "{acct}: {:?}",
             storage_findings(&r, acct)
         );
     }

@@ -43,8 +43,10 @@ pub struct Args {
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value = "high")]
     pub fail_on: Severity,
-    /// Storage accounts checked at the same time.
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// Storage accounts checked at the same time (each has about 3 sequential
+    /// round trips; STS and IAM rate limits are per account, and every storage
+    /// account is a different account).
+    #[arg(long, value_name = "N", default_value_t = verify::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Read-only role assumed in each storage account to read its IAM.
     #[arg(long, value_name = "NAME", default_value = crate::contract::DEFAULT_BOOTSTRAP_ROLE)]

@@ -28,6 +28,19 @@ use crate::model::Environment;
 
 pub use aws::{Aws, Target};
 
+/// Storage accounts checked at the same time by default.
+///
+/// One storage account costs 5 requests (audit `AssumeRole`, then
+/// `GetAccountAuthorizationDetails` and `GetServiceQuota` together; at the
+/// same time the chain's `AssumeRole` + `ListBuckets`), about 3 sequential
+/// round trips. With 64 in flight, 100 accounts are 2 waves against AWS. The
+/// requests of one account go to that account's IAM, S3 and Service Quotas
+/// (per-account rate limits); only the `AssumeRole` calls share the
+/// verifier's and the Lambda role's STS endpoint, at most 128 in flight,
+/// well below STS's per-account request rate. Raise it with `--concurrency`
+/// (up to 256) for very large fleets; lower it for a slow emulator.
+pub const DEFAULT_CONCURRENCY: u16 = 64;
+
 /// What to verify and how.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -47,7 +60,7 @@ impl Default for Options {
         Options {
             target: Target::default(),
             canary: false,
-            concurrency: 16,
+            concurrency: usize::from(DEFAULT_CONCURRENCY),
             audit_role: crate::contract::DEFAULT_BOOTSTRAP_ROLE.to_owned(),
             progress: None,
         }
@@ -552,31 +565,7 @@ pub(crate) async fn read_role_trust(
                 .role()
                 .and_then(|r| r.assume_role_policy_document())
                 .unwrap_or_default();
-            match diff::parse_live(text) {
-                Ok(doc) => {
-                    findings.extend(diff_findings(
-                        t.trust_check,
-                        t.account,
-                        t.role_arn,
-                        t.title,
-                        t.rendered_file,
-                        t.rendered,
-                        &format!("live:{}#trust", t.role_arn),
-                        &doc,
-                    ));
-                    Some(Some(doc))
-                }
-                Err(e) => {
-                    findings.push(finding(
-                        t.trust_check,
-                        t.account,
-                        t.role_arn,
-                        format!("the trust policy does not parse: {e}"),
-                        None,
-                    ));
-                    Some(None)
-                }
-            }
+            Some(trust_findings(t, text, findings))
         }
         Err(e) => {
             let msg = if aws::code(&e) == Some("NoSuchEntity") {
@@ -585,6 +574,41 @@ pub(crate) async fn read_role_trust(
                 format!("cannot read {}: {}", t.label, aws::describe(&e))
             };
             findings.push(finding(t.missing_check, t.account, t.role_arn, msg, None));
+            None
+        }
+    }
+}
+
+/// Diffs a role's live trust policy `text` (JSON, or URL-encoded JSON as IAM
+/// sends it) against the rendered one, pushing findings; the parsed document
+/// when it parses.
+pub(crate) fn trust_findings(
+    t: RoleTrust<'_>,
+    text: &str,
+    findings: &mut Vec<crate::audit::Finding>,
+) -> Option<PolicyDocument> {
+    match diff::parse_live(text) {
+        Ok(doc) => {
+            findings.extend(diff_findings(
+                t.trust_check,
+                t.account,
+                t.role_arn,
+                t.title,
+                t.rendered_file,
+                t.rendered,
+                &format!("live:{}#trust", t.role_arn),
+                &doc,
+            ));
+            Some(doc)
+        }
+        Err(e) => {
+            findings.push(finding(
+                t.trust_check,
+                t.account,
+                t.role_arn,
+                format!("the trust policy does not parse: {e}"),
+                None,
+            ));
             None
         }
     }

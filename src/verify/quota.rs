@@ -59,11 +59,23 @@ pub async fn s3_buckets(ctx: &Ctx, session: &Aws, base: &Aws) -> (u64, QuotaSour
 
 /// The AWS default quota, asked once per run with the verifier's own
 /// credentials (it is the same for every account), else the spec's figure.
+///
+/// One attempt, no retry: every account whose own quota read failed waits
+/// for this answer, a retry's backoff (up to a second, with jitter) would
+/// sit on all their critical paths, and the fallback (the spec's figure,
+/// 10,000 by default) is AWS's documented default anyway. (Against moto,
+/// which answers HTTP 500 here, the retry made small runs vary by 0-1 s.)
 pub async fn default_quota(ctx: &Ctx, base: &Aws) -> (u64, QuotaSource) {
     let aws_default = ctx
         .quota_default
         .get_or_init(|| async {
-            base.servicequotas()
+            let conf = base
+                .servicequotas()
+                .config()
+                .to_builder()
+                .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+                .build();
+            aws_sdk_servicequotas::Client::from_conf(conf)
                 .get_aws_default_service_quota()
                 .service_code(SERVICE_CODE)
                 .quota_code(BUCKETS_QUOTA_CODE)

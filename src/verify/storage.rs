@@ -11,9 +11,7 @@ use aws_sdk_s3::types::{
 
 use super::aws::{self, Aws};
 use super::primary::{SelfTest, SelfTestAccount};
-use super::{
-    AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding, read_role_trust,
-};
+use super::{AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding};
 use crate::audit::Finding;
 use crate::contract;
 use crate::iam::PolicyDocument;
@@ -28,56 +26,84 @@ pub struct Result {
     pub phr_policy: Option<PolicyDocument>,
 }
 
-pub async fn check(ctx: &Ctx, base: &Aws, lambda: Option<&Aws>, acct: &str) -> Result {
-    let mut r = Result {
-        summary: AccountSummary::new(acct, "storage"),
-        findings: Vec::new(),
-        trust: None,
-        management: None,
-        phr_policy: None,
-    };
-    let audit_arn = format!("arn:aws:iam::{acct}:role/{}", ctx.opts.audit_role);
-    match audit_session(base, &audit_arn, acct).await {
-        Ok(audit) => {
-            r.summary.reachable = true;
-            // Independent reads of the account, at the same time.
-            let (mut iam, (q, source)) = tokio::join!(
-                async {
-                    let mut part = Result {
-                        summary: AccountSummary::new(acct, "storage"),
-                        findings: Vec::new(),
-                        trust: None,
-                        management: None,
-                        phr_policy: None,
-                    };
-                    read_iam(ctx, &audit, acct, &mut part).await;
-                    part
-                },
-                super::quota::s3_buckets(ctx, &audit, base),
-            );
-            r.findings.append(&mut iam.findings);
-            r.trust = iam.trust.take();
-            r.management = iam.management.take();
-            r.summary.s3_bucket_quota = Some(q);
-            r.summary.quota_source = Some(source);
-            if ctx.env.phr.location == PhrLocation::Storage && ctx.env.phr.account == acct {
-                let (f, p) = super::primary::phr(ctx, &audit, acct).await;
-                r.findings.extend(f);
-                r.phr_policy = p;
-            }
+impl Result {
+    fn new(acct: &str) -> Result {
+        Result {
+            summary: AccountSummary::new(acct, "storage"),
+            findings: Vec::new(),
+            trust: None,
+            management: None,
+            phr_policy: None,
         }
-        Err(e) => r.findings.push(finding(
-            checks::STORAGE_UNREACHABLE,
-            acct,
-            &audit_arn,
-            format!("cannot read the account through the audit role: {e}"),
-            None,
-        )),
     }
-    if let Some(lambda) = lambda {
-        chain(ctx, lambda, acct, &mut r).await;
+}
+
+/// Checks one storage account. Two independent branches run at the same time:
+/// the audit role's reads (IAM and the S3 quota) and the live chain (the
+/// Lambda role assumes `S3BucketManager`, which lists buckets). The capacity
+/// check needs both (the bucket count and the quota), so it runs after them,
+/// then the canary. Critical path: 3 round trips (audit `AssumeRole`, then
+/// `GetAccountAuthorizationDetails` alongside `GetServiceQuota`), or 2 for the
+/// chain, whichever is slower.
+pub async fn check(ctx: &Ctx, base: &Aws, lambda: Option<&Aws>, acct: &str) -> Result {
+    let audit_arn = format!("arn:aws:iam::{acct}:role/{}", ctx.opts.audit_role);
+    let (audit, live) = tokio::join!(read_account(ctx, base, &audit_arn, acct), async {
+        match lambda {
+            Some(l) => Some(chain(ctx, l, acct).await),
+            None => None,
+        }
+    });
+    let mut r = match audit {
+        Ok(r) => r,
+        Err(e) => {
+            let mut r = Result::new(acct);
+            r.findings.push(finding(
+                checks::STORAGE_UNREACHABLE,
+                acct,
+                &audit_arn,
+                format!("cannot read the account through the audit role: {e}"),
+                None,
+            ));
+            r
+        }
+    };
+    if let Some(c) = live {
+        r.summary.chain_ok = Some(c.mgr.is_some());
+        r.findings.extend(c.findings);
+        if let Some((ours, total)) = c.counts {
+            capacity(ctx, acct, ours, total, &mut r);
+        }
+        if let (true, Some(mgr)) = (ctx.opts.canary, &c.mgr) {
+            r.summary.canary = Some(canary(ctx, mgr, acct, &mut r.findings).await);
+        }
     }
     r
+}
+
+/// The audit role's side of a storage account: assume it, then read IAM and
+/// the S3 bucket quota at the same time (and the PHR bucket when it lives
+/// here). `Err`: the account cannot be read through the audit role.
+async fn read_account(
+    ctx: &Ctx,
+    base: &Aws,
+    audit_arn: &str,
+    acct: &str,
+) -> std::result::Result<Result, String> {
+    let audit = base.assume(audit_arn, None).await?;
+    let (iam, (q, source)) = tokio::join!(
+        read_iam(ctx, &audit, audit_arn, acct),
+        super::quota::s3_buckets(ctx, &audit, base),
+    );
+    let mut r = iam?;
+    r.summary.reachable = true;
+    r.summary.s3_bucket_quota = Some(q);
+    r.summary.quota_source = Some(source);
+    if ctx.env.phr.location == PhrLocation::Storage && ctx.env.phr.account == acct {
+        let (f, p) = super::primary::phr(ctx, &audit, acct).await;
+        r.findings.extend(f);
+        r.phr_policy = p;
+    }
+    Ok(r)
 }
 
 /// Assumes the audit role and confirms the session by reading the audit role
@@ -89,6 +115,17 @@ pub async fn audit_session(
     acct: &str,
 ) -> std::result::Result<Aws, String> {
     let audit = base.assume(role_arn, None).await?;
+    confirm_audit_role(&audit, role_arn, acct).await?;
+    Ok(audit)
+}
+
+/// `iam:GetRole` on the audit role with its own session: the role must exist
+/// in `acct`.
+async fn confirm_audit_role(
+    audit: &Aws,
+    role_arn: &str,
+    acct: &str,
+) -> std::result::Result<(), String> {
     let name = role_arn.rsplit('/').next().unwrap_or_default();
     let role = audit
         .iam()
@@ -98,38 +135,324 @@ pub async fn audit_session(
         .await
         .map_err(|e| format!("role {role_arn} cannot be read: {}", aws::describe(&e)))?;
     let got = role.role().map(|r| r.arn()).unwrap_or_default();
+    audit_role_in(got, acct)
+}
+
+fn audit_role_in(got: &str, acct: &str) -> std::result::Result<(), String> {
     if crate::eval::arn_account(got) != Some(acct) {
         return Err(format!(
             "the assumed session reads role {got:?}, not one in account {acct}"
         ));
     }
-    Ok(audit)
+    Ok(())
 }
 
-async fn read_iam(ctx: &Ctx, audit: &Aws, acct: &str, r: &mut Result) {
+/// A storage account's roles and customer managed policies, from one
+/// paginated `iam:GetAccountAuthorizationDetails` (filter `Role`,
+/// `LocalManagedPolicy`): each role with its trust, inline policies and
+/// attached policies, each policy with its versions and documents.
+///
+/// One request instead of six (`GetRole` for the audit role and for
+/// `S3BucketManager`, `ListAttachedRolePolicies`, `ListRolePolicies`,
+/// `GetPolicy`, `GetPolicyVersion`). Storage accounts are dedicated to this
+/// service, so the answer is a handful of roles and one policy: one page. The
+/// trade-off: in a large shared account it would page (100 entries a page by
+/// default, every role and policy of the account with every policy version),
+/// and then the per-role calls would be cheaper.
+struct AccountIam {
+    roles: Vec<aws_sdk_iam::types::RoleDetail>,
+    policies: Vec<aws_sdk_iam::types::ManagedPolicyDetail>,
+}
+
+/// `Err((denied, message))`; `denied`: the audit role may not call it.
+async fn account_iam(iam: &aws_sdk_iam::Client) -> std::result::Result<AccountIam, (bool, String)> {
+    use aws_sdk_iam::types::EntityType;
+    let mut out = AccountIam {
+        roles: Vec::new(),
+        policies: Vec::new(),
+    };
+    let mut pages = iam
+        .get_account_authorization_details()
+        .filter(EntityType::Role)
+        .filter(EntityType::LocalManagedPolicy)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let p = page.map_err(|e| {
+            // By code, or by status where the error body is not modelled
+            // (moto's enforcement answers 403 with an `ErrorResponse` the SDK
+            // does not parse).
+            let denied = matches!(
+                aws::code(&e),
+                Some("AccessDenied" | "AccessDeniedException")
+            ) || e.raw_response().map(|r| r.status().as_u16()) == Some(403);
+            (denied, aws::describe(&e))
+        })?;
+        out.roles.extend(p.role_detail_list().iter().cloned());
+        out.policies.extend(p.policies().iter().cloned());
+    }
+    Ok(out)
+}
+
+/// The storage account's IAM as the audit role sees it, compared with the
+/// rendered documents. `Err`: the audit role is not confirmed in `acct`.
+async fn read_iam(
+    ctx: &Ctx,
+    audit: &Aws,
+    audit_arn: &str,
+    acct: &str,
+) -> std::result::Result<Result, String> {
     let iam = audit.iam();
-    let role_arn = contract::storage_role_arn(acct);
+    let mut r = Result::new(acct);
+    match account_iam(&iam).await {
+        Ok(details) => {
+            let audit_name = audit_arn.rsplit('/').next().unwrap_or_default();
+            let me = details
+                .roles
+                .iter()
+                .find(|d| d.role_name() == Some(audit_name))
+                .ok_or_else(|| {
+                    format!(
+                        "role {audit_arn} is not among the account's roles (iam:GetAccountAuthorizationDetails)"
+                    )
+                })?;
+            audit_role_in(me.arn().unwrap_or_default(), acct)?;
+            compare_details(ctx, &iam, acct, &details, &mut r).await;
+        }
+        // An audit role without iam:GetAccountAuthorizationDetails: the
+        // per-role reads (6 requests instead of 1).
+        Err((true, _)) => {
+            confirm_audit_role(audit, audit_arn, acct).await?;
+            read_iam_per_call(ctx, &iam, acct, &mut r).await;
+        }
+        Err((false, e)) => {
+            return Err(format!("iam:GetAccountAuthorizationDetails failed: {e}"));
+        }
+    }
+    Ok(r)
+}
+
+fn storage_trust<'a>(ctx: &'a Ctx, acct: &'a str, role_arn: &'a str) -> RoleTrust<'a> {
     let role = contract::STORAGE_ROLE_NAME;
-    let trust = RoleTrust {
+    RoleTrust {
         trust_check: checks::STORAGE_TRUST,
         missing_check: checks::STORAGE_ROLE_MISSING,
         account: acct,
         role_name: role,
-        role_arn: &role_arn,
+        role_arn,
         label: role.to_owned(),
         title: "S3BucketManager trust",
         rendered_file: "policies/s3-bucket-manager-trust.json",
         rendered: &ctx.docs.storage_trust,
-    };
-    match read_role_trust(&iam, trust, &mut r.findings).await {
-        Some(doc) => r.trust = doc,
-        None => return,
     }
+}
+
+/// Findings for the policies attached to `S3BucketManager` (`(name, arn)`
+/// pairs); the ARN of `S3BucketManagement` as attached (else its default ARN).
+fn attached_findings<'a>(
+    acct: &str,
+    role_arn: &str,
+    attached: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    r: &mut Result,
+) -> String {
     let default_policy = format!(
         "arn:aws:iam::{acct}:policy/{}",
         contract::STORAGE_POLICY_NAME
     );
-    let mut policy_arn = default_policy.clone();
+    let mut policy_arn = None;
+    for (name, arn) in attached {
+        if name == Some(contract::STORAGE_POLICY_NAME) {
+            policy_arn = Some(arn.unwrap_or(&default_policy).to_owned());
+        } else {
+            r.findings.push(finding(
+                checks::STORAGE_EXTRA_POLICY,
+                acct,
+                role_arn,
+                format!(
+                    "managed policy {} is attached but was not rendered",
+                    arn.unwrap_or_default()
+                ),
+                None,
+            ));
+        }
+    }
+    if policy_arn.is_none() {
+        r.findings.push(finding(
+            checks::STORAGE_POLICY_DETACHED,
+            acct,
+            role_arn,
+            format!(
+                "{} is not attached to {}",
+                contract::STORAGE_POLICY_NAME,
+                contract::STORAGE_ROLE_NAME
+            ),
+            None,
+        ));
+    }
+    policy_arn.unwrap_or(default_policy)
+}
+
+/// An inline policy of `S3BucketManager` (none is rendered).
+fn inline_finding(
+    acct: &str,
+    role_arn: &str,
+    name: &str,
+    doc: std::result::Result<PolicyDocument, String>,
+    r: &mut Result,
+) {
+    let live_name = format!("live:{role_arn}#inline:{name}");
+    let st = match &doc {
+        Ok(d) if !d.statement.is_empty() => super::statement_info(&live_name, d, 0),
+        _ => None,
+    };
+    r.findings.push(finding(
+        checks::STORAGE_EXTRA_POLICY,
+        acct,
+        role_arn,
+        format!("inline policy {name} was not rendered"),
+        st,
+    ));
+}
+
+/// Diffs `S3BucketManagement` (or the failure to read it) into findings.
+fn management_findings(
+    ctx: &Ctx,
+    acct: &str,
+    policy_arn: &str,
+    doc: std::result::Result<PolicyDocument, String>,
+    r: &mut Result,
+) {
+    match doc {
+        Ok(doc) => {
+            r.findings.extend(diff_findings(
+                checks::STORAGE_POLICY,
+                acct,
+                policy_arn,
+                "S3BucketManagement",
+                "policies/s3-bucket-management-policy.json",
+                &ctx.docs.storage_management,
+                &format!("live:{policy_arn}"),
+                &doc,
+            ));
+            r.management = Some(doc);
+        }
+        Err(e) => r.findings.push(finding(
+            checks::STORAGE_POLICY,
+            acct,
+            policy_arn,
+            format!("cannot read {}: {e}", contract::STORAGE_POLICY_NAME),
+            None,
+        )),
+    }
+}
+
+/// `GetPolicy` + `GetPolicyVersion` (default version), parsed.
+async fn fetch_policy(
+    iam: &aws_sdk_iam::Client,
+    policy_arn: &str,
+) -> std::result::Result<PolicyDocument, String> {
+    let p = iam
+        .get_policy()
+        .policy_arn(policy_arn)
+        .send()
+        .await
+        .map_err(|e| aws::describe(&e))?;
+    let version = p
+        .policy()
+        .and_then(|p| p.default_version_id())
+        .ok_or("no default version")?
+        .to_owned();
+    let v = iam
+        .get_policy_version()
+        .policy_arn(policy_arn)
+        .version_id(&version)
+        .send()
+        .await
+        .map_err(|e| aws::describe(&e))?;
+    let text = v
+        .policy_version()
+        .and_then(|v| v.document())
+        .unwrap_or_default();
+    diff::parse_live(text)
+}
+
+/// The checks of [`read_iam_per_call`], on a `GetAccountAuthorizationDetails`
+/// answer. A policy that answer does not list (detached or deleted) is still
+/// looked up by ARN, so a detached but existing `S3BucketManagement` is diffed
+/// as before.
+async fn compare_details(
+    ctx: &Ctx,
+    iam: &aws_sdk_iam::Client,
+    acct: &str,
+    details: &AccountIam,
+    r: &mut Result,
+) {
+    let role_arn = contract::storage_role_arn(acct);
+    let trust = storage_trust(ctx, acct, &role_arn);
+    let Some(role) = details
+        .roles
+        .iter()
+        .find(|d| d.role_name() == Some(contract::STORAGE_ROLE_NAME))
+    else {
+        r.findings.push(finding(
+            trust.missing_check,
+            acct,
+            &role_arn,
+            format!("{} does not exist", trust.label),
+            None,
+        ));
+        return;
+    };
+    r.trust = super::trust_findings(
+        trust,
+        role.assume_role_policy_document().unwrap_or_default(),
+        &mut r.findings,
+    );
+    let policy_arn = attached_findings(
+        acct,
+        &role_arn,
+        role.attached_managed_policies()
+            .iter()
+            .map(|p| (p.policy_name(), p.policy_arn())),
+        r,
+    );
+    for p in role.role_policy_list() {
+        let name = p.policy_name().unwrap_or_default();
+        let doc = diff::parse_live(p.policy_document().unwrap_or_default());
+        inline_finding(acct, &role_arn, name, doc, r);
+    }
+    let listed = details
+        .policies
+        .iter()
+        .find(|p| p.arn() == Some(policy_arn.as_str()));
+    let doc = match listed {
+        Some(p) => p
+            .policy_version_list()
+            .iter()
+            .find(|v| {
+                v.is_default_version()
+                    || (v.version_id().is_some() && v.version_id() == p.default_version_id())
+            })
+            .ok_or_else(|| "no default version".to_owned())
+            .and_then(|v| diff::parse_live(v.document().unwrap_or_default())),
+        None => fetch_policy(iam, &policy_arn).await,
+    };
+    management_findings(ctx, acct, &policy_arn, doc, r);
+}
+
+/// The per-role reads, for an audit role that may not call
+/// `GetAccountAuthorizationDetails`.
+async fn read_iam_per_call(ctx: &Ctx, iam: &aws_sdk_iam::Client, acct: &str, r: &mut Result) {
+    let role_arn = contract::storage_role_arn(acct);
+    let role = contract::STORAGE_ROLE_NAME;
+    match super::read_role_trust(iam, storage_trust(ctx, acct, &role_arn), &mut r.findings).await {
+        Some(doc) => r.trust = doc,
+        None => return,
+    }
+    let mut policy_arn = format!(
+        "arn:aws:iam::{acct}:policy/{}",
+        contract::STORAGE_POLICY_NAME
+    );
     match iam
         .list_attached_role_policies()
         .role_name(role)
@@ -137,36 +460,14 @@ async fn read_iam(ctx: &Ctx, audit: &Aws, acct: &str, r: &mut Result) {
         .await
     {
         Ok(o) => {
-            let mut attached = false;
-            for p in o.attached_policies() {
-                if p.policy_name() == Some(contract::STORAGE_POLICY_NAME) {
-                    attached = true;
-                    policy_arn = p.policy_arn().unwrap_or(&default_policy).to_owned();
-                } else {
-                    r.findings.push(finding(
-                        checks::STORAGE_EXTRA_POLICY,
-                        acct,
-                        &role_arn,
-                        format!(
-                            "managed policy {} is attached but was not rendered",
-                            p.policy_arn().unwrap_or_default()
-                        ),
-                        None,
-                    ));
-                }
-            }
-            if !attached {
-                r.findings.push(finding(
-                    checks::STORAGE_POLICY_DETACHED,
-                    acct,
-                    &role_arn,
-                    format!(
-                        "{} is not attached to {role}",
-                        contract::STORAGE_POLICY_NAME
-                    ),
-                    None,
-                ));
-            }
+            policy_arn = attached_findings(
+                acct,
+                &role_arn,
+                o.attached_policies()
+                    .iter()
+                    .map(|p| (p.policy_name(), p.policy_arn())),
+                r,
+            );
         }
         Err(e) => r.findings.push(finding(
             checks::STORAGE_UNREACHABLE,
@@ -179,7 +480,6 @@ async fn read_iam(ctx: &Ctx, audit: &Aws, acct: &str, r: &mut Result) {
     match iam.list_role_policies().role_name(role).send().await {
         Ok(o) => {
             for name in o.policy_names() {
-                let live_name = format!("live:{role_arn}#inline:{name}");
                 let doc = iam
                     .get_role_policy()
                     .role_name(role)
@@ -188,20 +488,7 @@ async fn read_iam(ctx: &Ctx, audit: &Aws, acct: &str, r: &mut Result) {
                     .await
                     .map_err(|e| aws::describe(&e))
                     .and_then(|o| diff::parse_live(o.policy_document()));
-                let (msg, st) = match &doc {
-                    Ok(d) if !d.statement.is_empty() => (
-                        format!("inline policy {name} was not rendered"),
-                        super::statement_info(&live_name, d, 0),
-                    ),
-                    _ => (format!("inline policy {name} was not rendered"), None),
-                };
-                r.findings.push(finding(
-                    checks::STORAGE_EXTRA_POLICY,
-                    acct,
-                    &role_arn,
-                    msg,
-                    st,
-                ));
+                inline_finding(acct, &role_arn, name, doc, r);
             }
         }
         Err(e) => r.findings.push(finding(
@@ -212,67 +499,34 @@ async fn read_iam(ctx: &Ctx, audit: &Aws, acct: &str, r: &mut Result) {
             None,
         )),
     }
-    let doc = async {
-        let p = iam
-            .get_policy()
-            .policy_arn(&policy_arn)
-            .send()
-            .await
-            .map_err(|e| aws::describe(&e))?;
-        let version = p
-            .policy()
-            .and_then(|p| p.default_version_id())
-            .ok_or("no default version")?
-            .to_owned();
-        let v = iam
-            .get_policy_version()
-            .policy_arn(&policy_arn)
-            .version_id(&version)
-            .send()
-            .await
-            .map_err(|e| aws::describe(&e))?;
-        let text = v
-            .policy_version()
-            .and_then(|v| v.document())
-            .unwrap_or_default();
-        diff::parse_live(text)
-    }
-    .await;
-    match doc {
-        Ok(doc) => {
-            r.findings.extend(diff_findings(
-                checks::STORAGE_POLICY,
-                acct,
-                &policy_arn,
-                "S3BucketManagement",
-                "policies/s3-bucket-management-policy.json",
-                &ctx.docs.storage_management,
-                &format!("live:{policy_arn}"),
-                &doc,
-            ));
-            r.management = Some(doc);
-        }
-        Err(e) => r.findings.push(finding(
-            checks::STORAGE_POLICY,
-            acct,
-            &policy_arn,
-            format!("cannot read {}: {e}", contract::STORAGE_POLICY_NAME),
-            None,
-        )),
-    }
+    let doc = fetch_policy(iam, &policy_arn).await;
+    management_findings(ctx, acct, &policy_arn, doc, r);
 }
 
-/// Assumes `S3BucketManager` as the Lambda would, counts buckets, runs the canary.
-async fn chain(ctx: &Ctx, lambda: &Aws, acct: &str, r: &mut Result) {
+/// What the live chain found in one storage account.
+struct Chain {
+    /// `S3BucketManager`'s session, when the Lambda role could assume it.
+    mgr: Option<Aws>,
+    /// Prefix buckets and all buckets, when they could be listed.
+    counts: Option<(u64, u64)>,
+    findings: Vec<Finding>,
+}
+
+/// Assumes `S3BucketManager` as the Lambda would and counts buckets.
+async fn chain(ctx: &Ctx, lambda: &Aws, acct: &str) -> Chain {
     let role_arn = contract::storage_role_arn(acct);
+    let mut c = Chain {
+        mgr: None,
+        counts: None,
+        findings: Vec::new(),
+    };
     let mgr = match lambda
         .assume(&role_arn, ctx.env.external_id.as_deref())
         .await
     {
         Ok(m) => m,
         Err(e) => {
-            r.summary.chain_ok = Some(false);
-            r.findings.push(finding(
+            c.findings.push(finding(
                 checks::CHAIN_ASSUME,
                 acct,
                 &role_arn,
@@ -282,12 +536,11 @@ async fn chain(ctx: &Ctx, lambda: &Aws, acct: &str, r: &mut Result) {
                 ),
                 None,
             ));
-            return;
+            return c;
         }
     };
-    r.summary.chain_ok = Some(true);
     match bucket_names(&mgr.s3()).await {
-        Err(e) => r.findings.push(finding(
+        Err(e) => c.findings.push(finding(
             checks::CHAIN_LIST,
             acct,
             &role_arn,
@@ -297,12 +550,11 @@ async fn chain(ctx: &Ctx, lambda: &Aws, acct: &str, r: &mut Result) {
         Ok(names) => {
             let prefix = format!("{}-", ctx.env.bucket_prefix);
             let ours = names.iter().filter(|n| n.starts_with(&prefix)).count() as u64;
-            capacity(ctx, acct, ours, names.len() as u64, r);
+            c.counts = Some((ours, names.len() as u64));
         }
     }
-    if ctx.opts.canary {
-        r.summary.canary = Some(canary(ctx, &mgr, acct, &mut r.findings).await);
-    }
+    c.mgr = Some(mgr);
+    c
 }
 
 /// Every bucket name of the account the client's credentials belong to
