@@ -15,6 +15,13 @@
 //! no checks. Its wall time is moto's server-bound floor for those requests,
 //! and requests / replay time is moto's sustained throughput.
 //!
+//! `XACCT_BENCH_LATENCY_MS=N` puts a loopback proxy between verify (and the
+//! shell loop) and moto that holds each request for N ms before forwarding it:
+//! moto on loopback answers in a few ms and is throughput-bound, while an AWS
+//! API round trip costs tens of ms, so this shows how verify's concurrency
+//! behaves when latency, not the server, dominates. The replay floor still
+//! talks to moto directly.
+//!
 //! Counting requests (slows moto down; do not time such a run): with
 //! `MOTO_RECORDER_FILEPATH=/tmp/rec.jsonl` set, the moto child inherits it and
 //! the bench records exactly verify's requests (moto's recorder, started just
@@ -27,7 +34,9 @@ mod deploy;
 mod moto;
 
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use deploy::*;
 use moto::Moto;
@@ -66,6 +75,22 @@ fn main() {
     let concurrency = std::env::var("XACCT_BENCH_CONCURRENCY")
         .unwrap_or_else(|_| xacct::verify::DEFAULT_CONCURRENCY.to_string());
     let in_flight: usize = concurrency.parse().unwrap_or(64);
+    let latency = std::env::var("XACCT_BENCH_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis);
+    let proxy_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    if let Some(l) = latency {
+        println!(
+            "(every request held {} ms by a loopback proxy)",
+            l.as_millis()
+        );
+    }
     let dir = tempfile::tempdir().unwrap();
     println!(
         "| storage accounts | xacct verify (s) | replay floor (s) | moto req/s | verify / floor | shell loop (s) | loop / verify |"
@@ -98,6 +123,10 @@ fn main() {
             ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
         ];
+        let endpoint = match latency {
+            Some(l) => latency_proxy(&proxy_rt, m.port, l),
+            None => m.endpoint.clone(),
+        };
         let recording = std::env::var("MOTO_RECORDER_FILEPATH").ok();
         if recording.is_some() {
             for path in ["reset-recording", "start-recording"] {
@@ -108,7 +137,7 @@ fn main() {
         let out = Command::new(&bin)
             .args(["verify", "--env"])
             .arg(&spec)
-            .args(["--endpoint-url", &m.endpoint, "--format", "json"])
+            .args(["--endpoint-url", &endpoint, "--format", "json"])
             .args(["--concurrency", &concurrency])
             .envs(creds.iter().map(|(k, v)| (*k, v.as_str())))
             .output()
@@ -138,7 +167,7 @@ fn main() {
                  (eval $(python3 -c 'import json;c=json.load(open(\"/tmp/xacct-bench-creds.json\"))[\"Credentials\"];print(\"export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s\" % (c[\"AccessKeyId\"],c[\"SecretAccessKey\"],c[\"SessionToken\"]))'); \
                  aws --endpoint-url {ep} iam get-role --role-name S3BucketManager > /dev/null) || exit 1; done",
                 env.storage_accounts.join(" "),
-                ep = m.endpoint,
+                ep = endpoint,
             );
             let t = Instant::now();
             let st = Command::new("bash")
@@ -216,4 +245,59 @@ async fn replay(m: &Moto, env: &xacct::model::Environment, in_flight: usize) -> 
         accounts += 1;
     }
     accounts * 5
+}
+
+/// A loopback TCP proxy to moto's `port` that holds the first chunk of every
+/// request for `delay`: the first chunk on a connection, and the first after
+/// moto has answered on it (later chunks of one request pass at once).
+/// Answers pass straight through.
+fn latency_proxy(rt: &tokio::runtime::Runtime, port: u16, delay: Duration) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let new_request = Arc::new(AtomicBool::new(true));
+                let up = async {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = cr.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        if new_request.swap(false, Ordering::SeqCst) {
+                            tokio::time::sleep(delay).await;
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = sw.shutdown().await;
+                };
+                let down = async {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = sr.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        new_request.store(true, Ordering::SeqCst);
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = cw.shutdown().await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    endpoint
 }
