@@ -107,13 +107,20 @@ impl Work {
             spec,
             out,
         };
-        let r = xacct(None, &["render", "--env", w.s(), "--out", w.o()]);
+        let r = w.run(None, &["render"]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         w
     }
 
     fn s(&self) -> &str {
         self.spec.to_str().unwrap()
+    }
+
+    /// `xacct <args[0]> --env <spec> --out <generated> <args[1..]>`.
+    fn run(&self, m: Option<&Moto>, args: &[&str]) -> Out {
+        let mut all = vec![args[0], "--env", self.s(), "--out", self.o()];
+        all.extend_from_slice(&args[1..]);
+        xacct(m, &all)
     }
 
     fn o(&self) -> &str {
@@ -125,10 +132,7 @@ impl Work {
     }
 
     fn check_clean(&self) {
-        let r = xacct(
-            None,
-            &["render", "--check", "--env", self.s(), "--out", self.o()],
-        );
+        let r = self.run(None, &["render", "--check"]);
         assert_eq!(
             r.code, 0,
             "render --check not clean:\n{}{}",
@@ -145,10 +149,7 @@ fn onboard_updates_spec_keeping_comments_renders_and_reruns_as_noop() {
     copy_dir(&root().join("generated/dev"), &w.out.join("dev"));
     let before = std::fs::read_to_string(&w.spec).unwrap();
 
-    let r = xacct(
-        None,
-        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
-    );
+    let r = w.run(None, &["onboard", "--account", NEW]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains(&format!("added {NEW}")), "{}", r.stdout);
     assert!(r.stdout.contains("Apply, in this order:"), "{}", r.stdout);
@@ -186,10 +187,7 @@ fn onboard_updates_spec_keeping_comments_renders_and_reruns_as_noop() {
 
     // Re-running changes nothing.
     let state = w.state();
-    let r = xacct(
-        None,
-        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
-    );
+    let r = w.run(None, &["onboard", "--account", NEW]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("nothing to do"), "{}", r.stdout);
     assert_eq!(w.state(), state);
@@ -198,20 +196,10 @@ fn onboard_updates_spec_keeping_comments_renders_and_reruns_as_noop() {
 #[test]
 fn onboard_rerun_repairs_stale_generated_files() {
     let w = Work::new();
-    assert_eq!(
-        xacct(
-            None,
-            &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()]
-        )
-        .code,
-        0
-    );
+    assert_eq!(w.run(None, &["onboard", "--account", NEW]).code, 0);
     let tfvars = w.out.join("dev/primary/terraform/terraform.tfvars");
     std::fs::write(&tfvars, "tampered\n").unwrap();
-    let r = xacct(
-        None,
-        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
-    );
+    let r = w.run(None, &["onboard", "--account", NEW]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("re-rendered"), "{}", r.stdout);
     w.check_clean();
@@ -227,18 +215,7 @@ fn onboard_bad_input_exits_2_and_changes_nothing() {
         ("1000000000041", "not an AWS account ID"),
         ("100000000001", "is the primary account"),
     ] {
-        let r = xacct(
-            None,
-            &[
-                "onboard",
-                "--env",
-                w.s(),
-                "--account",
-                account,
-                "--out",
-                w.o(),
-            ],
-        );
+        let r = w.run(None, &["onboard", "--account", account]);
         assert_eq!(r.code, 2, "{account}: {}{}", r.stdout, r.stderr);
         assert!(r.stderr.contains(want), "{account}: {}", r.stderr);
         assert_eq!(w.state(), state, "{account} changed files");
@@ -265,10 +242,7 @@ fn onboard_bad_input_exits_2_and_changes_nothing() {
         .replace("memory_mb = 256", "memory_mb = 1");
     std::fs::write(&w.spec, &bad).unwrap();
     let state = w.state();
-    let r = xacct(
-        None,
-        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
-    );
+    let r = w.run(None, &["onboard", "--account", NEW]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("lambda.memory_mb"), "{}", r.stderr);
     assert_eq!(w.state(), state);
@@ -282,10 +256,7 @@ fn onboard_write_failure_leaves_the_spec_unchanged() {
     std::fs::remove_dir_all(dev.join("storage")).unwrap();
     std::fs::write(dev.join("storage"), "in the way\n").unwrap();
     let before = std::fs::read_to_string(&w.spec).unwrap();
-    let r = xacct(
-        None,
-        &["onboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
-    );
+    let r = w.run(None, &["onboard", "--account", NEW]);
     assert_ne!(r.code, 0);
     assert!(
         r.stderr.contains("the spec was not changed"),
@@ -441,20 +412,7 @@ fn offboard_refuses_while_buckets_remain_then_removes_and_rerenders() {
         );
     let w = Work::with_spec(&text);
     let state = w.state();
-    let off = |acct: &str| {
-        xacct(
-            Some(&m),
-            &[
-                "offboard",
-                "--env",
-                w.s(),
-                "--account",
-                acct,
-                "--out",
-                w.o(),
-            ],
-        )
-    };
+    let off = |acct: &str| w.run(Some(&m), &["offboard", "--account", acct]);
 
     let r = off(NEW);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
@@ -526,10 +484,7 @@ fn offboard_unreachable_account_is_a_failed_step() {
         );
     let w = Work::with_spec(&text);
     let state = w.state();
-    let r = xacct(
-        Some(&m),
-        &["offboard", "--env", w.s(), "--account", NEW, "--out", w.o()],
-    );
+    let r = w.run(Some(&m), &["offboard", "--account", NEW]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("nothing was changed"), "{}", r.stderr);
     assert_eq!(w.state(), state);
@@ -785,21 +740,7 @@ fn accounts_diffs_organizations_tags_against_the_spec() {
 fn onboard_apply_deploys_the_stack_verifies_and_reruns() {
     let m = moto_with(&[(NEW, &[])]);
     let w = Work::new();
-    let run = || {
-        xacct(
-            Some(&m),
-            &[
-                "onboard",
-                "--env",
-                w.s(),
-                "--account",
-                NEW,
-                "--out",
-                w.o(),
-                "--apply",
-            ],
-        )
-    };
+    let run = || w.run(Some(&m), &["onboard", "--account", NEW, "--apply"]);
     let r = run();
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(
@@ -858,19 +799,7 @@ fn onboard_apply_stack_failure_is_exit_1_and_says_what_is_left() {
             .unwrap();
     });
     let w = Work::new();
-    let r = xacct(
-        Some(&m),
-        &[
-            "onboard",
-            "--env",
-            w.s(),
-            "--account",
-            NEW,
-            "--out",
-            w.o(),
-            "--apply",
-        ],
-    );
+    let r = w.run(Some(&m), &["onboard", "--account", NEW, "--apply"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("left: deploy the storage stack"),
@@ -960,14 +889,10 @@ fn onboard_create_apply_creates_tags_moves_deploys_verifies_in_one_run() {
         (root_id, ou, existing)
     });
     let w = Work::with_spec(&dev_spec_with(&[&existing[0], &existing[1]]));
-    let r = xacct(
+    let r = w.run(
         Some(&m),
         &[
             "onboard",
-            "--env",
-            w.s(),
-            "--out",
-            w.o(),
             "--create",
             "--email",
             "storage-3@example.com",
@@ -1072,32 +997,16 @@ fn onboard_create_apply_creates_tags_moves_deploys_verifies_in_one_run() {
 
     // Re-running for the created account (without --create) has nothing left to change.
     let state = w.state();
-    let r = xacct(
-        Some(&m),
-        &[
-            "onboard",
-            "--env",
-            w.s(),
-            "--out",
-            w.o(),
-            "--account",
-            &id,
-            "--apply",
-        ],
-    );
+    let r = w.run(Some(&m), &["onboard", "--account", &id, "--apply"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains(&format!("verified {id}")), "{}", r.stdout);
     assert_eq!(w.state(), state);
 
     // Bad input for --create: exit 2, nothing changed.
-    let r = xacct(
+    let r = w.run(
         Some(&m),
         &[
             "onboard",
-            "--env",
-            w.s(),
-            "--out",
-            w.o(),
             "--create",
             "--email",
             "no-at-sign",
@@ -1228,14 +1137,10 @@ fn onboard_create_denied_by_organizations_is_exit_1_and_changes_nothing() {
 fn stackset_prints_the_commands_for_the_rendered_template() {
     let w = Work::new();
     let template = format!("{}/dev/storage/cloudformation/storage-account.yaml", w.o());
-    let r = xacct(
+    let r = w.run(
         None,
         &[
             "stackset",
-            "--env",
-            w.s(),
-            "--out",
-            w.o(),
             "--ou",
             "ou-ab12-cd34ef56",
             "--ou",
@@ -1519,7 +1424,7 @@ fn stackset_apply_deploys_to_the_ou_accounts_and_reruns() {
     std::fs::write(&w.spec, changed).unwrap();
     let r = apply(&[]);
     assert_eq!(r.code, 2, "stale generated/ is refused: {}", r.stderr);
-    let r = xacct(None, &["render", "--env", w.s(), "--out", w.o()]);
+    let r = w.run(None, &["render"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let new_template = std::fs::read_to_string(&template_path).unwrap();
     assert!(new_template.contains("s3-bucket-provisioning-dev2-execution"));
