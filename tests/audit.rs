@@ -1,7 +1,12 @@
 //! `xacct audit` on the committed environments, the mutation table, and the CLI.
 
+#[path = "support/fs.rs"]
+mod fs;
+
 use std::path::Path;
 use std::process::Command;
+
+use fs::copy_tree;
 
 use xacct::audit::{self, Finding, Input};
 use xacct::cmd::audit::env_input;
@@ -295,19 +300,6 @@ fn cli_reports_findings_with_exit_1_in_every_format() {
         "critical",
     ]);
     assert_eq!(out.status.code(), Some(1));
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_tree(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
 }
 
 #[test]

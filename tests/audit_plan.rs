@@ -7,8 +7,13 @@
 #[path = "support/moto.rs"]
 mod moto;
 
+#[path = "support/fs.rs"]
+mod fs;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use fs::copy_tree;
 
 const TERRAFORM_HINT: &str = "terraform is required for this test: install terraform >= 1.5 \
 (https://developer.hashicorp.com/terraform/install) and the hashicorp/aws provider in a filesystem \
@@ -23,19 +28,6 @@ fn terraform_bin() -> String {
             String::from_utf8_lossy(&o.stderr)
         ),
         Err(e) => panic!("cannot run `{bin}`: {e}. {TERRAFORM_HINT}"),
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_tree(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
     }
 }
 

@@ -9,9 +9,14 @@ mod moto;
 #[path = "support/verify_deploy.rs"]
 mod deploy;
 
+#[path = "support/fs.rs"]
+mod fs;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use fs::copy_tree;
 
 use deploy::{STORAGE_A, STORAGE_B, base, in_account, root, rt, s3};
 use moto::Moto;
@@ -49,19 +54,6 @@ fn xacct_as(m: Option<&Moto>, (key, secret): (&str, &str), args: &[&str]) -> Out
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
     }
 }
 
@@ -146,7 +138,7 @@ fn onboard_updates_spec_keeping_comments_renders_and_reruns_as_noop() {
     let w = Work::new();
     // Start from the committed generated/dev, as a real checkout would.
     std::fs::remove_dir_all(&w.out).unwrap();
-    copy_dir(&root().join("generated/dev"), &w.out.join("dev"));
+    copy_tree(&root().join("generated/dev"), &w.out.join("dev"));
     let before = std::fs::read_to_string(&w.spec).unwrap();
 
     let r = w.run(None, &["onboard", "--account", NEW]);

@@ -240,23 +240,15 @@ async fn tamper(m: &Moto, env: &Environment, name: &str) {
         v.to_string()
     };
     match name {
-        "trust-star" => {
+        "trust-star" | "trust-foreign" => {
+            let principal = if name == "trust-star" {
+                "*"
+            } else {
+                "arn:aws:iam::999999999999:root"
+            };
             let t = with_statement(
                 &d.storage_trust,
-                serde_json::json!({"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}),
-            );
-            iam_b
-                .update_assume_role_policy()
-                .role_name("S3BucketManager")
-                .policy_document(t)
-                .send()
-                .await
-                .unwrap();
-        }
-        "trust-foreign" => {
-            let t = with_statement(
-                &d.storage_trust,
-                serde_json::json!({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}),
+                serde_json::json!({"Effect":"Allow","Principal":{"AWS":principal},"Action":"sts:AssumeRole"}),
             );
             iam_b
                 .update_assume_role_policy()

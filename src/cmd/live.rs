@@ -1,5 +1,6 @@
-//! AWS options shared by `capacity`, `offboard` and `accounts` (the same as
-//! `xacct verify`'s), and the runtime they run on.
+//! What the live commands (`verify`, `capacity`, `onboard`, `offboard`,
+//! `accounts`, `stackset`) share: the AWS options, the management-account
+//! session, role name/ARN checks and the runtime they run on.
 
 use anyhow::Context;
 

@@ -5,19 +5,11 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use crate::audit::Severity;
-use crate::model::{Environment, LoadOptions};
-use crate::verify::{self, Options, Target, report};
+use crate::verify::{self, Options, report};
 
-/// Output formats of `xacct verify`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Sarif,
-}
+use super::audit::Format;
+use super::live::{LiveArgs, check_role_name, runtime};
 
 /// Verify a deployed environment live, account by account.
 #[derive(Debug, clap::Args)]
@@ -25,15 +17,8 @@ pub struct Args {
     /// Environment spec the deployment was rendered from.
     #[arg(long, value_name = "FILE")]
     pub env: PathBuf,
-    /// AWS profile (otherwise the standard credential chain).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// AWS region of the calls (default: the chain's, else the spec's).
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Endpoint for every AWS service (emulators); S3 then uses path-style addressing.
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// Create, configure, check and delete a canary bucket in each storage account.
     #[arg(long)]
     pub canary: bool,
@@ -54,20 +39,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let loaded = Environment::load(&args.env, LoadOptions::default())?;
-    crate::cmd::print_warnings(&loaded.warnings);
-    let env = loaded.env;
-    let role_ok = !args.audit_role.is_empty()
-        && args.audit_role.len() <= 64
-        && args
-            .audit_role
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    anyhow::ensure!(
-        role_ok,
-        "--audit-role must be a role name: 1-64 of [A-Za-z0-9+=,.@_-] (got {:?})",
-        args.audit_role
-    );
+    let env = super::load_env(&args.env)?;
+    check_role_name("--audit-role", &args.audit_role)?;
     anyhow::ensure!(
         !args.canary || env.allow_canary,
         "--canary needs `storage.allow_canary = true` in {}: without it S3BucketManager may not delete the canary bucket",
@@ -79,20 +52,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.env.display()
     );
     let opts = Options {
-        target: Target {
-            profile: args.profile,
-            region: args.region,
-            endpoint_url: args.endpoint_url,
-        },
+        target: args.live.target(),
         canary: args.canary,
         concurrency: usize::from(args.concurrency),
         audit_role: args.audit_role,
         progress: Some(std::io::stderr().is_terminal()),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = runtime()?;
     let r = rt.block_on(verify::run(&env, &opts));
     let text = match args.format {
         Format::Table => report::table(&r),
