@@ -484,10 +484,12 @@ impl Provisioner {
 
     /// A reservation that did not become a bucket in `account`.
     fn release(&self, account: &str) -> Result<(), ApiError> {
-        self.settle(account)?;
-        let mut l = self.ledger.lock().map_err(internal)?;
-        if let Some(c) = l.counts.get_mut(account) {
-            *c = c.saturating_sub(1);
+        let mut guard = self.ledger.lock().map_err(internal)?;
+        let l = &mut *guard;
+        for n in [&mut l.counts, &mut l.pending] {
+            if let Some(c) = n.get_mut(account) {
+                *c = c.saturating_sub(1);
+            }
         }
         Ok(())
     }

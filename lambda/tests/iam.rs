@@ -15,7 +15,10 @@ use common::*;
 /// account allowed only `sts:AssumeRole`, and in each storage account the
 /// `S3BucketManager` role with `policy` attached.
 async fn enforced(policy: &str) -> (Moto, aws_sdk_s3::config::Credentials) {
-    let moto = Moto::start_with_auth(10_000);
+    enforced_on(Moto::start_with_auth(10_000), policy).await
+}
+
+async fn enforced_on(moto: Moto, policy: &str) -> (Moto, aws_sdk_s3::config::Credentials) {
     let iam = aws_sdk_iam::Client::new(&default_sdk(&moto).await);
     iam.create_user()
         .user_name("provisioner")
@@ -100,4 +103,99 @@ async fn removing_one_action_fails_the_matching_step_clearly() {
         assert!(msg.starts_with(step), "without {action}: {msg}");
         assert!(msg.contains("AccessDenied"), "without {action}: {msg}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_recount_is_a_clear_502_and_frees_the_slot() {
+    let moto = Moto::start_with_auth(10_000);
+    // Before enforcement: a role in A1 that may change its IAM later.
+    let a1 = sdk(&moto.endpoint, creds_in(&moto, A1).await, "us-east-1").await;
+    let iam = aws_sdk_iam::Client::new(&a1);
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:root", moto::DEFAULT_ACCOUNT)}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name("admin")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("admin")
+        .policy_name("all")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    // ... and a user allowed to assume it (moto's default keys are refused
+    // once enforcement is on).
+    let root = aws_sdk_iam::Client::new(&default_sdk(&moto).await);
+    root.create_user().user_name("setup").send().await.unwrap();
+    root.put_user_policy()
+        .user_name("setup")
+        .policy_name("all")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let key = root
+        .create_access_key()
+        .user_name("setup")
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    let setup = static_creds(key.access_key_id(), key.secret_access_key(), None);
+    let (moto, creds) = enforced_on(moto, &generated_policy()).await;
+    let cfg = config(
+        &[A1],
+        10,
+        "eu-west-1",
+        &[(xacct_provisioner::contract::env::RECOUNT_SECONDS, "0")],
+    );
+    let p = provisioner_as(&moto, cfg, creds).await;
+    let (status, r) = provision(&p, "first").await;
+    assert_eq!(status, 200, "{r}");
+
+    // Take s3:ListAllMyBuckets away in A1: the next recount is refused.
+    let sts = aws_sdk_sts::Client::new(&sdk(&moto.endpoint, setup, "us-east-1").await);
+    let c = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{A1}:role/admin"))
+        .role_session_name("admin")
+        .send()
+        .await
+        .unwrap();
+    let c = c.credentials().unwrap();
+    let admin = sdk(
+        &moto.endpoint,
+        static_creds(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+        ),
+        "us-east-1",
+    )
+    .await;
+    aws_sdk_iam::Client::new(&admin)
+        .create_policy_version()
+        .policy_arn(format!("arn:aws:iam::{A1}:policy/S3BucketManagement"))
+        .policy_document(without("s3:ListAllMyBuckets"))
+        .set_as_default(true)
+        .send()
+        .await
+        .unwrap();
+
+    let (status, r) = provision(&p, "second").await;
+    assert_eq!(status, 502, "{r}");
+    let msg = r["message"].as_str().unwrap();
+    assert!(msg.starts_with("ListBuckets (recount)"), "{msg}");
+    assert!(msg.contains("AccessDenied"), "{msg}");
+    assert_eq!(p.counts()[A1], 1, "the refused slot is released");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&admin)
+            .force_path_style(true)
+            .build(),
+    );
+    let listed = s3.list_buckets().send().await.unwrap();
+    assert_eq!(listed.buckets().len(), 1, "{listed:?}");
 }
