@@ -1008,6 +1008,22 @@ fn onboard_create_apply_creates_tags_moves_deploys_verifies_in_one_run() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(w.state(), state);
+    let r = w.run(
+        Some(&m),
+        &[
+            "onboard",
+            "--create",
+            "--email",
+            "a@example.com",
+            "--name",
+            "x",
+            "--ou",
+            "storage",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--ou must be an OU ID"), "{}", r.stderr);
+    assert_eq!(w.state(), state);
 }
 
 /// An identity policy with everything `onboard --create` calls in

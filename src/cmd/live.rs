@@ -56,6 +56,15 @@ pub async fn management_session(
     }
 }
 
+/// `--ou`: an Organizations OU ID (`ou-...`) or root ID (`r-...`).
+pub fn check_ou_id(ou: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        crate::onboard::stackset::is_ou_id(ou),
+        "--ou must be an OU ID like ou-ab12-cd34ef56 or a root ID like r-ab12 (got {ou:?})"
+    );
+    Ok(())
+}
+
 /// An IAM role name: 1-64 of `[A-Za-z0-9+=,.@_-]`.
 pub fn check_role_name(flag: &str, name: &str) -> anyhow::Result<()> {
     let ok = !name.is_empty()

@@ -269,10 +269,7 @@ fn create(args: &Args) -> anyhow::Result<String> {
         "--name must be 1-50 characters (got {name:?})"
     );
     if let Some(ou) = &args.ou {
-        anyhow::ensure!(
-            ou.starts_with("ou-"),
-            "--ou must be an OU ID like ou-ab12-cd34ef56 (got {ou:?})"
-        );
+        super::live::check_ou_id(ou)?;
     }
     let rt = runtime()?;
     let fail = |m: String| StepFailed(anyhow::anyhow!("{m}; nothing was changed locally"));

@@ -43,10 +43,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let env = super::load_env(&args.env)?;
     for ou in &args.ou {
-        anyhow::ensure!(
-            stackset::is_ou_id(ou),
-            "--ou must be an OU ID like ou-ab12-cd34ef56 or a root ID like r-ab12 (got {ou:?})"
-        );
+        super::live::check_ou_id(ou)?;
     }
     if let Some(r) = &args.management_role {
         super::live::check_role_arn("--management-role", r)?;
