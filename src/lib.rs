@@ -5,7 +5,7 @@
 pub mod audit;
 pub mod capacity;
 pub mod cmd;
-pub mod contract;
+pub use xacct_contract as contract;
 pub mod eval;
 pub mod iam;
 pub mod model;

@@ -8,11 +8,9 @@
 //! [`handler`] glues an HTTP request to it. `main` only builds and runs.
 //!
 //! **This crate knows nothing about tera, clap, IAM, Lambda or CloudFormation
-//! SDKs, or the `xacct` CLI**; it shares only `contract.rs` with it.
+//! SDKs, or the `xacct` CLI**; it shares only the `xacct-contract` crate with it.
 
-#[path = "../../src/contract.rs"]
-#[allow(dead_code)]
-pub mod contract;
+pub use xacct_contract as contract;
 
 pub mod api;
 pub mod aws;

@@ -1,10 +1,15 @@
 //! The naming and environment-variable contract shared by the `xacct` CLI and
 //! the provisioning Lambda.
 //!
-//! This file is compiled twice: as `xacct::contract` in the library and, through
-//! `#[path]`, as a private module of the `lambda` crate. It therefore depends on
-//! nothing but `std`, `serde_json` and `sha2`, does no I/O and knows nothing
-//! about tera, clap or the AWS SDK.
+//! Both sides depend on this crate as an ordinary workspace dependency
+//! (`xacct::contract` and `xacct_provisioner::contract` re-export it).
+//!
+//! Invariants:
+//! - It depends on nothing but `std`, `serde_json` and `sha2`, does no I/O and
+//!   knows nothing about tera, clap or the AWS SDK, so the Lambda links none of them.
+//! - Every rule the CLI and the Lambda both apply (names, IDs, ARNs, environment
+//!   variables, actions, thresholds, the order of the bucket configuration steps)
+//!   is written here once; neither side keeps a copy.
 
 use sha2::{Digest, Sha256};
 
