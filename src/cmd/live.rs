@@ -67,14 +67,10 @@ pub fn check_ou_id(ou: &str) -> anyhow::Result<()> {
 
 /// An IAM role name: 1-64 of `[A-Za-z0-9+=,.@_-]`.
 pub fn check_role_name(flag: &str, name: &str) -> anyhow::Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     anyhow::ensure!(
-        ok,
-        "{flag} must be a role name: 1-64 of [A-Za-z0-9+=,.@_-] (got {name:?})"
+        crate::contract::is_role_name(name),
+        "{flag} must be a role name: {} (got {name:?})",
+        crate::contract::ROLE_NAME_RULE
     );
     Ok(())
 }

@@ -22,12 +22,10 @@ pub struct Counts {
 
 /// Counts from a list of bucket names.
 pub fn count(prefix: &str, names: &[String]) -> Counts {
-    let ours = format!("{prefix}-");
-    let canary = format!("{prefix}-{}-", contract::CANARY_INFIX);
     Counts {
         customer: names
             .iter()
-            .filter(|n| n.starts_with(&ours) && !n.starts_with(&canary))
+            .filter(|n| contract::is_customer_bucket(prefix, n))
             .count() as u64,
         total: names.len() as u64,
     }

@@ -548,8 +548,10 @@ async fn chain(ctx: &Ctx, lambda: &Aws, acct: &str) -> Chain {
             None,
         )),
         Ok(names) => {
-            let prefix = format!("{}-", ctx.env.bucket_prefix);
-            let ours = names.iter().filter(|n| n.starts_with(&prefix)).count() as u64;
+            let ours = names
+                .iter()
+                .filter(|n| contract::is_customer_bucket(&ctx.env.bucket_prefix, n))
+                .count() as u64;
             c.counts = Some((ours, names.len() as u64));
         }
     }
@@ -686,82 +688,111 @@ async fn canary(ctx: &Ctx, mgr: &Aws, acct: &str, findings: &mut Vec<Finding>) -
     ok.is_ok()
 }
 
+/// One configuration step of the canary bucket, as the Lambda does it
+/// (`contract::BUCKET_STEPS` gives the order: tags last).
+async fn canary_step(
+    ctx: &Ctx,
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+    step: contract::BucketStep,
+) -> std::result::Result<(), String> {
+    use contract::BucketStep;
+    let env = &ctx.env;
+    match step {
+        BucketStep::PublicAccessBlock => {
+            let pab = PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build();
+            s3.put_public_access_block()
+                .bucket(name)
+                .public_access_block_configuration(pab)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::OwnershipControls => {
+            let rule = OwnershipControlsRule::builder()
+                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let oc = OwnershipControls::builder()
+                .rules(rule)
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.put_bucket_ownership_controls()
+                .bucket(name)
+                .ownership_controls(oc)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::Encryption => {
+            let sse = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let enc = ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(sse)
+                        .build(),
+                )
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.put_bucket_encryption()
+                .bucket(name)
+                .server_side_encryption_configuration(enc)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::Policy => {
+            let policy = contract::customer_bucket_policy(name, &env.readers).to_string();
+            s3.put_bucket_policy()
+                .bucket(name)
+                .policy(&policy)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::Tags => {
+            let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+            let tags = [
+                tag(contract::TAG_ENVIRONMENT, &env.name),
+                tag(contract::TAG_CUSTOMER, contract::CANARY_INFIX),
+                tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE),
+            ]
+            .into_iter()
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+            let tagging = Tagging::builder()
+                .set_tag_set(Some(tags))
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.put_bucket_tagging()
+                .bucket(name)
+                .tagging(tagging)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+    }
+    Ok(())
+}
+
 async fn configure_and_read_back(
     ctx: &Ctx,
     s3: &aws_sdk_s3::Client,
     name: &str,
 ) -> std::result::Result<(), (&'static str, String)> {
-    let env = &ctx.env;
-    let pab = PublicAccessBlockConfiguration::builder()
-        .block_public_acls(true)
-        .ignore_public_acls(true)
-        .block_public_policy(true)
-        .restrict_public_buckets(true)
-        .build();
-    s3.put_public_access_block()
-        .bucket(name)
-        .public_access_block_configuration(pab)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutBucketPublicAccessBlock", aws::describe(&e)))?;
-    let rule = OwnershipControlsRule::builder()
-        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-        .build()
-        .map_err(|e| ("s3:PutBucketOwnershipControls", e.to_string()))?;
-    let oc = OwnershipControls::builder()
-        .rules(rule)
-        .build()
-        .map_err(|e| ("s3:PutBucketOwnershipControls", e.to_string()))?;
-    s3.put_bucket_ownership_controls()
-        .bucket(name)
-        .ownership_controls(oc)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutBucketOwnershipControls", aws::describe(&e)))?;
-    let sse = ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(ServerSideEncryption::Aes256)
-        .build()
-        .map_err(|e| ("s3:PutEncryptionConfiguration", e.to_string()))?;
-    let enc = ServerSideEncryptionConfiguration::builder()
-        .rules(
-            ServerSideEncryptionRule::builder()
-                .apply_server_side_encryption_by_default(sse)
-                .build(),
-        )
-        .build()
-        .map_err(|e| ("s3:PutEncryptionConfiguration", e.to_string()))?;
-    s3.put_bucket_encryption()
-        .bucket(name)
-        .server_side_encryption_configuration(enc)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutEncryptionConfiguration", aws::describe(&e)))?;
-    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
-    let tags = [
-        tag(contract::TAG_ENVIRONMENT, &env.name),
-        tag(contract::TAG_CUSTOMER, contract::CANARY_INFIX),
-        tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE),
-    ]
-    .into_iter()
-    .collect::<std::result::Result<Vec<_>, _>>()
-    .map_err(|e| ("s3:PutBucketTagging", e.to_string()))?;
-    let tagging = Tagging::builder()
-        .set_tag_set(Some(tags))
-        .build()
-        .map_err(|e| ("s3:PutBucketTagging", e.to_string()))?;
-    s3.put_bucket_tagging()
-        .bucket(name)
-        .tagging(tagging)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutBucketTagging", aws::describe(&e)))?;
-    let policy = contract::customer_bucket_policy(name, &env.readers).to_string();
-    s3.put_bucket_policy()
-        .bucket(name)
-        .policy(&policy)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutBucketPolicy", aws::describe(&e)))?;
+    for step in contract::BUCKET_STEPS {
+        canary_step(ctx, s3, name, *step)
+            .await
+            .map_err(|e| (step.action(), e))?;
+    }
 
     // Read everything back.
     // s3:ListBucket (what HeadBucket needs too; moto maps HEAD to a made-up s3:HeadBucket).
@@ -836,7 +867,7 @@ async fn configure_and_read_back(
         .map_err(|e| ("s3:GetBucketPolicy", aws::describe(&e)))?;
     let live = diff::parse_live(got.policy().unwrap_or_default())
         .map_err(|e| ("s3:GetBucketPolicy", e))?;
-    let want = crate::iam::documents::bucket_policy(name, &env.readers);
+    let want = crate::iam::documents::bucket_policy(name, &ctx.env.readers);
     if !diff::diff(&want, &live).is_empty() {
         return Err((
             "s3:GetBucketPolicy",
