@@ -511,13 +511,13 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
             format!("must be one of CloudWatch Logs' retention values {LOG_RETENTION_DAYS:?}"),
         );
     }
-    if let Some(t) = &l.ops_topic_arn {
-        if !crate::contract::is_sns_topic_arn(t) {
-            c.error(
-                "lambda.ops_topic_arn",
-                format!("must be {}", crate::contract::SNS_TOPIC_ARN_RULE),
-            );
-        }
+    if let Some(t) = &l.ops_topic_arn
+        && !crate::contract::is_sns_topic_arn(t)
+    {
+        c.error(
+            "lambda.ops_topic_arn",
+            format!("must be {}", crate::contract::SNS_TOPIC_ARN_RULE),
+        );
     }
 
     let a = &spec.access;
