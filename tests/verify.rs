@@ -546,12 +546,13 @@ fn enforced_run(s: &Setup) -> xacct::verify::Report {
     let lambda_creds =
         s.rt.block_on(creds_in(&base(&s.moto), PRIMARY, &s.env.lambda_role_name()));
     s.moto.enforce_iam();
-    let as_session = |c: &Credentials| xacct::verify::Aws {
+    let as_session = |c: &Credentials| xacct::aws::Aws {
         config: base(&s.moto)
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(c.clone()))
             .build(),
         path_style: true,
+        session_name: "xacct-verify".to_owned(),
     };
     let opts = xacct::verify::Options {
         canary: true,

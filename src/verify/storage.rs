@@ -9,10 +9,10 @@ use aws_sdk_s3::types::{
     Tag, Tagging,
 };
 
-use super::aws::{self, Aws};
 use super::primary::{SelfTest, SelfTestAccount};
 use super::{AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding};
 use crate::audit::Finding;
+use crate::aws::{self, Aws, AwsError, audit_role_in, bucket_names, confirm_audit_role};
 use crate::contract;
 use crate::iam::PolicyDocument;
 use crate::model::PhrLocation;
@@ -88,7 +88,7 @@ async fn read_account(
     base: &Aws,
     audit_arn: &str,
     acct: &str,
-) -> std::result::Result<Result, String> {
+) -> std::result::Result<Result, AwsError> {
     let audit = base.assume(audit_arn, None).await?;
     let (iam, (q, source)) = tokio::join!(
         read_iam(ctx, &audit, audit_arn, acct),
@@ -104,47 +104,6 @@ async fn read_account(
         r.phr_policy = p;
     }
     Ok(r)
-}
-
-/// Assumes the audit role and confirms the session by reading the audit role
-/// itself: it must exist in the account asked for (some emulators hand out
-/// credentials for any role name; real AWS refuses `AssumeRole` already).
-pub async fn audit_session(
-    base: &Aws,
-    role_arn: &str,
-    acct: &str,
-) -> std::result::Result<Aws, String> {
-    let audit = base.assume(role_arn, None).await?;
-    confirm_audit_role(&audit, role_arn, acct).await?;
-    Ok(audit)
-}
-
-/// `iam:GetRole` on the audit role with its own session: the role must exist
-/// in `acct`.
-async fn confirm_audit_role(
-    audit: &Aws,
-    role_arn: &str,
-    acct: &str,
-) -> std::result::Result<(), String> {
-    let name = role_arn.rsplit('/').next().unwrap_or_default();
-    let role = audit
-        .iam()
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| format!("role {role_arn} cannot be read: {}", aws::describe(&e)))?;
-    let got = role.role().map(|r| r.arn()).unwrap_or_default();
-    audit_role_in(got, acct)
-}
-
-fn audit_role_in(got: &str, acct: &str) -> std::result::Result<(), String> {
-    if crate::eval::arn_account(got) != Some(acct) {
-        return Err(format!(
-            "the assumed session reads role {got:?}, not one in account {acct}"
-        ));
-    }
-    Ok(())
 }
 
 /// A storage account's roles and customer managed policies, from one
@@ -201,7 +160,7 @@ async fn read_iam(
     audit: &Aws,
     audit_arn: &str,
     acct: &str,
-) -> std::result::Result<Result, String> {
+) -> std::result::Result<Result, AwsError> {
     let iam = audit.iam();
     let mut r = Result::new(acct);
     match account_iam(&iam).await {
@@ -212,8 +171,10 @@ async fn read_iam(
                 .iter()
                 .find(|d| d.role_name() == Some(audit_name))
                 .ok_or_else(|| {
-                    format!(
-                        "role {audit_arn} is not among the account's roles (iam:GetAccountAuthorizationDetails)"
+                    AwsError::new(
+                        "iam:GetAccountAuthorizationDetails",
+                        acct,
+                        format!("role {audit_arn} is not among the account's roles"),
                     )
                 })?;
             audit_role_in(me.arn().unwrap_or_default(), acct)?;
@@ -226,7 +187,7 @@ async fn read_iam(
             read_iam_per_call(ctx, &iam, acct, &mut r).await;
         }
         Err((false, e)) => {
-            return Err(format!("iam:GetAccountAuthorizationDetails failed: {e}"));
+            return Err(AwsError::new("iam:GetAccountAuthorizationDetails", acct, e));
         }
     }
     Ok(r)
@@ -557,22 +518,6 @@ async fn chain(ctx: &Ctx, lambda: &Aws, acct: &str) -> Chain {
     }
     c.mgr = Some(mgr);
     c
-}
-
-/// Every bucket name of the account the client's credentials belong to
-/// (paginated `ListBuckets`).
-pub async fn bucket_names(s3: &aws_sdk_s3::Client) -> std::result::Result<Vec<String>, String> {
-    let mut names = Vec::new();
-    let mut pages = s3.list_buckets().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let p = page.map_err(|e| aws::describe(&e))?;
-        names.extend(
-            p.buckets()
-                .iter()
-                .filter_map(|b| b.name().map(str::to_owned)),
-        );
-    }
-    Ok(names)
 }
 
 /// Capacity findings for bucket counts (prefix buckets vs the configured
