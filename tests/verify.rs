@@ -493,9 +493,23 @@ fn run_case(c: &Case) {
         c.check,
         c.account
     );
-    // The other accounts are still checked and reported.
+    // The other accounts are still checked and reported, and the progress
+    // lines count exactly the findings the report gives each account.
     for acct in [PRIMARY, STORAGE_A, STORAGE_B] {
-        account(&report, acct);
+        let a = account(&report, acct);
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&format!("account {acct} checked: ")))
+            .unwrap_or_else(|| panic!("no progress line for {acct}:\n{stderr}"));
+        assert!(
+            line.ends_with(&format!("checked: {} finding(s)", a["findings"])),
+            "{}: progress says {line:?}, the report {a:#}",
+            c.name
+        );
+        assert!(
+            stderr.contains(&format!("account {acct} read (")),
+            "{stderr}"
+        );
     }
     if c.account != STORAGE_A {
         let a = account(&report, STORAGE_A);

@@ -11,6 +11,7 @@ pub mod live;
 pub mod offboard;
 pub mod onboard;
 pub mod package;
+pub mod progress;
 pub mod render;
 pub mod stackset;
 pub mod validate;

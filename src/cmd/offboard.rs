@@ -52,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.env.display()
         )
     })?;
+    super::print_warnings(&change.warnings);
     // Make sure the current render works too before touching anything.
     Renderer::new()?.render(&env)?;
 

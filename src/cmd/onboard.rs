@@ -126,6 +126,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             args.env.display()
         )
     })?;
+    super::print_warnings(&change.warnings);
     let report = onboard::apply_change(&args.env, &change, Order::GeneratedFirst, Some(&current))?;
     println!(
         "added {account} to storage.accounts in `{}` ({} storage accounts); `{}`: {} written, {} unchanged, {} removed",
@@ -172,12 +173,13 @@ fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitC
         let session = base
             .assume(&role_arn, None)
             .await
-            .map_err(|e| StepFailed(anyhow::anyhow!("cannot assume {role_arn}: {e}\n{left}")))?;
+            .map_err(|e| StepFailed(anyhow::anyhow!("{e}\n{left}")))?;
         let status = crate::onboard::deploy::deploy_stack(
             &session,
             &stack,
             &template,
             std::time::Duration::from_secs(args.timeout),
+            &super::progress::stderr("onboard"),
         )
         .await
         .map_err(|e| StepFailed(anyhow::anyhow!("deploying {stack} into {account}: {e}\n{left}")))?;

@@ -101,9 +101,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &template,
             &args.ou,
             std::time::Duration::from_secs(args.timeout),
+            &super::progress::stderr("stackset"),
         )
         .await
-        .map_err(|e| StepFailed(anyhow::anyhow!(e)))
+        .map_err(anyhow::Error::from)
     })?;
     for l in &applied.lines {
         println!("{l}");
