@@ -2,10 +2,6 @@
 //! SDK (the same documents `Documents::build` renders), run the real binary,
 //! and check that each tampering is caught with the right check ID and account.
 
-#[allow(clippy::collapsible_if)] // the shared harness, linted where it is owned
-#[path = "support/moto.rs"]
-mod moto;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,12 +11,8 @@ use serde_json::Value;
 use xacct::iam::documents::Documents;
 use xacct::model::Environment;
 
-#[path = "support/verify_deploy.rs"]
-mod deploy;
-#[path = "support/lambda_proxy.rs"]
-mod lambda_proxy;
-
-use deploy::*;
+use crate::support::verify_deploy::*;
+use crate::support::{lambda_proxy, moto};
 
 /// Runs the real binary as the verifier role in the primary account; returns
 /// (exit code, parsed JSON report, stderr).
