@@ -57,7 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Renderer::new()?.render(&env)?;
 
     let rt = runtime()?;
-    let aws = args.live.load(&rt, "offboard", &env.region);
+    let aws = args.live.load(&rt, "offboard", &env.region)?;
     let counts = rt
         .block_on(live::account_counts(
             &aws,

@@ -166,7 +166,7 @@ fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitC
         out_dir.display()
     );
     let rt = runtime()?;
-    let base = args.live.load(&rt, "onboard", &env.region);
+    let base = args.live.load(&rt, "onboard", &env.region)?;
     let role_arn = format!("arn:aws:iam::{account}:role/{role}");
     let stack = env.storage_stack_name();
     rt.block_on(async {
@@ -279,11 +279,12 @@ fn create(args: &Args) -> anyhow::Result<String> {
         ou: args.ou.as_deref(),
         timeout: std::time::Duration::from_secs(args.timeout),
     };
+    let base = args
+        .live
+        .load(&rt, "onboard", crate::contract::ORGANIZATIONS_REGION)?;
     let id = rt.block_on(async {
         let aws = super::live::management_session(
-            args.live
-                .load_async("onboard", crate::contract::ORGANIZATIONS_REGION)
-                .await,
+            base,
             args.management_role.as_deref(),
             args.external_id.as_deref(),
         )

@@ -59,7 +59,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         progress: super::progress::stderr("verify"),
     };
     let rt = runtime()?;
-    let r = rt.block_on(verify::run(&env, &opts));
+    let aws = args.live.load(&rt, "verify", &env.region)?;
+    let r = rt.block_on(verify::run_with(&env, &opts, aws));
     let text = match args.format {
         Format::Table => report::table(&r),
         Format::Json => report::json(&r),

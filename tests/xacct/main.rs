@@ -7,6 +7,7 @@ mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
 mod onboard; // onboard, offboard, capacity, accounts, stackset against moto
 mod package; // the Lambda zip
 mod render; // snapshots of every rendered file; generated/ is current; write/check behaviour
+mod setup_errors; // profile, credentials and endpoint problems: exit 2 with the fix
 mod support; // moto (xacct-testkit), terraform, a deployed dev setup, the Lambda proxy
 mod terraform_moto; // terraform apply of the generated roots against moto
 mod validate; // every invalid-spec rule names its field
