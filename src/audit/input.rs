@@ -122,7 +122,7 @@ impl DocLocation {
             .filter(|(_, l)| {
                 let t = l
                     .trim_start()
-                    .trim_start_matches(['"', '\\', '\'', '{', ' ']);
+                    .trim_start_matches(['"', '\\', '\'', '{', ' ', '-']);
                 t.starts_with("Effect")
             })
             .map(|(n, _)| n + 1)

@@ -11,6 +11,7 @@ pub mod report;
 pub mod secrets;
 pub mod shipped;
 pub mod template;
+pub mod terraform;
 
 use std::collections::BTreeSet;
 
