@@ -91,6 +91,20 @@ pub struct Bucket {
     pub encryption: Option<String>,
     /// `Enabled`, `Suspended`, `Disabled`.
     pub versioning: Option<String>,
+    /// Where each setting is written (a separate Terraform resource, a template
+    /// property), when it is not at the bucket itself: `block_public`,
+    /// `ownership`, `encryption`, `versioning`.
+    pub settings_at: Vec<(&'static str, Place)>,
+}
+
+impl Bucket {
+    /// Where setting `what` is written, else the bucket.
+    pub fn at(&self, what: &str) -> &Place {
+        self.settings_at
+            .iter()
+            .find(|(k, _)| *k == what)
+            .map_or(&self.place, |(_, p)| p)
+    }
 }
 
 /// A function URL's CORS configuration.
@@ -148,13 +162,13 @@ pub fn check(input: &Input, out: &mut Vec<Finding>) {
             None => out.push(finding(
                 BUCKET_PUBLIC_ACCESS_BLOCK,
                 &b.account,
-                &b.place,
+                b.at("block_public"),
                 format!("{who} has no Block Public Access configuration"),
             )),
             Some(bp) if !bp.off().is_empty() => out.push(finding(
                 BUCKET_PUBLIC_ACCESS_BLOCK,
                 &b.account,
-                &b.place,
+                b.at("block_public"),
                 format!("{who}: Block Public Access {} off", bp.off().join(", ")),
             )),
             Some(_) => {}
@@ -163,7 +177,7 @@ pub fn check(input: &Input, out: &mut Vec<Finding>) {
             out.push(finding(
                 BUCKET_OWNERSHIP,
                 &b.account,
-                &b.place,
+                b.at("ownership"),
                 format!(
                     "{who}: object ownership is {}, must be BucketOwnerEnforced",
                     b.ownership.as_deref().unwrap_or("not set")
@@ -178,7 +192,7 @@ pub fn check(input: &Input, out: &mut Vec<Finding>) {
             out.push(finding(
                 BUCKET_ENCRYPTION,
                 &b.account,
-                &b.place,
+                b.at("encryption"),
                 format!(
                     "{who}: default encryption is {}, must be AES256 or aws:kms",
                     b.encryption.as_deref().unwrap_or("not configured")
@@ -190,7 +204,7 @@ pub fn check(input: &Input, out: &mut Vec<Finding>) {
             out.push(finding(
                 PHR_VERSIONING,
                 &b.account,
-                &b.place,
+                b.at("versioning"),
                 format!(
                     "PHR {who}: versioning is {}, must be Enabled",
                     b.versioning.as_deref().unwrap_or("not configured")

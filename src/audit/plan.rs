@@ -347,7 +347,7 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             .map(|on| if on { "Enabled" } else { "Suspended" }.to_owned());
         buckets.push((module_of(&p.address).to_owned(), b));
     }
-    for (_, p) in all {
+    for (file, p) in all {
         let target = str_at(&p.values, "bucket");
         let module = module_of(&p.address);
         let pick = |bs: &mut [(String, attributes::Bucket)]| -> Option<usize> {
@@ -367,6 +367,10 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
         match p.kind.as_str() {
             "aws_s3_bucket_public_access_block" => {
                 if let Some(i) = pick(&mut buckets) {
+                    buckets[i]
+                        .1
+                        .settings_at
+                        .push(("block_public", place(file, p)));
                     buckets[i].1.block_public = Some(attributes::BlockPublic {
                         block_public_acls: bool_at(v, "block_public_acls"),
                         block_public_policy: bool_at(v, "block_public_policy"),
@@ -377,6 +381,7 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             }
             "aws_s3_bucket_ownership_controls" => {
                 if let Some(i) = pick(&mut buckets) {
+                    buckets[i].1.settings_at.push(("ownership", place(file, p)));
                     buckets[i].1.ownership = v
                         .pointer("/rule/0/object_ownership")
                         .and_then(Value::as_str)
@@ -385,6 +390,10 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             }
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 if let Some(i) = pick(&mut buckets) {
+                    buckets[i]
+                        .1
+                        .settings_at
+                        .push(("encryption", place(file, p)));
                     buckets[i].1.encryption = v
                         .pointer("/rule/0/apply_server_side_encryption_by_default/0/sse_algorithm")
                         .and_then(Value::as_str)
@@ -393,6 +402,10 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             }
             "aws_s3_bucket_versioning" => {
                 if let Some(i) = pick(&mut buckets) {
+                    buckets[i]
+                        .1
+                        .settings_at
+                        .push(("versioning", place(file, p)));
                     buckets[i].1.versioning = v
                         .pointer("/versioning_configuration/0/status")
                         .and_then(Value::as_str)

@@ -680,6 +680,23 @@ fn resource_line(text: &str, id: &str) -> Option<usize> {
         .or_else(|| line_starting(text, from, &format!("\"{id}\"")))
 }
 
+/// 1-based line of the next resource (same indentation as the one at `from - 1`).
+fn next_resource_line(text: &str, from: usize) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let head = lines.get(from.checked_sub(2)?)?;
+    let indent = head.len() - head.trim_start().len();
+    lines
+        .iter()
+        .enumerate()
+        .skip(from - 1)
+        .find(|(_, l)| {
+            !l.trim().is_empty()
+                && !l.trim_start().starts_with('#')
+                && l.len() - l.trim_start().len() <= indent
+        })
+        .map(|(n, _)| n + 1)
+}
+
 fn read_instance(
     inst: &Instance<'_>,
     input: &mut Input,
@@ -898,6 +915,22 @@ fn read_instance(
                     versioning: b("/VersioningConfiguration/Status")
                         .and_then(Value::as_str)
                         .map(str::to_owned),
+                    settings_at: [
+                        ("block_public", "PublicAccessBlockConfiguration"),
+                        ("ownership", "OwnershipControls"),
+                        ("encryption", "BucketEncryption"),
+                        ("versioning", "VersioningConfiguration"),
+                    ]
+                    .into_iter()
+                    .filter_map(|(what, key)| {
+                        let from = res_line? + 1;
+                        let next = next_resource_line(text, from);
+                        let line = line_starting(text, from, &format!("{key}:"))
+                            .or_else(|| line_starting(text, from, &format!("\"{key}\"")))
+                            .filter(|l| next.is_none_or(|n| *l < n))?;
+                        Some((what, Place::at(format!("{file}#{id}.{key}"), file, Some(line))))
+                    })
+                    .collect(),
                 });
             }
             "AWS::Lambda::Url" => {

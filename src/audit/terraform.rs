@@ -95,8 +95,9 @@ fn attr_line(text: &str, from: usize, key: &str) -> Option<usize> {
         .skip(from.saturating_sub(1))
         .find(|(_, l)| {
             let t = l.trim_start();
-            t.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('=') && !rest.trim_start().starts_with("=="))
+            t.strip_prefix(key).is_some_and(|rest| {
+                rest.trim_start().starts_with('=') && !rest.trim_start().starts_with("==")
+            })
         })
         .map(|(n, _)| n + 1)
 }
@@ -114,7 +115,11 @@ impl<'a> Module<'a> {
     fn new(files: Vec<&'a File>, vars: BTreeMap<String, Ev>) -> Self {
         let mut locals = BTreeMap::new();
         for f in &files {
-            for b in f.body.blocks().filter(|b| b.identifier.as_str() == "locals") {
+            for b in f
+                .body
+                .blocks()
+                .filter(|b| b.identifier.as_str() == "locals")
+            {
                 let from = block_line(&f.text, b).unwrap_or(1);
                 for a in b.body.attributes() {
                     let line = attr_line(&f.text, from, a.key.as_str()).unwrap_or(from);
@@ -205,10 +210,11 @@ impl<'a> Module<'a> {
                 };
                 let base = match root.as_str() {
                     "local" => self.local(first.as_str()),
-                    "var" => self.vars.get(first.as_str()).cloned().unwrap_or(Ev {
-                        v: None,
-                        at: None,
-                    }),
+                    "var" => self
+                        .vars
+                        .get(first.as_str())
+                        .cloned()
+                        .unwrap_or(Ev { v: None, at: None }),
                     _ => return plain(None),
                 };
                 let mut v = base.v;
@@ -335,11 +341,7 @@ fn call(name: &str, args: Vec<Value>) -> Option<Value> {
             Some(Value::String(l.join(sep.as_str()?)))
         }
         ("concat", lists) => Some(Value::Array(
-            lists
-                .iter()
-                .map(list)
-                .collect::<Option<Vec<_>>>()?
-                .concat(),
+            lists.iter().map(list).collect::<Option<Vec<_>>>()?.concat(),
         )),
         ("merge", objs) => {
             let mut m = Map::new();
@@ -445,7 +447,11 @@ fn instantiate(
     {
         let m = Module::new(Vec::new(), BTreeMap::new());
         for f in &files {
-            for b in f.body.blocks().filter(|b| b.identifier.as_str() == "variable") {
+            for b in f
+                .body
+                .blocks()
+                .filter(|b| b.identifier.as_str() == "variable")
+            {
                 let Some(name) = b.labels.first().map(label) else {
                     continue;
                 };
@@ -488,8 +494,7 @@ fn instantiate(
                         if *k != kind {
                             continue;
                         }
-                        let Some(a) = b.body.attributes().find(|a| a.key.as_str() == *attr)
-                        else {
+                        let Some(a) = b.body.attributes().find(|a| a.key.as_str() == *attr) else {
                             continue;
                         };
                         let ev = m.eval(&a.expr);
@@ -539,7 +544,12 @@ fn instantiate(
                     for a in b.body.attributes() {
                         if matches!(
                             a.key.as_str(),
-                            "source" | "count" | "for_each" | "providers" | "depends_on" | "version"
+                            "source"
+                                | "count"
+                                | "for_each"
+                                | "providers"
+                                | "depends_on"
+                                | "version"
                         ) {
                             continue;
                         }
@@ -629,16 +639,30 @@ mod tests {
             ),
         ]);
         let r = read_root(&fs, "root").unwrap();
-        let res = r.plan.pointer("/planned_values/root_module/resources").unwrap();
+        let res = r
+            .plan
+            .pointer("/planned_values/root_module/resources")
+            .unwrap();
         assert_eq!(res.as_array().unwrap().len(), 1, "{res}");
         let v = &res[0]["values"];
-        assert_eq!(res[0]["address"], "module.account_111122223333.aws_iam_role.this");
+        assert_eq!(
+            res[0]["address"],
+            "module.account_111122223333.aws_iam_role.this"
+        );
         assert_eq!(v["name"], "r1-x");
-        assert!(v["assume_role_policy"].as_str().unwrap().contains("2012-10-17"));
+        assert!(
+            v["assume_role_policy"]
+                .as_str()
+                .unwrap()
+                .contains("2012-10-17")
+        );
         assert_eq!(v["rule"][0]["x"], 1);
         let o = &r.origins["module.account_111122223333.aws_iam_role.this"];
         assert_eq!(o.file, "g/mod/main.tf");
-        assert_eq!(o.attributes["assume_role_policy"], ("g/root/main.tf".to_owned(), 2));
+        assert_eq!(
+            o.attributes["assume_role_policy"],
+            ("g/root/main.tf".to_owned(), 2)
+        );
         assert!(r.unknown_policies.is_empty());
     }
 
