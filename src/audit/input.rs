@@ -92,6 +92,8 @@ pub struct Input {
     pub values: Vec<(String, String, String)>,
     /// Where each document (by [`Doc::name`]) was read from, when it came from a file.
     pub locations: BTreeMap<String, DocLocation>,
+    /// `(file, line)` of the sources named in `function_url_auth`.
+    pub sources: BTreeMap<String, (String, Option<usize>)>,
     /// S3 buckets the plan, template or committed files create, with their settings.
     pub buckets: Vec<attributes::Bucket>,
     /// Function URL CORS configurations.
@@ -226,11 +228,19 @@ impl Input {
         }
     }
 
-    /// Fills `file`/`line` of findings that cite a statement of a located document.
+    /// Fills `file`/`line` of findings that cite a statement of a located
+    /// document, or whose message starts with a located source (`<source>: ...`).
     pub fn locate(&self, findings: &mut [Finding]) {
         for f in findings.iter_mut().filter(|f| f.file.is_none()) {
             if let Some(st) = &f.statement {
                 (f.file, f.line) = self.location(&st.document, Some(st.index));
+            } else if let Some((_, (file, line))) = self
+                .sources
+                .iter()
+                .find(|(src, _)| f.message.starts_with(&format!("{src}: ")))
+            {
+                f.file = Some(file.clone());
+                f.line = *line;
             }
         }
     }

@@ -305,6 +305,22 @@ pub fn input_from_plans(
     Ok(input)
 }
 
+/// Resource types that grant or hold access and that the audit does not read.
+const UNAUDITED_TYPES: &[&str] = &[
+    "aws_iam_user",
+    "aws_iam_access_key",
+    "aws_iam_user_policy",
+    "aws_iam_group_policy",
+    "aws_iam_user_login_profile",
+    "aws_lambda_layer_version_permission",
+    "aws_sns_topic_policy",
+    "aws_sqs_queue_policy",
+    "aws_kms_key_policy",
+    "aws_s3_bucket_acl",
+    "aws_s3_access_point",
+    "aws_s3control_access_point_policy",
+];
+
 /// The module path of an address (`module.a.aws_s3_bucket.b` -> `module.a`).
 fn module_of(address: &str) -> &str {
     let mut parts: Vec<usize> = address.match_indices('.').map(|(i, _)| i).collect();
@@ -435,6 +451,35 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
                         allow_credentials: bool_at(c, "allow_credentials"),
                     });
                 }
+            }
+            "aws_iam_role_policy_attachment"
+            | "aws_iam_policy_attachment"
+            | "aws_iam_user_policy_attachment"
+            | "aws_iam_group_policy_attachment" => {
+                // Our own attachments reference a policy of the same plan (unknown
+                // until apply); a known ARN is a policy the audit never sees.
+                if let Some(arn) = str_at(v, "policy_arn") {
+                    input.undecided.push(attributes::Undecided {
+                        place: place(file, p),
+                        account: account(p),
+                        what: format!(
+                            "{} attaches {arn}, a policy outside the plan: the audit cannot read what it allows",
+                            p.address
+                        ),
+                        check: Some(attributes::TEMPLATE_UNAUDITED.id),
+                    });
+                }
+            }
+            k if UNAUDITED_TYPES.contains(&k) => {
+                input.undecided.push(attributes::Undecided {
+                    place: place(file, p),
+                    account: account(p),
+                    what: format!(
+                        "{} is a {k}: xacct does not audit this resource type; review it by hand",
+                        p.address
+                    ),
+                    check: Some(attributes::TEMPLATE_UNAUDITED.id),
+                });
             }
             "aws_lambda_permission" => {
                 let s = |k: &str| str_at(v, k).filter(|x| !x.is_empty()).map(str::to_owned);

@@ -221,6 +221,23 @@ fn terraform_input(
         .permissions
         .iter_mut()
         .for_each(|p| place_of(&mut p.place));
+    input
+        .undecided
+        .iter_mut()
+        .for_each(|u| place_of(&mut u.place));
+    let sources: Vec<String> = input
+        .function_url_auth
+        .iter()
+        .map(|(src, _)| src.clone())
+        .collect();
+    for src in sources {
+        if let Some((o, _)) = by_name.get(&src) {
+            let line = o.attributes.get("authorization_type").map(|(_, l)| *l);
+            input
+                .sources
+                .insert(src, (o.file.clone(), line.or(Some(o.line))));
+        }
+    }
     let primary = input.expect.primary_account.clone();
     for (label, r) in &read {
         for (addr, attr, file, line) in &r.unknown_policies {

@@ -184,6 +184,7 @@ struct Scope {
     /// `Fn::GetAtt` `<Resource>.<Attr>`.
     atts: BTreeMap<String, String>,
     mappings: Value,
+    conditions: Map<String, Value>,
 }
 
 impl Scope {
@@ -195,6 +196,53 @@ impl Scope {
             .get(name)
             .or_else(|| self.refs.get(name))
             .cloned()
+    }
+
+    /// The value of condition `name`; `None` when it cannot be decided offline.
+    fn condition(&self, name: &str, depth: usize) -> Option<bool> {
+        let c = self.conditions.get(name)?;
+        self.truth(c, depth + 1)
+    }
+
+    fn truth(&self, v: &Value, depth: usize) -> Option<bool> {
+        if depth > 32 {
+            return None;
+        }
+        let m = v.as_object().filter(|m| m.len() == 1)?;
+        let (k, arg) = m.iter().next()?;
+        let args = || arg.as_array().cloned().unwrap_or_default();
+        match k.as_str() {
+            "Condition" => self.condition(arg.as_str()?, depth),
+            "Fn::Equals" => {
+                let a = args();
+                let side = |x: &Value| match self.resolve(x)? {
+                    Value::String(s) if !s.contains(UNRESOLVED) => Some(s),
+                    Value::String(_) => None,
+                    other => Some(other.to_string().trim_matches('"').to_owned()),
+                };
+                Some(side(a.first()?)? == side(a.get(1)?)?)
+            }
+            "Fn::Not" => Some(!self.truth(args().first()?, depth + 1)?),
+            "Fn::And" => {
+                let vals: Vec<Option<bool>> =
+                    args().iter().map(|x| self.truth(x, depth + 1)).collect();
+                if vals.contains(&Some(false)) {
+                    Some(false)
+                } else {
+                    vals.into_iter().collect::<Option<Vec<_>>>().map(|_| true)
+                }
+            }
+            "Fn::Or" => {
+                let vals: Vec<Option<bool>> =
+                    args().iter().map(|x| self.truth(x, depth + 1)).collect();
+                if vals.contains(&Some(true)) {
+                    Some(true)
+                } else {
+                    vals.into_iter().collect::<Option<Vec<_>>>().map(|_| false)
+                }
+            }
+            _ => None,
+        }
     }
 
     /// Resolves intrinsic functions; `None` for `AWS::NoValue`.
@@ -297,6 +345,17 @@ impl Scope {
                             .cloned();
                         Some(hit.unwrap_or_else(|| unresolved("Fn::FindInMap")))
                     }
+                    "Fn::If" => {
+                        let a = arg.as_array().cloned().unwrap_or_default();
+                        match (a.first().and_then(Value::as_str), a.len()) {
+                            (Some(c), 3) => match self.condition(c, 0) {
+                                Some(true) => self.resolve(&a[1]),
+                                Some(false) => self.resolve(&a[2]),
+                                None => Some(unresolved(&format!("Fn::If {c}"))),
+                            },
+                            _ => Some(unresolved("Fn::If")),
+                        }
+                    }
                     k if k.starts_with("Fn::") || k == "Condition" => {
                         Some(unresolved(&format!("{k} (not evaluated offline)")))
                     }
@@ -357,8 +416,11 @@ impl Scope {
 /// A template parsed into long form.
 struct Parsed {
     resources: Vec<(String, String, Value)>,
+    /// Resource logical ID -> the condition it is created under.
+    resource_conditions: BTreeMap<String, String>,
     parameters: Map<String, Value>,
     mappings: Value,
+    conditions: Map<String, Value>,
 }
 
 fn parse(src: &Source) -> Result<Parsed, TemplateError> {
@@ -377,7 +439,11 @@ fn parse(src: &Source) -> Result<Parsed, TemplateError> {
         .and_then(Value::as_object)
         .ok_or_else(|| shape("no `Resources` mapping: not a CloudFormation template"))?;
     let mut resources = Vec::new();
+    let mut resource_conditions = BTreeMap::new();
     for (id, r) in res {
+        if let Some(c) = r.get("Condition").and_then(Value::as_str) {
+            resource_conditions.insert(id.clone(), c.to_owned());
+        }
         let kind = r
             .get("Type")
             .and_then(Value::as_str)
@@ -387,6 +453,12 @@ fn parse(src: &Source) -> Result<Parsed, TemplateError> {
     }
     Ok(Parsed {
         resources,
+        resource_conditions,
+        conditions: v
+            .get("Conditions")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
         parameters: v
             .get("Parameters")
             .and_then(Value::as_object)
@@ -438,6 +510,7 @@ fn scope(p: &Parsed, src: &Source, account: &str, region: Option<&str>) -> Scope
         refs: BTreeMap::new(),
         atts: BTreeMap::new(),
         mappings: p.mappings.clone(),
+        conditions: p.conditions.clone(),
     };
     // Physical names, resolved against parameters only.
     let region = region.unwrap_or("${xacct:unresolved AWS::Region}");
@@ -560,6 +633,13 @@ pub fn input_from_templates(
             let resolved = p
                 .resources
                 .iter()
+                // A resource whose condition is false offline is not created;
+                // one whose condition cannot be decided is audited.
+                .filter(|(id, _, _)| {
+                    p.resource_conditions
+                        .get(id)
+                        .is_none_or(|c| s.condition(c, 0) != Some(false))
+                })
                 .map(|(id, k, props)| {
                     (
                         id.clone(),
@@ -697,6 +777,15 @@ fn next_resource_line(text: &str, from: usize) -> Option<usize> {
         .map(|(n, _)| n + 1)
 }
 
+/// 1-based line of property `key` of the resource at `res_line`.
+fn props_line(text: &str, res_line: Option<usize>, key: &str) -> Option<usize> {
+    let from = res_line? + 1;
+    let next = next_resource_line(text, from);
+    line_starting(text, from, &format!("{key}:"))
+        .or_else(|| line_starting(text, from, &format!("\"{key}\"")))
+        .filter(|l| next.is_none_or(|n| *l < n))
+}
+
 fn read_instance(
     inst: &Instance<'_>,
     input: &mut Input,
@@ -770,6 +859,8 @@ fn read_instance(
             {
                 let mut missing = Vec::new();
                 unresolved_in(st, &mut missing);
+                missing.sort();
+                missing.dedup();
                 if !missing.is_empty() {
                     input.undecided.push(Undecided {
                         place: Place::at(
@@ -938,9 +1029,10 @@ fn read_instance(
                     .get("AuthType")
                     .and_then(Value::as_str)
                     .unwrap_or("(not set)");
-                input
-                    .function_url_auth
-                    .push((format!("{file}:{}", res_line.unwrap_or(0)), auth.to_owned()));
+                let at = props_line(text, res_line, "AuthType").or(res_line);
+                let source = format!("{file}:{}", at.unwrap_or(0));
+                input.sources.insert(source.clone(), (file.clone(), at));
+                input.function_url_auth.push((source, auth.to_owned()));
                 if let Some(c) = props.get("Cors") {
                     input.url_cors.push(attributes::Cors {
                         place: place.clone(),
@@ -978,9 +1070,10 @@ fn read_instance(
                     function_url_auth_type: s("FunctionUrlAuthType"),
                 };
                 if let Some(auth) = &perm.function_url_auth_type {
-                    input
-                        .function_url_auth
-                        .push((format!("{file}:{}", res_line.unwrap_or(0)), auth.clone()));
+                    let at = props_line(text, res_line, "FunctionUrlAuthType").or(res_line);
+                    let source = format!("{file}:{}", at.unwrap_or(0));
+                    input.sources.insert(source.clone(), (file.clone(), at));
+                    input.function_url_auth.push((source, auth.clone()));
                 }
                 let mut missing = Vec::new();
                 for k in [
