@@ -314,6 +314,7 @@ mod tests {
             ownership: Some("BucketOwnerEnforced".into()),
             encryption: Some("AES256".into()),
             versioning: Some("Enabled".into()),
+            settings_at: Vec::new(),
         }
     }
 
@@ -329,7 +330,8 @@ mod tests {
         input.expect.phr_bucket = "phr".into();
         input.buckets.push(clean_bucket());
         assert!(ids(&input).is_empty());
-        let cases: [(fn(&mut Bucket), &str); 5] = [
+        type Case = (fn(&mut Bucket), &'static str);
+        let cases: [Case; 5] = [
             (|b| b.block_public = None, "XA042"),
             (
                 |b| b.block_public.as_mut().unwrap().restrict_public_buckets = false,
