@@ -772,3 +772,76 @@ fn bad_template_input_is_exit_2_with_the_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ParameterKey"));
 }
+
+#[test]
+fn rendered_fixture_specs_audit_clean_and_discovery_and_external_id_edits_are_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().to_str().unwrap();
+    let specs = [
+        "discovery",
+        "external_id",
+        "phr_in_storage",
+        "ten_accounts",
+        "two_accounts",
+    ];
+    for s in specs {
+        let spec = format!("tests/inputs/{s}.toml");
+        let out = xacct(&["render", "--env", &spec, "--out", out_dir]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let findings = env_findings(Path::new(&spec), tmp.path()).unwrap();
+        assert!(
+            findings.is_empty(),
+            "{s}:\n{}",
+            xacct::audit::report::table(&findings)
+        );
+    }
+    // (spec, output folder, file, from, to, check)
+    let edits = [
+        (
+            "discovery",
+            "disc",
+            "primary/terraform/policies.tf",
+            r#""Resource": "arn:aws:iam::*:role/S3BucketManager""#,
+            r#""Resource": "arn:aws:iam::*:role/*""#,
+            "XA002",
+        ),
+        (
+            "external_id",
+            "xid",
+            "storage/terraform/policies.tf",
+            r#""sts:ExternalId": "fixture-external-id""#,
+            r#""sts:ExternalId": "another-id""#,
+            "XA001",
+        ),
+        (
+            "external_id",
+            "xid",
+            "storage/cloudformation/storage-account.yaml",
+            r#""sts:ExternalId": "fixture-external-id""#,
+            r#""sts:ExternalId": "another-id""#,
+            "XA001",
+        ),
+    ];
+    for (spec, short, rel, from, to, id) in edits {
+        let file = tmp.path().join(short).join(rel);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(from), "{rel}: {from}");
+        std::fs::write(&file, text.replacen(from, to, 1)).unwrap();
+        let findings =
+            env_findings(Path::new(&format!("tests/inputs/{spec}.toml")), tmp.path()).unwrap();
+        let shown = file.display().to_string();
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.check_id == id && f.file.as_deref() == Some(&shown)),
+            "{spec} {rel}: {id} expected:\n{}",
+            xacct::audit::report::table(&findings)
+        );
+        std::fs::write(&file, text).unwrap();
+    }
+}
