@@ -678,6 +678,25 @@ fn template_generated_clean_and_hand_written_seed_caught() {
             .collect();
         assert!(got.iter().all(|i| *i == "XA007"), "{env}: {got:?}");
     }
+    // The hand-written templates are real CloudFormation: cfn-lint (errors) accepts them.
+    let bin = std::env::var("XACCT_CFN_LINT").unwrap_or_else(|_| "cfn-lint".to_owned());
+    let lint = Command::new(&bin)
+        .args(["--non-zero-exit-code", "error", "--"])
+        .args([
+            "tests/inputs/cfn/seed-storage.yaml",
+            "tests/inputs/cfn/hardened-storage.yaml",
+        ])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{bin}`: {e}: install cfn-lint (`pip install cfn-lint`, see .ci/run)"
+            )
+        });
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
     // The seed's setup, hand-written: root trust without conditions, s3:* on *.
     let seed = "tests/inputs/cfn/seed-storage.yaml";
     let input = xacct::cmd::audit::template_input(

@@ -1220,6 +1220,18 @@ mod tests {
     }
 
     #[test]
+    fn conditions_decide_conditional_resources_and_if() {
+        let t = "Parameters:\n  Make:\n    Type: String\n    Default: 'true'\nConditions:\n  Here: !And\n    - !Equals [!Ref Make, 'true']\n    - !Equals [!Ref AWS::AccountId, '111122223333']\n  Elsewhere: !Not [!Condition Here]\nResources:\n  B:\n    Type: AWS::S3::Bucket\n    Condition: Elsewhere\n    Properties:\n      BucketName: never\n  C:\n    Type: AWS::S3::Bucket\n    Condition: Here\n    Properties:\n      BucketName: !If [Here, yes, no]\n";
+        let input = input_from_templates(&[src(t)], None).unwrap();
+        let names: Vec<&str> = input.buckets.iter().map(|b| b.bucket.as_str()).collect();
+        assert_eq!(names, vec!["yes"]);
+        // Undecidable: an unknown parameter; the resource is audited.
+        let t2 = t.replace("    Default: 'true'\n", "");
+        let input = input_from_templates(&[src(&t2)], None).unwrap();
+        assert_eq!(input.buckets.len(), 2);
+    }
+
+    #[test]
     fn parameters_files_in_both_shapes() {
         let a = parse_parameters("p", r#"[{"ParameterKey":"A","ParameterValue":"1"}]"#).unwrap();
         let b = parse_parameters("p", r#"{"A":"1"}"#).unwrap();
