@@ -349,9 +349,11 @@ fn plan_attribute_mutations_are_each_caught() {
     let json = root.join("mutated.json");
     let zip_var = format!("-var=lambda_zip={}", zip.display());
     tf.plan(&primary, &[&zip_var], &json);
-    let input =
-        xacct::cmd::audit::plan_input(&[json.clone()], Some(Path::new("environments/dev.toml")))
-            .unwrap();
+    let input = xacct::cmd::audit::plan_input(
+        std::slice::from_ref(&json),
+        Some(Path::new("environments/dev.toml")),
+    )
+    .unwrap();
     let findings = xacct::audit::run(&input);
     let table = xacct::audit::report::table(&findings);
     for (_, _, _, id, address) in PLAN_MUTATIONS {
