@@ -64,6 +64,48 @@ struct File {
     display: String,
     text: String,
     body: Body,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+    /// Trimmed block headers (`resource "t" "n"`) -> 1-based line.
+    headers: BTreeMap<String, usize>,
+}
+
+impl File {
+    fn new(display: String, text: String, body: Body) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut headers = BTreeMap::new();
+        for (n, l) in text.lines().enumerate() {
+            if let Some(h) = l.trim().strip_suffix('{') {
+                headers.entry(h.trim_end().to_owned()).or_insert(n + 1);
+            }
+        }
+        File {
+            display,
+            text,
+            body,
+            starts,
+            headers,
+        }
+    }
+
+    /// [`attr_line`] without rescanning the lines before `from`.
+    fn attr_line(&self, from: usize, key: &str) -> Option<usize> {
+        let from = from.max(1);
+        let off = *self.starts.get(from - 1)?;
+        attr_line(&self.text[off..], 1, key).map(|l| l + from - 1)
+    }
+
+    fn block_line(&self, b: &Block) -> Option<usize> {
+        let mut head = b.identifier.as_str().to_owned();
+        for l in &b.labels {
+            head.push_str(&format!(" \"{}\"", label(l)));
+        }
+        self.headers
+            .get(&head)
+            .copied()
+            .or_else(|| block_line(&self.text, b))
+    }
 }
 
 /// A value and where its text is written.
@@ -120,9 +162,9 @@ impl<'a> Module<'a> {
                 .blocks()
                 .filter(|b| b.identifier.as_str() == "locals")
             {
-                let from = block_line(&f.text, b).unwrap_or(1);
+                let from = f.block_line(b).unwrap_or(1);
                 for a in b.body.attributes() {
-                    let line = attr_line(&f.text, from, a.key.as_str()).unwrap_or(from);
+                    let line = f.attr_line(from, a.key.as_str()).unwrap_or(from);
                     locals.insert(a.key.to_string(), (&a.expr, f.display.clone(), line));
                 }
             }
@@ -376,19 +418,21 @@ fn normalize(path: &str) -> String {
 /// `files` (relative path -> (display path, text)).
 pub fn read_root(files: &BTreeMap<String, (String, String)>, root: &str) -> Result<Root, TfError> {
     let mut parsed: BTreeMap<String, File> = BTreeMap::new();
+    // The root's own files and the local modules (never another root).
+    let wanted = |rel: &str| {
+        rel.strip_prefix(root)
+            .is_some_and(|r| r.starts_with('/') && !r[1..].contains('/'))
+            || rel.split('/').any(|p| p == "modules")
+    };
     for (rel, (display, text)) in files {
-        if rel.ends_with(".tf") {
+        if rel.ends_with(".tf") && wanted(rel) {
             let body = hcl::parse(text).map_err(|e| TfError {
                 file: display.clone(),
                 message: e.to_string(),
             })?;
             parsed.insert(
                 rel.clone(),
-                File {
-                    display: display.clone(),
-                    text: text.clone(),
-                    body,
-                },
+                File::new(display.clone(), text.clone(), body),
             );
         }
     }
@@ -461,7 +505,7 @@ fn instantiate(
                     .find(|a| a.key.as_str() == "default")
                     .map(|a| m.known(&a.expr))
                     .unwrap_or(None);
-                let line = block_line(&f.text, b).unwrap_or(1);
+                let line = f.block_line(b).unwrap_or(1);
                 vars.insert(
                     name.to_owned(),
                     Ev {
@@ -476,7 +520,7 @@ fn instantiate(
     let m = Module::new(files.clone(), vars);
     for f in &files {
         for b in f.body.blocks() {
-            let line = block_line(&f.text, b).unwrap_or(1);
+            let line = f.block_line(b).unwrap_or(1);
             match (b.identifier.as_str(), b.labels.as_slice()) {
                 ("resource", [kind, name]) => {
                     if count_is_zero(&m, &b.body) {
@@ -498,7 +542,7 @@ fn instantiate(
                             continue;
                         };
                         let ev = m.eval(&a.expr);
-                        let own = attr_line(&f.text, line, attr).unwrap_or(line);
+                        let own = f.attr_line(line, attr).unwrap_or(line);
                         let at = if is_literal(&a.expr) {
                             (f.display.clone(), own)
                         } else {
@@ -555,7 +599,7 @@ fn instantiate(
                         }
                         let mut ev = m.eval(&a.expr);
                         if ev.at.is_none() {
-                            let l = attr_line(&f.text, line, a.key.as_str()).unwrap_or(line);
+                            let l = f.attr_line(line, a.key.as_str()).unwrap_or(line);
                             ev.at = Some((f.display.clone(), l));
                         }
                         args.insert(a.key.to_string(), ev);
