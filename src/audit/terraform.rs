@@ -417,23 +417,35 @@ fn normalize(path: &str) -> String {
 /// Reads the root module in directory `root` (relative, `/`-separated) from
 /// `files` (relative path -> (display path, text)).
 pub fn read_root(files: &BTreeMap<String, (String, String)>, root: &str) -> Result<Root, TfError> {
+    // The root's files, then the local modules it reaches (`source` is a literal in Terraform).
     let mut parsed: BTreeMap<String, File> = BTreeMap::new();
-    // The root's own files and the local modules (never another root).
-    let wanted = |rel: &str| {
-        rel.strip_prefix(root)
-            .is_some_and(|r| r.starts_with('/') && !r[1..].contains('/'))
-            || rel.split('/').any(|p| p == "modules")
-    };
-    for (rel, (display, text)) in files {
-        if rel.ends_with(".tf") && wanted(rel) {
+    let mut dirs = vec![root.to_owned()];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(dir) = dirs.pop() {
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        for (rel, (display, text)) in files {
+            let in_dir = rel.ends_with(".tf")
+                && rel
+                    .rsplit_once('/')
+                    .map_or(dir.is_empty(), |(d, _)| d == dir);
+            if !in_dir {
+                continue;
+            }
             let body = hcl::parse(text).map_err(|e| TfError {
                 file: display.clone(),
                 message: e.to_string(),
             })?;
-            parsed.insert(
-                rel.clone(),
-                File::new(display.clone(), text.clone(), body),
-            );
+            for b in body.blocks().filter(|b| b.identifier.as_str() == "module") {
+                let source = b.body.attributes().find(|a| a.key.as_str() == "source");
+                if let Some(Expression::String(src)) = source.map(|a| &a.expr)
+                    && (src.starts_with("./") || src.starts_with("../"))
+                {
+                    dirs.push(normalize(&format!("{dir}/{src}")));
+                }
+            }
+            parsed.insert(rel.clone(), File::new(display.clone(), text.clone(), body));
         }
     }
     // Root variables: defaults, then terraform.tfvars.
