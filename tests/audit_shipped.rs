@@ -329,7 +329,21 @@ resource "aws_lambda_function_url" "provisioner" {"#,
         "assume_role_policy   = data.aws_iam_policy_document.trust.json",
         &["XA041"],
     ),
+    (
+        "dev",
+        "modules/storage-account/main.tf",
+        "  max_session_duration = 3600\n",
+        "  max_session_duration = 3600\n  managed_policy_arns  = [\"arn:aws:iam::aws:policy/AdministratorAccess\"]\n",
+        &["XA049"],
+    ),
     // storage CloudFormation
+    (
+        "dev",
+        "storage/cloudformation/storage-account.yaml",
+        "      MaxSessionDuration: 3600\n",
+        "      MaxSessionDuration: 3600\n      ManagedPolicyArns:\n        - arn:aws:iam::aws:policy/AdministratorAccess\n",
+        &["XA049"],
+    ),
     (
         "dev",
         "storage/cloudformation/storage-account.yaml",

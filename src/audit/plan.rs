@@ -470,6 +470,25 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
                     });
                 }
             }
+            "aws_iam_role" => {
+                for arn in v
+                    .get("managed_policy_arns")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    input.undecided.push(attributes::Undecided {
+                        place: place(file, p),
+                        account: account(p),
+                        what: format!(
+                            "{} attaches {arn} (managed_policy_arns), a policy outside the plan: the audit cannot read what it allows",
+                            p.address
+                        ),
+                        check: Some(attributes::TEMPLATE_UNAUDITED.id),
+                    });
+                }
+            }
             k if UNAUDITED_TYPES.contains(&k) => {
                 input.undecided.push(attributes::Undecided {
                     place: place(file, p),

@@ -808,6 +808,56 @@ fn read_instance(
             )
         })
         .collect();
+    // Managed policies attached from the role side (`ManagedPolicyArns`):
+    // role name -> the ARNs (or unresolved references) it lists.
+    let role_arns: Vec<(String, String, Vec<String>)> = inst
+        .resolved
+        .iter()
+        .filter(|(_, k, _)| k == "AWS::IAM::Role")
+        .map(|(id, _, p)| {
+            (
+                id.clone(),
+                role_names.get(id.as_str()).cloned().unwrap_or_default(),
+                p.get("ManagedPolicyArns")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            )
+        })
+        .collect();
+    // What each template policy's `Ref` gives (its ARN, or the unresolved marker).
+    let policy_refs: Vec<(String, String)> = inst
+        .resolved
+        .iter()
+        .filter(|(_, k, _)| k == "AWS::IAM::ManagedPolicy")
+        .map(|(id, _, p)| {
+            let name = p.get("ManagedPolicyName").and_then(Value::as_str);
+            (
+                id.clone(),
+                name.map_or_else(
+                    || format!("{UNRESOLVED}Ref {id}}}"),
+                    |n| format!("arn:aws:iam::{}:policy/{n}", inst.account),
+                ),
+            )
+        })
+        .collect();
+    let is_template_policy = |arn: &str| policy_refs.iter().any(|(_, r)| r == arn);
+    for (id, role, arns) in &role_arns {
+        for arn in arns.iter().filter(|a| !is_template_policy(a)) {
+            let line = props_line(text, resource_line(text, id), "ManagedPolicyArns");
+            input.undecided.push(Undecided {
+                place: Place::at(format!("{file}#{id}"), file, line),
+                account: account.clone(),
+                what: format!(
+                    "role {role} attaches {arn}, a managed policy outside the template: the audit cannot read what it allows"
+                ),
+                check: Some(TEMPLATE_UNAUDITED.id),
+            });
+        }
+    }
     let lambda_role_name = input
         .expect
         .lambda_role_arn
@@ -948,6 +998,16 @@ fn read_instance(
                         .and_then(Value::as_str)
                         .map(str::to_owned),
                 );
+                if let Some((_, r)) = policy_refs.iter().find(|(pid, _)| pid == id) {
+                    roles.extend(
+                        role_arns
+                            .iter()
+                            .filter(|(_, _, arns)| arns.contains(r))
+                            .map(|(_, role, _)| role.clone()),
+                    );
+                }
+                roles.sort();
+                roles.dedup();
                 if roles.is_empty() {
                     input.other_docs.push(d);
                     continue;
@@ -1229,6 +1289,16 @@ mod tests {
         let t2 = t.replace("    Default: 'true'\n", "");
         let input = input_from_templates(&[src(&t2)], None).unwrap();
         assert_eq!(input.buckets.len(), 2);
+    }
+
+    #[test]
+    fn managed_policy_arns_attach_template_policies_and_flag_others() {
+        let t = "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: S3BucketManager\n      ManagedPolicyArns:\n        - !Ref P\n        - arn:aws:iam::aws:policy/AdministratorAccess\n      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement: []\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Action: 's3:*'\n            Resource: '*'\n";
+        let input = input_from_templates(&[src(t)], None).unwrap();
+        let m = input.storage[0].management.as_ref().expect("attached");
+        assert_eq!(m.doc.statement.len(), 1);
+        assert_eq!(input.undecided.len(), 1, "{:?}", input.undecided);
+        assert!(input.undecided[0].what.contains("AdministratorAccess"));
     }
 
     #[test]
