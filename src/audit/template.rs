@@ -936,7 +936,19 @@ fn read_instance(
         };
         match kind.as_str() {
             "AWS::IAM::Role" => {
-                let role_name = role_names.get(id.as_str()).cloned().unwrap_or_default();
+                let mut role_name = role_names.get(id.as_str()).cloned().unwrap_or_default();
+                // The role a function of this template runs as is the execution role,
+                // named or not.
+                let runs_function = inst.resolved.iter().any(|(_, k, p)| {
+                    k == "AWS::Lambda::Function"
+                        && p.get("Role").and_then(Value::as_str).is_some_and(|r| {
+                            r.contains(&format!("GetAtt {id}.Arn"))
+                                || r.ends_with(&format!(":role/{role_name}"))
+                        })
+                });
+                if runs_function && role_name != contract::STORAGE_ROLE_NAME {
+                    role_name = lambda_role_name.clone();
+                }
                 if let Some(trust) = read_doc(
                     props,
                     "AssumeRolePolicyDocument",
@@ -1299,6 +1311,14 @@ mod tests {
         assert_eq!(m.doc.statement.len(), 1);
         assert_eq!(input.undecided.len(), 1, "{:?}", input.undecided);
         assert!(input.undecided[0].what.contains("AdministratorAccess"));
+    }
+
+    #[test]
+    fn the_role_a_function_runs_as_is_the_execution_role() {
+        let t = "Resources:\n  Exec:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement: []\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      FunctionName: f\n      Role: !GetAtt Exec.Arn\n";
+        let input = input_from_templates(&[src(t)], None).unwrap();
+        assert!(input.lambda_trust.is_some(), "{:?}", input.other_docs);
+        assert!(input.other_docs.is_empty());
     }
 
     #[test]
