@@ -6,9 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use crate::progress::{Event, Progress};
 
-/// The stderr renderer for `command` (`xacct <command>: ...` lines).
+/// The stderr renderer for `command` (`xacct <command>: ...` lines); nothing with
+/// `--quiet` or `--no-progress`. xacct prints no colours, so `NO_COLOR` needs nothing.
 pub fn stderr(command: &'static str) -> Progress {
-    if std::io::stderr().is_terminal() {
+    if !super::ui().progress {
+        Progress::none()
+    } else if std::io::stderr().is_terminal() {
         bar(command)
     } else {
         Progress::new(move |e| {

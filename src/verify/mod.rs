@@ -154,6 +154,8 @@ pub fn finding(
         resource: resource.to_owned(),
         message: message.into(),
         statement,
+        file: None,
+        line: None,
     }
 }
 
