@@ -3,6 +3,7 @@
 mod audit; // the offline audit: document mutations, the committed tree, explain
 mod audit_plan; // audit of real `terraform show -json` plans
 mod audit_shipped; // audit --env reads the committed files; audit --template; attributes
+mod ci_recipe; // the README CI recipe runs commands the CLI accepts
 mod cli; // exit codes and messages of the binary
 mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
 mod onboard; // onboard, offboard, capacity, accounts, stackset against moto
