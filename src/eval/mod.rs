@@ -12,6 +12,9 @@
 //!
 //! Every [`Decision`] names the statements (document, index, `Sid`) that produced it.
 
+pub mod decide;
+pub mod pattern;
+
 use std::collections::BTreeMap;
 
 use crate::iam::{Effect, PolicyDocument, Principal, Statement};
