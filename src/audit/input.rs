@@ -28,6 +28,10 @@ pub struct Expect {
     pub readers: Vec<String>,
     pub verifiers: Vec<String>,
     pub phr_bucket: String,
+    /// Storage accounts are discovered through AWS Organizations at runtime.
+    pub discover: bool,
+    /// The SNS topic the Lambda may publish capacity warnings to.
+    pub ops_topic_arn: Option<String>,
 }
 
 impl Expect {
@@ -44,6 +48,8 @@ impl Expect {
             readers: env.readers.clone(),
             verifiers: env.verifiers.clone(),
             phr_bucket: env.phr.bucket.clone(),
+            discover: env.discover,
+            ops_topic_arn: env.lambda.ops_topic_arn.clone(),
         }
     }
 }

@@ -207,6 +207,7 @@ pub fn input_from_plans(
                 .cloned()
                 .unwrap_or_default(),
             primary_account: primary,
+            ..Expect::default()
         }
     });
     let primary = expect.primary_account.clone();

@@ -98,6 +98,7 @@ pub(super) fn scan(input: &Input, findings: &mut Vec<Finding>) {
                 resource: format!("{path}:{line}"),
                 message: format!("{path}:{line} contains {what}"),
                 statement: None,
+                counterexample: None,
             });
         }
     }
@@ -117,6 +118,7 @@ pub(super) fn scan(input: &Input, findings: &mut Vec<Finding>) {
                 resource: place.clone(),
                 message: format!("{place}: `{key}` holds {what}"),
                 statement: None,
+                counterexample: None,
             });
         }
     }

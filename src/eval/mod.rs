@@ -106,6 +106,11 @@ impl Request {
         self
     }
 
+    /// Every condition key (lowercased) and its values.
+    pub fn context(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.context.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
     pub fn get(&self, key: &str) -> Option<&[String]> {
         self.context
             .get(&key.to_ascii_lowercase())

@@ -154,6 +154,7 @@ pub fn finding(
         resource: resource.to_owned(),
         message: message.into(),
         statement,
+        counterexample: None,
     }
 }
 
