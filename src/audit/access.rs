@@ -255,6 +255,20 @@ pub(super) fn storage_trust(cx: &mut Ctx<'_>) {
     }
 }
 
+/// The resources of the runtime's S3 requests: bucket ARNs (`[a-z0-9.-]` names)
+/// and `*` for the account-level actions.
+fn bucket_or_account() -> Values {
+    use crate::eval::pattern::{Class, Pattern, Tok};
+    let chars = Class::Chars(('a'..='z').chain('0'..='9').chain(['.', '-']).collect());
+    Values::Patterns(vec![
+        Pattern::literal("arn:aws:s3:::", false).then(&Pattern::from_toks(vec![
+            Tok::One(chars.clone()),
+            Tok::Run(chars),
+        ])),
+        Pattern::literal("*", false),
+    ])
+}
+
 pub(super) fn storage_management(cx: &mut Ctx<'_>) {
     let input = cx.input;
     let e = &input.expect;
@@ -350,7 +364,8 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
                 free_context: false,
                 ..Scope::open()
             }
-            .principal(Values::Fixed(role.clone())),
+            .principal(Values::Fixed(role.clone()))
+            .resource(bucket_or_account()),
             &ctx,
         );
         match decide::find(&[&want_n], &[&named], &runtime) {
@@ -391,30 +406,29 @@ pub(super) fn function_url(cx: &mut Ctx<'_>) {
             e.function_arn.clone(),
             format!("{}:*", e.function_arn),
         ]));
-    match gap(&[&named], &[&want_n], &scope) {
-        Gap::Witness(req)
-            if req
-                .get("lambda:FunctionUrlAuthType")
-                .is_some_and(|v| v.iter().any(|x| x == "NONE")) =>
-        {
-            cx.witness(
-                FUNCTION_URL_AUTH,
-                doc,
-                eval::Kind::Resource,
-                &e.function_arn,
-                "the function policy allows calls with auth type NONE",
-                Gap::Witness(req),
-            )
-        }
-        g => cx.witness(
-            FUNCTION_URL_CALLER,
-            doc,
-            eval::Kind::Resource,
-            &e.function_arn,
-            "the function may be called or changed by a principal that is not an invoker",
-            g,
-        ),
-    }
+    // Calls without IAM auth first: the worst case.
+    let none = scope
+        .clone()
+        .action(Values::Fixed("lambda:InvokeFunctionUrl".into()))
+        .key("lambda:FunctionUrlAuthType", Some(vec!["NONE".into()]));
+    let g = gap(&[&named], &[&want_n], &none);
+    cx.witness(
+        FUNCTION_URL_AUTH,
+        doc,
+        eval::Kind::Resource,
+        &e.function_arn,
+        "the function policy allows function URL calls with auth type NONE",
+        g,
+    );
+    let g = gap(&[&named], &[&want_n], &scope);
+    cx.witness(
+        FUNCTION_URL_CALLER,
+        doc,
+        eval::Kind::Resource,
+        &e.function_arn,
+        "the function may be called or changed by a principal or in a way that is not an invoker's",
+        g,
+    );
     for inv in &e.invokers {
         let c = Caller::Aws(inv.clone());
         let acct = eval::arn_account(inv).unwrap_or_default().to_owned();
@@ -568,14 +582,15 @@ pub(super) fn lambda_trust(cx: &mut Ctx<'_>) {
 
 /// Offline CheckNoNewAccess: a request `candidate` allows that `rendered` does
 /// not. `holder` is the principal an identity policy is attached to (`None`
-/// for resource policies); `resource`, when known, the resource a resource
-/// policy is attached to (a role ARN for trust policies).
+/// for resource policies); `resources`, the wildcard patterns of the resources
+/// a resource policy governs (a role ARN for trust policies, `bucket` and
+/// `bucket/*` for bucket policies; empty: any).
 pub fn no_new_access(
     candidate: &Doc,
     rendered: &PolicyDocument,
     kind: eval::Kind,
     holder: Option<&str>,
-    resource: Option<&str>,
+    resources: &[String],
 ) -> Option<Finding> {
     let c = [Named {
         name: &candidate.name,
@@ -591,8 +606,8 @@ pub fn no_new_access(
     if let Some(h) = holder {
         scope = scope.principal(Values::Fixed(h.to_owned()));
     }
-    if let Some(res) = resource {
-        scope = scope.resource(Values::Fixed(res.to_owned()));
+    if !resources.is_empty() {
+        scope = scope.resource(Values::Like(resources.to_vec()));
     }
     let (check, msg, cx) = match decide::find(&[&c], &[&r], &scope) {
         Answer::Empty => return None,
@@ -624,7 +639,10 @@ pub fn no_new_access(
         check_id: check.id,
         severity: check.severity,
         account: candidate.account.clone(),
-        resource: resource.unwrap_or(&candidate.name).to_owned(),
+        resource: resources
+            .first()
+            .cloned()
+            .unwrap_or_else(|| candidate.name.clone()),
         message: msg,
         statement: idx.and_then(|i| statement_info(candidate, i)),
         counterexample: cx.map(|(c, _)| c),
@@ -645,7 +663,7 @@ pub fn no_new_access_all(
             &rendered.lambda_trust,
             eval::Kind::Resource,
             None,
-            Some(&e.lambda_role_arn),
+            std::slice::from_ref(&e.lambda_role_arn),
         ));
     }
     if let Some(d) = &input.lambda_execution {
@@ -654,7 +672,7 @@ pub fn no_new_access_all(
             &rendered.lambda_execution,
             eval::Kind::Identity,
             Some(&e.lambda_role_arn),
-            None,
+            &[],
         ));
     }
     let mut seen: Vec<(&PolicyDocument, &PolicyDocument)> = Vec::new();
@@ -674,10 +692,10 @@ pub fn no_new_access_all(
             seen.push((&d.doc, r));
             let role = contract::storage_role_arn(&s.account);
             let (holder, res) = match kind {
-                eval::Kind::Identity => (Some(role.as_str()), None),
-                eval::Kind::Resource => (None, Some(role.as_str())),
+                eval::Kind::Identity => (Some(role.as_str()), vec![]),
+                eval::Kind::Resource => (None, vec![role.clone()]),
             };
-            push(no_new_access(d, r, kind, holder, res));
+            push(no_new_access(d, r, kind, holder, &res));
         }
     }
     for b in &input.bucket_policies {
@@ -694,7 +712,14 @@ pub fn no_new_access_all(
         } else {
             r
         };
-        push(no_new_access(&b.doc, r, eval::Kind::Resource, None, None));
+        let arn = contract::bucket_arn(&b.bucket);
+        push(no_new_access(
+            &b.doc,
+            r,
+            eval::Kind::Resource,
+            None,
+            &[arn.clone(), format!("{arn}/*")],
+        ));
     }
     if let Some(d) = &input.function_url_policy {
         push(no_new_access(
@@ -702,7 +727,7 @@ pub fn no_new_access_all(
             &rendered.function_url_policy,
             eval::Kind::Resource,
             None,
-            None,
+            &[e.function_arn.clone(), format!("{}:*", e.function_arn)],
         ));
     }
     out

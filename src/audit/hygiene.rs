@@ -9,6 +9,21 @@ use super::{
 use crate::eval;
 use crate::iam::{Effect, Principal};
 
+/// Condition keys that identify the caller: a wildcard principal narrowed by
+/// one of them is no XA008 (whether it is open is decided exactly elsewhere).
+pub const PRINCIPAL_KEYS: &[&str] = &[
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:PrincipalServiceName",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOwner",
+    "aws:userid",
+    "aws:username",
+];
+
 /// Structural checks on every document.
 pub(super) fn hygiene(cx: &mut Ctx<'_>) {
     let input = cx.input;
@@ -41,8 +56,16 @@ pub(super) fn hygiene(cx: &mut Ctx<'_>) {
             if st.effect != Some(Effect::Allow) {
                 continue;
             }
-            if st.principal.as_ref().is_some_and(Principal::is_wildcard)
-                || st.not_principal.is_some()
+            // A wildcard principal narrowed by a key that names the caller is decided
+            // by the access checks instead (checkov#7209, #6839, #1582).
+            let narrowed = st.condition.values().flat_map(|k| k.keys()).any(|k| {
+                PRINCIPAL_KEYS
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(k))
+            });
+            if (st.principal.as_ref().is_some_and(Principal::is_wildcard)
+                || st.not_principal.is_some())
+                && !narrowed
             {
                 cx.push(
                     WILDCARD_PRINCIPAL,

@@ -105,7 +105,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         plan_input(&args.plan, args.env.as_deref())?
     };
-    let findings = audit::run(&input);
+    // With the environment known, also compare every document with the rendered one by access.
+    let findings = match args.env.as_deref() {
+        Some(spec) => {
+            let env = Environment::load(spec, LoadOptions::default())?.env;
+            audit::run_with_rendered(&input, &crate::iam::documents::Documents::build(&env))
+        }
+        None => audit::run(&input),
+    };
     let artifact = args
         .plan
         .first()
