@@ -13,10 +13,10 @@ use crate::iam::{Effect, PolicyDocument, Statement};
 use super::input::{Doc, Expect};
 use super::{
     BUCKET_PUBLIC, BUCKET_READER, BUCKET_TLS, Check, Counterexample, Ctx, DESTRUCTIVE,
-    DESTRUCTIVE_ACTIONS, EXECUTION_EXTRA, FUNCTION_URL_AUTH, FUNCTION_URL_CALLER,
-    FUNCTION_URL_INVOKER_DENIED, Finding, LAMBDA_ASSUMES_OTHER, LAMBDA_CANNOT_ASSUME,
-    LAMBDA_TRUST_OPEN, MANAGEMENT_EXTRA, MANAGEMENT_FOREIGN_BUCKET, MANAGEMENT_MISSING,
-    MANAGEMENT_NON_S3, NEW_ACCESS, STORAGE_ROLE_OPEN, UNDECIDED, intent, statement_info,
+    EXECUTION_EXTRA, FUNCTION_URL_AUTH, FUNCTION_URL_CALLER, FUNCTION_URL_INVOKER_DENIED, Finding,
+    LAMBDA_ASSUMES_OTHER, LAMBDA_CANNOT_ASSUME, LAMBDA_TRUST_OPEN, MANAGEMENT_EXTRA,
+    MANAGEMENT_FOREIGN_BUCKET, MANAGEMENT_MISSING, MANAGEMENT_NON_S3, NEW_ACCESS,
+    STORAGE_ROLE_OPEN, UNDECIDED, intent, statement_info,
 };
 
 fn with_ctx(mut r: Request, ctx: &[(String, Vec<String>)]) -> Request {
@@ -277,9 +277,7 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
     let prefixed = intent::prefixed_s3(e);
     let prefixed_n = [Named::identity("prefixed", &prefixed)];
     let s3_all = PolicyDocument::new(vec![
-        Statement::allow("S3")
-            .actions(["s3:*"])
-            .resources(["*"]),
+        Statement::allow("S3").actions(["s3:*"]).resources(["*"]),
     ]);
     let s3_n = [Named::identity("s3", &s3_all)];
     let mut cache: HashMap<String, Vec<Finding>> = HashMap::new();
@@ -294,7 +292,8 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
                 f.account = acct.account.clone();
                 if let Some(c) = &mut f.counterexample {
                     c.principal = role.clone();
-                    c.context.insert("aws:principalarn".into(), vec![role.clone()]);
+                    c.context
+                        .insert("aws:principalarn".into(), vec![role.clone()]);
                     c.context
                         .insert("aws:principalaccount".into(), vec![acct.account.clone()]);
                 }
@@ -330,7 +329,11 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
         );
         // Inside the prefix: destructive actions, then anything else not intended.
         let destructive = base.clone().action(Values::Like(
-            DESTRUCTIVE_ACTIONS.iter().map(|s| (*s).to_owned()).collect(),
+            crate::eval::catalog::actions()
+                .iter()
+                .filter(|a| a.name.starts_with("s3:") && a.level.destructive())
+                .map(|a| a.name.to_owned())
+                .collect(),
         ));
         let g = gap(&[&named, &prefixed_n], &[&want_n], &destructive);
         cx.witness(
@@ -354,7 +357,7 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
             m,
             eval::Kind::Identity,
             &m.name,
-            "S3BucketManagement allows an S3 action the runtime does not need on prefixed buckets",
+            "S3BucketManagement allows an S3 action the runtime does not need on prefixed buckets (data access or configuration reads)",
             g,
         );
         // Every intended request allowed, with the runtime's context.
@@ -370,7 +373,12 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
         );
         match decide::find(&[&want_n], &[&named], &runtime) {
             Answer::Empty => {}
-            Answer::Unknown(why) => cx.undecided(m, &m.name, "whether the runtime's requests are allowed", &why),
+            Answer::Unknown(why) => cx.undecided(
+                m,
+                &m.name,
+                "whether the runtime's requests are allowed",
+                &why,
+            ),
             Answer::Witness(req) => {
                 let d = eval::evaluate(&named, &req);
                 cx.cannot(

@@ -3,8 +3,9 @@
 //! unmodelled operators, and the function URL's auth type in files and plans.
 
 use super::{
-    Ctx, FUNCTION_URL_AUTH, Finding, NOT_ACTION_ALLOW, UNIQUE_ID_PRINCIPAL, UNSCOPABLE_ACTIONS,
-    UNSUPPORTED, WILDCARD_ACTION, WILDCARD_PRINCIPAL, WILDCARD_RESOURCE, input, label,
+    Ctx, FUNCTION_URL_AUTH, Finding, NOT_ACTION_ALLOW, UNIQUE_ID_PRINCIPAL, UNKNOWN_ACTION,
+    UNSCOPABLE_ACTIONS, UNSUPPORTED, WILDCARD_ACTION, WILDCARD_PRINCIPAL, WILDCARD_RESOURCE, input,
+    label,
 };
 use crate::eval;
 use crate::iam::{Effect, Principal};
@@ -42,6 +43,21 @@ pub(super) fn hygiene(cx: &mut Ctx<'_>) {
                     }
                 }
             }
+            for a in [&st.action, &st.not_action]
+                .into_iter()
+                .flatten()
+                .flat_map(|a| a.iter())
+            {
+                if eval::catalog::unknown(a) {
+                    cx.push(
+                        UNKNOWN_ACTION,
+                        doc,
+                        a,
+                        format!("action {a} is not in the action catalog (data/iam-actions): a typo, or newer than the catalog; statement {}", label(st, i)),
+                        Some(i),
+                    );
+                }
+            }
             for op in st.condition.keys() {
                 if !eval::operator_supported(op) {
                     cx.push(
@@ -58,11 +74,11 @@ pub(super) fn hygiene(cx: &mut Ctx<'_>) {
             }
             // A wildcard principal narrowed by a key that names the caller is decided
             // by the access checks instead (checkov#7209, #6839, #1582).
-            let narrowed = st.condition.values().flat_map(|k| k.keys()).any(|k| {
-                PRINCIPAL_KEYS
-                    .iter()
-                    .any(|p| p.eq_ignore_ascii_case(k))
-            });
+            let narrowed = st
+                .condition
+                .values()
+                .flat_map(|k| k.keys())
+                .any(|k| PRINCIPAL_KEYS.iter().any(|p| p.eq_ignore_ascii_case(k)));
             if (st.principal.as_ref().is_some_and(Principal::is_wildcard)
                 || st.not_principal.is_some())
                 && !narrowed
@@ -151,7 +167,6 @@ pub fn is_unique_id(v: &str) -> bool {
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
-
 
 pub(super) fn function_url_auth(cx: &mut Ctx<'_>) {
     let input = cx.input;

@@ -70,7 +70,7 @@ checks! {
     MANAGEMENT_MISSING = "XA004", High, "S3BucketManagement does not allow an action the runtime needs on a prefixed bucket";
     MANAGEMENT_FOREIGN_BUCKET = "XA005", Critical, "S3BucketManagement allows bucket actions on a bucket outside the prefix";
     MANAGEMENT_NON_S3 = "XA006", High, "S3BucketManagement allows actions outside S3";
-    DESTRUCTIVE = "XA007", Critical, "A destructive S3 action is allowed (other than canary deletion when enabled)";
+    DESTRUCTIVE = "XA007", Critical, "A destructive S3 action (catalog access level Write or Permissions management) is allowed (other than canary deletion when enabled)";
     WILDCARD_PRINCIPAL = "XA008", Critical, "An Allow statement has a `*` principal (or NotPrincipal)";
     WILDCARD_ACTION = "XA009", High, "An Allow statement has `Action: *`";
     NOT_ACTION_ALLOW = "XA010", High, "An Allow statement uses NotAction or NotResource";
@@ -89,23 +89,11 @@ checks! {
     NEW_ACCESS = "XA023", High, "A document allows a request the rendered document does not (no new access)";
     EXECUTION_EXTRA = "XA024", High, "The Lambda execution role may do more than assume storage roles, write its logs, notify ops and discover accounts";
     MANAGEMENT_EXTRA = "XA025", High, "S3BucketManagement allows an S3 action the runtime does not need on prefixed buckets or their objects";
+    UNKNOWN_ACTION = "XA026", Low, "An action of a catalogued service that is not in the action catalog (typo, or newer than the catalog)";
 }
 
 /// Actions that cannot be scoped to a resource ARN and may use `Resource: *`.
 pub const UNSCOPABLE_ACTIONS: &[&str] = &["s3:ListAllMyBuckets", "organizations:ListAccounts"];
-
-/// S3 actions that destroy data or loosen protection.
-pub const DESTRUCTIVE_ACTIONS: &[&str] = &[
-    "s3:DeleteBucket",
-    "s3:DeleteBucketPolicy",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:PutBucketAcl",
-    "s3:PutObjectAcl",
-    "s3:PutLifecycleConfiguration",
-    "s3:DeleteBucketOwnershipControls",
-    "s3:PutObject",
-];
 
 /// The statement behind a finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -175,10 +163,18 @@ impl Counterexample {
         let ctx: Vec<String> = self
             .context
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "aws:principalarn" | "aws:principalaccount" | "aws:principalservicename"))
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "aws:principalarn" | "aws:principalaccount" | "aws:principalservicename"
+                )
+            })
             .map(|(k, v)| format!("{k}={}", v.join("|")))
             .collect();
-        let mut s = format!("{} may {} on {}", self.principal, self.action, self.resource);
+        let mut s = format!(
+            "{} may {} on {}",
+            self.principal, self.action, self.resource
+        );
         if !ctx.is_empty() {
             s.push_str(&format!(" with {}", ctx.join(", ")));
         }
@@ -250,7 +246,10 @@ pub fn run(input: &Input) -> Vec<Finding> {
 
 /// [`run`], plus [`no_new_access`] of every document against the rendered set
 /// (when the environment, hence the rendered documents, is known).
-pub fn run_with_rendered(input: &Input, rendered: &crate::iam::documents::Documents) -> Vec<Finding> {
+pub fn run_with_rendered(
+    input: &Input,
+    rendered: &crate::iam::documents::Documents,
+) -> Vec<Finding> {
     let mut f = run(input);
     f.extend(no_new_access_all(input, rendered));
     f.sort_by(|a, b| {

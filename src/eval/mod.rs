@@ -12,6 +12,7 @@
 //!
 //! Every [`Decision`] names the statements (document, index, `Sid`) that produced it.
 
+pub mod catalog;
 pub mod decide;
 pub mod pattern;
 

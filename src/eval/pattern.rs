@@ -51,6 +51,20 @@ pub enum Tok {
 pub struct Pattern {
     toks: Vec<Tok>,
     never: bool,
+    /// The same language as a plain case-sensitive IAM glob, when it is one
+    /// (the fast path of [`Pattern::matches`]).
+    glob: Option<String>,
+}
+
+fn as_glob(toks: &[Tok]) -> Option<String> {
+    toks.iter()
+        .map(|t| match t {
+            Tok::One(Class::Chars(v)) if v.len() == 1 && v[0] != '*' && v[0] != '?' => Some(v[0]),
+            Tok::One(Class::Any) => Some('?'),
+            Tok::Run(Class::Any) => Some('*'),
+            _ => None,
+        })
+        .collect()
 }
 
 fn lit_tok(c: char, ignore_case: bool) -> Tok {
@@ -70,11 +84,17 @@ impl Pattern {
         Pattern {
             toks: Vec::new(),
             never: true,
+            glob: None,
         }
     }
 
     pub fn from_toks(toks: Vec<Tok>) -> Self {
-        Pattern { toks, never: false }
+        let glob = as_glob(&toks);
+        Pattern {
+            toks,
+            never: false,
+            glob,
+        }
     }
 
     /// Exactly `s` (`*` and `?` are ordinary characters).
@@ -106,7 +126,7 @@ impl Pattern {
 
     /// `self` with every wildcard narrowed to exclude `:`.
     pub fn no_colon(&self) -> Self {
-        let toks = self
+        let toks: Vec<Tok> = self
             .toks
             .iter()
             .map(|t| match t {
@@ -115,9 +135,11 @@ impl Pattern {
                 t => t.clone(),
             })
             .collect();
+        let glob = as_glob(&toks);
         Pattern {
             toks,
             never: self.never,
+            glob,
         }
     }
 
@@ -125,6 +147,7 @@ impl Pattern {
     pub fn then(mut self, other: &Pattern) -> Self {
         self.never |= other.never;
         self.toks.extend(other.toks.iter().cloned());
+        self.glob = as_glob(&self.toks);
         self
     }
 
@@ -177,12 +200,59 @@ impl Pattern {
         out
     }
 
+    /// [`Pattern::matches`] with the state set in one `u128` (no allocation).
+    fn matches_small(&self, s: &str) -> bool {
+        let n = self.toks.len();
+        let close = |mut set: u128| {
+            for (i, t) in self.toks.iter().enumerate() {
+                if set & (1 << i) != 0 && matches!(t, Tok::Run(_)) {
+                    set |= 1 << (i + 1);
+                }
+            }
+            set
+        };
+        let mut set = close(1);
+        for c in s.chars() {
+            let mut next = 0u128;
+            for (i, t) in self.toks.iter().enumerate() {
+                if set & (1 << i) == 0 {
+                    continue;
+                }
+                match t {
+                    Tok::One(cl) if cl.has(c) => next |= 1 << (i + 1),
+                    Tok::Run(cl) if cl.has(c) => next |= 1 << i,
+                    _ => {}
+                }
+            }
+            if next == 0 {
+                return false;
+            }
+            set = close(next);
+        }
+        set & (1 << n) != 0
+    }
+
+    /// Every continuation is accepted: the set is at a trailing `*` of class Any.
+    fn accepts_all(&self, set: &[u16]) -> bool {
+        let n = self.toks.len();
+        n > 0 && matches!(self.toks[n - 1], Tok::Run(Class::Any)) && set.contains(&((n - 1) as u16))
+    }
+
     fn accepts(&self, set: &[u16]) -> bool {
         set.last().is_some_and(|&p| p as usize == self.toks.len())
     }
 
     /// Whether `s` is in the language.
     pub fn matches(&self, s: &str) -> bool {
+        if self.never {
+            return false;
+        }
+        if let Some(g) = &self.glob {
+            return super::glob(g, s, false);
+        }
+        if self.toks.len() < 127 {
+            return self.matches_small(s);
+        }
         let mut set = self.start();
         for c in s.chars() {
             if set.is_empty() {
@@ -240,9 +310,18 @@ pub struct TooLarge(pub usize);
 /// Preferred representatives, so witnesses read naturally.
 const PREFERRED: &str = "xyzabcdefghijklmnopqrstuvw0123456789XYZABCDEFGHIJKLMNOPQRSTUVW-_./";
 
-/// Every non-empty cell among strings that match at least one `domain` pattern
-/// (indices into `patterns`), each with a shortest witness.
-pub fn cells(patterns: &[Pattern], domain: &[usize], limit: usize) -> Result<Vec<Cell>, TooLarge> {
+/// Every non-empty cell whose set of matched patterns is `valid` (the field's
+/// domain), each with a shortest witness.
+///
+/// `exclude`: patterns a valid cell never matches; once a string is in one of
+/// them for every continuation (a trailing `*` reached), its extensions are not
+/// explored.
+pub fn cells(
+    patterns: &[Pattern],
+    valid: &dyn Fn(&Bits) -> bool,
+    exclude: &[usize],
+    limit: usize,
+) -> Result<Vec<Cell>, TooLarge> {
     // Character classes: characters accepted by the same classes are interchangeable.
     let mut classes: Vec<&Class> = Vec::new();
     let mut literal_chars: Vec<char> = Vec::new();
@@ -303,7 +382,14 @@ pub fn cells(patterns: &[Pattern], domain: &[usize], limit: usize) -> Result<Vec
                 acc.set(*i as usize);
             }
         }
-        if domain.iter().any(|&d| acc.get(d)) && !found.contains_key(&acc) {
+        let doomed = st.iter().any(|(i, set)| {
+            exclude.contains(&(*i as usize)) && patterns[*i as usize].accepts_all(set)
+        });
+        if doomed {
+            head += 1;
+            continue;
+        }
+        if !found.contains_key(&acc) && valid(&acc) {
             found.insert(acc.clone(), head);
             order.push(acc);
         }
@@ -351,7 +437,11 @@ mod tests {
     #[test]
     fn globs_and_arns_match_like_the_evaluator() {
         let cases = [
-            ("arn:aws:s3:::ambra-dev-*", "arn:aws:s3:::ambra-dev-x/y", true),
+            (
+                "arn:aws:s3:::ambra-dev-*",
+                "arn:aws:s3:::ambra-dev-x/y",
+                true,
+            ),
             ("s3:Get*", "s3:GetObject", true),
             ("a?c", "abc", true),
             ("a?c", "ac", false),
@@ -385,7 +475,7 @@ mod tests {
             Pattern::glob("arn:aws:s3:::ambra-*", false),
             Pattern::literal("arn:aws:s3:::ambra-dev-x", false),
         ];
-        let cs = cells(&ps, &[0], 10_000).unwrap();
+        let cs = cells(&ps, &|b: &Bits| b.get(0), &[], 10_000).unwrap();
         // {*}, {*, ambra-*}, {*, ambra-*, ambra-dev-*}, {all four}
         assert_eq!(cs.len(), 4);
         for c in &cs {

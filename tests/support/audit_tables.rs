@@ -53,10 +53,7 @@ pub fn subst(s: &str, env: &Environment) -> String {
         .replace("{PHR}", &env.phr.bucket)
         .replace("{F}", &env.function_arn())
         .replace("{R}", &env.lambda_role_arn())
-        .replace(
-            "{C}",
-            &xacct::iam::documents::example_bucket(env),
-        )
+        .replace("{C}", &xacct::iam::documents::example_bucket(env))
 }
 
 /// Applies one edit: `+{json}` appends a statement; `N={json}` replaces statement N;
@@ -172,6 +169,10 @@ pub const MUTATIONS: &[(&str, &str, &str, &str)] = &[
     ("prod", "mgmt", r#"+{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::*/*"}"#, "XA005"),
     ("disc", "mgmt", r#"+{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::{X}-*"}"#, "XA007"),
     ("xid", "mgmt", r#"+{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::{X}-*/*"}"#, "XA025"),
+    // Unknown actions (not in the catalog).
+    ("dev", "mgmt", r#"+{"Effect":"Allow","Action":"s3:GetObjekt","Resource":"arn:aws:s3:::{X}-*/*"}"#, "XA026"),
+    ("dev", "exec", r#"+{"Effect":"Allow","Action":"logs:PutLogEvent","Resource":"arn:aws:logs:us-east-1:{P}:log-group:/aws/lambda/x:*"}"#, "XA026"),
+    ("prod", "trust", r#"s|"sts:AssumeRole"|["sts:AssumeRole","sts:AssumeRoles"]|"#, "XA026"),
     // Lambda execution trust.
     ("dev", "ltrust", r#"s|"StringEquals":{"aws:SourceAccount":"{P}"}|"StringLike":{"aws:SourceAccount":"*"}|"#, "XA020"),
     ("dev", "ltrust", r#"s|"StringEquals"|"StringEqualsIfExists"|"#, "XA020"),
@@ -249,4 +250,3 @@ pub const EQUIVALENT: &[(&str, &str, &str)] = &[
     ("xid", "trust", r#"s|"StringEquals":{"sts:ExternalId":"fixture-external-id"}|"StringEquals":{"sts:ExternalId":["fixture-external-id"]}|"#),
     ("xid", "mgmt", r#"s|"Sid":"CountBucketsForCapacity",||"#),
 ];
-
