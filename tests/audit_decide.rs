@@ -305,7 +305,7 @@ mod properties {
             2 => {
                 for s in &mut doc.statement {
                     for a in s.action.iter_mut().flat_map(|a| a.0.iter_mut()) {
-                        *a = if n % 2 == 0 {
+                        *a = if n.is_multiple_of(2) {
                             a.to_ascii_uppercase()
                         } else {
                             a.to_ascii_lowercase()

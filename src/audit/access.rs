@@ -328,13 +328,14 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
             g,
         );
         // Inside the prefix: destructive actions, then anything else not intended.
-        let destructive = base.clone().action(Values::Like(
-            crate::eval::catalog::actions()
-                .iter()
-                .filter(|a| a.name.starts_with("s3:") && a.level.destructive())
-                .map(|a| a.name.to_owned())
-                .collect(),
-        ));
+        let destructive_actions: Vec<String> = crate::eval::catalog::actions()
+            .iter()
+            .filter(|a| a.name.starts_with("s3:") && a.level.destructive())
+            .map(|a| a.name.to_owned())
+            .collect();
+        let destructive = base
+            .clone()
+            .action(Values::Like(destructive_actions.clone()));
         let g = gap(&[&named, &prefixed_n], &[&want_n], &destructive);
         cx.witness(
             DESTRUCTIVE,
@@ -351,7 +352,14 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
             ),
             g,
         );
-        let g = gap(&[&named, &prefixed_n], &[&want_n], &base);
+        // Anything else (reads, listing, tagging): not the destructive ones again.
+        let destructive_doc = PolicyDocument::new(vec![
+            Statement::allow("Destructive")
+                .actions(destructive_actions)
+                .resources(["*"]),
+        ]);
+        let destructive_n = [Named::identity("destructive", &destructive_doc)];
+        let g = gap(&[&named, &prefixed_n], &[&want_n, &destructive_n], &base);
         cx.witness(
             MANAGEMENT_EXTRA,
             m,

@@ -748,8 +748,8 @@ fn cond_value(c: &Cond, vals: Option<&[&Bits]>, mask: &Bits) -> bool {
             let m = |v: &&Bits| v.intersects(mask);
             match c.set {
                 SetOp::Single => vs.iter().any(m) != c.negated,
-                SetOp::Any => vs.iter().any(|v| m(&v) != c.negated),
-                SetOp::All => vs.iter().all(|v| m(&v) != c.negated),
+                SetOp::Any => vs.iter().any(|v| m(v) != c.negated),
+                SetOp::All => vs.iter().all(|v| m(v) != c.negated),
             }
         }
     }

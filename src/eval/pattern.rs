@@ -346,14 +346,30 @@ pub fn cells(
         candidates.push(fresh);
     }
     let mut alphabet: Vec<char> = Vec::new();
-    let mut seen: Vec<Vec<bool>> = Vec::new();
+    let mut seen: HashMap<Vec<bool>, usize> = HashMap::new();
+    // The alphabet index of every literal character (single-character tokens
+    // move on exactly that class, which keeps large literal sets cheap).
+    let mut class_of: HashMap<char, usize> = HashMap::new();
     for c in candidates {
         let sig: Vec<bool> = classes.iter().map(|cl| cl.has(c)).collect();
-        if !seen.contains(&sig) {
-            seen.push(sig);
+        let k = *seen.entry(sig).or_insert_with(|| {
             alphabet.push(c);
-        }
+            alphabet.len() - 1
+        });
+        class_of.entry(c).or_insert(k);
     }
+    // For each token class, the alphabet indices it accepts.
+    let accepts: HashMap<&Class, Vec<usize>> = classes
+        .iter()
+        .map(|cl| {
+            (
+                *cl,
+                (0..alphabet.len())
+                    .filter(|&k| cl.has(alphabet[k]))
+                    .collect(),
+            )
+        })
+        .collect();
 
     type State = Vec<(u32, Vec<u16>)>;
     let start: State = patterns
@@ -394,14 +410,43 @@ pub fn cells(
             order.push(acc);
         }
         if !st.is_empty() {
-            for &c in &alphabet {
-                let next: State = st
-                    .iter()
-                    .filter_map(|(i, set)| {
-                        let n = patterns[*i as usize].step(set, c);
-                        (!n.is_empty()).then_some((*i, n))
-                    })
-                    .collect();
+            // Successor of every class in one pass over the live patterns.
+            let mut next: Vec<State> = vec![Vec::new(); alphabet.len()];
+            for (i, set) in &st {
+                let p = &patterns[*i as usize];
+                for &pos in set {
+                    let (tok, to) = match p.toks.get(pos as usize) {
+                        Some(t @ Tok::One(_)) => (t, pos + 1),
+                        Some(t @ Tok::Run(_)) => (t, pos),
+                        None => continue,
+                    };
+                    let cl = match tok {
+                        Tok::One(c) | Tok::Run(c) => c,
+                    };
+                    let single = match cl {
+                        Class::Chars(v) if v.len() == 1 => class_of.get(&v[0]).copied(),
+                        _ => None,
+                    };
+                    let mut add = |k: usize| {
+                        let n = &mut next[k];
+                        match n.last_mut() {
+                            Some((j, v)) if *j == *i => v.push(to),
+                            _ => n.push((*i, vec![to])),
+                        }
+                    };
+                    match single {
+                        Some(k) => add(k),
+                        None => accepts[cl].iter().for_each(|&k| add(k)),
+                    }
+                }
+            }
+            for (k, mut next) in next.into_iter().enumerate() {
+                let c = alphabet[k];
+                for (i, v) in &mut next {
+                    v.sort_unstable();
+                    v.dedup();
+                    patterns[*i as usize].close(v);
+                }
                 if !index.contains_key(&next) {
                     index.insert(next.clone(), states.len());
                     states.push(next);
