@@ -142,6 +142,7 @@ pub struct Undecided {
 
 fn finding(check: Check, account: &str, place: &Place, message: String) -> Finding {
     Finding {
+        counterexample: None,
         check_id: check.id,
         severity: check.severity,
         account: account.to_owned(),

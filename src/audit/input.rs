@@ -34,6 +34,10 @@ pub struct Expect {
     /// The storage accounts, when the intent names them (`--env`, a template's
     /// Lambda environment): the accounts a storage template is instantiated for.
     pub storage_accounts: Vec<String>,
+    /// Storage accounts are discovered through AWS Organizations at runtime.
+    pub discover: bool,
+    /// The SNS topic the Lambda may publish capacity warnings to.
+    pub ops_topic_arn: Option<String>,
 }
 
 impl Expect {
@@ -51,6 +55,8 @@ impl Expect {
             verifiers: env.verifiers.clone(),
             phr_bucket: env.phr.bucket.clone(),
             storage_accounts: env.storage_accounts.clone(),
+            discover: env.discover,
+            ops_topic_arn: env.lambda.ops_topic_arn.clone(),
         }
     }
 }
@@ -241,6 +247,22 @@ impl Input {
             {
                 f.file = Some(file.clone());
                 f.line = *line;
+            } else if let Some(b) = self.bucket_policies.iter().find(|b| {
+                f.resource == b.bucket || f.resource == crate::contract::bucket_arn(&b.bucket)
+            }) && self.locations.contains_key(&b.doc.name)
+            {
+                // A bucket policy's missing statement (no TLS deny): the policy's line.
+                (f.file, f.line) = self.location(&b.doc.name, None);
+            } else if let Some((_, l)) = self
+                .locations
+                .iter()
+                .filter(|(name, _)| f.message.contains(name.as_str()))
+                .max_by_key(|(name, _)| name.len())
+            {
+                // A decision that names its document in the message ("no statement
+                // of <doc> allows it", "review <doc> by hand"): the document's line.
+                f.file = Some(l.file.clone());
+                f.line = Some(l.line);
             }
         }
     }

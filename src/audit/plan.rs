@@ -212,6 +212,7 @@ pub fn input_from_plans(
                 .map(|v| contract::split_list(v))
                 .unwrap_or_default(),
             primary_account: primary,
+            ..Expect::default()
         }
     });
     let primary = expect.primary_account.clone();

@@ -43,6 +43,16 @@ pub fn table(findings: &[Finding]) -> String {
             f.account,
             f.message
         ));
+        if let Some(c) = &f.counterexample {
+            out.push_str(&format!(
+                "{:<6} {:<8} {:<w_acct$}   counterexample: principal={} action={} resource={}",
+                "", "", "", c.principal, c.action, c.resource
+            ));
+            for (k, v) in &c.context {
+                out.push_str(&format!(" {k}={}", v.join("|")));
+            }
+            out.push('\n');
+        }
     }
     out.push_str(&format!("{} finding(s)\n", findings.len()));
     out
@@ -109,7 +119,7 @@ pub fn sarif_for(tool: &str, checks: &[Check], findings: &[Finding], artifact: &
                         "fullyQualifiedName": format!("{}/{}", f.account, f.resource)}]
                 }],
                 "properties": {"severity": f.severity.to_string(), "account": f.account,
-                    "statement": f.statement}
+                    "statement": f.statement, "counterexample": f.counterexample}
             })
         })
         .collect();

@@ -100,6 +100,7 @@ pub(super) fn scan(input: &Input, findings: &mut Vec<Finding>) {
                 statement: None,
                 file: Some(path.clone()),
                 line: Some(line),
+                counterexample: None,
             });
         }
     }
@@ -121,6 +122,7 @@ pub(super) fn scan(input: &Input, findings: &mut Vec<Finding>) {
                 statement: None,
                 file: None,
                 line: None,
+                counterexample: None,
             });
         }
     }

@@ -33,6 +33,7 @@ pub struct Shipped {
 
 fn cannot(account: &str, file: &str, line: Option<usize>, what: String) -> Finding {
     Finding {
+        counterexample: None,
         check_id: CANNOT_DECIDE.id,
         severity: CANNOT_DECIDE.severity,
         account: account.to_owned(),
@@ -336,6 +337,7 @@ pub fn drift(dir: &Path, rendered: &[RenderedFile], account: &str, spec: &str) -
                 }
             };
             Finding {
+counterexample: None,
                 check_id: COMMITTED_DRIFT.id,
                 severity: COMMITTED_DRIFT.severity,
                 account: account.to_owned(),
@@ -368,10 +370,14 @@ pub fn first_difference(a: &str, b: &str) -> usize {
 /// Runs every check on the spec's input and on each committed-file input.
 /// A finding of the spec's input that a file input also has (same check,
 /// account, resource and message) is reported once, with the file's location.
-pub fn run_all(spec: &Input, shipped: &Shipped) -> Vec<Finding> {
+pub fn run_all(
+    spec: &Input,
+    shipped: &Shipped,
+    rendered: &crate::iam::documents::Documents,
+) -> Vec<Finding> {
     let mut files: Vec<Finding> = shipped.findings.clone();
     for i in &shipped.inputs {
-        files.extend(super::run(i));
+        files.extend(super::run_with_rendered(i, rendered));
     }
     let key = |f: &Finding| {
         (
@@ -382,7 +388,7 @@ pub fn run_all(spec: &Input, shipped: &Shipped) -> Vec<Finding> {
         )
     };
     let seen: std::collections::BTreeSet<_> = files.iter().map(key).collect();
-    let mut all: Vec<Finding> = super::run(spec)
+    let mut all: Vec<Finding> = super::run_with_rendered(spec, rendered)
         .into_iter()
         .filter(|f| !seen.contains(&key(f)))
         .collect();

@@ -96,7 +96,8 @@ pub fn env_findings(spec: &Path, generated: &Path) -> anyhow::Result<Vec<Finding
     let rendered = crate::render::Renderer::new()?
         .render(&env)
         .with_context(|| format!("rendering `{}`", spec.display()))?;
-    let mut findings = shipped::run_all(&input, &shipped);
+    let docs = crate::iam::documents::Documents::build(&env);
+    let mut findings = shipped::run_all(&input, &shipped, &docs);
     findings.extend(shipped::drift(
         &dir,
         &rendered,
@@ -163,12 +164,24 @@ pub fn plan_input(plans: &[PathBuf], spec: Option<&Path>) -> anyhow::Result<Inpu
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // With the environment known, every document is also compared with the
+    // rendered one by the access it grants (no new access).
+    let rendered = match args.env.as_deref() {
+        Some(spec) => Some(crate::iam::documents::Documents::build(
+            &Environment::load(spec, LoadOptions::default())?.env,
+        )),
+        None => None,
+    };
+    let run = |input: &Input| match &rendered {
+        Some(docs) => audit::run_with_rendered(input, docs),
+        None => audit::run(input),
+    };
     let mut findings = Vec::new();
     if !args.plan.is_empty() {
-        findings.extend(audit::run(&plan_input(&args.plan, args.env.as_deref())?));
+        findings.extend(run(&plan_input(&args.plan, args.env.as_deref())?));
     }
     if !args.template.is_empty() {
-        findings.extend(audit::run(&template_input(
+        findings.extend(run(&template_input(
             &args.template,
             &args.parameters,
             args.env.as_deref(),

@@ -12,6 +12,10 @@
 //!
 //! Every [`Decision`] names the statements (document, index, `Sid`) that produced it.
 
+pub mod catalog;
+pub mod decide;
+pub mod pattern;
+
 use std::collections::BTreeMap;
 
 use crate::iam::{Effect, PolicyDocument, Principal, Statement};
@@ -101,6 +105,11 @@ impl Request {
     pub fn without(mut self, key: &str) -> Self {
         self.context.remove(&key.to_ascii_lowercase());
         self
+    }
+
+    /// Every condition key (lowercased) and its values.
+    pub fn context(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.context.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
     pub fn get(&self, key: &str) -> Option<&[String]> {

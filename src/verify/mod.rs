@@ -156,6 +156,7 @@ pub fn finding(
         statement,
         file: None,
         line: None,
+        counterexample: None,
     }
 }
 
@@ -405,7 +406,8 @@ pub async fn run_chain_with(
 
     // 5. The audit's evaluator over the live documents.
     let live = live_input(&ctx, &primary, &storage);
-    for mut f in audit::run(&live) {
+    let rendered = crate::iam::documents::Documents::build(&ctx.env);
+    for mut f in audit::run_with_rendered(&live, &rendered) {
         f.message = format!("live: {}", f.message);
         report.findings.push(f);
     }

@@ -106,7 +106,8 @@ type Mutation = fn(&mut Input);
 /// `(case, check ID that must catch it, mutation of the rendered dev documents)`.
 #[rustfmt::skip]
 const MUTATIONS: &[(&str, &str, Mutation)] = &[
-    ("trust principal *", "XA008", |i| trust(i).statement[0].principal = Some(Principal::Any)),
+    // A `*` principal narrowed by aws:PrincipalArn is not open (checkov#6839); narrowed by TLS only, it is.
+    ("trust principal * narrowed by TLS only", "XA008", |i| { let s = &mut trust(i).statement[0]; s.principal = Some(Principal::Any); s.condition.clear(); set_cond(s, "Bool", "aws:SecureTransport", "true"); }),
     ("trust principal * without condition", "XA003", |i| { let s = &mut trust(i).statement[0]; s.principal = Some(Principal::Any); s.condition.clear(); }),
     ("trust adds foreign account root", "XA003", |i| add(trust(i), r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}"#)),
     ("trust missing aws:PrincipalArn condition", "XA003", |i| trust(i).statement[0].condition.clear()),

@@ -1,6 +1,7 @@
 //! xacct's integration tests, one binary with one module per concern.
 
 mod audit; // the offline audit: document mutations, the committed tree, explain
+mod audit_decide; // the decided audit: mutation and rewrite tables, counterexamples, known misses
 mod audit_plan; // audit of real `terraform show -json` plans
 mod audit_shipped; // audit --env reads the committed files; audit --template; attributes
 mod ci_recipe; // the README CI recipe runs commands the CLI accepts

@@ -1,0 +1,760 @@
+//! The decided checks: every "too open" question is answered exactly by
+//! [`eval::decide`] against the intent of [`intent`], with a counterexample;
+//! every "cannot" question evaluates the intended requests with the context AWS
+//! sets on them (or, for sets of intended requests, decides the reverse gap).
+
+use std::collections::HashMap;
+
+use crate::contract;
+use crate::eval::decide::{self, Answer, Scope, Values};
+use crate::eval::{self, Caller, Named, Outcome, Request};
+use crate::iam::{Effect, PolicyDocument, Statement};
+
+use super::input::{Doc, Expect};
+use super::{
+    BUCKET_PUBLIC, BUCKET_READER, BUCKET_TLS, Check, Counterexample, Ctx, DESTRUCTIVE,
+    EXECUTION_EXTRA, FUNCTION_URL_AUTH, FUNCTION_URL_CALLER, FUNCTION_URL_INVOKER_DENIED, Finding,
+    LAMBDA_ASSUMES_OTHER, LAMBDA_CANNOT_ASSUME, LAMBDA_TRUST_OPEN, MANAGEMENT_EXTRA,
+    MANAGEMENT_FOREIGN_BUCKET, MANAGEMENT_MISSING, MANAGEMENT_NON_S3, NEW_ACCESS,
+    STORAGE_ROLE_OPEN, UNDECIDED, intent, statement_info,
+};
+
+fn with_ctx(mut r: Request, ctx: &[(String, Vec<String>)]) -> Request {
+    for (k, v) in ctx {
+        r = r.with(k, v.iter().cloned());
+    }
+    r
+}
+
+fn scope_ctx(mut s: Scope, ctx: &[(String, Vec<String>)]) -> Scope {
+    for (k, v) in ctx {
+        s = s.key(k, Some(v.clone()));
+    }
+    s
+}
+
+/// A statement a witness request meets in `doc` (the first allowing one).
+fn cited_for(doc: &Doc, kind: eval::Kind, req: &Request) -> Option<usize> {
+    let named = [Named {
+        name: &doc.name,
+        kind,
+        doc: &doc.doc,
+    }];
+    let d = eval::evaluate(&named, req);
+    d.statements
+        .iter()
+        .find(|s| s.document == doc.name)
+        .map(|s| s.index)
+}
+
+/// The outcome of one decided question, ready to become a finding.
+enum Gap {
+    None,
+    Witness(Request),
+    Unknown(String),
+}
+
+fn gap(must: &[&[Named<'_>]], must_not: &[&[Named<'_>]], scope: &Scope) -> Gap {
+    match decide::find(must, must_not, scope) {
+        Answer::Empty => Gap::None,
+        Answer::Witness(r) => Gap::Witness(r),
+        Answer::Unknown(e) => Gap::Unknown(e),
+    }
+}
+
+impl Ctx<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn witness(
+        &mut self,
+        check: Check,
+        doc: &Doc,
+        kind: eval::Kind,
+        resource: &str,
+        what: &str,
+        g: Gap,
+    ) {
+        match g {
+            Gap::None => {}
+            Gap::Unknown(why) => self.undecided(doc, resource, what, &why),
+            Gap::Witness(req) => {
+                let idx = cited_for(doc, kind, &req);
+                let cx = Counterexample::of(&req);
+                self.findings.push(Finding {
+                    file: None,
+                    line: None,
+                    check_id: check.id,
+                    severity: check.severity,
+                    account: doc.account.clone(),
+                    resource: resource.to_owned(),
+                    message: format!("{what}: {}", cx.describe()),
+                    statement: idx.and_then(|i| statement_info(doc, i)),
+                    counterexample: Some(cx),
+                });
+            }
+        }
+    }
+
+    fn undecided(&mut self, doc: &Doc, resource: &str, what: &str, why: &str) {
+        self.findings.push(Finding {
+            file: None,
+            line: None,
+            check_id: UNDECIDED.id,
+            severity: UNDECIDED.severity,
+            account: doc.account.clone(),
+            resource: resource.to_owned(),
+            message: format!("cannot decide {what}: {why}; review {} by hand", doc.name),
+            statement: None,
+            counterexample: None,
+        });
+    }
+
+    /// An intended request that is not allowed: names the deny or the missing grant.
+    fn cannot(&mut self, check: Check, doc: &Doc, resource: &str, who: &str, d: &eval::Decision) {
+        let why = match d.outcome {
+            Outcome::ExplicitDeny => format!(
+                "denied by {}",
+                d.statements
+                    .iter()
+                    .map(|s| s.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => format!("no statement of {} allows it", doc.name),
+        };
+        let idx = d
+            .statements
+            .iter()
+            .find(|s| s.document == doc.name)
+            .map(|s| s.index);
+        self.findings.push(Finding {
+            file: None,
+            line: None,
+            check_id: check.id,
+            severity: check.severity,
+            account: doc.account.clone(),
+            resource: resource.to_owned(),
+            message: format!("{who}: {why}"),
+            statement: idx.and_then(|i| statement_info(doc, i)),
+            counterexample: None,
+        });
+    }
+}
+
+pub(super) fn lambda_assume(cx: &mut Ctx<'_>) {
+    let input = cx.input;
+    let e = &input.expect;
+    let Some(exec) = &input.lambda_execution else {
+        return;
+    };
+    let caller = Caller::Aws(e.lambda_role_arn.clone());
+    let identity = [Named::identity(&exec.name, &exec.doc)];
+    for acct in &input.storage {
+        let role = contract::storage_role_arn(&acct.account);
+        let Some(trust) = &acct.trust else { continue };
+        let req = with_ctx(
+            Request::new(caller.clone(), "sts:AssumeRole", &role),
+            &intent::assume_context(e, &acct.account),
+        );
+        let d = eval::combine(
+            &identity,
+            &caller,
+            Named::resource(&trust.name, &trust.doc),
+            Some(&acct.account),
+            &req,
+        );
+        if !d.allowed() {
+            let idd = eval::evaluate(&identity, &req);
+            let td = eval::evaluate(&[Named::resource(&trust.name, &trust.doc)], &req);
+            let (doc, dec) = if idd.allowed() {
+                (trust, td)
+            } else {
+                (exec, idd)
+            };
+            cx.cannot(
+                LAMBDA_CANNOT_ASSUME,
+                doc,
+                &role,
+                &format!("{} cannot assume {role}", e.lambda_role_arn),
+                &dec,
+            );
+        }
+    }
+    // Which roles may it assume? Exactly the storage roles.
+    let want = intent::lambda_assume(input);
+    let want_n = [Named::identity("intent", &want)];
+    let scope = Scope::open()
+        .principal(Values::Fixed(e.lambda_role_arn.clone()))
+        .action(Values::Fixed("sts:AssumeRole".into()))
+        .resource(Values::roles());
+    let g = gap(&[&identity], &[&want_n], &scope);
+    cx.witness(
+        LAMBDA_ASSUMES_OTHER,
+        exec,
+        eval::Kind::Identity,
+        &exec.name,
+        "the execution role may assume a role that is not a storage role",
+        g,
+    );
+    // What else may it do?
+    let all = intent::lambda_execution(input);
+    let all_n = [Named::identity("intent", &all)];
+    let assume = PolicyDocument::new(vec![
+        Statement::allow("Assume")
+            .actions(["sts:AssumeRole"])
+            .resources(["*"]),
+    ]);
+    let assume_n = [Named::identity("assume", &assume)];
+    let scope = Scope::open().principal(Values::Fixed(e.lambda_role_arn.clone()));
+    let g = gap(&[&identity], &[&all_n, &assume_n], &scope);
+    cx.witness(
+        EXECUTION_EXTRA,
+        exec,
+        eval::Kind::Identity,
+        &exec.name,
+        "the execution role may do more than assume storage roles, write its logs, notify ops and discover accounts",
+        g,
+    );
+}
+
+pub(super) fn storage_trust(cx: &mut Ctx<'_>) {
+    let input = cx.input;
+    let e = &input.expect;
+    let want = intent::storage_trust(e);
+    let want_n = [Named::resource("intent", &want)];
+    let mut cache: HashMap<String, Option<Finding>> = HashMap::new();
+    for acct in &input.storage {
+        let Some(trust) = &acct.trust else { continue };
+        let role = contract::storage_role_arn(&acct.account);
+        // The role ARN is the only thing that differs between accounts; a document
+        // that never looks at the resource or its account decides alike everywhere.
+        let key = trust.doc.to_compact_json();
+        let reusable = !key.to_ascii_lowercase().contains("resource");
+        if reusable && let Some(hit) = cache.get(&key) {
+            if let Some(f) = hit {
+                let mut f = f.clone();
+                f.account = acct.account.clone();
+                f.resource = role.clone();
+                if let Some(c) = &mut f.counterexample {
+                    c.resource = role.clone();
+                }
+                cx.findings.push(f);
+            }
+            continue;
+        }
+        let named = [Named::resource(&trust.name, &trust.doc)];
+        let scope = Scope::open()
+            .action(Values::Like(vec!["sts:*".into()]))
+            .resource(Values::Fixed(role.clone()));
+        let g = gap(&[&named], &[&want_n], &scope);
+        let before = cx.findings.len();
+        cx.witness(
+            STORAGE_ROLE_OPEN,
+            trust,
+            eval::Kind::Resource,
+            &role,
+            &format!("{role} may be assumed by a principal other than the execution role"),
+            g,
+        );
+        if reusable {
+            cache.insert(key, cx.findings.get(before).cloned());
+        }
+    }
+}
+
+/// The resources of the runtime's S3 requests: bucket ARNs (`[a-z0-9.-]` names)
+/// and `*` for the account-level actions.
+fn bucket_or_account() -> Values {
+    use crate::eval::pattern::{Class, Pattern, Tok};
+    let chars = Class::Chars(('a'..='z').chain('0'..='9').chain(['.', '-']).collect());
+    Values::Patterns(vec![
+        Pattern::literal("arn:aws:s3:::", false).then(&Pattern::from_toks(vec![
+            Tok::One(chars.clone()),
+            Tok::Run(chars),
+        ])),
+        Pattern::literal("*", false),
+    ])
+}
+
+pub(super) fn storage_management(cx: &mut Ctx<'_>) {
+    let input = cx.input;
+    let e = &input.expect;
+    let want = intent::storage_management(e);
+    let want_n = [Named::identity("intent", &want)];
+    let prefixed = intent::prefixed_s3(e);
+    let prefixed_n = [Named::identity("prefixed", &prefixed)];
+    let s3_all = PolicyDocument::new(vec![
+        Statement::allow("S3").actions(["s3:*"]).resources(["*"]),
+    ]);
+    let s3_n = [Named::identity("s3", &s3_all)];
+    let mut cache: HashMap<String, Vec<Finding>> = HashMap::new();
+    for acct in &input.storage {
+        let Some(m) = &acct.management else { continue };
+        let role = contract::storage_role_arn(&acct.account);
+        let key = m.doc.to_compact_json();
+        let reusable = !key.to_ascii_lowercase().contains("aws:principal");
+        if reusable && let Some(fs) = cache.get(&key) {
+            for f in fs {
+                let mut f = f.clone();
+                f.account = acct.account.clone();
+                if let Some(c) = &mut f.counterexample {
+                    c.principal = role.clone();
+                    c.context
+                        .insert("aws:principalarn".into(), vec![role.clone()]);
+                    c.context
+                        .insert("aws:principalaccount".into(), vec![acct.account.clone()]);
+                }
+                cx.findings.push(f);
+            }
+            continue;
+        }
+        let before = cx.findings.len();
+        let named = [Named::identity(&m.name, &m.doc)];
+        let base = Scope::open().principal(Values::Fixed(role.clone()));
+        // Outside S3.
+        let g = gap(&[&named], &[&want_n, &s3_n], &base);
+        cx.witness(
+            MANAGEMENT_NON_S3,
+            m,
+            eval::Kind::Identity,
+            &m.name,
+            "S3BucketManagement allows an action outside S3",
+            g,
+        );
+        // S3, outside the prefix.
+        let g = gap(&[&named, &s3_n], &[&want_n, &prefixed_n], &base);
+        cx.witness(
+            MANAGEMENT_FOREIGN_BUCKET,
+            m,
+            eval::Kind::Identity,
+            &m.name,
+            &format!(
+                "S3BucketManagement allows an S3 action outside prefix {}-",
+                e.bucket_prefix
+            ),
+            g,
+        );
+        // Inside the prefix: destructive actions, then anything else not intended.
+        let destructive_actions: Vec<String> = crate::eval::catalog::actions()
+            .iter()
+            .filter(|a| a.name.starts_with("s3:") && a.level.destructive())
+            .map(|a| a.name.to_owned())
+            .collect();
+        let destructive = base
+            .clone()
+            .action(Values::Like(destructive_actions.clone()));
+        let g = gap(&[&named, &prefixed_n], &[&want_n], &destructive);
+        cx.witness(
+            DESTRUCTIVE,
+            m,
+            eval::Kind::Identity,
+            &m.name,
+            &format!(
+                "a destructive S3 action is allowed{}",
+                if e.allow_canary {
+                    " beyond canary deletion"
+                } else {
+                    " (allow_canary is off)"
+                }
+            ),
+            g,
+        );
+        // Anything else (reads, listing, tagging): not the destructive ones again.
+        let destructive_doc = PolicyDocument::new(vec![
+            Statement::allow("Destructive")
+                .actions(destructive_actions)
+                .resources(["*"]),
+        ]);
+        let destructive_n = [Named::identity("destructive", &destructive_doc)];
+        let g = gap(&[&named, &prefixed_n], &[&want_n, &destructive_n], &base);
+        cx.witness(
+            MANAGEMENT_EXTRA,
+            m,
+            eval::Kind::Identity,
+            &m.name,
+            "S3BucketManagement allows an S3 action the runtime does not need on prefixed buckets (data access or configuration reads)",
+            g,
+        );
+        // Every intended request allowed, with the runtime's context.
+        let ctx = intent::role_context(e, &acct.account, true);
+        let runtime = scope_ctx(
+            Scope {
+                free_context: false,
+                ..Scope::open()
+            }
+            .principal(Values::Fixed(role.clone()))
+            .resource(bucket_or_account()),
+            &ctx,
+        );
+        match decide::find(&[&want_n], &[&named], &runtime) {
+            Answer::Empty => {}
+            Answer::Unknown(why) => cx.undecided(
+                m,
+                &m.name,
+                "whether the runtime's requests are allowed",
+                &why,
+            ),
+            Answer::Witness(req) => {
+                let d = eval::evaluate(&named, &req);
+                cx.cannot(
+                    MANAGEMENT_MISSING,
+                    m,
+                    &req.resource,
+                    &format!("{} on {} is not allowed", req.action, req.resource),
+                    &d,
+                );
+                if let Some(f) = cx.findings.last_mut() {
+                    f.counterexample = Some(Counterexample::of(&req));
+                }
+            }
+        }
+        if reusable {
+            cache.insert(key, cx.findings[before..].to_vec());
+        }
+    }
+}
+
+pub(super) fn function_url(cx: &mut Ctx<'_>) {
+    let input = cx.input;
+    let e = &input.expect;
+    let Some(doc) = &input.function_url_policy else {
+        return;
+    };
+    let named = [Named::resource(&doc.name, &doc.doc)];
+    let want = intent::function_url(e);
+    let want_n = [Named::resource("intent", &want)];
+    let scope = Scope::open()
+        .action(Values::Like(vec!["lambda:*".into()]))
+        .resource(Values::Like(vec![
+            e.function_arn.clone(),
+            format!("{}:*", e.function_arn),
+        ]));
+    // Calls without IAM auth first: the worst case.
+    let none = scope
+        .clone()
+        .action(Values::Fixed("lambda:InvokeFunctionUrl".into()))
+        .key("lambda:FunctionUrlAuthType", Some(vec!["NONE".into()]));
+    let g = gap(&[&named], &[&want_n], &none);
+    cx.witness(
+        FUNCTION_URL_AUTH,
+        doc,
+        eval::Kind::Resource,
+        &e.function_arn,
+        "the function policy allows function URL calls with auth type NONE",
+        g,
+    );
+    let g = gap(&[&named], &[&want_n], &scope);
+    cx.witness(
+        FUNCTION_URL_CALLER,
+        doc,
+        eval::Kind::Resource,
+        &e.function_arn,
+        "the function may be called or changed by a principal or in a way that is not an invoker's",
+        g,
+    );
+    for inv in &e.invokers {
+        let c = Caller::Aws(inv.clone());
+        let acct = eval::arn_account(inv).unwrap_or_default().to_owned();
+        for action in ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"] {
+            let mut r = with_ctx(
+                Request::new(c.clone(), action, &e.function_arn),
+                &intent::role_context(e, &e.primary_account, acct == e.primary_account),
+            );
+            if action == "lambda:InvokeFunctionUrl" {
+                r = r.with("lambda:FunctionUrlAuthType", ["AWS_IAM"]);
+            }
+            let d = eval::evaluate(&named, &r);
+            if !d.allowed() {
+                cx.cannot(
+                    FUNCTION_URL_INVOKER_DENIED,
+                    doc,
+                    &e.function_arn,
+                    &format!("invoker {inv} is not allowed {action}"),
+                    &d,
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn buckets(cx: &mut Ctx<'_>) {
+    let input = cx.input;
+    let e = &input.expect;
+    for b in &input.bucket_policies {
+        let doc = &b.doc;
+        let named = [Named::resource(&doc.name, &doc.doc)];
+        let bucket = contract::bucket_arn(&b.bucket);
+        let want = intent::bucket(e, &b.bucket);
+        let want_n = [Named::resource("intent", &want)];
+        let scope = Scope::open()
+            .action(Values::Like(vec!["s3:*".into()]))
+            .resource(Values::Like(vec![bucket.clone(), format!("{bucket}/*")]));
+        let g = gap(&[&named], &[&want_n], &scope);
+        cx.witness(
+            BUCKET_PUBLIC,
+            doc,
+            eval::Kind::Resource,
+            &bucket,
+            "the bucket policy grants access beyond the readers",
+            g,
+        );
+        // TLS: every request without TLS is explicitly denied.
+        let denies = PolicyDocument::new(
+            doc.doc
+                .statement
+                .iter()
+                .filter(|s| s.effect == Some(Effect::Deny))
+                .cloned()
+                .map(|mut s| {
+                    s.effect = Some(Effect::Allow);
+                    s
+                })
+                .collect(),
+        );
+        let all = intent::bucket_all(&b.bucket);
+        let denies_n = [Named::resource(&doc.name, &denies)];
+        let all_n = [Named::resource("all", &all)];
+        let tls = scope
+            .clone()
+            .key("aws:SecureTransport", Some(vec!["false".into()]));
+        match gap(&[&all_n], &[&denies_n], &tls) {
+            Gap::None => {}
+            Gap::Unknown(why) => cx.undecided(doc, &bucket, "the TLS deny", &why),
+            Gap::Witness(req) => {
+                let cxm = Counterexample::of(&req);
+                cx.findings.push(Finding {
+                    file: None,
+                    line: None,
+                    check_id: BUCKET_TLS.id,
+                    severity: BUCKET_TLS.severity,
+                    account: doc.account.clone(),
+                    resource: bucket.clone(),
+                    message: format!("a request without TLS is not denied: {}", cxm.describe()),
+                    statement: None,
+                    counterexample: Some(cxm),
+                });
+            }
+        }
+        if b.readers_required {
+            for r in &e.readers {
+                let c = Caller::Aws(r.clone());
+                let same = eval::arn_account(r) == Some(doc.account.as_str());
+                for (action, res) in [
+                    ("s3:GetObject", format!("{bucket}/key")),
+                    ("s3:ListBucket", bucket.clone()),
+                ] {
+                    let req = with_ctx(
+                        Request::new(c.clone(), action, &res),
+                        &intent::role_context(e, &doc.account, same),
+                    );
+                    let d = eval::evaluate(&named, &req);
+                    if !d.allowed() {
+                        cx.cannot(
+                            BUCKET_READER,
+                            doc,
+                            &bucket,
+                            &format!("reader {r} is not allowed {action}"),
+                            &d,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn lambda_trust(cx: &mut Ctx<'_>) {
+    let input = cx.input;
+    let e = &input.expect;
+    let Some(trust) = &input.lambda_trust else {
+        return;
+    };
+    let named = [Named::resource(&trust.name, &trust.doc)];
+    let role = &e.lambda_role_arn;
+    let ok = with_ctx(
+        Request::new(
+            Caller::Service("lambda.amazonaws.com".into()),
+            "sts:AssumeRole",
+            role,
+        ),
+        &intent::lambda_service_context(e),
+    );
+    let d = eval::evaluate(&named, &ok);
+    if !d.allowed() {
+        cx.cannot(
+            LAMBDA_TRUST_OPEN,
+            trust,
+            role,
+            "lambda.amazonaws.com in the primary account cannot assume the execution role",
+            &d,
+        );
+    }
+    let want = intent::lambda_trust(e);
+    let want_n = [Named::resource("intent", &want)];
+    let scope = Scope::open()
+        .action(Values::Like(vec!["sts:*".into()]))
+        .resource(Values::Fixed(role.clone()));
+    let g = gap(&[&named], &[&want_n], &scope);
+    cx.witness(
+        LAMBDA_TRUST_OPEN,
+        trust,
+        eval::Kind::Resource,
+        role,
+        "the execution role may be assumed by something other than Lambda for the primary account",
+        g,
+    );
+}
+
+/// Offline CheckNoNewAccess: a request `candidate` allows that `rendered` does
+/// not. `holder` is the principal an identity policy is attached to (`None`
+/// for resource policies); `resources`, the wildcard patterns of the resources
+/// a resource policy governs (a role ARN for trust policies, `bucket` and
+/// `bucket/*` for bucket policies; empty: any).
+pub fn no_new_access(
+    candidate: &Doc,
+    rendered: &PolicyDocument,
+    kind: eval::Kind,
+    holder: Option<&str>,
+    resources: &[String],
+) -> Option<Finding> {
+    let c = [Named {
+        name: &candidate.name,
+        kind,
+        doc: &candidate.doc,
+    }];
+    let r = [Named {
+        name: "rendered",
+        kind,
+        doc: rendered,
+    }];
+    let mut scope = Scope::open();
+    if let Some(h) = holder {
+        scope = scope.principal(Values::Fixed(h.to_owned()));
+    }
+    if !resources.is_empty() {
+        scope = scope.resource(Values::Like(resources.to_vec()));
+    }
+    let (check, msg, cx) = match decide::find(&[&c], &[&r], &scope) {
+        Answer::Empty => return None,
+        Answer::Unknown(why) => (
+            UNDECIDED,
+            format!(
+                "cannot decide whether {} grants more than the rendered document: {why}",
+                candidate.name
+            ),
+            None,
+        ),
+        Answer::Witness(req) => {
+            let cxm = Counterexample::of(&req);
+            (
+                NEW_ACCESS,
+                format!(
+                    "{} allows a request the rendered document does not: {}",
+                    candidate.name,
+                    cxm.describe()
+                ),
+                Some((cxm, req)),
+            )
+        }
+    };
+    let idx = cx
+        .as_ref()
+        .and_then(|(_, req)| cited_for(candidate, kind, req));
+    Some(Finding {
+        file: None,
+        line: None,
+        check_id: check.id,
+        severity: check.severity,
+        account: candidate.account.clone(),
+        resource: resources
+            .first()
+            .cloned()
+            .unwrap_or_else(|| candidate.name.clone()),
+        message: msg,
+        statement: idx.and_then(|i| statement_info(candidate, i)),
+        counterexample: cx.map(|(c, _)| c),
+    })
+}
+
+/// [`no_new_access`] for every document of `input` against the rendered set.
+pub fn no_new_access_all(
+    input: &super::Input,
+    rendered: &crate::iam::documents::Documents,
+) -> Vec<Finding> {
+    let e: &Expect = &input.expect;
+    let mut out = Vec::new();
+    let mut push = |f: Option<Finding>| out.extend(f);
+    if let Some(d) = &input.lambda_trust {
+        push(no_new_access(
+            d,
+            &rendered.lambda_trust,
+            eval::Kind::Resource,
+            None,
+            std::slice::from_ref(&e.lambda_role_arn),
+        ));
+    }
+    if let Some(d) = &input.lambda_execution {
+        push(no_new_access(
+            d,
+            &rendered.lambda_execution,
+            eval::Kind::Identity,
+            Some(&e.lambda_role_arn),
+            &[],
+        ));
+    }
+    let mut seen: Vec<(&PolicyDocument, &PolicyDocument)> = Vec::new();
+    for s in &input.storage {
+        for (d, r, kind) in [
+            (&s.trust, &rendered.storage_trust, eval::Kind::Resource),
+            (
+                &s.management,
+                &rendered.storage_management,
+                eval::Kind::Identity,
+            ),
+        ] {
+            let Some(d) = d else { continue };
+            if seen.contains(&(&d.doc, r)) {
+                continue;
+            }
+            seen.push((&d.doc, r));
+            let role = contract::storage_role_arn(&s.account);
+            let (holder, res) = match kind {
+                eval::Kind::Identity => (Some(role.as_str()), vec![]),
+                eval::Kind::Resource => (None, vec![role.clone()]),
+            };
+            push(no_new_access(d, r, kind, holder, &res));
+        }
+    }
+    for b in &input.bucket_policies {
+        let r = if b.bucket == e.phr_bucket {
+            &rendered.phr_bucket_policy
+        } else {
+            &rendered.customer_bucket_policy
+        };
+        // Customer bucket policies differ only by bucket name: render this one's.
+        let own;
+        let r = if b.bucket != e.phr_bucket {
+            own = crate::iam::documents::bucket_policy(&b.bucket, &e.readers);
+            &own
+        } else {
+            r
+        };
+        let arn = contract::bucket_arn(&b.bucket);
+        push(no_new_access(
+            &b.doc,
+            r,
+            eval::Kind::Resource,
+            None,
+            &[arn.clone(), format!("{arn}/*")],
+        ));
+    }
+    if let Some(d) = &input.function_url_policy {
+        push(no_new_access(
+            d,
+            &rendered.function_url_policy,
+            eval::Kind::Resource,
+            None,
+            &[e.function_arn.clone(), format!("{}:*", e.function_arn)],
+        ));
+    }
+    out
+}

@@ -1,0 +1,268 @@
+//! The intent of every audit question, as policy documents built from the
+//! [`Expect`]ed principals, accounts and prefix (never from the documents under
+//! review), and the request context AWS sets on the intended callers' requests.
+
+use crate::contract;
+use crate::iam::{PolicyDocument, Principal, Statement};
+
+use super::input::{Expect, Input};
+
+/// The region of the function (and of the buckets it creates).
+pub fn region(e: &Expect) -> String {
+    e.function_arn
+        .split(':')
+        .nth(3)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn function_name(e: &Expect) -> String {
+    e.function_arn
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Who may assume `S3BucketManager`: the Lambda execution role and the verifiers.
+pub fn storage_trust(e: &Expect) -> PolicyDocument {
+    let mut who = vec![e.lambda_role_arn.clone()];
+    who.extend(e.verifiers.iter().cloned());
+    PolicyDocument::new(vec![
+        Statement::allow("Intent")
+            .principal(Principal::aws(who))
+            .actions(["sts:AssumeRole"]),
+    ])
+}
+
+/// The roles the execution role may assume.
+pub fn lambda_assume(input: &Input) -> PolicyDocument {
+    let e = &input.expect;
+    let st = if e.discover {
+        let mut st = Statement::allow("Intent")
+            .actions(["sts:AssumeRole"])
+            .resources([format!(
+                "arn:aws:iam::*:role/{}",
+                contract::STORAGE_ROLE_NAME
+            )]);
+        if let Some(o) = &e.organization_id {
+            st = st.condition("StringEquals", "aws:ResourceOrgID", [o.as_str()]);
+        }
+        st
+    } else {
+        Statement::allow("Intent")
+            .actions(["sts:AssumeRole"])
+            .resources(
+                input
+                    .storage
+                    .iter()
+                    .map(|s| contract::storage_role_arn(&s.account)),
+            )
+    };
+    PolicyDocument::new(vec![st])
+}
+
+/// Everything the execution role may do: assume, its own logs, the ops topic, discovery.
+pub fn lambda_execution(input: &Input) -> PolicyDocument {
+    let e = &input.expect;
+    let mut doc = lambda_assume(input);
+    doc.statement.push(
+        Statement::allow("Logs")
+            .actions(["logs:CreateLogStream", "logs:PutLogEvents"])
+            .resources([format!(
+                "arn:aws:logs:{}:{}:log-group:/aws/lambda/{}:*",
+                region(e),
+                e.primary_account,
+                function_name(e)
+            )]),
+    );
+    if let Some(t) = &e.ops_topic_arn {
+        doc.statement.push(
+            Statement::allow("Ops")
+                .actions(["sns:Publish"])
+                .resources([t.as_str()]),
+        );
+    }
+    if e.discover {
+        doc.statement.push(
+            Statement::allow("List")
+                .actions(["organizations:ListAccounts"])
+                .resources(["*"]),
+        );
+        let org = e.organization_id.as_deref().unwrap_or("*");
+        doc.statement.push(
+            Statement::allow("Tags")
+                .actions(["organizations:ListTagsForResource"])
+                .resources([format!("arn:aws:organizations::*:account/{org}/*")]),
+        );
+    }
+    doc
+}
+
+/// What `S3BucketManager` may do: the contract's actions on prefixed buckets,
+/// the account-level listing and, when enabled, deleting canary buckets.
+pub fn storage_management(e: &Expect) -> PolicyDocument {
+    let mut st = vec![
+        Statement::allow("Buckets")
+            .actions(contract::BUCKET_ACTIONS.iter().copied())
+            .resources([contract::customer_bucket_pattern(&e.bucket_prefix)]),
+        Statement::allow("Account")
+            .actions(contract::ACCOUNT_ACTIONS.iter().copied())
+            .resources(["*"]),
+    ];
+    if e.allow_canary {
+        st.push(
+            Statement::allow("Canary")
+                .actions(contract::CANARY_ACTIONS.iter().copied())
+                .resources([contract::canary_bucket_pattern(&e.bucket_prefix)]),
+        );
+    }
+    PolicyDocument::new(st)
+}
+
+/// Every S3 action on prefixed buckets and their objects (the "inside the prefix" region).
+pub fn prefixed_s3(e: &Expect) -> PolicyDocument {
+    let b = contract::customer_bucket_pattern(&e.bucket_prefix);
+    PolicyDocument::new(vec![
+        Statement::allow("Prefixed")
+            .actions(["s3:*"])
+            .resources([b.clone(), format!("{b}/*")]),
+    ])
+}
+
+/// Who may assume the execution role: Lambda for the primary account, verifiers.
+pub fn lambda_trust(e: &Expect) -> PolicyDocument {
+    let mut st = vec![
+        Statement::allow("Lambda")
+            .principal(Principal::service("lambda.amazonaws.com"))
+            .actions(["sts:AssumeRole"])
+            .condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                [e.primary_account.as_str()],
+            ),
+    ];
+    if !e.verifiers.is_empty() {
+        st.push(
+            Statement::allow("Verifiers")
+                .principal(Principal::aws(e.verifiers.iter().cloned()))
+                .actions(["sts:AssumeRole"]),
+        );
+    }
+    PolicyDocument::new(st)
+}
+
+/// Who may call the function URL and invoke the function: the invokers, with IAM auth.
+pub fn function_url(e: &Expect) -> PolicyDocument {
+    let mut st = Vec::new();
+    if !e.invokers.is_empty() {
+        st.push(
+            Statement::allow("Url")
+                .principal(Principal::aws(e.invokers.iter().cloned()))
+                .actions(["lambda:InvokeFunctionUrl"])
+                .resources([e.function_arn.clone(), format!("{}:*", e.function_arn)])
+                .condition("StringEquals", "lambda:FunctionUrlAuthType", ["AWS_IAM"]),
+        );
+        st.push(
+            Statement::allow("Invoke")
+                .principal(Principal::aws(e.invokers.iter().cloned()))
+                .actions(["lambda:InvokeFunction"])
+                .resources([e.function_arn.clone(), format!("{}:*", e.function_arn)]),
+        );
+    }
+    PolicyDocument::new(st)
+}
+
+/// Who may do what on a bucket through its policy: the readers may list and read.
+pub fn bucket(e: &Expect, bucket: &str) -> PolicyDocument {
+    let arn = contract::bucket_arn(bucket);
+    let mut st = Vec::new();
+    if !e.readers.is_empty() {
+        st.push(
+            Statement::allow("List")
+                .principal(Principal::aws(e.readers.iter().cloned()))
+                .actions(["s3:GetBucketLocation", "s3:ListBucket"])
+                .resources([arn.clone()]),
+        );
+        st.push(
+            Statement::allow("Read")
+                .principal(Principal::aws(e.readers.iter().cloned()))
+                .actions(["s3:GetObject"])
+                .resources([format!("{arn}/*")]),
+        );
+    }
+    PolicyDocument::new(st)
+}
+
+/// Every S3 request on a bucket and its objects, by anyone.
+pub fn bucket_all(bucket: &str) -> PolicyDocument {
+    let arn = contract::bucket_arn(bucket);
+    PolicyDocument::new(vec![
+        Statement::allow("All")
+            .principal(Principal::Any)
+            .actions(["s3:*"])
+            .resources([arn.clone(), format!("{arn}/*")]),
+    ])
+}
+
+/// The context AWS sets on a request by an IAM role session in `account`
+/// to a resource in `resource_account` (see ARCHITECTURE.md, "Context model").
+pub fn role_context(
+    e: &Expect,
+    resource_account: &str,
+    same_org: bool,
+) -> Vec<(String, Vec<String>)> {
+    let mut c = vec![
+        (
+            "aws:PrincipalType".to_owned(),
+            vec!["AssumedRole".to_owned()],
+        ),
+        (
+            "aws:ResourceAccount".to_owned(),
+            vec![resource_account.to_owned()],
+        ),
+        ("aws:RequestedRegion".to_owned(), vec![region(e)]),
+        ("aws:SecureTransport".to_owned(), vec!["true".to_owned()]),
+        ("aws:ViaAWSService".to_owned(), vec!["false".to_owned()]),
+        (
+            "aws:PrincipalIsAWSService".to_owned(),
+            vec!["false".to_owned()],
+        ),
+    ];
+    if let Some(o) = &e.organization_id {
+        c.push(("aws:PrincipalOrgID".to_owned(), vec![o.clone()]));
+        if same_org {
+            c.push(("aws:ResourceOrgID".to_owned(), vec![o.clone()]));
+        }
+    }
+    c
+}
+
+/// The Lambda's `sts:AssumeRole` of a storage role.
+pub fn assume_context(e: &Expect, storage_account: &str) -> Vec<(String, Vec<String>)> {
+    let mut c = role_context(e, storage_account, true);
+    if let Some(x) = &e.external_id {
+        c.push(("sts:ExternalId".to_owned(), vec![x.clone()]));
+    }
+    c.push((
+        "sts:RoleSessionName".to_owned(),
+        vec!["xacct-provisioner".to_owned()],
+    ));
+    c
+}
+
+/// Lambda (the service) assuming the execution role.
+pub fn lambda_service_context(e: &Expect) -> Vec<(String, Vec<String>)> {
+    vec![
+        (
+            "aws:SourceAccount".to_owned(),
+            vec![e.primary_account.clone()],
+        ),
+        ("aws:SourceArn".to_owned(), vec![e.function_arn.clone()]),
+        (
+            "aws:PrincipalIsAWSService".to_owned(),
+            vec!["true".to_owned()],
+        ),
+        ("aws:SecureTransport".to_owned(), vec!["true".to_owned()]),
+    ]
+}

@@ -1,0 +1,532 @@
+//! Glob languages as small automata, and the finite partition ("cells") of a
+//! string field induced by a set of patterns.
+//!
+//! A [`Pattern`] is a sequence of tokens, each one character (`One`) or any run
+//! (`Run`) of characters from a [`Class`]. IAM wildcards (`*`, `?`), the
+//! per-component matching of the `Arn*` operators (a wildcard in the first five
+//! components never crosses a `:`) and case-insensitive comparison are all
+//! expressed this way, so one procedure decides every field.
+//!
+//! [`cells`] explores the product of the patterns' subset automata breadth first
+//! over the character classes that the patterns distinguish. Every reachable
+//! product state whose acceptance vector is new yields one cell: the exact set of
+//! patterns some string matches, with the shortest such string as its witness.
+//! The exploration is exact: two characters in the same class are accepted by
+//! the same tokens, so one representative per class reaches every product state.
+
+use std::collections::HashMap;
+
+/// A set of characters one token accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// Any character.
+    Any,
+    /// Any character but `:` (wildcards inside one ARN component).
+    NotColon,
+    /// `0`-`9`.
+    Digit,
+    /// Exactly these characters.
+    Chars(Vec<char>),
+}
+
+impl Class {
+    pub fn has(&self, c: char) -> bool {
+        match self {
+            Class::Any => true,
+            Class::NotColon => c != ':',
+            Class::Digit => c.is_ascii_digit(),
+            Class::Chars(v) => v.contains(&c),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Tok {
+    One(Class),
+    Run(Class),
+}
+
+/// A pattern over strings (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Pattern {
+    toks: Vec<Tok>,
+    never: bool,
+    /// The same language as a plain case-sensitive IAM glob, when it is one
+    /// (the fast path of [`Pattern::matches`]).
+    glob: Option<String>,
+}
+
+fn as_glob(toks: &[Tok]) -> Option<String> {
+    toks.iter()
+        .map(|t| match t {
+            Tok::One(Class::Chars(v)) if v.len() == 1 && v[0] != '*' && v[0] != '?' => Some(v[0]),
+            Tok::One(Class::Any) => Some('?'),
+            Tok::Run(Class::Any) => Some('*'),
+            _ => None,
+        })
+        .collect()
+}
+
+fn lit_tok(c: char, ignore_case: bool) -> Tok {
+    if ignore_case && c.is_ascii_alphabetic() {
+        Tok::One(Class::Chars(vec![
+            c.to_ascii_lowercase(),
+            c.to_ascii_uppercase(),
+        ]))
+    } else {
+        Tok::One(Class::Chars(vec![c]))
+    }
+}
+
+impl Pattern {
+    /// Matches nothing.
+    pub fn never() -> Self {
+        Pattern {
+            toks: Vec::new(),
+            never: true,
+            glob: None,
+        }
+    }
+
+    pub fn from_toks(toks: Vec<Tok>) -> Self {
+        let glob = as_glob(&toks);
+        Pattern {
+            toks,
+            never: false,
+            glob,
+        }
+    }
+
+    /// Exactly `s` (`*` and `?` are ordinary characters).
+    pub fn literal(s: &str, ignore_case: bool) -> Self {
+        Pattern::from_toks(s.chars().map(|c| lit_tok(c, ignore_case)).collect())
+    }
+
+    /// IAM wildcard pattern: `*` any run, `?` one character.
+    pub fn glob(s: &str, ignore_case: bool) -> Self {
+        Pattern::from_toks(glob_toks(s, ignore_case, Class::Any))
+    }
+
+    /// The `Arn*` operators: six `:`-separated components matched separately.
+    pub fn arn(s: &str) -> Self {
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        if parts.len() != 6 {
+            return Pattern::never();
+        }
+        let mut toks = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                toks.push(lit_tok(':', false));
+            }
+            let class = if i < 5 { Class::NotColon } else { Class::Any };
+            toks.extend(glob_toks(p, false, class));
+        }
+        Pattern::from_toks(toks)
+    }
+
+    /// `self` with every wildcard narrowed to exclude `:`.
+    pub fn no_colon(&self) -> Self {
+        let toks: Vec<Tok> = self
+            .toks
+            .iter()
+            .map(|t| match t {
+                Tok::One(Class::Any) => Tok::One(Class::NotColon),
+                Tok::Run(Class::Any) => Tok::Run(Class::NotColon),
+                t => t.clone(),
+            })
+            .collect();
+        let glob = as_glob(&toks);
+        Pattern {
+            toks,
+            never: self.never,
+            glob,
+        }
+    }
+
+    /// Concatenation.
+    pub fn then(mut self, other: &Pattern) -> Self {
+        self.never |= other.never;
+        self.toks.extend(other.toks.iter().cloned());
+        self.glob = as_glob(&self.toks);
+        self
+    }
+
+    pub fn toks(toks: &[Tok]) -> Self {
+        Pattern::from_toks(toks.to_vec())
+    }
+
+    fn classes(&self) -> impl Iterator<Item = &Class> {
+        self.toks.iter().map(|t| match t {
+            Tok::One(c) | Tok::Run(c) => c,
+        })
+    }
+
+    fn close(&self, set: &mut Vec<u16>) {
+        let mut i = 0;
+        while i < set.len() {
+            let p = set[i] as usize;
+            if let Some(Tok::Run(_)) = self.toks.get(p) {
+                let n = (p + 1) as u16;
+                if !set.contains(&n) {
+                    set.push(n);
+                }
+            }
+            i += 1;
+        }
+        set.sort_unstable();
+    }
+
+    fn start(&self) -> Vec<u16> {
+        if self.never {
+            return Vec::new();
+        }
+        let mut s = vec![0];
+        self.close(&mut s);
+        s
+    }
+
+    fn step(&self, set: &[u16], c: char) -> Vec<u16> {
+        let mut out = Vec::new();
+        for &p in set {
+            match self.toks.get(p as usize) {
+                Some(Tok::One(cl)) if cl.has(c) => out.push(p + 1),
+                Some(Tok::Run(cl)) if cl.has(c) => out.push(p),
+                _ => {}
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        self.close(&mut out);
+        out
+    }
+
+    /// [`Pattern::matches`] with the state set in one `u128` (no allocation).
+    fn matches_small(&self, s: &str) -> bool {
+        let n = self.toks.len();
+        let close = |mut set: u128| {
+            for (i, t) in self.toks.iter().enumerate() {
+                if set & (1 << i) != 0 && matches!(t, Tok::Run(_)) {
+                    set |= 1 << (i + 1);
+                }
+            }
+            set
+        };
+        let mut set = close(1);
+        for c in s.chars() {
+            let mut next = 0u128;
+            for (i, t) in self.toks.iter().enumerate() {
+                if set & (1 << i) == 0 {
+                    continue;
+                }
+                match t {
+                    Tok::One(cl) if cl.has(c) => next |= 1 << (i + 1),
+                    Tok::Run(cl) if cl.has(c) => next |= 1 << i,
+                    _ => {}
+                }
+            }
+            if next == 0 {
+                return false;
+            }
+            set = close(next);
+        }
+        set & (1 << n) != 0
+    }
+
+    /// Every continuation is accepted: the set is at a trailing `*` of class Any.
+    fn accepts_all(&self, set: &[u16]) -> bool {
+        let n = self.toks.len();
+        n > 0 && matches!(self.toks[n - 1], Tok::Run(Class::Any)) && set.contains(&((n - 1) as u16))
+    }
+
+    fn accepts(&self, set: &[u16]) -> bool {
+        set.last().is_some_and(|&p| p as usize == self.toks.len())
+    }
+
+    /// Whether `s` is in the language.
+    pub fn matches(&self, s: &str) -> bool {
+        if self.never {
+            return false;
+        }
+        if let Some(g) = &self.glob {
+            return super::glob(g, s, false);
+        }
+        if self.toks.len() < 127 {
+            return self.matches_small(s);
+        }
+        let mut set = self.start();
+        for c in s.chars() {
+            if set.is_empty() {
+                return false;
+            }
+            set = self.step(&set, c);
+        }
+        self.accepts(&set)
+    }
+}
+
+fn glob_toks(s: &str, ignore_case: bool, wild: Class) -> Vec<Tok> {
+    s.chars()
+        .map(|c| match c {
+            '*' => Tok::Run(wild.clone()),
+            '?' => Tok::One(wild.clone()),
+            c => lit_tok(c, ignore_case),
+        })
+        .collect()
+}
+
+/// A set of pattern indices.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Bits(Vec<u64>);
+
+impl Bits {
+    pub fn new(n: usize) -> Self {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+    pub fn set(&mut self, i: usize) {
+        if self.0.len() <= i / 64 {
+            self.0.resize(i / 64 + 1, 0);
+        }
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    pub fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+    pub fn intersects(&self, o: &Bits) -> bool {
+        self.0.iter().zip(&o.0).any(|(a, b)| a & b != 0)
+    }
+}
+
+/// One region of a field: the patterns its strings match, and a shortest string.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub matched: Bits,
+    pub witness: String,
+}
+
+/// The exploration was too large to finish; the caller reports "cannot decide".
+#[derive(Debug, Clone)]
+pub struct TooLarge(pub usize);
+
+/// Preferred representatives, so witnesses read naturally.
+const PREFERRED: &str = "xyzabcdefghijklmnopqrstuvw0123456789XYZABCDEFGHIJKLMNOPQRSTUVW-_./";
+
+/// Every non-empty cell whose set of matched patterns is `valid` (the field's
+/// domain), each with a shortest witness.
+///
+/// `exclude`: patterns a valid cell never matches; once a string is in one of
+/// them for every continuation (a trailing `*` reached), its extensions are not
+/// explored.
+pub fn cells(
+    patterns: &[Pattern],
+    valid: &dyn Fn(&Bits) -> bool,
+    exclude: &[usize],
+    limit: usize,
+) -> Result<Vec<Cell>, TooLarge> {
+    // Character classes: characters accepted by the same classes are interchangeable.
+    let mut classes: Vec<&Class> = Vec::new();
+    let mut literal_chars: Vec<char> = Vec::new();
+    for p in patterns {
+        for c in p.classes() {
+            if let Class::Chars(v) = c {
+                literal_chars.extend(v.iter().copied());
+            }
+            if !classes.contains(&c) {
+                classes.push(c);
+            }
+        }
+    }
+    let mut candidates: Vec<char> = PREFERRED.chars().collect();
+    candidates.extend((0x21u8..0x7f).map(char::from));
+    candidates.extend(literal_chars.iter().copied());
+    // A character outside every literal set and outside ASCII.
+    if let Some(fresh) = ['\u{e9}', '\u{df}', '\u{2603}', '\u{263a}']
+        .into_iter()
+        .find(|c| !literal_chars.contains(c))
+    {
+        candidates.push(fresh);
+    }
+    let mut alphabet: Vec<char> = Vec::new();
+    let mut seen: HashMap<Vec<bool>, usize> = HashMap::new();
+    // The alphabet index of every literal character (single-character tokens
+    // move on exactly that class, which keeps large literal sets cheap).
+    let mut class_of: HashMap<char, usize> = HashMap::new();
+    for c in candidates {
+        let sig: Vec<bool> = classes.iter().map(|cl| cl.has(c)).collect();
+        let k = *seen.entry(sig).or_insert_with(|| {
+            alphabet.push(c);
+            alphabet.len() - 1
+        });
+        class_of.entry(c).or_insert(k);
+    }
+    // For each token class, the alphabet indices it accepts.
+    let accepts: HashMap<&Class, Vec<usize>> = classes
+        .iter()
+        .map(|cl| {
+            (
+                *cl,
+                (0..alphabet.len())
+                    .filter(|&k| cl.has(alphabet[k]))
+                    .collect(),
+            )
+        })
+        .collect();
+
+    type State = Vec<(u32, Vec<u16>)>;
+    let start: State = patterns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let s = p.start();
+            (!s.is_empty()).then_some((i as u32, s))
+        })
+        .collect();
+    let mut index: HashMap<State, usize> = HashMap::new();
+    let mut states: Vec<State> = vec![start.clone()];
+    let mut parent: Vec<(usize, char)> = vec![(usize::MAX, ' ')];
+    index.insert(start, 0);
+    let mut found: HashMap<Bits, usize> = HashMap::new();
+    let mut order: Vec<Bits> = Vec::new();
+    let mut head = 0;
+    while head < states.len() {
+        if states.len() > limit {
+            return Err(TooLarge(states.len()));
+        }
+        let st = states[head].clone();
+        let mut acc = Bits::new(patterns.len());
+        for (i, set) in &st {
+            if patterns[*i as usize].accepts(set) {
+                acc.set(*i as usize);
+            }
+        }
+        let doomed = st.iter().any(|(i, set)| {
+            exclude.contains(&(*i as usize)) && patterns[*i as usize].accepts_all(set)
+        });
+        if doomed {
+            head += 1;
+            continue;
+        }
+        if !found.contains_key(&acc) && valid(&acc) {
+            found.insert(acc.clone(), head);
+            order.push(acc);
+        }
+        if !st.is_empty() {
+            // Successor of every class in one pass over the live patterns.
+            let mut next: Vec<State> = vec![Vec::new(); alphabet.len()];
+            for (i, set) in &st {
+                let p = &patterns[*i as usize];
+                for &pos in set {
+                    let (tok, to) = match p.toks.get(pos as usize) {
+                        Some(t @ Tok::One(_)) => (t, pos + 1),
+                        Some(t @ Tok::Run(_)) => (t, pos),
+                        None => continue,
+                    };
+                    let cl = match tok {
+                        Tok::One(c) | Tok::Run(c) => c,
+                    };
+                    let single = match cl {
+                        Class::Chars(v) if v.len() == 1 => class_of.get(&v[0]).copied(),
+                        _ => None,
+                    };
+                    let mut add = |k: usize| {
+                        let n = &mut next[k];
+                        match n.last_mut() {
+                            Some((j, v)) if *j == *i => v.push(to),
+                            _ => n.push((*i, vec![to])),
+                        }
+                    };
+                    match single {
+                        Some(k) => add(k),
+                        None => accepts[cl].iter().for_each(|&k| add(k)),
+                    }
+                }
+            }
+            for (k, mut next) in next.into_iter().enumerate() {
+                let c = alphabet[k];
+                for (i, v) in &mut next {
+                    v.sort_unstable();
+                    v.dedup();
+                    patterns[*i as usize].close(v);
+                }
+                if !index.contains_key(&next) {
+                    index.insert(next.clone(), states.len());
+                    states.push(next);
+                    parent.push((head, c));
+                }
+            }
+        }
+        head += 1;
+    }
+    Ok(order
+        .into_iter()
+        .map(|matched| {
+            let mut s = Vec::new();
+            let mut at = found[&matched];
+            while at != 0 {
+                let (p, c) = parent[at];
+                s.push(c);
+                at = p;
+            }
+            s.reverse();
+            Cell {
+                matched,
+                witness: s.into_iter().collect(),
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_and_arns_match_like_the_evaluator() {
+        let cases = [
+            (
+                "arn:aws:s3:::ambra-dev-*",
+                "arn:aws:s3:::ambra-dev-x/y",
+                true,
+            ),
+            ("s3:Get*", "s3:GetObject", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("*", "", true),
+        ];
+        for (p, t, want) in cases {
+            assert_eq!(Pattern::glob(p, false).matches(t), want, "{p} {t}");
+            assert_eq!(crate::eval::glob(p, t, false), want, "{p} {t}");
+        }
+        for (p, t) in [
+            ("arn:aws:iam::*:role/x", "arn:aws:iam::1:2:role/x"),
+            ("arn:aws:iam::1*:role/*", "arn:aws:iam::12:role/a:b"),
+            ("arn:*:iam::*:*", "arn:aws:iam::1:root"),
+            ("arn:aws:iam::1", "arn:aws:iam::1"),
+        ] {
+            assert_eq!(
+                Pattern::arn(p).matches(t),
+                crate::eval::arn_like(p, t),
+                "{p} {t}"
+            );
+        }
+        assert!(Pattern::literal("S3:X", true).matches("s3:x"));
+        assert!(!Pattern::literal("a*", false).matches("ab"));
+    }
+
+    #[test]
+    fn cells_partition_with_witnesses() {
+        let ps = [
+            Pattern::glob("*", false),
+            Pattern::glob("arn:aws:s3:::ambra-dev-*", false),
+            Pattern::glob("arn:aws:s3:::ambra-*", false),
+            Pattern::literal("arn:aws:s3:::ambra-dev-x", false),
+        ];
+        let cs = cells(&ps, &|b: &Bits| b.get(0), &[], 10_000).unwrap();
+        // {*}, {*, ambra-*}, {*, ambra-*, ambra-dev-*}, {all four}
+        assert_eq!(cs.len(), 4);
+        for c in &cs {
+            for (i, p) in ps.iter().enumerate() {
+                assert_eq!(p.matches(&c.witness), c.matched.get(i), "{}", c.witness);
+            }
+        }
+    }
+}
