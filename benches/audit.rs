@@ -2,7 +2,7 @@
 //! release), and the slowest audit over the mutation table (every decision of
 //! one audit, so an upper bound on the slowest single decision; target < 50 ms).
 
-#[path = "../tests/support/audit_tables.rs"]
+#[path = "../tests/xacct/support/audit_tables.rs"]
 mod tables;
 
 use std::hint::black_box;

@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod audit;
+pub mod aws;
 pub mod capacity;
 pub mod cmd;
 pub use xacct_contract as contract;
@@ -10,6 +11,7 @@ pub mod eval;
 pub mod iam;
 pub mod model;
 pub mod onboard;
+pub mod progress;
 pub mod render;
 pub mod spec;
 pub mod verify;

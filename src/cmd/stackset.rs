@@ -87,13 +87,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let applied = rt.block_on(async {
         let aws = super::live::management_session(
-            args.live.load_async(&env.region).await,
+            args.live.load_async("stackset", &env.region).await,
             args.management_role.as_deref(),
             args.external_id.as_deref(),
         )
         .await
         .map_err(|e| StepFailed(anyhow::anyhow!("{e}; nothing was changed")))?;
-        let org = crate::onboard::live::organizations(&aws);
+        let org = aws.organizations();
         stackset::apply(
             &aws,
             &org,
@@ -101,9 +101,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &template,
             &args.ou,
             std::time::Duration::from_secs(args.timeout),
+            &super::progress::stderr("stackset"),
         )
         .await
-        .map_err(|e| StepFailed(anyhow::anyhow!(e)))
+        .map_err(anyhow::Error::from)
     })?;
     for l in &applied.lines {
         println!("{l}");

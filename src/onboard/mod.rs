@@ -4,6 +4,7 @@
 //! live reads (bucket counts through the verifier's audit-role path,
 //! Organizations tags) behind `xacct capacity`, `offboard` and `accounts`.
 
+pub mod create;
 pub mod deploy;
 pub mod live;
 pub mod stackset;
@@ -123,6 +124,8 @@ pub fn remove_account(path: &Path, text: &str, account: &str) -> Result<Option<S
 /// A validated, rendered change, nothing written yet.
 pub struct Change {
     pub env: Environment,
+    /// The new spec's warnings (capacity), for the command to show.
+    pub warnings: Vec<crate::model::Diagnostic>,
     pub new_text: String,
     pub files: Vec<RenderedFile>,
     pub out_dir: PathBuf,
@@ -132,11 +135,11 @@ pub struct Change {
 /// an input error and nothing has been written.
 pub fn plan_change(spec: &Path, new_text: String, out_root: &Path) -> anyhow::Result<Change> {
     let loaded = Environment::from_str(spec, &new_text, LoadOptions::default())?;
-    crate::cmd::print_warnings(&loaded.warnings);
-    let env = loaded.env;
+    let (env, warnings) = (loaded.env, loaded.warnings);
     let files = Renderer::new()?.render(&env)?;
     let out_dir = out_root.join(&env.short_name);
     Ok(Change {
+        warnings,
         env,
         new_text,
         files,
@@ -145,7 +148,7 @@ pub fn plan_change(spec: &Path, new_text: String, out_root: &Path) -> anyhow::Re
 }
 
 /// Writes `text` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), output::WriteError> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     let name = path
         .file_name()
@@ -164,7 +167,7 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     if res.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    res
+    res.map_err(|e| output::with_path(e, path))
 }
 
 /// Which order the spec and `generated/` are written in.

@@ -1,8 +1,17 @@
 //! xacct's integration tests, one binary with one module per concern.
 
+mod audit; // the offline audit: document mutations, the committed tree, explain
+mod audit_decide; // the decided audit: mutation and rewrite tables, counterexamples, known misses
+mod audit_plan; // audit of real `terraform show -json` plans
 mod cli; // exit codes and messages of the binary
+mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
+mod onboard; // onboard, offboard, capacity, accounts, stackset against moto
+mod package; // the Lambda zip
 mod render; // snapshots of every rendered file; generated/ is current; write/check behaviour
+mod support; // moto (xacct-testkit), terraform, a deployed dev setup, the Lambda proxy
+mod terraform_moto; // terraform apply of the generated roots against moto
 mod validate; // every invalid-spec rule names its field
+mod verify; // xacct verify against moto
 
 use std::path::{Path, PathBuf};
 

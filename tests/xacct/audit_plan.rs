@@ -3,17 +3,12 @@
 //! Terraform reads the provider from the filesystem mirror /opt/tf-plugins.
 
 // The shared harness is not ours to edit; silence its lints here.
-#[allow(clippy::collapsible_if)]
-#[path = "support/moto.rs"]
-mod moto;
-
-#[path = "support/fs.rs"]
-mod fs;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fs::copy_tree;
+use crate::support::fs::copy_tree;
+use crate::support::moto;
 
 const TERRAFORM_HINT: &str = "terraform is required for this test: install terraform >= 1.5 \
 (https://developer.hashicorp.com/terraform/install) and the hashicorp/aws provider in a filesystem \

@@ -1,4 +1,4 @@
-//! Shared by tests/audit_decide.rs and benches/audit.rs: the environments, the
+//! Shared by tests/xacct/audit_decide.rs and benches/audit.rs: the environments, the
 //! insecure mutations and the equivalent rewrites, and how to apply them.
 
 #![allow(dead_code)]

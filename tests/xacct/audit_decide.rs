@@ -3,8 +3,7 @@
 //! rewrites (always clean, also for "no new access"), the misses reported
 //! against other tools, and every environment and fixture clean.
 
-#[path = "support/audit_tables.rs"]
-mod tables;
+use crate::support::audit_tables as tables;
 
 use tables::{ENVS, EQUIVALENT, MUTATIONS, apply, load, subst, target};
 use xacct::audit::{self, Doc, Finding, Input, intent};
