@@ -277,9 +277,7 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
     let prefixed = intent::prefixed_s3(e);
     let prefixed_n = [Named::identity("prefixed", &prefixed)];
     let s3_all = PolicyDocument::new(vec![
-        Statement::allow("S3")
-            .actions(["s3:*"])
-            .resources(["*"]),
+        Statement::allow("S3").actions(["s3:*"]).resources(["*"]),
     ]);
     let s3_n = [Named::identity("s3", &s3_all)];
     let mut cache: HashMap<String, Vec<Finding>> = HashMap::new();
@@ -294,7 +292,8 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
                 f.account = acct.account.clone();
                 if let Some(c) = &mut f.counterexample {
                     c.principal = role.clone();
-                    c.context.insert("aws:principalarn".into(), vec![role.clone()]);
+                    c.context
+                        .insert("aws:principalarn".into(), vec![role.clone()]);
                     c.context
                         .insert("aws:principalaccount".into(), vec![acct.account.clone()]);
                 }
@@ -330,7 +329,10 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
         );
         // Inside the prefix: destructive actions, then anything else not intended.
         let destructive = base.clone().action(Values::Like(
-            DESTRUCTIVE_ACTIONS.iter().map(|s| (*s).to_owned()).collect(),
+            DESTRUCTIVE_ACTIONS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
         ));
         let g = gap(&[&named, &prefixed_n], &[&want_n], &destructive);
         cx.witness(
@@ -370,7 +372,12 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
         );
         match decide::find(&[&want_n], &[&named], &runtime) {
             Answer::Empty => {}
-            Answer::Unknown(why) => cx.undecided(m, &m.name, "whether the runtime's requests are allowed", &why),
+            Answer::Unknown(why) => cx.undecided(
+                m,
+                &m.name,
+                "whether the runtime's requests are allowed",
+                &why,
+            ),
             Answer::Witness(req) => {
                 let d = eval::evaluate(&named, &req);
                 cx.cannot(

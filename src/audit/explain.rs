@@ -84,4 +84,3 @@ pub struct Explanation {
     pub statements: Vec<StatementInfo>,
     pub unsupported: Vec<String>,
 }
-

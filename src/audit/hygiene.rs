@@ -58,11 +58,11 @@ pub(super) fn hygiene(cx: &mut Ctx<'_>) {
             }
             // A wildcard principal narrowed by a key that names the caller is decided
             // by the access checks instead (checkov#7209, #6839, #1582).
-            let narrowed = st.condition.values().flat_map(|k| k.keys()).any(|k| {
-                PRINCIPAL_KEYS
-                    .iter()
-                    .any(|p| p.eq_ignore_ascii_case(k))
-            });
+            let narrowed = st
+                .condition
+                .values()
+                .flat_map(|k| k.keys())
+                .any(|k| PRINCIPAL_KEYS.iter().any(|p| p.eq_ignore_ascii_case(k)));
             if (st.principal.as_ref().is_some_and(Principal::is_wildcard)
                 || st.not_principal.is_some())
                 && !narrowed
@@ -151,7 +151,6 @@ pub fn is_unique_id(v: &str) -> bool {
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
-
 
 pub(super) fn function_url_auth(cx: &mut Ctx<'_>) {
     let input = cx.input;

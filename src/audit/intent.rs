@@ -9,11 +9,19 @@ use super::input::{Expect, Input};
 
 /// The region of the function (and of the buckets it creates).
 pub fn region(e: &Expect) -> String {
-    e.function_arn.split(':').nth(3).unwrap_or_default().to_owned()
+    e.function_arn
+        .split(':')
+        .nth(3)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn function_name(e: &Expect) -> String {
-    e.function_arn.rsplit(':').next().unwrap_or_default().to_owned()
+    e.function_arn
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Who may assume `S3BucketManager`: the Lambda execution role and the verifiers.
@@ -42,12 +50,14 @@ pub fn lambda_assume(input: &Input) -> PolicyDocument {
         }
         st
     } else {
-        Statement::allow("Intent").actions(["sts:AssumeRole"]).resources(
-            input
-                .storage
-                .iter()
-                .map(|s| contract::storage_role_arn(&s.account)),
-        )
+        Statement::allow("Intent")
+            .actions(["sts:AssumeRole"])
+            .resources(
+                input
+                    .storage
+                    .iter()
+                    .map(|s| contract::storage_role_arn(&s.account)),
+            )
     };
     PolicyDocument::new(vec![st])
 }
@@ -203,12 +213,21 @@ pub fn role_context(
     same_org: bool,
 ) -> Vec<(String, Vec<String>)> {
     let mut c = vec![
-        ("aws:PrincipalType".to_owned(), vec!["AssumedRole".to_owned()]),
-        ("aws:ResourceAccount".to_owned(), vec![resource_account.to_owned()]),
+        (
+            "aws:PrincipalType".to_owned(),
+            vec!["AssumedRole".to_owned()],
+        ),
+        (
+            "aws:ResourceAccount".to_owned(),
+            vec![resource_account.to_owned()],
+        ),
         ("aws:RequestedRegion".to_owned(), vec![region(e)]),
         ("aws:SecureTransport".to_owned(), vec!["true".to_owned()]),
         ("aws:ViaAWSService".to_owned(), vec!["false".to_owned()]),
-        ("aws:PrincipalIsAWSService".to_owned(), vec!["false".to_owned()]),
+        (
+            "aws:PrincipalIsAWSService".to_owned(),
+            vec!["false".to_owned()],
+        ),
     ];
     if let Some(o) = &e.organization_id {
         c.push(("aws:PrincipalOrgID".to_owned(), vec![o.clone()]));
@@ -235,9 +254,15 @@ pub fn assume_context(e: &Expect, storage_account: &str) -> Vec<(String, Vec<Str
 /// Lambda (the service) assuming the execution role.
 pub fn lambda_service_context(e: &Expect) -> Vec<(String, Vec<String>)> {
     vec![
-        ("aws:SourceAccount".to_owned(), vec![e.primary_account.clone()]),
+        (
+            "aws:SourceAccount".to_owned(),
+            vec![e.primary_account.clone()],
+        ),
         ("aws:SourceArn".to_owned(), vec![e.function_arn.clone()]),
-        ("aws:PrincipalIsAWSService".to_owned(), vec!["true".to_owned()]),
+        (
+            "aws:PrincipalIsAWSService".to_owned(),
+            vec!["true".to_owned()],
+        ),
         ("aws:SecureTransport".to_owned(), vec!["true".to_owned()]),
     ]
 }

@@ -175,10 +175,18 @@ impl Counterexample {
         let ctx: Vec<String> = self
             .context
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "aws:principalarn" | "aws:principalaccount" | "aws:principalservicename"))
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "aws:principalarn" | "aws:principalaccount" | "aws:principalservicename"
+                )
+            })
             .map(|(k, v)| format!("{k}={}", v.join("|")))
             .collect();
-        let mut s = format!("{} may {} on {}", self.principal, self.action, self.resource);
+        let mut s = format!(
+            "{} may {} on {}",
+            self.principal, self.action, self.resource
+        );
         if !ctx.is_empty() {
             s.push_str(&format!(" with {}", ctx.join(", ")));
         }
@@ -250,7 +258,10 @@ pub fn run(input: &Input) -> Vec<Finding> {
 
 /// [`run`], plus [`no_new_access`] of every document against the rendered set
 /// (when the environment, hence the rendered documents, is known).
-pub fn run_with_rendered(input: &Input, rendered: &crate::iam::documents::Documents) -> Vec<Finding> {
+pub fn run_with_rendered(
+    input: &Input,
+    rendered: &crate::iam::documents::Documents,
+) -> Vec<Finding> {
     let mut f = run(input);
     f.extend(no_new_access_all(input, rendered));
     f.sort_by(|a, b| {

@@ -4,6 +4,7 @@
 //! Exit codes: 0 clean, 1 findings (or a failed AWS step), 2 usage or input error.
 
 pub mod accounts;
+pub mod adopt;
 pub mod audit;
 pub mod capacity;
 pub mod explain;
@@ -88,6 +89,11 @@ pub enum Command {
         after_help = "Examples:\n  xacct stackset --env environments/prod.toml --ou ou-ab12-cd34ef56\n  xacct stackset --env environments/prod.toml --ou ou-ab12-cd34ef56 --apply --management-role arn:aws:iam::111111111111:role/xacct-org-admin --external-id X\n\nExit codes: 0 printed or applied, 1 a failed AWS step, 2 usage or input error (OU ID, stale generated/)."
     )]
     Stackset(stackset::Args),
+    /// Take over a setup that exists: import blocks for the rendered resources that exist, and the access change of applying.
+    #[command(
+        after_help = "Examples:\n  xacct adopt --env environments/prod.toml\n  xacct adopt --env environments/prod.toml --format json\n  xacct adopt --env environments/prod.toml --clean\n\nExit codes: 0 applying changes no access, 1 it does (or an account could not be read), 2 usage or input error."
+    )]
+    Adopt(adopt::Args),
 }
 
 /// Runs one parsed command line.
@@ -104,6 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Offboard(args) => offboard::run(args),
         Command::Accounts(args) => accounts::run(args),
         Command::Stackset(args) => stackset::run(args),
+        Command::Adopt(args) => adopt::run(args),
     }
 }
 

@@ -153,7 +153,9 @@ const KEYS: usize = 3;
 enum Source {
     Key(usize),
     /// Derived from the principal; present when the principal matches `presence`.
-    Principal { presence: usize },
+    Principal {
+        presence: usize,
+    },
     /// `aws:ResourceAccount`: the resource ARN's account when it has one, else a free key.
     /// Free only for S3 ARNs (no account in them) and non-ARN resources; absent otherwise.
     ResourceOr {
@@ -223,9 +225,7 @@ fn derived(key: &str) -> bool {
 }
 
 fn toks_of(s: &str) -> Vec<Tok> {
-    s.chars()
-        .map(|c| Tok::One(Class::Chars(vec![c])))
-        .collect()
+    s.chars().map(|c| Tok::One(Class::Chars(vec![c]))).collect()
 }
 
 impl Compiler {
@@ -362,11 +362,9 @@ impl Compiler {
             "aws:resourceaccount" => Source::ResourceOr {
                 presence: self.resource_account_presence,
                 key: self.key(&key),
-                s3: self.fields[RESOURCE].id(
-                    Pattern::literal("arn:", false)
-                        .then(&Pattern::glob("*", false).no_colon())
-                        .then(&Pattern::glob(":s3:*", false)),
-                ),
+                s3: self.fields[RESOURCE].id(Pattern::literal("arn:", false)
+                    .then(&Pattern::glob("*", false).no_colon())
+                    .then(&Pattern::glob(":s3:*", false))),
                 arn: self.fields[RESOURCE].id(Pattern::glob("arn:*", false)),
             },
             k => Source::Key(self.key(k)),
@@ -438,12 +436,13 @@ impl Compiler {
                     let q = if is_arn {
                         Pattern::never()
                     } else {
-                        Pattern::from_toks(vec![]).then(&arn_prefix4()).then(&p.no_colon()).then(
-                            &Pattern::from_toks(vec![
+                        Pattern::from_toks(vec![])
+                            .then(&arn_prefix4())
+                            .then(&p.no_colon())
+                            .then(&Pattern::from_toks(vec![
                                 Tok::One(Class::Chars(vec![':'])),
                                 Tok::Run(Class::Any),
-                            ]),
-                        )
+                            ]))
                     };
                     cond.ids.push(self.fields[RESOURCE].id(q));
                     cond.alt_ids.push(self.fields[k].id(p));
@@ -509,7 +508,8 @@ impl Compiler {
                     principal_domain("root", false),
                     principal_domain("role/", true),
                     principal_domain("user/", true),
-                    Pattern::literal("service:", false).then(&Pattern::glob("?*.amazonaws.com", false)),
+                    Pattern::literal("service:", false)
+                        .then(&Pattern::glob("?*.amazonaws.com", false)),
                     Pattern::literal("anonymous", false),
                 ],
                 ACTION => vec![Pattern::from_toks(vec![
@@ -771,10 +771,7 @@ fn find_inner(
     scope: &Scope,
 ) -> Result<Option<Request>, String> {
     let mut cx = Compiler::new();
-    let must: Vec<Vec<Stmt>> = must
-        .iter()
-        .map(|d| cx.side(d))
-        .collect::<Result<_, _>>()?;
+    let must: Vec<Vec<Stmt>> = must.iter().map(|d| cx.side(d)).collect::<Result<_, _>>()?;
     let must_not: Vec<Vec<Stmt>> = must_not
         .iter()
         .map(|d| cx.side(d))
@@ -885,9 +882,7 @@ fn find_inner(
                             ));
                         }
                         for m in 1u32..(1 << cs.len()) {
-                            ch.push(Some(
-                                (0..cs.len()).filter(|i| m & (1 << i) != 0).collect(),
-                            ));
+                            ch.push(Some((0..cs.len()).filter(|i| m & (1 << i) != 0).collect()));
                         }
                     } else {
                         ch.extend((0..cs.len()).map(|i| Some(vec![i])));
@@ -906,7 +901,9 @@ fn find_inner(
         cells,
         choices,
         assign: vec![None; n],
-        order: (0..n).map(|i| [ACTION, RESOURCE, PRINCIPAL].get(i).copied().unwrap_or(i)).collect(),
+        order: (0..n)
+            .map(|i| [ACTION, RESOURCE, PRINCIPAL].get(i).copied().unwrap_or(i))
+            .collect(),
         nodes: 0,
         _p: std::marker::PhantomData,
     };
@@ -916,14 +913,22 @@ fn find_inner(
     // Build the witness.
     let text = |f: usize| -> String {
         let c = s.assign[f].expect("assigned");
-        let v = s.choices[f][c].as_ref().expect("string fields always have a value");
+        let v = s.choices[f][c]
+            .as_ref()
+            .expect("string fields always have a value");
         s.cells[f][v[0]].witness.clone()
     };
     let mut req = Request::new(caller_of(&text(PRINCIPAL)), &text(ACTION), &text(RESOURCE));
     let resource_text = text(RESOURCE);
     let resource_acct = cx.fields[RESOURCE].patterns[cx.resource_account_presence]
         .matches(&resource_text)
-        .then(|| resource_text.split(':').nth(4).unwrap_or_default().to_owned());
+        .then(|| {
+            resource_text
+                .split(':')
+                .nth(4)
+                .unwrap_or_default()
+                .to_owned()
+        });
     for (name, k) in &key_names {
         if derived(name) {
             continue;
@@ -1022,9 +1027,15 @@ mod tests {
 
     #[test]
     fn arnlike_widening_has_a_witness() {
-        let t = doc(r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::100000000001:root"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::100000000001:role/s3-*"}}}]}"#);
+        let t = doc(
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::100000000001:root"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::100000000001:role/s3-*"}}}]}"#,
+        );
         let w = check(&t, &intent(), &trust_scope()).expect("witness");
-        assert!(w.caller.describe().starts_with("arn:aws:iam::100000000001:role/s3-"));
+        assert!(
+            w.caller
+                .describe()
+                .starts_with("arn:aws:iam::100000000001:role/s3-")
+        );
     }
 
     #[test]
@@ -1046,18 +1057,29 @@ mod tests {
 
     #[test]
     fn unmodelled_operator_is_unknown() {
-        let t = doc(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"1"}}}]}"#);
+        let t = doc(
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"1"}}}]}"#,
+        );
         let c = [Named::resource("c", &t)];
         let i_doc = intent();
         let i = [Named::resource("i", &i_doc)];
-        assert!(matches!(find(&[&c], &[&i], &trust_scope()), Answer::Unknown(_)));
+        assert!(matches!(
+            find(&[&c], &[&i], &trust_scope()),
+            Answer::Unknown(_)
+        ));
     }
 
     #[test]
     fn identity_resources_and_resource_account() {
-        let intent = doc(r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":["arn:aws:iam::100000000002:role/S3BucketManager","arn:aws:iam::100000000003:role/S3BucketManager"]}]}"#);
-        let narrowed = doc(r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::*:role/S3BucketManager","Condition":{"StringEquals":{"aws:ResourceAccount":["100000000002","100000000003"]}}}]}"#);
-        let wide = doc(r#"{"Statement":[{"Effect":"Allow","Action":"sts:Assume*","Resource":"arn:aws:iam::10000000000?:role/S3BucketManager"}]}"#);
+        let intent = doc(
+            r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":["arn:aws:iam::100000000002:role/S3BucketManager","arn:aws:iam::100000000003:role/S3BucketManager"]}]}"#,
+        );
+        let narrowed = doc(
+            r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::*:role/S3BucketManager","Condition":{"StringEquals":{"aws:ResourceAccount":["100000000002","100000000003"]}}}]}"#,
+        );
+        let wide = doc(
+            r#"{"Statement":[{"Effect":"Allow","Action":"sts:Assume*","Resource":"arn:aws:iam::10000000000?:role/S3BucketManager"}]}"#,
+        );
         let scope = Scope::open()
             .principal(Values::Fixed(ROLE.into()))
             .resource(Values::roles());
@@ -1077,6 +1099,9 @@ mod tests {
         let n = run(&narrowed);
         assert!(n.is_none(), "{n:?}");
         let w = run(&wide).expect("witness");
-        assert!(w.resource.starts_with("arn:aws:iam::10000000000") || w.action != "sts:assumerole", "{w:?}");
+        assert!(
+            w.resource.starts_with("arn:aws:iam::10000000000") || w.action != "sts:assumerole",
+            "{w:?}"
+        );
     }
 }

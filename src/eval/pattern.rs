@@ -351,7 +351,11 @@ mod tests {
     #[test]
     fn globs_and_arns_match_like_the_evaluator() {
         let cases = [
-            ("arn:aws:s3:::ambra-dev-*", "arn:aws:s3:::ambra-dev-x/y", true),
+            (
+                "arn:aws:s3:::ambra-dev-*",
+                "arn:aws:s3:::ambra-dev-x/y",
+                true,
+            ),
             ("s3:Get*", "s3:GetObject", true),
             ("a?c", "abc", true),
             ("a?c", "ac", false),

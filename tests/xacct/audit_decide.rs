@@ -28,8 +28,18 @@ fn find_doc<'a>(input: &'a Input, name: &str, account: &str) -> Option<(&'a Doc,
         all.extend(s.trust.iter().map(|d| (d, Kind::Resource)));
         all.extend(s.management.iter().map(|d| (d, Kind::Identity)));
     }
-    all.extend(input.bucket_policies.iter().map(|b| (&b.doc, Kind::Resource)));
-    all.extend(input.function_url_policy.iter().map(|d| (d, Kind::Resource)));
+    all.extend(
+        input
+            .bucket_policies
+            .iter()
+            .map(|b| (&b.doc, Kind::Resource)),
+    );
+    all.extend(
+        input
+            .function_url_policy
+            .iter()
+            .map(|d| (d, Kind::Resource)),
+    );
     all.into_iter()
         .find(|(d, _)| d.name == name && d.account == account)
 }
@@ -77,12 +87,27 @@ fn check_counterexamples(input: &Input, docs: &Documents, findings: &[Finding]) 
                 let (d, k) = find_doc(input, name, &f.account).expect("candidate document");
                 let rendered = rendered_for(docs, name, input, d);
                 assert!(
-                    eval::evaluate(&[Named { name, kind: k, doc: &d.doc }], &req).allowed(),
+                    eval::evaluate(
+                        &[Named {
+                            name,
+                            kind: k,
+                            doc: &d.doc
+                        }],
+                        &req
+                    )
+                    .allowed(),
                     "{f:?}"
                 );
                 assert!(
-                    !eval::evaluate(&[Named { name: "r", kind: k, doc: &rendered }], &req)
-                        .allowed(),
+                    !eval::evaluate(
+                        &[Named {
+                            name: "r",
+                            kind: k,
+                            doc: &rendered
+                        }],
+                        &req
+                    )
+                    .allowed(),
                     "{f:?}"
                 );
                 n += 1;
@@ -92,13 +117,29 @@ fn check_counterexamples(input: &Input, docs: &Documents, findings: &[Finding]) 
         };
         if let Some((d, k)) = cand {
             assert!(
-                eval::evaluate(&[Named { name: &d.name, kind: k, doc: &d.doc }], &req).allowed(),
+                eval::evaluate(
+                    &[Named {
+                        name: &d.name,
+                        kind: k,
+                        doc: &d.doc
+                    }],
+                    &req
+                )
+                .allowed(),
                 "counterexample not allowed by {}: {f:?}",
                 d.name
             );
         }
         assert!(
-            !eval::evaluate(&[Named { name: "intent", kind, doc: &intent_doc }], &req).allowed(),
+            !eval::evaluate(
+                &[Named {
+                    name: "intent",
+                    kind,
+                    doc: &intent_doc
+                }],
+                &req
+            )
+            .allowed(),
             "counterexample allowed by the intent: {f:?}"
         );
         n += 1;
@@ -142,7 +183,10 @@ fn insecure_mutations_are_caught_with_checked_counterexamples() {
         apply(target(&mut input, t), &subst(edit, &env));
         let f = audit_all(&input, &docs);
         if !ids(&f).contains(id) {
-            missed.push(format!("{tag} {t} {edit}: expected {id}, got {:?}", ids(&f)));
+            missed.push(format!(
+                "{tag} {t} {edit}: expected {id}, got {:?}",
+                ids(&f)
+            ));
         }
         checked += check_counterexamples(&input, &docs, &f);
     }
@@ -199,9 +243,16 @@ fn known_misses_of_other_tools_and_of_the_sampling_audit() {
         let f = audit::run(&input);
         check_counterexamples(&input, &docs, &f);
         let got = ids(&f);
-        let ok = if id.is_empty() { got.is_empty() } else { got.contains(id) };
+        let ok = if id.is_empty() {
+            got.is_empty()
+        } else {
+            got.contains(id)
+        };
         if !ok {
-            wrong.push(format!("{name}: expected {id:?}, got {got:?}\n{}", audit::report::table(&f)));
+            wrong.push(format!(
+                "{name}: expected {id:?}, got {got:?}\n{}",
+                audit::report::table(&f)
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -217,11 +268,18 @@ fn counterexample_is_in_json_and_sarif() {
     let f = audit::run(&input);
     let json: serde_json::Value = serde_json::from_str(&audit::report::json(&f)).unwrap();
     let c = &json[0]["counterexample"];
-    assert!(c["principal"].as_str().unwrap().starts_with("arn:aws:iam::100000000001:role/"));
-    assert_eq!(c["action"].as_str().unwrap().to_ascii_lowercase(), "sts:assumerole");
+    assert!(
+        c["principal"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:iam::100000000001:role/")
+    );
+    assert_eq!(
+        c["action"].as_str().unwrap().to_ascii_lowercase(),
+        "sts:assumerole"
+    );
     assert!(c["context"].is_object());
-    let sarif: serde_json::Value =
-        serde_json::from_str(&audit::report::sarif(&f, "x")).unwrap();
+    let sarif: serde_json::Value = serde_json::from_str(&audit::report::sarif(&f, "x")).unwrap();
     assert!(sarif["runs"][0]["results"][0]["properties"]["counterexample"]["resource"].is_string());
     assert!(audit::report::table(&f).contains("counterexample: principal="));
 }
@@ -313,7 +371,12 @@ mod properties {
             // A resource policy governs only its own resource: widening its
             // Resource grants nothing, so only identity policies' resources count.
             if s.principal.is_none() && s.not_principal.is_none() {
-                values.extend(s.resource.iter_mut().flat_map(|r| r.0.iter_mut()).map(|v| (v, 3)));
+                values.extend(
+                    s.resource
+                        .iter_mut()
+                        .flat_map(|r| r.0.iter_mut())
+                        .map(|v| (v, 3)),
+                );
             }
             for keys in s.condition.values_mut() {
                 for (k, v) in keys.iter_mut() {
@@ -336,7 +399,10 @@ mod properties {
             return false;
         }
         let start = if v.starts_with("arn:") {
-            let c = v.match_indices(':').nth(*comp - 1).map_or(0, |(i, _)| i + 1);
+            let c = v
+                .match_indices(':')
+                .nth(*comp - 1)
+                .map_or(0, |(i, _)| i + 1);
             // A principal's type (`role/`, `user/`) is fixed too: widen its name.
             if *comp == 5 {
                 v[c..].find('/').map_or(c, |i| c + i + 1)

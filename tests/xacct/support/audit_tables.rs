@@ -53,10 +53,7 @@ pub fn subst(s: &str, env: &Environment) -> String {
         .replace("{PHR}", &env.phr.bucket)
         .replace("{F}", &env.function_arn())
         .replace("{R}", &env.lambda_role_arn())
-        .replace(
-            "{C}",
-            &xacct::iam::documents::example_bucket(env),
-        )
+        .replace("{C}", &xacct::iam::documents::example_bucket(env))
 }
 
 /// Applies one edit: `+{json}` appends a statement; `N={json}` replaces statement N;
@@ -249,4 +246,3 @@ pub const EQUIVALENT: &[(&str, &str, &str)] = &[
     ("xid", "trust", r#"s|"StringEquals":{"sts:ExternalId":"fixture-external-id"}|"StringEquals":{"sts:ExternalId":["fixture-external-id"]}|"#),
     ("xid", "mgmt", r#"s|"Sid":"CountBucketsForCapacity",||"#),
 ];
-

@@ -1,0 +1,557 @@
+//! `xacct adopt` against a legacy setup in moto (the seed's hand-written
+//! Terraform, `support/legacy.rs`): import blocks for exactly what exists,
+//! the access change with concrete requests, the seed's Lambda variables,
+//! `terraform plan`/`apply` of the generated roots with the import blocks, and
+//! `adopt` again on the adopted environment.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_sdk_sts::config::Credentials;
+use serde_json::Value;
+
+use crate::support::fs::copy_tree;
+use crate::support::legacy;
+use crate::support::moto::{self, Moto};
+use crate::support::terraform::{ProviderOverride, Terraform, moto_provider_override};
+use crate::support::verify_deploy::{self as deploy, base, creds_in, rt};
+use xacct::iam::documents::Documents;
+use xacct::model::Environment;
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// A temp copy of the dev spec and `generated/dev/`.
+struct Work {
+    _dir: tempfile::TempDir,
+    spec: PathBuf,
+    out: PathBuf,
+}
+
+impl Work {
+    fn new() -> Work {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("dev.toml");
+        std::fs::copy(deploy::root().join("environments/dev.toml"), &spec).unwrap();
+        let out = dir.path().join("generated");
+        copy_tree(&deploy::root().join("generated/dev"), &out.join("dev"));
+        Work {
+            _dir: dir,
+            spec,
+            out,
+        }
+    }
+
+    fn dev(&self) -> PathBuf {
+        self.out.join("dev")
+    }
+}
+
+/// The real binary as `creds`, against moto.
+fn xacct(m: &Moto, creds: &Credentials, args: &[&str]) -> Out {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xacct"));
+    cmd.args(args)
+        .args(["--endpoint-url", &m.endpoint])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key());
+    if let Some(t) = creds.session_token() {
+        cmd.env("AWS_SESSION_TOKEN", t);
+    }
+    let out = cmd.output().unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn adopt(m: &Moto, creds: &Credentials, w: &Work, extra: &[&str]) -> Out {
+    let spec = w.spec.to_str().unwrap();
+    let out = w.out.to_str().unwrap();
+    let mut args = vec!["adopt", "--env", spec, "--out", out];
+    args.extend_from_slice(extra);
+    xacct(m, creds, &args)
+}
+
+fn env() -> Environment {
+    deploy::load(&deploy::root().join("environments/dev.toml"))
+}
+
+/// `to` addresses of the import blocks in `file`.
+fn import_addresses(file: &Path) -> BTreeSet<String> {
+    std::fs::read_to_string(file)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("to = ").map(str::to_owned))
+        .collect()
+}
+
+fn set(items: &[String]) -> BTreeSet<String> {
+    items.iter().cloned().collect()
+}
+
+fn storage_addresses(acct: &str) -> Vec<String> {
+    vec![
+        format!("module.account_{acct}.aws_iam_role.s3_bucket_manager"),
+        format!("module.account_{acct}.aws_iam_policy.s3_bucket_management"),
+        format!("module.account_{acct}.aws_iam_role_policy_attachment.s3_bucket_management"),
+    ]
+}
+
+struct Legacy {
+    moto: Moto,
+    env: Environment,
+    primary: Credentials,
+    work: Work,
+}
+
+fn legacy() -> Legacy {
+    let moto = Moto::start();
+    let env = env();
+    let primary = rt().block_on(async {
+        legacy::build(&moto, &env).await;
+        creds_in(
+            &base(&moto),
+            &env.primary_account,
+            "OrganizationAccountAccessRole",
+        )
+        .await
+    });
+    Legacy {
+        moto,
+        env,
+        primary,
+        work: Work::new(),
+    }
+}
+
+fn change<'a>(report: &'a Value, account: &str, document_starts: &str) -> &'a Value {
+    report["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["account"] == account && c["document"].as_str().unwrap().starts_with(document_starts)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no access entry {account} {document_starts}: {:#}",
+                report["access"]
+            )
+        })
+}
+
+#[test]
+fn adopt_reports_the_access_change_and_writes_imports_for_exactly_what_exists() {
+    let l = legacy();
+    let (a, b) = (&l.env.storage_accounts[0], &l.env.storage_accounts[1]);
+    let out = adopt(&l.moto, &l.primary, &l.work, &["--format", "json"]);
+    assert_eq!(
+        out.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        !out.stdout.contains(legacy::LEGACY_SECRET_KEY)
+            && !out.stderr.contains(legacy::LEGACY_SECRET_KEY),
+        "the PHR secret key was printed"
+    );
+    assert!(
+        !out.stdout.contains(legacy::LEGACY_ACCESS_KEY),
+        "the PHR key ID was printed"
+    );
+    let r: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(r["changes_access"], true);
+    assert_eq!(r["errors"], serde_json::json!([]));
+
+    // Import blocks: exactly what exists, per root.
+    let storage = import_addresses(&l.work.dev().join("storage/terraform/imports.tf"));
+    let mut want: Vec<String> = storage_addresses(a);
+    want.extend(storage_addresses(b));
+    assert_eq!(storage, set(&want));
+    let primary = import_addresses(&l.work.dev().join("primary/terraform/imports.tf"));
+    let want_primary: BTreeSet<String> = [
+        "aws_iam_role.lambda_execution",
+        "aws_iam_role_policy.lambda_execution",
+        "aws_cloudwatch_log_group.lambda",
+        "aws_lambda_function.provisioner",
+        "aws_lambda_function_url.provisioner",
+        "module.phr_bucket.aws_s3_bucket.this",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    // moto gives every new bucket default encryption (as AWS does): imported too.
+    let optional: BTreeSet<String> =
+        ["module.phr_bucket.aws_s3_bucket_server_side_encryption_configuration.this".to_owned()]
+            .into();
+    assert!(primary.is_superset(&want_primary), "{primary:?}");
+    assert!(
+        primary
+            .difference(&want_primary)
+            .all(|x| optional.contains(x)),
+        "imports of things that do not exist: {primary:?}"
+    );
+    let to_create: Vec<&str> = r["to_create"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        to_create.contains(&"primary/terraform: module.phr_bucket.aws_s3_bucket_policy.this"),
+        "{to_create:?}"
+    );
+    assert!(
+        to_create.contains(&"primary/terraform: aws_lambda_permission.invoke_function_url_0"),
+        "{to_create:?}"
+    );
+
+    // The access change, with concrete requests.
+    for acct in [a, b] {
+        let perms = change(&r, acct, "S3BucketManager permissions");
+        assert_eq!(perms["verdict"], "narrower", "{perms:#}");
+        let removed = &perms["removed"];
+        assert!(
+            removed["action"].as_str().unwrap().starts_with("s3:"),
+            "{removed:#}"
+        );
+        // The request is one the rendered policy denies: outside the prefix or not needed.
+        let rendered = Documents::build(&l.env).storage_management;
+        let req = xacct::audit::Counterexample {
+            principal: removed["principal"].as_str().unwrap().to_owned(),
+            action: removed["action"].as_str().unwrap().to_owned(),
+            resource: removed["resource"].as_str().unwrap().to_owned(),
+            context: Default::default(),
+        }
+        .request();
+        let named = [xacct::eval::Named::identity("rendered", &rendered)];
+        assert!(
+            !xacct::eval::evaluate(&named, &req).allowed(),
+            "{removed:#}"
+        );
+        let trust = change(&r, acct, "S3BucketManager trust");
+        assert_eq!(trust["verdict"], "narrower", "{trust:#}");
+        assert!(
+            trust["removed"]["principal"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("arn:aws:iam::{}:", l.env.primary_account)),
+            "{trust:#}"
+        );
+    }
+    let lt = change(
+        &r,
+        &l.env.primary_account,
+        &format!("{} trust", l.env.lambda_role_name()),
+    );
+    assert_eq!(lt["verdict"], "narrower", "{lt:#}");
+    let phr = change(&r, &l.env.primary_account, "bucket policy of");
+    assert!(
+        matches!(phr["verdict"].as_str(), Some("wider") | Some("both")),
+        "{phr:#}"
+    );
+
+    // What xacct does not manage, and that applying leaves it.
+    let unmanaged = r["unmanaged"].as_array().unwrap();
+    assert!(
+        unmanaged.iter().any(|u| u["account"] == b.as_str()
+            && u["name"].as_str().unwrap().ends_with(legacy::EXTRA_POLICY)
+            && u["on_apply"] == "left"),
+        "{unmanaged:#?}"
+    );
+    assert!(
+        unmanaged.iter().any(|u| u["kind"] == "function permission"
+            && u["name"]
+                .as_str()
+                .unwrap()
+                .ends_with(legacy::EXTRA_PERMISSION)),
+        "{unmanaged:#?}"
+    );
+
+    // The seed's Lambda variables: mapped, the maximum disagrees, keys flagged.
+    let cfg = &r["lambda_configuration"];
+    assert_eq!(cfg["seed_names"], true);
+    let var = |n: &str| {
+        cfg["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == n)
+            .unwrap_or_else(|| panic!("{n}: {cfg:#}"))
+            .clone()
+    };
+    assert_eq!(var("max_buckets_per_account")["status"], "differs");
+    assert_eq!(
+        var("max_buckets_per_account")["xacct_name"],
+        "AMBRA_MAX_BUCKETS_PER_ACCOUNT"
+    );
+    assert_eq!(var("ambra_storage_accounts")["status"], "agrees");
+    assert_eq!(var("ambra_phr_bucket")["status"], "agrees");
+    assert_eq!(var("ambra_phr_cred_secret_key")["status"], "secret");
+    assert_eq!(var("ambra_phr_cred_secret_key")["value"], Value::Null);
+    assert!(
+        cfg["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("ambra_phr_cred_access_key"))
+    );
+
+    // Idempotent: the same files again, nothing rewritten.
+    let before =
+        std::fs::read_to_string(l.work.dev().join("storage/terraform/imports.tf")).unwrap();
+    let again = adopt(&l.moto, &l.primary, &l.work, &[]);
+    assert_eq!(again.code, 1, "{}", again.stdout);
+    assert!(again.stdout.contains("is up to date"), "{}", again.stdout);
+    assert!(again.stdout.contains("NARROWER"), "{}", again.stdout);
+    assert_eq!(
+        before,
+        std::fs::read_to_string(l.work.dev().join("storage/terraform/imports.tf")).unwrap()
+    );
+    // render --check does not call the files orphans.
+    let check = Command::new(env!("CARGO_BIN_EXE_xacct"))
+        .args([
+            "render",
+            "--check",
+            "--env",
+            l.work.spec.to_str().unwrap(),
+            "--out",
+            l.work.out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout).into_owned()
+        + &String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("imports.tf"),
+        "render --check names the adopt files: {text}"
+    );
+
+    // --clean removes exactly adopt's files.
+    let clean = adopt(&l.moto, &l.primary, &l.work, &["--clean"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert!(!l.work.dev().join("storage/terraform/imports.tf").exists());
+    assert!(!l.work.dev().join("primary/terraform/imports.tf").exists());
+    assert!(!l.work.dev().join(".xacct-adopt").exists());
+    assert!(l.work.dev().join("storage/terraform/main.tf").exists());
+}
+
+#[test]
+fn adopt_of_an_adopted_environment_changes_no_access() {
+    let moto = Moto::start();
+    let env = env();
+    let creds = rt().block_on(async {
+        deploy::deploy(&moto, &env).await;
+        let b = base(&moto);
+        let c = deploy::in_account(&b, &env.primary_account).await;
+        legacy::bootstrap_role(&c, &env.primary_account).await;
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&c);
+        logs.create_log_group()
+            .log_group_name(env.log_group_name())
+            .send()
+            .await
+            .unwrap();
+        creds_in(&b, &env.primary_account, "OrganizationAccountAccessRole").await
+    });
+    let w = Work::new();
+    let out = adopt(&moto, &creds, &w, &["--format", "json"]);
+    let r: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", out.stdout, out.stderr));
+    assert_eq!(out.code, 0, "{:#}", r);
+    assert_eq!(r["changes_access"], false);
+    assert!(
+        r["access"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["verdict"] == "equivalent")
+    );
+    assert!(!r["access"].as_array().unwrap().is_empty());
+    assert_eq!(r["lambda_configuration"]["seed_names"], false);
+}
+
+// ------------------------------------------------------------ terraform side
+
+fn prepared(moto: &Moto, env: &Environment, dir: &Path, root: &str) -> Terraform {
+    let tf = Terraform::new(dir.join(root));
+    let providers: Vec<ProviderOverride> = if root.starts_with("storage") {
+        env.storage_accounts
+            .iter()
+            .map(|a| ProviderOverride {
+                alias: Some(format!("account_{a}")),
+                assume_role_arn: None,
+            })
+            .collect()
+    } else {
+        vec![ProviderOverride {
+            alias: None,
+            assume_role_arn: Some(format!(
+                "arn:aws:iam::{}:role/OrganizationAccountAccessRole",
+                env.primary_account
+            )),
+        }]
+    };
+    let hcl = moto_provider_override(
+        &moto.endpoint,
+        moto::ACCESS_KEY,
+        moto::SECRET_KEY,
+        &providers,
+    );
+    tf.write_override("xacct_test_override.tf", &hcl);
+    tf.init();
+    tf.envs(moto.env())
+}
+
+/// `(address, actions, importing)` of every resource change in a plan.
+fn changes(plan: &Value) -> Vec<(String, Vec<String>, bool)> {
+    plan["resource_changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap().to_owned(),
+                c["change"]["actions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_owned())
+                    .collect(),
+                !c["change"]["importing"].is_null(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn terraform_imports_the_legacy_setup_and_applies_the_rendered_state() {
+    let l = legacy();
+    let out = adopt(&l.moto, &l.primary, &l.work, &[]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let docs = Documents::build(&l.env);
+
+    // Storage root: the plan imports every existing resource and creates none of them.
+    let tf = prepared(&l.moto, &l.env, &l.work.dev(), "storage/terraform");
+    let imported = import_addresses(&l.work.dev().join("storage/terraform/imports.tf"));
+    let plan = tf.show_plan_json(&[]);
+    let ch = changes(&plan);
+    for addr in &imported {
+        let (_, actions, importing) = ch
+            .iter()
+            .find(|(a, _, _)| a == addr)
+            .unwrap_or_else(|| panic!("{addr} not in the plan: {ch:?}"));
+        assert!(importing, "{addr} is not imported: {ch:?}");
+        assert!(
+            actions.iter().all(|a| a == "no-op" || a == "update"),
+            "{addr}: {actions:?}"
+        );
+    }
+    assert!(
+        ch.iter()
+            .all(|(_, a, _)| !a.iter().any(|x| x == "delete" || x == "create")),
+        "storage plan creates or deletes: {ch:?}"
+    );
+    tf.apply(&[], None);
+
+    // Primary root.
+    let tfp = prepared(&l.moto, &l.env, &l.work.dev(), "primary/terraform");
+    let zip = tfp.scratch().join("bootstrap.zip");
+    std::fs::write(&zip, deploy::dummy_zip()).unwrap();
+    let zip_arg = zip.to_str().unwrap().to_owned();
+    let vars = [("lambda_zip", zip_arg.as_str())];
+    let imported = import_addresses(&l.work.dev().join("primary/terraform/imports.tf"));
+    let ch = changes(&tfp.show_plan_json(&vars));
+    for addr in &imported {
+        let (_, actions, importing) = ch
+            .iter()
+            .find(|(a, _, _)| a == addr)
+            .unwrap_or_else(|| panic!("{addr} not in the plan: {ch:?}"));
+        assert!(importing, "{addr} is not imported: {ch:?}");
+        assert!(
+            actions.iter().all(|a| a == "no-op" || a == "update"),
+            "{addr}: {actions:?}"
+        );
+    }
+    assert!(
+        ch.iter().all(|(_, a, _)| !a.iter().any(|x| x == "delete")),
+        "primary plan deletes: {ch:?}"
+    );
+    tfp.apply(&vars, None);
+
+    // Read back: the rendered documents are in place.
+    rt().block_on(async {
+        let b = base(&l.moto);
+        for acct in &l.env.storage_accounts {
+            let c = deploy::in_account(&b, acct).await;
+            let iam = aws_sdk_iam::Client::new(&c);
+            let s = xacct::adopt::read::role(&iam, "S3BucketManager")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(s.trust, docs.storage_trust, "trust in {acct}");
+            let arn = format!("arn:aws:iam::{acct}:policy/S3BucketManagement");
+            let (_, doc) = s
+                .attached
+                .iter()
+                .find(|(a, _)| *a == arn)
+                .expect("S3BucketManagement attached");
+            assert_eq!(
+                *doc, docs.storage_management,
+                "S3BucketManagement in {acct}"
+            );
+        }
+        let c = deploy::in_account(&b, &l.env.primary_account).await;
+        let iam = aws_sdk_iam::Client::new(&c);
+        let r = xacct::adopt::read::role(&iam, &l.env.lambda_role_name())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.trust, docs.lambda_trust);
+        let inline = format!("{}-permissions", l.env.lambda.function_name);
+        assert_eq!(
+            r.inline.iter().find(|(n, _)| *n == inline).map(|(_, d)| d),
+            Some(&docs.lambda_execution)
+        );
+        let lambda = aws_sdk_lambda::Client::new(&c);
+        let f = lambda
+            .get_function_configuration()
+            .function_name(&l.env.lambda.function_name)
+            .send()
+            .await
+            .unwrap();
+        let vars = f
+            .environment()
+            .and_then(|e| e.variables())
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            !vars.contains_key("ambra_phr_cred_secret_key"),
+            "the legacy key is still set"
+        );
+        assert_eq!(
+            vars.get("AMBRA_MAX_BUCKETS_PER_ACCOUNT")
+                .map(String::as_str),
+            Some("1000")
+        );
+    });
+
+    // adopt again: the import blocks now describe managed resources; no access change.
+    let again = adopt(&l.moto, &l.primary, &l.work, &["--format", "json"]);
+    let r: Value = serde_json::from_str(&again.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", again.stdout, again.stderr));
+    assert_eq!(again.code, 0, "{:#}", r["access"]);
+    assert_eq!(r["changes_access"], false);
+}
