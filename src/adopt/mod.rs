@@ -205,10 +205,10 @@ fn missing(out: &mut Vec<String>, all: &[Import], found: &[Import]) {
     }
 }
 
-fn bucket_all(name: &str) -> read::BucketState {
+fn bucket_all(name: &str, policy: &PolicyDocument) -> read::BucketState {
     read::BucketState {
         name: name.to_owned(),
-        policy: Some(PolicyDocument::new(vec![])),
+        policy: Some(policy.clone()),
         public_access_block: true,
         ownership_controls: true,
         encryption: true,
@@ -242,7 +242,9 @@ pub fn everything_primary(env: &Environment, docs: &Documents) -> read::Primary 
         role: Some(role),
         function_role: None,
         log_group: true,
-        phr: env.phr_in_primary().then(|| bucket_all(&env.phr.bucket)),
+        phr: env
+            .phr_in_primary()
+            .then(|| bucket_all(&env.phr.bucket, &docs.phr_bucket_policy)),
     }
 }
 
@@ -263,7 +265,7 @@ pub fn everything_storage(env: &Environment, acct: &str) -> read::Storage {
         }),
         policy: Some(docs.storage_management.clone()),
         phr: (!env.phr_in_primary() && env.phr.account == acct)
-            .then(|| bucket_all(&env.phr.bucket)),
+            .then(|| bucket_all(&env.phr.bucket, &docs.phr_bucket_policy)),
     }
 }
 

@@ -555,3 +555,195 @@ fn terraform_imports_the_legacy_setup_and_applies_the_rendered_state() {
     assert_eq!(again.code, 0, "{:#}", r["access"]);
     assert_eq!(r["changes_access"], false);
 }
+
+// ------------------------------------------------------- offline: CloudFormation
+
+/// The file of `generated/dev/` that declares `address`'s resource, and the
+/// resource line: `module.account_X.aws_iam_role.s3_bucket_manager` ->
+/// `modules/storage-account/main.tf`, `resource "aws_iam_role" "s3_bucket_manager"`.
+fn declared(dev: &Path, root: &str, address: &str) -> bool {
+    let parts: Vec<&str> = address.split('.').collect();
+    let (file, rest) = match parts.as_slice() {
+        ["module", m, "module", "phr_bucket[0]", rest @ ..] => {
+            assert!(
+                std::fs::read_to_string(dev.join(root).join("main.tf"))
+                    .unwrap()
+                    .contains(&format!("module \"{m}\""))
+            );
+            (dev.join("modules/phr-bucket/main.tf"), rest.to_vec())
+        }
+        ["module", "phr_bucket", rest @ ..] => {
+            (dev.join("modules/phr-bucket/main.tf"), rest.to_vec())
+        }
+        ["module", m, rest @ ..] => {
+            assert!(
+                std::fs::read_to_string(dev.join(root).join("main.tf"))
+                    .unwrap()
+                    .contains(&format!("module \"{m}\"")),
+                "{m}"
+            );
+            (dev.join("modules/storage-account/main.tf"), rest.to_vec())
+        }
+        rest => (dev.join(root).join("main.tf"), rest.to_vec()),
+    };
+    let [ty, name] = rest.as_slice() else {
+        panic!("{address}")
+    };
+    std::fs::read_to_string(file)
+        .unwrap()
+        .contains(&format!("resource \"{ty}\" \"{name}\" {{"))
+}
+
+/// A report as if every rendered resource existed (no AWS).
+fn everything(env: &Environment) -> xacct::adopt::Report {
+    let docs = Documents::build(env);
+    let p = xacct::adopt::everything_primary(env, &docs);
+    let s: Vec<_> = env
+        .storage_accounts
+        .iter()
+        .map(|a| xacct::adopt::everything_storage(env, a))
+        .collect();
+    xacct::adopt::build(env, &docs, Some(&p), &s)
+}
+
+#[test]
+fn every_import_address_and_logical_id_is_a_rendered_resource() {
+    for short in ["dev", "uat", "prod"] {
+        let env = deploy::load(&deploy::root().join(format!("environments/{short}.toml")));
+        let dev = deploy::root().join("generated").join(short);
+        let r = everything(&env);
+        assert!(r.to_create.is_empty(), "{:?}", r.to_create);
+        assert!(
+            !r.changes_access,
+            "{short}: rendered documents against themselves: {:#?}",
+            r.access
+        );
+        for i in &r.imports {
+            assert!(
+                declared(&dev, i.root, &i.address),
+                "{short}: {} is not declared in generated/{short}",
+                i.address
+            );
+            if let Some(c) = &i.cloudformation {
+                let t = if i.root.starts_with("primary") {
+                    "primary/cloudformation/primary.yaml"
+                } else {
+                    "storage/cloudformation/storage-account.yaml"
+                };
+                let text = std::fs::read_to_string(dev.join(t)).unwrap();
+                let block: String = text
+                    .split(&format!("\n  {}:\n", c.logical_id))
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("{short}: {} not in {t}", c.logical_id))
+                    .split("\n\n")
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                assert!(
+                    block.contains(&format!("Type: {}", c.resource_type)),
+                    "{block}"
+                );
+                assert!(
+                    block.contains("DeletionPolicy: Retain")
+                        && block.contains("UpdateReplacePolicy: Retain"),
+                    "{short}: {} needs Retain for an import:\n{block}",
+                    c.logical_id
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn cloudformation_import_files_and_commands() {
+    let env = env();
+    let mut r = everything(&env);
+    let dir = tempfile::tempdir().unwrap();
+    let files = xacct::adopt::files(&env, &mut r, Path::new("generated/dev")).unwrap();
+    let a = &env.storage_accounts[0];
+    let stack = r.cloudformation.iter().find(|c| c.account == *a).unwrap();
+    assert_eq!(
+        stack.commands[0],
+        format!(
+            "aws cloudformation create-change-set --stack-name xacct-dev-storage --change-set-name xacct-adopt --change-set-type IMPORT --resources-to-import file://generated/dev/storage/cloudformation/import/{a}.json --template-body file://generated/dev/storage/cloudformation/import/template-{a}.yaml --parameters file://generated/dev/storage/cloudformation/parameters/{a}.json --capabilities CAPABILITY_NAMED_IAM --region us-east-1"
+        )
+    );
+    assert_eq!(
+        stack.commands[1],
+        "aws cloudformation execute-change-set --stack-name xacct-dev-storage --change-set-name xacct-adopt --region us-east-1"
+    );
+    assert!(stack.commands[2].starts_with("aws cloudformation deploy --stack-name xacct-dev-storage --template-file generated/dev/storage/cloudformation/storage-account.yaml"));
+    let res: Value = serde_json::from_str(
+        &files
+            .iter()
+            .find(|f| f.path == Path::new(&format!("storage/cloudformation/import/{a}.json")))
+            .unwrap()
+            .contents,
+    )
+    .unwrap();
+    assert_eq!(
+        res,
+        serde_json::json!([
+            {"ResourceType": "AWS::IAM::Role", "LogicalResourceId": "S3BucketManager", "ResourceIdentifier": {"RoleName": "S3BucketManager"}},
+            {"ResourceType": "AWS::IAM::ManagedPolicy", "LogicalResourceId": "S3BucketManagement", "ResourceIdentifier": {"PolicyArn": format!("arn:aws:iam::{a}:policy/S3BucketManagement")}},
+        ])
+    );
+    let primary = r
+        .cloudformation
+        .iter()
+        .find(|c| c.account == env.primary_account)
+        .unwrap();
+    let ids: BTreeSet<&str> = primary
+        .resources
+        .iter()
+        .map(|c| c.logical_id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "ExecutionRole",
+            "LogGroup",
+            "Function",
+            "FunctionUrl",
+            "PhrBucket",
+            "PhrBucketPolicy"
+        ]
+        .into()
+    );
+    assert!(
+        primary.commands[0].contains("--stack-name xacct-dev-primary")
+            && primary.commands[0].contains("--change-set-type IMPORT")
+    );
+
+    // The import templates hold exactly the imported resources, and pass cfn-lint.
+    let mut templates = Vec::new();
+    for f in files
+        .iter()
+        .filter(|f| f.path.extension().is_some_and(|e| e == "yaml"))
+    {
+        let p = dir.path().join(f.path.file_name().unwrap());
+        std::fs::write(&p, &f.contents).unwrap();
+        assert!(
+            !f.contents.contains("Type: AWS::Lambda::Permission"),
+            "{}",
+            f.contents
+        );
+        assert!(!f.contents.contains("Outputs:"), "{}", f.contents);
+        templates.push(p);
+    }
+    assert_eq!(templates.len(), 3);
+    crate::generated_static::cfn_lint(&templates).unwrap_or_else(|e| panic!("{e}"));
+
+    // A function whose role does not exist yet cannot be imported in this step.
+    let docs = Documents::build(&env);
+    let mut p = xacct::adopt::everything_primary(&env, &docs);
+    p.role = None;
+    let mut r = xacct::adopt::build(&env, &docs, Some(&p), &[]);
+    xacct::adopt::files(&env, &mut r, Path::new("generated/dev")).unwrap();
+    let primary = &r.cloudformation[0];
+    assert!(
+        primary.not_importable.contains(&"Function".to_owned()),
+        "{primary:#?}"
+    );
+    assert!(!primary.resources.iter().any(|c| c.logical_id == "Function"));
+}
