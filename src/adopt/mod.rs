@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod imports;
+pub mod init;
 pub mod read;
 pub mod seed;
 

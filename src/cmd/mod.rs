@@ -8,6 +8,7 @@ pub mod adopt;
 pub mod audit;
 pub mod capacity;
 pub mod explain;
+pub mod init;
 pub mod live;
 pub mod offboard;
 pub mod onboard;
@@ -94,6 +95,11 @@ pub enum Command {
         after_help = "Examples:\n  xacct adopt --env environments/prod.toml\n  xacct adopt --env environments/prod.toml --format json\n  xacct adopt --env environments/prod.toml --clean\n\nExit codes: 0 applying changes no access, 1 it does (or an account could not be read), 2 usage or input error."
     )]
     Adopt(adopt::Args),
+    /// Write a starting environment spec from a deployed function (`--from-function NAME`).
+    #[command(
+        after_help = "Examples:\n  xacct init --from-function s3-bucket-provisioning --profile prod-admin\n  xacct init --from-function s3-bucket-provisioning --out environments/prod.toml --force\n\nExit codes: 0 written and valid, 1 written but fields need a human (named) or a failed AWS step, 2 usage or input error (an existing file without --force)."
+    )]
+    Init(init::Args),
 }
 
 /// Runs one parsed command line.
@@ -111,6 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Accounts(args) => accounts::run(args),
         Command::Stackset(args) => stackset::run(args),
         Command::Adopt(args) => adopt::run(args),
+        Command::Init(args) => init::run(args),
     }
 }
 

@@ -554,6 +554,47 @@ fn terraform_imports_the_legacy_setup_and_applies_the_rendered_state() {
         .unwrap_or_else(|e| panic!("{e}: {}{}", again.stdout, again.stderr));
     assert_eq!(again.code, 0, "{:#}", r["access"]);
     assert_eq!(r["changes_access"], false);
+    // What adopt listed as unmanaged is still there (applying left it).
+    assert_eq!(
+        r["unmanaged"].as_array().unwrap().len(),
+        2,
+        "{:#}",
+        r["unmanaged"]
+    );
+
+    // The README's last steps: remove what adopt listed as left, then verify is clean.
+    rt().block_on(async {
+        let b = base(&l.moto);
+        let c = deploy::in_account(&b, &l.env.storage_accounts[1]).await;
+        aws_sdk_iam::Client::new(&c)
+            .delete_role_policy()
+            .role_name("S3BucketManager")
+            .policy_name(legacy::EXTRA_POLICY)
+            .send()
+            .await
+            .unwrap();
+        let c = deploy::in_account(&b, &l.env.primary_account).await;
+        aws_sdk_lambda::Client::new(&c)
+            .remove_permission()
+            .function_name(&l.env.lambda.function_name)
+            .statement_id(legacy::EXTRA_PERMISSION)
+            .send()
+            .await
+            .unwrap();
+    });
+    let spec = l.work.spec.to_str().unwrap();
+    let v = xacct(
+        &l.moto,
+        &l.primary,
+        &["verify", "--env", spec, "--format", "json"],
+    );
+    assert_eq!(
+        v.code, 0,
+        "verify after adoption:\n{}\n{}",
+        v.stdout, v.stderr
+    );
+    let clean = adopt(&l.moto, &l.primary, &l.work, &["--clean"]);
+    assert_eq!(clean.code, 0);
 }
 
 // ------------------------------------------------------- offline: CloudFormation
@@ -746,4 +787,111 @@ fn cloudformation_import_files_and_commands() {
         "{primary:#?}"
     );
     assert!(!primary.resources.iter().any(|c| c.logical_id == "Function"));
+}
+
+// ------------------------------------------------------------ init --from-function
+
+#[test]
+fn init_from_the_legacy_function_names_what_needs_a_human_then_validates() {
+    let l = legacy();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("dev.toml");
+    let spec_s = spec.to_str().unwrap();
+    let f = l.env.lambda.function_name.as_str();
+    let out = xacct(
+        &l.moto,
+        &l.primary,
+        &["init", "--from-function", f, "--out", spec_s],
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    for field in [
+        "storage.bucket_prefix",
+        "lambda.log_retention_days",
+        "access.invoker_principals",
+        "access.reader_principals",
+    ] {
+        assert!(
+            out.stdout.contains(&format!("needs a human: `{field}`")),
+            "{field}: {}",
+            out.stdout
+        );
+    }
+    let text = std::fs::read_to_string(&spec).unwrap();
+    assert!(!text.contains(legacy::LEGACY_SECRET_KEY) && !text.contains(legacy::LEGACY_ACCESS_KEY));
+    assert!(text.contains("max_buckets_per_account = 500  # from the function's variable `max_buckets_per_account`"), "{text}");
+    assert!(
+        text.contains("primary_account = \"100000000001\"  # from the caller"),
+        "{text}"
+    );
+
+    // Without --force an existing file is kept.
+    let again = xacct(
+        &l.moto,
+        &l.primary,
+        &["init", "--from-function", f, "--out", spec_s],
+    );
+    assert_eq!(again.code, 2, "{}{}", again.stdout, again.stderr);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+
+    // With customer buckets, a log retention, a URL invoker and a reader on the
+    // PHR bucket, everything is inferred and the spec validates.
+    let invoker = &l.env.invokers[0];
+    let reader = &l.env.readers[0];
+    rt().block_on(async {
+        let b = base(&l.moto);
+        let s = deploy::s3(&deploy::in_account(&b, &l.env.storage_accounts[0]).await);
+        for n in ["ambra-dev-acme", "ambra-dev-beta"] {
+            s.create_bucket().bucket(n).send().await.unwrap();
+        }
+        let c = deploy::in_account(&b, &l.env.primary_account).await;
+        aws_sdk_cloudwatchlogs::Client::new(&c)
+            .put_retention_policy()
+            .log_group_name(l.env.log_group_name())
+            .retention_in_days(30)
+            .send()
+            .await
+            .unwrap();
+        aws_sdk_lambda::Client::new(&c)
+            .add_permission()
+            .function_name(f)
+            .statement_id("AllowV3Services")
+            .action("lambda:InvokeFunctionUrl")
+            .principal(invoker)
+            .function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)
+            .send()
+            .await
+            .unwrap();
+        deploy::s3(&c)
+            .put_bucket_policy()
+            .bucket(&l.env.phr.bucket)
+            .policy(format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{reader}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{}/*"}}]}}"#, l.env.phr.bucket))
+            .send()
+            .await
+            .unwrap();
+    });
+    let out = xacct(
+        &l.moto,
+        &l.primary,
+        &["init", "--from-function", f, "--out", spec_s, "--force"],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let got = deploy::load(&spec);
+    assert_eq!(got.storage_accounts, l.env.storage_accounts);
+    assert_eq!(got.max_buckets_per_account, 500);
+    assert_eq!(got.bucket_prefix, "ambra-dev");
+    assert_eq!(
+        (got.phr.account.as_str(), got.phr.bucket.as_str()),
+        (l.env.phr.account.as_str(), l.env.phr.bucket.as_str())
+    );
+    assert_eq!(got.invokers, vec![invoker.clone()]);
+    assert_eq!(got.readers, vec![reader.clone()]);
+    assert_eq!(
+        (
+            got.name.as_str(),
+            got.short_name.as_str(),
+            got.region.as_str()
+        ),
+        ("development", "dev", "us-east-1")
+    );
+    assert_eq!(got.lambda.function_name, f);
 }
