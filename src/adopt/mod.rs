@@ -12,6 +12,7 @@
 pub mod access;
 pub mod imports;
 pub mod init;
+pub mod onboard;
 pub mod read;
 pub mod seed;
 

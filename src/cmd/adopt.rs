@@ -94,6 +94,15 @@ type Written = (Vec<PathBuf>, Vec<PathBuf>);
 /// The report as text.
 pub fn table(r: &Report, written: Option<&Written>, dir: &std::path::Path) -> String {
     let mut s = format!("xacct adopt: {}\n", r.environment);
+    s.push_str(&sections(r));
+    tail(&mut s, r, written, dir);
+    s
+}
+
+/// What exists, the access change, unmanaged resources, the function's
+/// configuration and the CloudFormation commands.
+pub fn sections(r: &Report) -> String {
+    let mut s = String::new();
     s.push_str(&format!(
         "\nExisting resources to import ({}):\n",
         r.imports.len()
@@ -202,6 +211,10 @@ pub fn table(r: &Report, written: Option<&Written>, dir: &std::path::Path) -> St
             }
         }
     }
+    s
+}
+
+fn tail(s: &mut String, r: &Report, written: Option<&Written>, dir: &std::path::Path) {
     for e in &r.errors {
         s.push_str(&format!("\nerror: {}: {}\n", e.account, e.message));
     }
@@ -231,5 +244,85 @@ pub fn table(r: &Report, written: Option<&Written>, dir: &std::path::Path) -> St
     } else {
         "\nSome accounts could not be read (exit 1).\n".to_owned()
     });
-    s
+}
+
+/// `onboard --apply` into an account that already has the storage role or
+/// policy (and no stack): prints what exists and the access change; without
+/// `adopt` stops (exit 1, nothing changed); with it imports them into the
+/// stack. `None`: carry on with the ordinary deploy.
+pub(crate) async fn onboard_existing(
+    adopt: bool,
+    env: &crate::model::Environment,
+    session: &crate::aws::Aws,
+    account: &str,
+    stack: &str,
+    template: &str,
+    timeout: u64,
+) -> Result<Option<ExitCode>, crate::aws::AwsError> {
+    use crate::adopt::onboard as ob;
+    if ob::stack_exists(session, stack).await? {
+        return Ok(None);
+    }
+    let existing = ob::existing(session, account).await?;
+    if existing.role.is_none() && existing.policy.is_none() {
+        return Ok(None);
+    }
+    let docs = crate::iam::documents::Documents::build(env);
+    let (changes, unmanaged) = crate::adopt::access::storage(&docs, &existing);
+    let report = Report {
+        environment: env.name.clone(),
+        imports: crate::adopt::imports::storage(env, &existing),
+        to_create: Vec::new(),
+        access: changes,
+        unmanaged,
+        lambda_configuration: None,
+        cloudformation: Vec::new(),
+        errors: Vec::new(),
+        changes_access: false,
+    };
+    print!(
+        "{account} already has {}:\n{}",
+        contract_names(&existing),
+        sections(&report)
+    );
+    if !adopt {
+        eprintln!(
+            "xacct onboard: {account} already has {} and no stack {stack}; nothing was changed in AWS. Review the access change above, then re-run with --adopt to import the existing resources into the stack (they are never deleted or replaced)",
+            contract_names(&existing)
+        );
+        return Ok(Some(ExitCode::from(1)));
+    }
+    let Some(req) = ob::import_request(env, template, &existing) else {
+        return Ok(None);
+    };
+    for b in &req.not_importable {
+        println!(
+            "note: {b} cannot be imported in this step; the stack update creates or updates it"
+        );
+    }
+    let status = ob::import(
+        session,
+        &req,
+        std::time::Duration::from_secs(timeout),
+        &super::progress::stderr("onboard"),
+    )
+    .await?;
+    println!(
+        "imported {} into {stack} in {account}: {status}",
+        req.resources
+            .iter()
+            .map(|r| r.logical_id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(None)
+}
+
+fn contract_names(s: &crate::adopt::read::Storage) -> String {
+    match (s.role.is_some(), s.policy.is_some()) {
+        (true, true) => "S3BucketManager and S3BucketManagement",
+        (true, false) => "S3BucketManager",
+        _ => "S3BucketManagement",
+    }
+    .to_owned()
 }

@@ -895,3 +895,72 @@ fn init_from_the_legacy_function_names_what_needs_a_human_then_validates() {
     );
     assert_eq!(got.lambda.function_name, f);
 }
+
+#[test]
+fn onboard_adopt_import_request_holds_exactly_the_existing_storage_resources() {
+    let env = env();
+    let acct = "100000000004";
+    let template = std::fs::read_to_string(
+        deploy::root().join("generated/dev/storage/cloudformation/storage-account.yaml"),
+    )
+    .unwrap();
+    let mut s = xacct::adopt::everything_storage(&env, acct);
+    let req = xacct::adopt::onboard::import_request(&env, &template, &s).unwrap();
+    assert_eq!(
+        (req.stack.as_str(), req.change_set.as_str()),
+        ("xacct-dev-storage", "xacct-adopt")
+    );
+    let sdk = xacct::adopt::onboard::resources_to_import(&req);
+    let got: Vec<(String, String, Vec<(String, String)>)> = sdk
+        .iter()
+        .map(|r| {
+            let mut id: Vec<(String, String)> = r
+                .resource_identifier()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            id.sort();
+            (
+                r.resource_type().unwrap().to_owned(),
+                r.logical_resource_id().unwrap().to_owned(),
+                id,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "AWS::IAM::Role".into(),
+                "S3BucketManager".into(),
+                vec![("RoleName".into(), "S3BucketManager".into())]
+            ),
+            (
+                "AWS::IAM::ManagedPolicy".into(),
+                "S3BucketManagement".into(),
+                vec![(
+                    "PolicyArn".into(),
+                    format!("arn:aws:iam::{acct}:policy/S3BucketManagement")
+                )]
+            ),
+        ]
+    );
+    assert!(
+        req.template.contains("  S3BucketManager:\n")
+            && req.template.contains("  S3BucketManagement:\n")
+    );
+    assert!(!req.template.contains("Outputs:"));
+    // Only the role: the import template holds the role alone.
+    s.policy = None;
+    let req = xacct::adopt::onboard::import_request(&env, &template, &s).unwrap();
+    assert_eq!(req.resources.len(), 1);
+    assert!(!req.template.contains("S3BucketManagement:"));
+    // Only the policy: it names the role, which does not exist, so it cannot be imported.
+    let mut s = xacct::adopt::everything_storage(&env, acct);
+    s.role = None;
+    assert_eq!(
+        xacct::adopt::onboard::import_request(&env, &template, &s),
+        None
+    );
+}
