@@ -911,7 +911,8 @@ fn onboard_adopt_import_request_holds_exactly_the_existing_storage_resources() {
         ("xacct-dev-storage", "xacct-adopt")
     );
     let sdk = xacct::adopt::onboard::resources_to_import(&req);
-    let got: Vec<(String, String, Vec<(String, String)>)> = sdk
+    type Entry = (String, String, Vec<(String, String)>);
+    let got: Vec<Entry> = sdk
         .iter()
         .map(|r| {
             let mut id: Vec<(String, String)> = r
