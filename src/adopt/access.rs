@@ -45,6 +45,10 @@ pub struct Change {
     pub removed: Option<Counterexample>,
     /// A request denied today and allowed after applying.
     pub added: Option<Counterexample>,
+    /// The statement that allows `removed` today.
+    pub removed_by: Option<serde_json::Value>,
+    /// The statement that allows `added` after applying.
+    pub added_by: Option<serde_json::Value>,
     pub message: String,
 }
 
@@ -85,6 +89,12 @@ pub fn compare(
         .find(|f| f.counterexample.is_none())
         .map(|f| f.message.clone());
     let cx = |f: &Option<audit::Finding>| f.as_ref().and_then(|f| f.counterexample.clone());
+    let by = |f: &Option<audit::Finding>| {
+        f.as_ref()
+            .and_then(|f| f.statement.as_ref())
+            .map(|s| s.json.clone())
+    };
+    let (removed_by, added_by) = (by(&removed), by(&added));
     let (removed, added) = (cx(&removed), cx(&added));
     let verdict = match (&undecided, &removed, &added) {
         (Some(_), _, _) => Verdict::Undecided,
@@ -93,12 +103,25 @@ pub fn compare(
         (None, None, Some(_)) => Verdict::Wider,
         (None, Some(_), Some(_)) => Verdict::Both,
     };
+    let granted = |s: &Option<serde_json::Value>| {
+        s.as_ref()
+            .map(|j| format!(" (granted by {j})"))
+            .unwrap_or_default()
+    };
     let mut parts = Vec::new();
     if let Some(r) = &removed {
-        parts.push(format!("today {}; after apply it is denied", r.describe()));
+        parts.push(format!(
+            "today {}{}; after apply it is denied",
+            r.describe(),
+            granted(&removed_by)
+        ));
     }
     if let Some(r) = &added {
-        parts.push(format!("after apply {}; today it is denied", r.describe()));
+        parts.push(format!(
+            "after apply {}{}; today it is denied",
+            r.describe(),
+            granted(&added_by)
+        ));
     }
     let message = match verdict {
         Verdict::Equivalent => format!("{document}: applying grants the same access as today"),
@@ -119,6 +142,8 @@ pub fn compare(
         verdict,
         removed,
         added,
+        removed_by,
+        added_by,
         message,
     }
 }
@@ -296,6 +321,8 @@ pub fn primary(env: &Environment, docs: &Documents, p: &Primary) -> (Vec<Change>
                 verdict: Verdict::Narrower,
                 removed: None,
                 added: None,
+                removed_by: None,
+                added_by: None,
                 message: format!(
                     "the function URL's auth type is {a} today; applying sets AWS_IAM (unsigned calls are refused after apply)"
                 ),

@@ -138,16 +138,23 @@ pub fn sections(r: &Report) -> String {
             Verdict::Undecided => "UNDECIDED",
         };
         s.push_str(&format!("  {:<13} {:<14} {}\n", c.account, v, c.document));
+        let by = |j: &Option<serde_json::Value>| {
+            j.as_ref()
+                .map(|j| format!("\n               granted by {j}"))
+                .unwrap_or_default()
+        };
         if let Some(x) = &c.removed {
             s.push_str(&format!(
-                "      removed: today {}; denied after apply\n",
-                x.describe()
+                "      removed: today {}; denied after apply{}\n",
+                x.describe(),
+                by(&c.removed_by)
             ));
         }
         if let Some(x) = &c.added {
             s.push_str(&format!(
-                "      added:   after apply {}; denied today\n",
-                x.describe()
+                "      added:   after apply {}; denied today{}\n",
+                x.describe(),
+                by(&c.added_by)
             ));
         }
         if c.verdict == Verdict::Undecided

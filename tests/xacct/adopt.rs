@@ -240,6 +240,7 @@ fn adopt_reports_the_access_change_and_writes_imports_for_exactly_what_exists() 
             !xacct::eval::evaluate(&named, &req).allowed(),
             "{removed:#}"
         );
+        assert_eq!(perms["removed_by"]["Action"], "s3:*", "{perms:#}");
         let trust = change(&r, acct, "S3BucketManager trust");
         assert_eq!(trust["verdict"], "narrower", "{trust:#}");
         assert!(
