@@ -966,3 +966,85 @@ fn onboard_adopt_import_request_holds_exactly_the_existing_storage_resources() {
         None
     );
 }
+
+#[test]
+fn a_function_under_another_role_is_compared_and_its_role_left() {
+    let env = env();
+    let docs = Documents::build(&env);
+    let mut p = xacct::adopt::everything_primary(&env, &docs);
+    let legacy_arn = format!("arn:aws:iam::{}:role/legacy-lambda", env.primary_account);
+    p.role = None;
+    p.function.as_mut().unwrap().role = legacy_arn.clone();
+    p.function_role = Some(xacct::adopt::read::RoleState {
+        name: "legacy-lambda".into(),
+        arn: legacy_arn.clone(),
+        trust: docs.lambda_trust.clone(),
+        inline: vec![(
+            "all".into(),
+            xacct::iam::PolicyDocument::from_json(legacy::WIDE_S3).unwrap(),
+        )],
+        attached: vec![],
+    });
+    let r = xacct::adopt::build(&env, &docs, Some(&p), &[]);
+    assert!(
+        !r.imports
+            .iter()
+            .any(|i| i.address == "aws_iam_role.lambda_execution")
+    );
+    assert!(
+        r.to_create
+            .contains(&"primary/terraform: aws_iam_role.lambda_execution".to_owned())
+    );
+    let c = r
+        .access
+        .iter()
+        .find(|c| c.document.starts_with("the function's permissions"))
+        .expect("compared");
+    // s3:* today, sts:AssumeRole and logs after apply: both ways.
+    assert_eq!(c.verdict, xacct::adopt::Verdict::Both, "{c:#?}");
+    assert!(
+        c.removed.as_ref().unwrap().action.starts_with("s3:"),
+        "{c:#?}"
+    );
+    let u = r
+        .unmanaged
+        .iter()
+        .find(|u| u.kind == "execution role")
+        .expect("listed");
+    assert_eq!((u.name.as_str(), u.on_apply), (legacy_arn.as_str(), "left"));
+    assert!(r.changes_access);
+}
+
+#[test]
+fn seed_variables_name_accounts_missing_from_the_spec() {
+    let env = env();
+    let mut vars = std::collections::BTreeMap::new();
+    vars.insert(
+        "ambra_storage_accounts".to_owned(),
+        "100000000002,100000000003,100000000009".to_owned(),
+    );
+    vars.insert("max_buckets_per_account".to_owned(), "1000".to_owned());
+    let c = xacct::adopt::seed::compare(&env, &vars);
+    assert!(c.seed_names);
+    let v = c
+        .variables
+        .iter()
+        .find(|v| v.name == "ambra_storage_accounts")
+        .unwrap();
+    assert_eq!(v.status, "differs");
+    assert!(
+        c.findings
+            .iter()
+            .any(|f| f.contains("missing from the spec: [\"100000000009\"]")),
+        "{:?}",
+        c.findings
+    );
+    assert_eq!(
+        c.variables
+            .iter()
+            .find(|v| v.name == "max_buckets_per_account")
+            .unwrap()
+            .status,
+        "agrees"
+    );
+}
