@@ -1048,3 +1048,62 @@ fn seed_variables_name_accounts_missing_from_the_spec() {
         "agrees"
     );
 }
+
+#[test]
+fn render_check_fails_on_imports_into_an_account_the_spec_no_longer_lists() {
+    let w = Work::new();
+    let dev = w.dev();
+    std::fs::write(
+        dev.join(".xacct-adopt"),
+        "# adopt\nstorage/terraform/imports.tf\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dev.join("storage/terraform/imports.tf"),
+        "import {\n  to = module.account_100000000009.aws_iam_role.s3_bucket_manager\n  id = \"S3BucketManager\"\n}\n",
+    )
+    .unwrap();
+    let check = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_xacct"))
+            .args([
+                "render",
+                "--check",
+                "--env",
+                w.spec.to_str().unwrap(),
+                "--out",
+                w.out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, out) = check();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("stale:") && out.contains("100000000009") && out.contains("xacct adopt"),
+        "{out}"
+    );
+    // A current one is only named; render never removes it.
+    std::fs::write(
+        dev.join("storage/terraform/imports.tf"),
+        "import {\n  to = module.account_100000000002.aws_iam_role.s3_bucket_manager\n  id = \"S3BucketManager\"\n}\n",
+    )
+    .unwrap();
+    let (code, out) = check();
+    assert_eq!(code, Some(0), "{out}");
+    let o = Command::new(env!("CARGO_BIN_EXE_xacct"))
+        .args([
+            "render",
+            "--env",
+            w.spec.to_str().unwrap(),
+            "--out",
+            w.out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(dev.join("storage/terraform/imports.tf").exists());
+}
