@@ -2,6 +2,7 @@
 //! plus the offline audit, the live verifier and onboarding built on them.
 //! See ARCHITECTURE.md for the map.
 
+pub mod adopt;
 pub mod audit;
 pub mod aws;
 pub mod capacity;

@@ -4,10 +4,12 @@
 //! Exit codes: 0 clean, 1 findings (or a failed AWS step), 2 usage or input error.
 
 pub mod accounts;
+pub mod adopt;
 pub mod audit;
 pub mod capacity;
 pub mod completions;
 pub mod explain;
+pub mod init;
 pub mod live;
 pub mod offboard;
 pub mod onboard;
@@ -117,6 +119,16 @@ pub enum Command {
         after_help = "Examples:\n  xacct completions bash > /etc/bash_completion.d/xacct\n  xacct completions zsh > \"${fpath[1]}/_xacct\"\n  xacct completions fish > ~/.config/fish/completions/xacct.fish"
     )]
     Completions(completions::Args),
+    /// Take over a setup that exists: import blocks for the rendered resources that exist, and the access change of applying.
+    #[command(
+        after_help = "Examples:\n  xacct adopt --env environments/prod.toml\n  xacct adopt --env environments/prod.toml --format json\n  xacct adopt --env environments/prod.toml --clean\n\nExit codes: 0 applying changes no access, 1 it does (or an account could not be read), 2 usage or input error."
+    )]
+    Adopt(adopt::Args),
+    /// Write a starting environment spec from a deployed function (`--from-function NAME`).
+    #[command(
+        after_help = "Examples:\n  xacct init --from-function s3-bucket-provisioning --profile prod-admin\n  xacct init --from-function s3-bucket-provisioning --out environments/prod.toml --force\n\nExit codes: 0 written and valid, 1 written but fields need a human (named) or a failed AWS step, 2 usage or input error (an existing file without --force)."
+    )]
+    Init(init::Args),
 }
 
 /// Runs one parsed command line.
@@ -138,6 +150,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Accounts(args) => accounts::run(args),
         Command::Stackset(args) => stackset::run(args),
         Command::Completions(args) => completions::run(args),
+        Command::Adopt(args) => adopt::run(args),
+        Command::Init(args) => init::run(args),
     }
 }
 

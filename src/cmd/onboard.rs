@@ -58,6 +58,10 @@ pub struct Args {
     /// Seconds to wait for the stack.
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub timeout: u64,
+    /// With --apply: when S3BucketManager (or S3BucketManagement) already exists,
+    /// import it into the stack (CloudFormation IMPORT) instead of stopping.
+    #[arg(long, requires = "apply")]
+    pub adopt: bool,
     #[command(flatten)]
     pub live: LiveArgs,
 }
@@ -174,6 +178,12 @@ fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitC
             .assume(&role_arn, None)
             .await
             .map_err(|e| StepFailed(anyhow::anyhow!("{e}\n{left}")))?;
+        if let Some(code) = super::adopt::onboard_existing(args.adopt, env, &session, account, &stack, &template, args.timeout)
+            .await
+            .map_err(|e| StepFailed(anyhow::anyhow!("{e}\n{left}")))?
+        {
+            return Ok(code);
+        }
         let status = crate::onboard::deploy::deploy_stack(
             &session,
             &stack,

@@ -103,6 +103,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("{}: up to date ({} files)", dir.display(), files.len());
             }
             drifted += drift.len();
+            // `xacct adopt`'s files: not rendered, not orphans; stale when they
+            // import into an account the spec no longer has.
+            for (path, stale) in crate::adopt::imports::check(&dir, &env) {
+                match stale {
+                    None => println!(
+                        "adopt:   {} (written by `xacct adopt`; `xacct adopt --clean` removes it once the import is applied)",
+                        path.display()
+                    ),
+                    Some(why) => {
+                        println!(
+                            "stale:   {} ({why}; run `xacct adopt` again)",
+                            path.display()
+                        );
+                        drifted += 1;
+                    }
+                }
+            }
         } else {
             let report = output::write(&dir, &files)?;
             println!(

@@ -85,7 +85,7 @@ fn cfn_templates(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Runs cfn-lint on `templates`; `Err` carries its findings when it reports an error.
 /// Warnings and informational findings do not fail (`--non-zero-exit-code error`).
-fn cfn_lint(templates: &[PathBuf]) -> Result<String, String> {
+pub(crate) fn cfn_lint(templates: &[PathBuf]) -> Result<String, String> {
     let bin = std::env::var("XACCT_CFN_LINT").unwrap_or_else(|_| "cfn-lint".to_owned());
     let version = Command::new(&bin)
         .arg("--version")

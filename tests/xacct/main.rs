@@ -1,5 +1,6 @@
 //! xacct's integration tests, one binary with one module per concern.
 
+mod adopt; // xacct adopt against a legacy setup in moto, terraform import of it
 mod audit; // the offline audit: document mutations, the committed tree, explain
 mod audit_decide; // the decided audit: mutation and rewrite tables, counterexamples, known misses
 mod audit_plan; // audit of real `terraform show -json` plans

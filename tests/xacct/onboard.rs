@@ -767,17 +767,86 @@ fn onboard_apply_deploys_the_stack_verifies_and_reruns() {
 
 #[test]
 fn onboard_apply_stack_failure_is_exit_1_and_says_what_is_left() {
+    // The bootstrap role may do anything but create the stack.
     let m = moto_with(&[(NEW, &[])]);
-    // A conflicting role: the stack cannot create S3BucketManager.
+    let (key, secret) = rt().block_on(async {
+        let b = base(&m);
+        let c = in_account(&b, NEW).await;
+        aws_sdk_iam::Client::new(&c)
+            .put_role_policy()
+            .role_name("OrganizationAccountAccessRole")
+            .policy_name("no-create-stack")
+            .policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"cloudformation:CreateStack","Resource":"*"}]}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+        let iam = aws_sdk_iam::Client::new(&b);
+        iam.create_user().user_name("onboarder").send().await.unwrap();
+        iam.put_user_policy()
+            .user_name("onboarder")
+            .policy_name("all")
+            .policy_document(deploy::ALLOW_ALL)
+            .send()
+            .await
+            .unwrap();
+        let k = iam.create_access_key().user_name("onboarder").send().await.unwrap();
+        let k = k.access_key().unwrap();
+        (k.access_key_id().to_owned(), k.secret_access_key().to_owned())
+    });
+    m.enforce_iam();
+    let w = Work::new();
+    let r = xacct_as(
+        Some(&m),
+        (&key, &secret),
+        &[
+            "onboard",
+            "--env",
+            w.s(),
+            "--out",
+            w.o(),
+            "--account",
+            NEW,
+            "--apply",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("cloudformation:CreateStack")
+            && r.stderr.contains("left: deploy the storage stack"),
+        "{}",
+        r.stderr
+    );
+    // Spec and generated/ are consistent: both name the account.
+    assert!(std::fs::read_to_string(&w.spec).unwrap().contains(NEW));
+    w.check_clean();
+}
+
+#[test]
+fn onboard_apply_into_an_account_with_the_role_stops_without_adopt_and_changes_nothing() {
+    let m = moto_with(&[(NEW, &[])]);
+    // The seed's S3BucketManager: trust on the primary account root, s3:* on *.
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::100000000001:root"},"Action":"sts:AssumeRole"}]}"#;
     rt().block_on(async {
         let c = in_account(&base(&m), NEW).await;
-        aws_sdk_iam::Client::new(&c)
-            .create_role()
+        let iam = aws_sdk_iam::Client::new(&c);
+        iam.create_role()
             .role_name("S3BucketManager")
-            .assume_role_policy_document(deploy::ALLOW_ALL.replace(
-                "\"Action\":\"*\",\"Resource\":\"*\"",
-                "\"Principal\":{\"AWS\":\"*\"},\"Action\":\"sts:AssumeRole\"",
-            ))
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .unwrap();
+        let p = iam
+            .create_policy()
+            .policy_name("S3BucketManagement")
+            .policy_document(crate::support::legacy::WIDE_S3)
+            .send()
+            .await
+            .unwrap();
+        iam.attach_role_policy()
+            .role_name("S3BucketManager")
+            .policy_arn(p.policy().unwrap().arn().unwrap())
             .send()
             .await
             .unwrap();
@@ -785,12 +854,46 @@ fn onboard_apply_stack_failure_is_exit_1_and_says_what_is_left() {
     let w = Work::new();
     let r = w.run(Some(&m), &["onboard", "--account", NEW, "--apply"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("re-run with --adopt"), "{}", r.stderr);
     assert!(
-        r.stderr.contains("left: deploy the storage stack"),
+        r.stderr.contains("nothing was changed in AWS"),
         "{}",
         r.stderr
     );
-    // Spec and generated/ are consistent: both name the account.
+    // The access change is shown, with a concrete request.
+    assert!(
+        r.stdout.contains("NARROWER") && r.stdout.contains("S3BucketManager trust"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("removed: today"), "{}", r.stdout);
+    // Nothing changed in AWS: no stack, the role and its policy as they were.
+    rt().block_on(async {
+        let c = in_account(&base(&m), NEW).await;
+        let cfn = aws_sdk_cloudformation::Client::new(&c);
+        assert!(
+            cfn.describe_stacks()
+                .stack_name("xacct-dev-storage")
+                .send()
+                .await
+                .is_err(),
+            "a stack was created"
+        );
+        let iam = aws_sdk_iam::Client::new(&c);
+        let role = xacct::adopt::read::role(&iam, "S3BucketManager")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            role.trust,
+            xacct::iam::PolicyDocument::from_json(trust).unwrap()
+        );
+        assert_eq!(role.attached.len(), 1);
+        assert_eq!(
+            role.attached[0].1,
+            xacct::iam::PolicyDocument::from_json(crate::support::legacy::WIDE_S3).unwrap()
+        );
+    });
     assert!(std::fs::read_to_string(&w.spec).unwrap().contains(NEW));
     w.check_clean();
 }

@@ -54,6 +54,12 @@ resource "aws_iam_policy" "s3_bucket_management" {
   name        = "S3BucketManagement"
   description = "What the S3 bucket provisioning Lambda may do in this storage account (xacct)"
   policy      = var.management_policy
+
+  # IAM cannot change a policy's description: an adopted S3BucketManagement
+  # (`xacct adopt`) keeps its own instead of being replaced.
+  lifecycle {
+    ignore_changes = [description]
+  }
 }
 
 resource "aws_iam_role_policy_attachment" "s3_bucket_management" {
