@@ -167,7 +167,16 @@ pub fn storage_management(env: &Environment) -> PolicyDocument {
                 .resources([contract::canary_bucket_pattern(&env.bucket_prefix)]),
         );
     }
+    statements.push(deny_public_access_changes());
     PolicyDocument::new(statements)
+}
+
+/// The explicit Deny in `S3BucketManagement`: the role may never change Block
+/// Public Access (bucket or account) nor write an ACL, whatever else is allowed.
+pub fn deny_public_access_changes() -> Statement {
+    Statement::deny("NeverChangePublicAccess")
+        .actions(contract::DENIED_ACTIONS.iter().copied())
+        .resources(["*"])
 }
 
 /// TLS-only, reader principals may read: the PHR bucket and every customer bucket.

@@ -32,6 +32,7 @@ checks! {
     STORAGE_POLICY_DETACHED = "XV033", High, "S3BucketManagement is not attached to S3BucketManager";
     STORAGE_POLICY = "XV034", Critical, "S3BucketManagement is missing or differs from the rendered one";
     STORAGE_EXTRA_POLICY = "XV035", High, "S3BucketManager has a policy that was not rendered";
+    STORAGE_ACCOUNT_PUBLIC_ACCESS = "XV036", Critical, "A storage account's account-level Block Public Access is not fully on, or cannot be read";
     SELF_TEST_PATH = "XV040", Info, "The trust chain was checked through the Lambda's self-test, not walked directly";
     CHAIN_ASSUME = "XV041", High, "The Lambda execution role cannot assume a storage account's S3BucketManager (live)";
     CHAIN_LIST = "XV042", High, "S3BucketManager cannot list buckets (capacity unknown)";

@@ -7,6 +7,7 @@ mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
 mod onboard; // onboard, offboard, capacity, accounts, stackset against moto
 mod package; // the Lambda zip
 mod render; // snapshots of every rendered file; generated/ is current; write/check behaviour
+mod security; // issue 15: nothing public, no escalation (offline evaluator)
 mod support; // moto (xacct-testkit), terraform, a deployed dev setup, the Lambda proxy
 mod terraform_moto; // terraform apply of the generated roots against moto
 mod validate; // every invalid-spec rule names its field

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::support::moto;
-use crate::support::terraform::{ProviderOverride, Terraform, moto_provider_override};
+use crate::support::terraform::{
+    ProviderOverride, Terraform, host_prefix_proxy, moto_provider_override,
+};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::Credentials;
 use moto::Moto;
@@ -164,7 +166,9 @@ fn prepared_root(moto: &Moto, env: &Environment, root: &str) -> Terraform {
     );
     tf.write_override("xacct_test_override.tf", &hcl);
     tf.init();
+    let proxy = host_prefix_proxy(&moto.endpoint);
     tf.envs(moto.env())
+        .envs([("HTTP_PROXY", proxy.clone()), ("http_proxy", proxy)])
 }
 
 fn apply(tf: &Terraform, vars: &[(&str, &str)]) {
@@ -339,6 +343,18 @@ async fn assert_storage_role(cfg: &SdkConfig, account: &str, env: &Environment, 
         tags.get("managed-by"),
         Some(&"xacct"),
         "role tags in {account}"
+    );
+
+    // aws_s3_account_public_access_block: all four flags, in this account.
+    let session = xacct::aws::Aws {
+        config: cfg.clone(),
+        path_style: true,
+        session_name: "xacct-tests".to_owned(),
+    };
+    assert_eq!(
+        xacct::verify::storage::account_public_access_block(&session, account).await,
+        Ok(true),
+        "account-level Block Public Access in {account}"
     );
 
     let policy_arn = format!("arn:aws:iam::{account}:policy/S3BucketManagement");

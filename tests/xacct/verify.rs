@@ -438,6 +438,15 @@ async fn tamper(m: &Moto, env: &Environment, name: &str) {
                 .await
                 .unwrap();
         }
+        "account-public-access-block-off" => {
+            crate::support::verify_deploy::session(&b)
+                .s3control()
+                .delete_public_access_block()
+                .account_id(STORAGE_B)
+                .send()
+                .await
+                .unwrap();
+        }
         "execution-extra-statement" => {
             let t = with_statement(
                 &d.lambda_execution,
@@ -537,6 +546,7 @@ tampering! {
     tamper_lambda_env_var_changed: "env-var" => "XV011" in PRIMARY;
     tamper_phr_public_access_block_removed: "phr-public-access-block" => "XV022" in PRIMARY;
     tamper_extra_statement_in_execution_role: "execution-extra-statement" => "XV015" in PRIMARY;
+    tamper_account_public_access_block_removed: "account-public-access-block-off" => "XV036" in STORAGE_B;
     unreachable_storage_account_is_a_finding: "audit-role-missing" => "XV030" in STORAGE_B;
 }
 

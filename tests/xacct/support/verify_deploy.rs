@@ -73,6 +73,15 @@ pub async fn in_account(base: &SdkConfig, account: &str) -> SdkConfig {
         .build()
 }
 
+/// The xacct AWS layer over a test configuration (path-style, moto endpoint).
+pub fn session(c: &SdkConfig) -> xacct::aws::Aws {
+    xacct::aws::Aws {
+        config: c.clone(),
+        path_style: true,
+        session_name: "xacct-tests".to_owned(),
+    }
+}
+
 pub fn s3(c: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(c)
@@ -208,6 +217,10 @@ pub async fn deploy(m: &Moto, env: &Environment) {
     // Storage accounts.
     for acct in &env.storage_accounts {
         let c = in_account(&base, acct).await;
+        // What `aws_s3_account_public_access_block` / `onboard --apply` do.
+        xacct::onboard::deploy::put_account_public_access_block(&session(&c), acct)
+            .await
+            .unwrap();
         let iam = aws_sdk_iam::Client::new(&c);
         iam.create_role()
             .role_name("S3BucketManager")

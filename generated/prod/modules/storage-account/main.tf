@@ -61,6 +61,16 @@ resource "aws_iam_role_policy_attachment" "s3_bucket_management" {
   policy_arn = aws_iam_policy.s3_bucket_management.arn
 }
 
+# Account-level Block Public Access: no bucket in this account can be made
+# public, whatever its own settings or policy say (xacct issue 15). The runtime's
+# role may not change it (S3BucketManagement denies s3:PutAccountPublicAccessBlock).
+resource "aws_s3_account_public_access_block" "this" {
+  block_public_acls       = true
+  ignore_public_acls      = true
+  block_public_policy     = true
+  restrict_public_buckets = true
+}
+
 module "phr_bucket" {
   source = "../phr-bucket"
   count  = var.phr_bucket_name == null ? 0 : 1
