@@ -174,6 +174,19 @@ impl Environment {
         format!("{}-execution", self.lambda.function_name)
     }
 
+    /// Managed policy used as the execution role's permissions boundary.
+    pub fn boundary_policy_name(&self) -> String {
+        format!("{}-boundary", self.lambda.function_name)
+    }
+
+    pub fn boundary_policy_arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:policy/{}",
+            self.primary_account,
+            self.boundary_policy_name()
+        )
+    }
+
     pub fn lambda_role_arn(&self) -> String {
         format!(
             "arn:aws:iam::{}:role/{}",

@@ -26,6 +26,8 @@ pub struct Documents {
     pub function_url_policy: PolicyDocument,
     /// What the human or CI deployer of the primary stack needs.
     pub deployer: PolicyDocument,
+    /// Permissions boundary of the Lambda execution role (issue 15).
+    pub execution_boundary: PolicyDocument,
 }
 
 /// Customer used to show the customer bucket policy in `policies/`.
@@ -42,6 +44,7 @@ impl Documents {
             customer_bucket_policy: bucket_policy(&example_bucket(env), &env.readers),
             function_url_policy: function_url_policy(env),
             deployer: deployer(env),
+            execution_boundary: execution_boundary(env),
         }
     }
 
@@ -56,6 +59,7 @@ impl Documents {
             ("customer-bucket-policy.json", &self.customer_bucket_policy),
             ("function-url-policy.json", &self.function_url_policy),
             ("deployer-policy.json", &self.deployer),
+            ("lambda-execution-boundary.json", &self.execution_boundary),
         ]
     }
 }
@@ -209,10 +213,19 @@ pub fn function_url_policy(env: &Environment) -> PolicyDocument {
     PolicyDocument::new(statements)
 }
 
+/// The permissions boundary of the Lambda execution role: exactly what the
+/// runtime needs (the execution policy's statements), so whatever policy the
+/// role is given later (by a deployer, by mistake) it can never do more. The
+/// deployer may only create or change roles that carry this boundary.
+pub fn execution_boundary(env: &Environment) -> PolicyDocument {
+    lambda_execution(env)
+}
+
 /// What the deployer of the primary stack needs, on these resources only.
 pub fn deployer(env: &Environment) -> PolicyDocument {
     let function = env.function_arn();
     let role = env.lambda_role_arn();
+    let boundary = env.boundary_policy_arn();
     let log_group = env.log_group_arn();
     let mut statements = vec![
         Statement::allow("ManageProvisioningFunction")
@@ -237,22 +250,71 @@ pub fn deployer(env: &Environment) -> PolicyDocument {
                 "lambda:UpdateFunctionUrlConfig",
             ])
             .resources([function.as_str()]),
-        Statement::allow("ManageExecutionRole")
+        // IAM writes that can grant permissions only on a role that carries the
+        // boundary (`iam:PermissionsBoundary` is the boundary the role has, or
+        // gets with CreateRole / PutRolePermissionsBoundary).
+        Statement::allow("ManageExecutionRoleWithBoundaryOnly")
             .actions([
                 "iam:CreateRole",
-                "iam:DeleteRole",
                 "iam:DeleteRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PutRolePolicy",
+            ])
+            .resources([role.as_str()])
+            .condition(
+                "StringEquals",
+                "iam:PermissionsBoundary",
+                [boundary.as_str()],
+            ),
+        Statement::allow("ManageExecutionRole")
+            .actions([
+                "iam:DeleteRole",
                 "iam:GetRole",
                 "iam:GetRolePolicy",
                 "iam:ListAttachedRolePolicies",
                 "iam:ListInstanceProfilesForRole",
                 "iam:ListRolePolicies",
-                "iam:PutRolePolicy",
                 "iam:TagRole",
                 "iam:UntagRole",
                 "iam:UpdateAssumeRolePolicy",
             ])
             .resources([role.as_str()]),
+        // The boundary itself: created once by the stack, then read only. A new
+        // version (widening) needs an administrator; `xacct verify` compares the
+        // live document with the rendered one (XV017).
+        Statement::allow("CreateAndReadExecutionBoundary")
+            .actions([
+                "iam:CreatePolicy",
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion",
+                "iam:ListPolicyVersions",
+                "iam:TagPolicy",
+            ])
+            .resources([boundary.as_str()]),
+        Statement::deny("NeverWidenOrRemoveTheBoundary")
+            .actions([
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicy",
+                "iam:DeletePolicyVersion",
+                "iam:DeleteRolePermissionsBoundary",
+                "iam:SetDefaultPolicyVersion",
+            ])
+            .resources(["*"]),
+        Statement::deny("NoRoleWithoutTheBoundary")
+            .actions([
+                "iam:AttachRolePolicy",
+                "iam:CreateRole",
+                "iam:DeleteRolePolicy",
+                "iam:DetachRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PutRolePolicy",
+            ])
+            .resources(["*"])
+            .condition(
+                "StringNotEquals",
+                "iam:PermissionsBoundary",
+                [boundary.as_str()],
+            ),
         Statement::allow("PassExecutionRoleToLambdaOnly")
             .actions(["iam:PassRole"])
             .resources([role.as_str()])

@@ -497,6 +497,10 @@ fn context(env: &Environment, docs: &Documents) -> tera::Context {
         "phr_bucket_policy".into(),
         policy_forms(&docs.phr_bucket_policy),
     );
+    policies.insert(
+        "execution_boundary".into(),
+        policy_forms(&docs.execution_boundary),
+    );
 
     let mut ctx = tera::Context::new();
     ctx.insert("header", &header);
@@ -517,6 +521,7 @@ fn context(env: &Environment, docs: &Documents) -> tera::Context {
     );
     ctx.insert("lambda_role_name", &env.lambda_role_name());
     ctx.insert("lambda_role_arn", &env.lambda_role_arn());
+    ctx.insert("boundary_policy_name", &env.boundary_policy_name());
     ctx.insert(
         "lambda_policy_name",
         &format!("{}-permissions", env.lambda.function_name),

@@ -375,7 +375,7 @@ fn management_findings(
 }
 
 /// `GetPolicy` + `GetPolicyVersion` (default version), parsed.
-async fn fetch_policy(
+pub(super) async fn fetch_policy(
     iam: &aws_sdk_iam::Client,
     policy_arn: &str,
 ) -> std::result::Result<PolicyDocument, String> {

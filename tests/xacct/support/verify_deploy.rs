@@ -137,10 +137,17 @@ pub async fn deploy(m: &Moto, env: &Environment) {
         .await
         .unwrap();
 
-    // Execution role.
+    // Execution role, with its permissions boundary.
     let role = env.lambda_role_name();
+    iam.create_policy()
+        .policy_name(env.boundary_policy_name())
+        .policy_document(d.execution_boundary.to_compact_json())
+        .send()
+        .await
+        .unwrap();
     iam.create_role()
         .role_name(&role)
+        .permissions_boundary(env.boundary_policy_arn())
         .assume_role_policy_document(d.lambda_trust.to_compact_json())
         .send()
         .await

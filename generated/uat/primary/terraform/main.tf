@@ -30,6 +30,16 @@ resource "aws_iam_role" "lambda_execution" {
   description          = "Execution role of the S3 bucket provisioning service (uat)"
   assume_role_policy   = local.lambda_execution_trust
   max_session_duration = 3600
+  permissions_boundary = aws_iam_policy.execution_boundary.arn
+}
+
+# Permissions boundary of the execution role: what the runtime needs, and never
+# more, whatever policy the role is given later. The deployer may only create or
+# change the role with this boundary on it (policies/deployer-policy.json).
+resource "aws_iam_policy" "execution_boundary" {
+  name        = "s3-bucket-provisioning-uat-boundary"
+  description = "Permissions boundary of s3-bucket-provisioning-uat-execution (xacct)"
+  policy      = local.lambda_execution_boundary
 }
 
 resource "aws_iam_role_policy" "lambda_execution" {
