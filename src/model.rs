@@ -99,7 +99,18 @@ pub struct Lambda {
     pub timeout_seconds: u32,
     pub log_retention_days: u32,
     pub ops_topic_arn: Option<String>,
+    /// Reserved concurrency: the most instances the function may run at once,
+    /// also guaranteed to it (a runaway caller cannot starve the account).
+    pub reserved_concurrency: u32,
 }
+
+/// Default reserved concurrency. Seed 000's traffic is customer onboarding: a
+/// request per new customer (a few a day; a batch import at most a few hundred
+/// in a row), each answered in well under a second (warm) to a few seconds
+/// (cold, new bucket). 10 concurrent instances serve ~10-50 requests a second,
+/// orders of magnitude above that, and leave the rest of the account's
+/// concurrency to everything else.
+pub const DEFAULT_RESERVED_CONCURRENCY: u32 = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capacity {
@@ -524,6 +535,14 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
             format!("must be one of CloudWatch Logs' retention values {LOG_RETENTION_DAYS:?}"),
         );
     }
+    if let Some(n) = l.reserved_concurrency
+        && !(1..=1000).contains(&n)
+    {
+        c.error(
+            "lambda.reserved_concurrency",
+            "must be between 1 and 1000 (0 would throttle every request; the account's unreserved pool must keep 100)",
+        );
+    }
     if let Some(t) = &l.ops_topic_arn
         && !crate::contract::is_sns_topic_arn(t)
     {
@@ -613,6 +632,9 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
             timeout_seconds: l.timeout_seconds,
             log_retention_days: l.log_retention_days,
             ops_topic_arn: l.ops_topic_arn.clone(),
+            reserved_concurrency: l
+                .reserved_concurrency
+                .unwrap_or(DEFAULT_RESERVED_CONCURRENCY),
         },
         invokers: a.invoker_principals.clone(),
         readers: a.reader_principals.clone(),

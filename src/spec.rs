@@ -84,6 +84,10 @@ pub struct LambdaSpec {
     /// Optional SNS topic notified when an account crosses the warning threshold.
     #[serde(default)]
     pub ops_topic_arn: Option<String>,
+    /// Reserved concurrency of the function (default
+    /// [`crate::model::DEFAULT_RESERVED_CONCURRENCY`]).
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -478,6 +478,7 @@ fn context(env: &Environment, docs: &Documents) -> tera::Context {
             "memory_mb": env.lambda.memory_mb,
             "timeout_seconds": env.lambda.timeout_seconds,
             "log_retention_days": env.lambda.log_retention_days,
+            "reserved_concurrency": env.lambda.reserved_concurrency,
         },
         "invokers": env.invokers,
         "readers": env.readers,

@@ -117,6 +117,38 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
                     None,
                 ));
             }
+            match lambda
+                .get_function_concurrency()
+                .function_name(name)
+                .send()
+                .await
+            {
+                Ok(o)
+                    if o.reserved_concurrent_executions()
+                        == Some(env.lambda.reserved_concurrency as i32) => {}
+                Ok(o) => r.findings.push(finding(
+                    checks::FUNCTION_CONCURRENCY,
+                    acct,
+                    &arn,
+                    format!(
+                        "function {name}: reserved concurrency {} (expected {})",
+                        o.reserved_concurrent_executions()
+                            .map_or("none".to_owned(), |n| n.to_string()),
+                        env.lambda.reserved_concurrency
+                    ),
+                    None,
+                )),
+                Err(e) => r.findings.push(finding(
+                    checks::FUNCTION_CONCURRENCY,
+                    acct,
+                    &arn,
+                    format!(
+                        "cannot read the reserved concurrency: {}",
+                        aws::describe(&e)
+                    ),
+                    None,
+                )),
+            }
             let live: BTreeMap<String, String> = c
                 .environment()
                 .and_then(|e| e.variables())

@@ -755,6 +755,26 @@ fn dev_primary_root_applies_to_the_primary_account() {
             c.timeout(),
             Some(i32::try_from(env.lambda.timeout_seconds).expect("small"))
         );
+        assert_eq!(
+            f.concurrency()
+                .and_then(|c| c.reserved_concurrent_executions()),
+            Some(i32::try_from(env.lambda.reserved_concurrency).expect("small")),
+            "reserved concurrency"
+        );
+        // The execution role carries the rendered permissions boundary.
+        let role = aws_sdk_iam::Client::new(&cfg)
+            .get_role()
+            .role_name(env.lambda_role_name())
+            .send()
+            .await
+            .expect("iam:GetRole");
+        assert_eq!(
+            role.role()
+                .and_then(|r| r.permissions_boundary())
+                .and_then(|b| b.permissions_boundary_arn()),
+            Some(env.boundary_policy_arn().as_str()),
+            "permissions boundary of the execution role"
+        );
         let vars: BTreeMap<String, String> = c
             .environment()
             .and_then(|e| e.variables())

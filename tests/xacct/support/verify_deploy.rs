@@ -184,6 +184,13 @@ pub async fn deploy(m: &Moto, env: &Environment) {
         .await
         .unwrap();
     lambda
+        .put_function_concurrency()
+        .function_name(&env.lambda.function_name)
+        .reserved_concurrent_executions(env.lambda.reserved_concurrency as i32)
+        .send()
+        .await
+        .unwrap();
+    lambda
         .create_function_url_config()
         .function_name(&env.lambda.function_name)
         .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)

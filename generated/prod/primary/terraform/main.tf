@@ -65,6 +65,10 @@ resource "aws_lambda_function" "provisioner" {
   memory_size      = var.lambda_memory_mb
   timeout          = var.lambda_timeout_seconds
 
+  # A runaway caller cannot take the account's whole Lambda concurrency
+  # (spec lambda.reserved_concurrency).
+  reserved_concurrent_executions = 10
+
   environment {
     variables = local.lambda_environment
   }
