@@ -90,6 +90,27 @@ pub struct Phr {
     pub bucket: String,
     pub location: PhrLocation,
     pub legacy_access_keys: bool,
+    /// The environment's log bucket (server access logs of the PHR bucket), in
+    /// the PHR bucket's account: [`log_bucket_name`].
+    pub log_bucket: String,
+    pub access_log_retention_days: u32,
+    pub noncurrent_version_days: u32,
+}
+
+/// Default retention of the PHR bucket's server access logs (days).
+pub const DEFAULT_ACCESS_LOG_DAYS: u32 = 365;
+/// Default life of a noncurrent PHR object version (days).
+pub const DEFAULT_NONCURRENT_DAYS: u32 = 90;
+/// Days after which an incomplete multipart upload to the PHR bucket is aborted.
+pub const ABORT_MULTIPART_DAYS: u32 = 7;
+/// Key prefix of the server access logs in the log bucket.
+pub const ACCESS_LOG_PREFIX: &str = "s3-access/";
+
+/// `<phr bucket>-logs`, the PHR bucket's name cut so the result fits 63 characters.
+pub fn log_bucket_name(phr_bucket: &str) -> String {
+    let keep = contract::BUCKET_NAME_MAX - "-logs".len();
+    let base: String = phr_bucket.chars().take(keep).collect();
+    format!("{}-logs", base.trim_end_matches(['-', '.']))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -498,6 +519,16 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
     if let Err(err) = contract::check_bucket_name(&p.bucket) {
         c.error("phr.bucket", format!("not a valid S3 bucket name: {err}"));
     }
+    for (field, v) in [
+        ("phr.access_log_retention_days", p.access_log_retention_days),
+        ("phr.noncurrent_version_days", p.noncurrent_version_days),
+    ] {
+        if let Some(n) = v
+            && !(1..=3650).contains(&n)
+        {
+            c.error(field, "must be between 1 and 3650 days");
+        }
+    }
     if p.bucket.starts_with(&format!("{}-", s.bucket_prefix)) {
         c.error(
             "phr.bucket",
@@ -625,6 +656,11 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
             bucket: p.bucket.clone(),
             location: location.unwrap_or(PhrLocation::Primary),
             legacy_access_keys: p.legacy_access_keys,
+            log_bucket: log_bucket_name(&p.bucket),
+            access_log_retention_days: p
+                .access_log_retention_days
+                .unwrap_or(DEFAULT_ACCESS_LOG_DAYS),
+            noncurrent_version_days: p.noncurrent_version_days.unwrap_or(DEFAULT_NONCURRENT_DAYS),
         },
         lambda: Lambda {
             function_name: l.function_name.clone(),

@@ -28,6 +28,8 @@ pub struct Documents {
     pub deployer: PolicyDocument,
     /// Permissions boundary of the Lambda execution role (issue 15).
     pub execution_boundary: PolicyDocument,
+    /// Bucket policy of the environment's log bucket (PHR server access logs).
+    pub log_bucket_policy: PolicyDocument,
 }
 
 /// Customer used to show the customer bucket policy in `policies/`.
@@ -45,6 +47,7 @@ impl Documents {
             function_url_policy: function_url_policy(env),
             deployer: deployer(env),
             execution_boundary: execution_boundary(env),
+            log_bucket_policy: log_bucket_policy(env),
         }
     }
 
@@ -60,6 +63,7 @@ impl Documents {
             ("function-url-policy.json", &self.function_url_policy),
             ("deployer-policy.json", &self.deployer),
             ("lambda-execution-boundary.json", &self.execution_boundary),
+            ("log-bucket-policy.json", &self.log_bucket_policy),
         ]
     }
 }
@@ -213,6 +217,35 @@ pub fn function_url_policy(env: &Environment) -> PolicyDocument {
     PolicyDocument::new(statements)
 }
 
+/// The log bucket: TLS only, and S3 server access logging may write the PHR
+/// bucket's logs under [`crate::model::ACCESS_LOG_PREFIX`], for that bucket and
+/// account only (`aws:SourceArn`, `aws:SourceAccount`: no confused deputy).
+/// Nobody else is granted anything; the account's own principals read it.
+pub fn log_bucket_policy(env: &Environment) -> PolicyDocument {
+    let arn = contract::bucket_arn(&env.phr.log_bucket);
+    PolicyDocument::new(vec![
+        Statement::deny("DenyInsecureTransport")
+            .principal(Principal::aws(["*"]))
+            .actions(["s3:*"])
+            .resources([arn.clone(), format!("{arn}/*")])
+            .condition("Bool", "aws:SecureTransport", ["false"]),
+        Statement::allow("S3ServerAccessLogsOfPhrBucket")
+            .principal(Principal::service("logging.s3.amazonaws.com"))
+            .actions(["s3:PutObject"])
+            .resources([format!("{arn}/{}*", crate::model::ACCESS_LOG_PREFIX)])
+            .condition(
+                "ArnLike",
+                "aws:SourceArn",
+                [contract::bucket_arn(&env.phr.bucket)],
+            )
+            .condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                [env.phr.account.as_str()],
+            ),
+    ])
+}
+
 /// The permissions boundary of the Lambda execution role: exactly what the
 /// runtime needs (the execution policy's statements), so whatever policy the
 /// role is given later (by a deployer, by mistake) it can never do more. The
@@ -354,14 +387,19 @@ pub fn deployer(env: &Environment) -> PolicyDocument {
                     "s3:GetLifecycleConfiguration",
                     "s3:GetReplicationConfiguration",
                     "s3:ListBucket",
+                    "s3:PutBucketLogging",
                     "s3:PutBucketOwnershipControls",
                     "s3:PutBucketPolicy",
                     "s3:PutBucketPublicAccessBlock",
                     "s3:PutBucketTagging",
                     "s3:PutBucketVersioning",
                     "s3:PutEncryptionConfiguration",
+                    "s3:PutLifecycleConfiguration",
                 ])
-                .resources([contract::bucket_arn(&env.phr.bucket)]),
+                .resources([
+                    contract::bucket_arn(&env.phr.bucket),
+                    contract::bucket_arn(&env.phr.log_bucket),
+                ]),
         );
     }
     PolicyDocument::new(statements)

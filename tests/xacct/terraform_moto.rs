@@ -414,8 +414,100 @@ async fn assert_storage_role(cfg: &SdkConfig, account: &str, env: &Environment, 
     );
 }
 
+/// The environment's log bucket next to the PHR bucket, the PHR bucket's server
+/// access logging into it, and the PHR bucket's lifecycle (issue 15).
+async fn assert_log_bucket(cfg: &SdkConfig, env: &Environment, docs: &Documents) {
+    let s3 = s3(cfg);
+    let logs = env.phr.log_bucket.as_str();
+    let c = s3
+        .get_public_access_block()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket Block Public Access");
+    let c = c.public_access_block_configuration().unwrap();
+    assert_eq!(
+        (
+            c.block_public_acls(),
+            c.ignore_public_acls(),
+            c.block_public_policy(),
+            c.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true)),
+        "log bucket {logs}"
+    );
+    let own = s3
+        .get_bucket_ownership_controls()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket ownership");
+    assert_eq!(
+        own.ownership_controls().unwrap().rules()[0]
+            .object_ownership()
+            .as_str(),
+        "BucketOwnerEnforced"
+    );
+    s3.get_bucket_encryption()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket encryption");
+    let p = s3
+        .get_bucket_policy()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket policy");
+    assert_eq!(
+        policy("log bucket policy", p.policy().unwrap()),
+        docs.log_bucket_policy
+    );
+    let lc = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket lifecycle");
+    assert_eq!(
+        lc.rules()[0].expiration().and_then(|e| e.days()),
+        Some(i32::try_from(env.phr.access_log_retention_days).unwrap())
+    );
+    let logging = s3
+        .get_bucket_logging()
+        .bucket(&env.phr.bucket)
+        .send()
+        .await
+        .expect("PHR bucket logging");
+    let le = logging
+        .logging_enabled()
+        .expect("server access logging on the PHR bucket");
+    assert_eq!(
+        (le.target_bucket(), le.target_prefix()),
+        (logs, xacct::model::ACCESS_LOG_PREFIX)
+    );
+    let lc = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&env.phr.bucket)
+        .send()
+        .await
+        .expect("PHR bucket lifecycle");
+    let rule = &lc.rules()[0];
+    assert_eq!(
+        rule.noncurrent_version_expiration()
+            .and_then(|n| n.noncurrent_days()),
+        Some(i32::try_from(env.phr.noncurrent_version_days).unwrap())
+    );
+    assert_eq!(
+        rule.abort_incomplete_multipart_upload()
+            .and_then(|a| a.days_after_initiation()),
+        Some(i32::try_from(xacct::model::ABORT_MULTIPART_DAYS).unwrap())
+    );
+}
+
 /// The PHR bucket in the account of `cfg`: encryption, BPA, ownership, versioning, policy.
 async fn assert_phr_bucket(cfg: &SdkConfig, env: &Environment, docs: &Documents) {
+    assert_log_bucket(cfg, env, docs).await;
     let s3 = s3(cfg);
     let bucket = env.phr.bucket.as_str();
     s3.head_bucket()

@@ -119,4 +119,9 @@ module "phr_bucket" {
   bucket_name   = var.ambra_phr_bucket
   bucket_policy = local.phr_bucket_policy
   environment   = var.environment
+
+  log_bucket_name           = "ambra-phr-development-logs"
+  log_bucket_policy         = local.log_bucket_policy
+  access_log_retention_days = 365
+  noncurrent_version_days   = 90
 }

@@ -138,4 +138,46 @@ locals {
       ]
     }
   EOT
+
+  log_bucket_policy = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "DenyInsecureTransport",
+          "Effect": "Deny",
+          "Principal": {
+            "AWS": "*"
+          },
+          "Action": "s3:*",
+          "Resource": [
+            "arn:aws:s3:::ambra-phr-production-logs",
+            "arn:aws:s3:::ambra-phr-production-logs/*"
+          ],
+          "Condition": {
+            "Bool": {
+              "aws:SecureTransport": "false"
+            }
+          }
+        },
+        {
+          "Sid": "S3ServerAccessLogsOfPhrBucket",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "logging.s3.amazonaws.com"
+          },
+          "Action": "s3:PutObject",
+          "Resource": "arn:aws:s3:::ambra-phr-production-logs/s3-access/*",
+          "Condition": {
+            "ArnLike": {
+              "aws:SourceArn": "arn:aws:s3:::ambra-phr-production"
+            },
+            "StringEquals": {
+              "aws:SourceAccount": "300000000001"
+            }
+          }
+        }
+      ]
+    }
+  EOT
 }

@@ -33,6 +33,12 @@ variable "phr_bucket_policy" {
   default     = null
 }
 
+variable "log_bucket_policy" {
+  description = "Bucket policy JSON of the log bucket when this account holds the PHR bucket, else null."
+  type        = string
+  default     = null
+}
+
 variable "environment" {
   description = "Environment tag value."
   type        = string
@@ -78,6 +84,11 @@ module "phr_bucket" {
   bucket_name   = var.phr_bucket_name
   bucket_policy = var.phr_bucket_policy
   environment   = var.environment
+
+  log_bucket_name           = "ambra-phr-uat-logs"
+  log_bucket_policy         = var.log_bucket_policy
+  access_log_retention_days = 365
+  noncurrent_version_days   = 90
 }
 
 output "role_arn" {
