@@ -2,6 +2,7 @@
 
 mod audit; // the offline audit: document mutations, the committed tree, explain
 mod audit_plan; // audit of real `terraform show -json` plans
+mod checkov; // checkov over generated/ (issue 15): 0 failed checks
 mod cli; // exit codes and messages of the binary
 mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
 mod onboard; // onboard, offboard, capacity, accounts, stackset against moto

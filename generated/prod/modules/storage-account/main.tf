@@ -45,6 +45,7 @@ variable "environment" {
 }
 
 resource "aws_iam_role" "s3_bucket_manager" {
+  # checkov:skip=CKV_AWS_61:trusts the primary account root narrowed by ArnEquals aws:PrincipalArn to the execution role only (ARCHITECTURE.md IAM design; xacct audit decides it)
   name                 = "S3BucketManager"
   description          = "Assumed by the S3 bucket provisioning Lambda to create customer buckets (xacct)"
   assume_role_policy   = var.trust_policy
