@@ -90,6 +90,27 @@ pub struct Phr {
     pub bucket: String,
     pub location: PhrLocation,
     pub legacy_access_keys: bool,
+    /// The environment's log bucket (server access logs of the PHR bucket), in
+    /// the PHR bucket's account: [`log_bucket_name`].
+    pub log_bucket: String,
+    pub access_log_retention_days: u32,
+    pub noncurrent_version_days: u32,
+}
+
+/// Default retention of the PHR bucket's server access logs (days).
+pub const DEFAULT_ACCESS_LOG_DAYS: u32 = 365;
+/// Default life of a noncurrent PHR object version (days).
+pub const DEFAULT_NONCURRENT_DAYS: u32 = 90;
+/// Days after which an incomplete multipart upload to the PHR bucket is aborted.
+pub const ABORT_MULTIPART_DAYS: u32 = 7;
+/// Key prefix of the server access logs in the log bucket.
+pub const ACCESS_LOG_PREFIX: &str = "s3-access/";
+
+/// `<phr bucket>-logs`, the PHR bucket's name cut so the result fits 63 characters.
+pub fn log_bucket_name(phr_bucket: &str) -> String {
+    let keep = contract::BUCKET_NAME_MAX - "-logs".len();
+    let base: String = phr_bucket.chars().take(keep).collect();
+    format!("{}-logs", base.trim_end_matches(['-', '.']))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +120,18 @@ pub struct Lambda {
     pub timeout_seconds: u32,
     pub log_retention_days: u32,
     pub ops_topic_arn: Option<String>,
+    /// Reserved concurrency: the most instances the function may run at once,
+    /// also guaranteed to it (a runaway caller cannot starve the account).
+    pub reserved_concurrency: u32,
 }
+
+/// Default reserved concurrency. Seed 000's traffic is customer onboarding: a
+/// request per new customer (a few a day; a batch import at most a few hundred
+/// in a row), each answered in well under a second (warm) to a few seconds
+/// (cold, new bucket). 10 concurrent instances serve ~10-50 requests a second,
+/// orders of magnitude above that, and leave the rest of the account's
+/// concurrency to everything else.
+pub const DEFAULT_RESERVED_CONCURRENCY: u32 = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capacity {
@@ -172,6 +204,19 @@ impl Environment {
     /// `<function>-execution`: the Lambda's execution role.
     pub fn lambda_role_name(&self) -> String {
         format!("{}-execution", self.lambda.function_name)
+    }
+
+    /// Managed policy used as the execution role's permissions boundary.
+    pub fn boundary_policy_name(&self) -> String {
+        format!("{}-boundary", self.lambda.function_name)
+    }
+
+    pub fn boundary_policy_arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:policy/{}",
+            self.primary_account,
+            self.boundary_policy_name()
+        )
     }
 
     pub fn lambda_role_arn(&self) -> String {
@@ -474,6 +519,16 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
     if let Err(err) = contract::check_bucket_name(&p.bucket) {
         c.error("phr.bucket", format!("not a valid S3 bucket name: {err}"));
     }
+    for (field, v) in [
+        ("phr.access_log_retention_days", p.access_log_retention_days),
+        ("phr.noncurrent_version_days", p.noncurrent_version_days),
+    ] {
+        if let Some(n) = v
+            && !(1..=3650).contains(&n)
+        {
+            c.error(field, "must be between 1 and 3650 days");
+        }
+    }
     if p.bucket.starts_with(&format!("{}-", s.bucket_prefix)) {
         c.error(
             "phr.bucket",
@@ -509,6 +564,14 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
         c.error(
             "lambda.log_retention_days",
             format!("must be one of CloudWatch Logs' retention values {LOG_RETENTION_DAYS:?}"),
+        );
+    }
+    if let Some(n) = l.reserved_concurrency
+        && !(1..=1000).contains(&n)
+    {
+        c.error(
+            "lambda.reserved_concurrency",
+            "must be between 1 and 1000 (0 would throttle every request; the account's unreserved pool must keep 100)",
         );
     }
     if let Some(t) = &l.ops_topic_arn
@@ -593,6 +656,11 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
             bucket: p.bucket.clone(),
             location: location.unwrap_or(PhrLocation::Primary),
             legacy_access_keys: p.legacy_access_keys,
+            log_bucket: log_bucket_name(&p.bucket),
+            access_log_retention_days: p
+                .access_log_retention_days
+                .unwrap_or(DEFAULT_ACCESS_LOG_DAYS),
+            noncurrent_version_days: p.noncurrent_version_days.unwrap_or(DEFAULT_NONCURRENT_DAYS),
         },
         lambda: Lambda {
             function_name: l.function_name.clone(),
@@ -600,6 +668,9 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
             timeout_seconds: l.timeout_seconds,
             log_retention_days: l.log_retention_days,
             ops_topic_arn: l.ops_topic_arn.clone(),
+            reserved_concurrency: l
+                .reserved_concurrency
+                .unwrap_or(DEFAULT_RESERVED_CONCURRENCY),
         },
         invokers: a.invoker_principals.clone(),
         readers: a.reader_principals.clone(),

@@ -72,6 +72,14 @@ pub struct PhrSpec {
     /// Keep the seed's PHR access-key variables (sensitive, never written to a file).
     #[serde(default)]
     pub legacy_access_keys: bool,
+    /// Days the PHR bucket's server access logs are kept in the log bucket
+    /// (default [`crate::model::DEFAULT_ACCESS_LOG_DAYS`]).
+    #[serde(default)]
+    pub access_log_retention_days: Option<u32>,
+    /// Days a noncurrent version of a PHR object is kept
+    /// (default [`crate::model::DEFAULT_NONCURRENT_DAYS`]).
+    #[serde(default)]
+    pub noncurrent_version_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -84,6 +92,10 @@ pub struct LambdaSpec {
     /// Optional SNS topic notified when an account crosses the warning threshold.
     #[serde(default)]
     pub ops_topic_arn: Option<String>,
+    /// Reserved concurrency of the function (default
+    /// [`crate::model::DEFAULT_RESERVED_CONCURRENCY`]).
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

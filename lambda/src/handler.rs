@@ -69,3 +69,83 @@ pub async fn handle(p: &Provisioner, req: Request) -> Result<Response<Body>, lam
     .instrument(span)
     .await)
 }
+
+/// Checks a raw invocation event before `lambda_http` turns it into a
+/// [`Request`]. `lambda_http` panics (`failed to decode aws base64 encoded
+/// body`) on a function-URL event that says `isBase64Encoded: true` with a body
+/// that is not base64 (a direct `Invoke` can send one); that event is answered
+/// here with 400 `invalid_body` instead. `None`: the event may go on.
+pub fn check_event(event: &serde_json::Value) -> Option<ApiError> {
+    use base64::Engine;
+    let encoded = event.get("isBase64Encoded").and_then(|v| v.as_bool());
+    if encoded == Some(true)
+        && let Some(body) = event.get("body").and_then(|b| b.as_str())
+        && base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .is_err()
+    {
+        return Some(ApiError::bad_request(
+            "invalid_body",
+            "isBase64Encoded is true but the body is not valid base64",
+        ));
+    }
+    None
+}
+
+/// A function-URL (API Gateway v2 payload 2.0) response for an event that never
+/// reached [`handle`]: a rejected or unreadable event. Logged as `rejected`.
+pub fn event_error_response(err: &ApiError, request_id: &str) -> serde_json::Value {
+    warn!(event = "rejected", status = err.status, error = err.code, message = %err.message, request_id, aws_calls = 0);
+    let mut headers = serde_json::json!({"content-type": "application/json"});
+    if !request_id.is_empty() {
+        headers["x-request-id"] = serde_json::Value::String(request_id.to_owned());
+    }
+    serde_json::json!({
+        "statusCode": err.status,
+        "headers": headers,
+        "body": err.body().to_string(),
+        "isBase64Encoded": false,
+        "cookies": [],
+    })
+}
+
+/// Answers one raw invocation event: what `lambda_http::run(handle)` does,
+/// with the event checked first ([`check_event`]) and the event-to-request
+/// conversion guarded, so **no event makes the runtime panic**: an event that
+/// is not a function-URL request, or one `lambda_http` cannot represent, gets a
+/// 400 JSON answer like any other bad request. `main` serves exactly this.
+pub async fn handle_event(
+    p: &Provisioner,
+    payload: serde_json::Value,
+    context: lambda_http::Context,
+) -> Result<serde_json::Value, lambda_http::Error> {
+    use lambda_http::request::LambdaRequest;
+    use lambda_http::{Adapter, LambdaEvent, Service, service_fn};
+    let rid = context.request_id.clone();
+    if let Some(err) = check_event(&payload) {
+        return Ok(event_error_response(&err, &rid));
+    }
+    let req: LambdaRequest = match serde_json::from_value(payload) {
+        Ok(r) => r,
+        Err(e) => {
+            let err =
+                ApiError::bad_request("invalid_event", format!("not a function URL event: {e}"));
+            return Ok(event_error_response(&err, &rid));
+        }
+    };
+    let mut adapter: Adapter<'_, _, _> = Adapter::from(service_fn(|req: Request| handle(p, req)));
+    // The conversion runs synchronously inside `call`; a panic there becomes a 400.
+    let fut = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        adapter.call(LambdaEvent::new(req, context))
+    })) {
+        Ok(fut) => fut,
+        Err(_) => {
+            let err = ApiError::bad_request(
+                "invalid_event",
+                "the event cannot be read as a function URL request",
+            );
+            return Ok(event_error_response(&err, &rid));
+        }
+    };
+    Ok(serde_json::to_value(fut.await?)?)
+}

@@ -8,7 +8,8 @@
 
 use std::sync::Arc;
 
-use lambda_http::{Error, Request, service_fn};
+use lambda_http::lambda_runtime::{self, LambdaEvent};
+use lambda_http::{Error, service_fn};
 use tokio::sync::OnceCell;
 use xacct_provisioner::{Config, Provisioner, aws::Clients, handler};
 
@@ -31,7 +32,7 @@ async fn main() -> Result<(), Error> {
             .inspect_err(|e| tracing::error!(event = "config_invalid", error = %e))?,
     );
     let provisioner: Arc<OnceCell<Provisioner>> = Arc::new(OnceCell::new());
-    lambda_http::run(service_fn(move |req: Request| {
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| {
         let cell = Arc::clone(&provisioner);
         let cfg = Arc::clone(&cfg);
         async move {
@@ -46,7 +47,9 @@ async fn main() -> Result<(), Error> {
                     Provisioner::new((*cfg).clone(), clients)
                 })
                 .await;
-            handler::handle(p, req).await
+            // Not lambda_http::run: no event may make the runtime panic
+            // (handler::handle_event checks the raw event first).
+            handler::handle_event(p, ev.payload, ev.context).await
         }
     }))
     .await

@@ -38,9 +38,9 @@ use aws_sdk_s3::config::ProvideCredentials;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_s3::types::{
-    ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule, Tag, Tagging,
+    ObjectOwnership, OwnershipControls, OwnershipControlsRule, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging,
 };
 use tracing::{error, info, warn};
 
@@ -522,12 +522,52 @@ impl Provisioner {
         let msg =
             format!("bucket name {bucket} is taken by an account outside the storage accounts");
         error!(event = "bucket_name_taken", bucket, "{msg}");
+        self.notify_squatted(bucket).await;
         Err(ApiError::new(409, "bucket_name_taken", msg))
+    }
+
+    /// A customer's predictable name is owned outside the storage accounts:
+    /// log `bucket_name_squatted` and tell the operators (ops topic), who decide
+    /// (README "Bucket name squatting"). A failed publish is logged, never fatal.
+    async fn notify_squatted(&self, bucket: &str) {
+        error!(
+            event = "bucket_name_squatted",
+            bucket,
+            environment = %self.cfg.environment,
+            "a customer bucket name is owned by an account outside the storage accounts"
+        );
+        if let (Some(sns), Some(topic)) = (&self.clients.sns, &self.cfg.ops_topic_arn) {
+            let message = serde_json::json!({
+                "event": "bucket_name_squatted",
+                "environment": self.cfg.environment,
+                "bucket": bucket,
+            });
+            if let Err(e) = sns
+                .publish()
+                .topic_arn(topic)
+                .subject(format!(
+                    "xacct: bucket name {bucket} is taken outside the storage accounts ({})",
+                    self.cfg.environment
+                ))
+                .message(message.to_string())
+                .send()
+                .await
+            {
+                warn!(event = "ops_notify_failed", topic, error = %DisplayErrorContext(&e), "could not publish the squatting notification");
+            }
+        }
     }
 
     /// The tags are written last: their presence means every step before succeeded.
     async fn is_configured(&self, st: &Storage, bucket: &str) -> Result<bool, ApiError> {
-        match st.s3.get_bucket_tagging().bucket(bucket).send().await {
+        match st
+            .s3
+            .get_bucket_tagging()
+            .bucket(bucket)
+            .expected_bucket_owner(&st.account_id)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.tag_set().iter().any(|t| {
                 t.key() == contract::TAG_MANAGED_BY && t.value() == contract::MANAGED_BY_VALUE
             }) && out.tag_set().iter().any(|t| {
@@ -541,21 +581,12 @@ impl Provisioner {
     async fn configure(&self, st: &Storage, bucket: &str, customer: &str) -> Result<(), ApiError> {
         let a = st.account_id.as_str();
         let s3 = &st.s3;
-        s3.put_public_access_block()
-            .bucket(bucket)
-            .public_access_block_configuration(
-                PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(true)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| step_failed("PutPublicAccessBlock", bucket, a, e))?;
+        // No Block Public Access step: new buckets have it on and the role may
+        // not change it (contract::DENIED_ACTIONS). ExpectedBucketOwner on every
+        // call: S3 refuses (403) a request about a bucket another account owns.
         s3.put_bucket_ownership_controls()
             .bucket(bucket)
+            .expected_bucket_owner(a)
             .ownership_controls(
                 OwnershipControls::builder()
                     .rules(
@@ -576,6 +607,7 @@ impl Provisioner {
             .map_err(internal)?;
         s3.put_bucket_encryption()
             .bucket(bucket)
+            .expected_bucket_owner(a)
             .server_side_encryption_configuration(
                 ServerSideEncryptionConfiguration::builder()
                     .rules(
@@ -592,6 +624,7 @@ impl Provisioner {
         let policy = contract::customer_bucket_policy(bucket, &self.cfg.reader_principals);
         s3.put_bucket_policy()
             .bucket(bucket)
+            .expected_bucket_owner(a)
             .policy(policy.to_string())
             .send()
             .await
@@ -605,6 +638,7 @@ impl Provisioner {
         };
         s3.put_bucket_tagging()
             .bucket(bucket)
+            .expected_bucket_owner(a)
             .tagging(
                 Tagging::builder()
                     .tag_set(tag(contract::TAG_ENVIRONMENT, &self.cfg.environment)?)

@@ -104,6 +104,34 @@ async fn the_bootstrap_binary_answers_function_url_events() {
     let body = response_json(&api.outcome(wait).unwrap().1);
     assert_eq!(body["statusCode"], 405, "{body}");
 
+    // A direct Invoke whose event claims a base64 body that is not base64:
+    // lambda_http alone panics here; the runtime answers 400 and stays up.
+    let mut bad: serde_json::Value =
+        serde_json::from_str(&fixture("function_url_post_base64.json")).unwrap();
+    bad["body"] = serde_json::json!("not base64 at all!");
+    api.invoke("req-5", &bad.to_string());
+    let body = response_json(&api.outcome(wait).unwrap().1);
+    assert_eq!(body["statusCode"], 400, "{body}");
+    assert!(
+        body["body"].as_str().unwrap().contains("invalid_body"),
+        "{body}"
+    );
+
+    // A customer name owned by a foreign account: 409 and a bucket_name_squatted log event.
+    s3_in(&moto, A3, "us-east-1")
+        .await
+        .create_bucket()
+        .bucket("ambra-dev-taken")
+        .send()
+        .await
+        .unwrap();
+    let mut taken: serde_json::Value =
+        serde_json::from_str(&fixture("function_url_post_standard.json")).unwrap();
+    taken["body"] = serde_json::json!(r#"{"customer":"taken"}"#);
+    api.invoke("req-6", &taken.to_string());
+    let body = response_json(&api.outcome(wait).unwrap().1);
+    assert_eq!(body["statusCode"], 409, "{body}");
+
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&out.stdout);
@@ -116,5 +144,18 @@ async fn the_bootstrap_binary_answers_function_url_events() {
         "structured JSON logs expected on stdout:\n{logs}"
     );
     assert!(lines.iter().any(|l| l["fields"]["event"] == "bucket_created" && l["span"]["request_id"] == "req-1"), "{logs}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["event"] == "bucket_name_squatted"
+                && l["span"]["request_id"] == "req-6"),
+        "{logs}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["event"] == "rejected" && l["fields"]["error"] == "invalid_body"),
+        "{logs}"
+    );
     assert!(!logs.contains(moto::SECRET_KEY), "no secrets in logs");
 }

@@ -54,16 +54,18 @@ async fn first_call_creates_second_returns_same_bucket_with_every_setting() {
         loc.location_constraint().map(|l| l.as_str()),
         Some("eu-west-1")
     );
-    let pab = s3.get_public_access_block().bucket(b).send().await.unwrap();
-    let c = pab.public_access_block_configuration().unwrap();
+    // Block Public Access is not written any more (S3's default for new buckets,
+    // the account's covers every bucket, and the role may not change it); moto
+    // has no such default, so nothing is there.
+    let pab = s3
+        .get_public_access_block()
+        .bucket(b)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(
-        (
-            c.block_public_acls(),
-            c.ignore_public_acls(),
-            c.block_public_policy(),
-            c.restrict_public_buckets()
-        ),
-        (Some(true), Some(true), Some(true), Some(true))
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&pab),
+        Some("NoSuchPublicAccessBlockConfiguration")
     );
     let own = s3
         .get_bucket_ownership_controls()
@@ -523,4 +525,134 @@ async fn fifty_concurrent_requests_for_25_customers_give_25_buckets() {
     let all: HashSet<&String> = in1.iter().chain(&in2).collect();
     assert_eq!(all.len(), 25);
     assert_eq!(in1.len() + in2.len(), 25, "no duplicates");
+}
+
+/// Ownership on every call (issue 15): every S3 request about a bucket the
+/// runtime manages carries `x-amz-expected-bucket-owner` = the storage account
+/// (moto's recorder, on the wire), and no step writes Block Public Access. A
+/// customer name owned outside the storage accounts answers 409 and publishes
+/// the `bucket_name_squatted` notification on the ops topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bucket_call_names_the_owner_and_a_squatted_name_is_reported() {
+    let dir = tempfile_dir();
+    let rec = dir.join("recording.jsonl");
+    let moto = Moto::start_with_recorder(&rec);
+    for a in [A1, A2] {
+        create_manager_role(&moto, a, None).await;
+    }
+    let sns = aws_sdk_sns::Client::new(&default_sdk(&moto).await);
+    let topic = sns
+        .create_topic()
+        .name("xacct-ops")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_owned();
+    let (url, rx) = http_sink();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("http")
+        .endpoint(&url)
+        .send()
+        .await
+        .unwrap();
+    while rx.try_recv().is_ok() {}
+    // A foreign account (not a storage account) owns the name of customer "taken".
+    s3_in(&moto, A3, "us-east-1")
+        .await
+        .create_bucket()
+        .bucket("ambra-dev-taken")
+        .send()
+        .await
+        .unwrap();
+    let cfg = config(
+        &[A1, A2],
+        10,
+        "eu-west-1",
+        &[(contract::env::OPS_TOPIC_ARN, &topic)],
+    );
+    let p = provisioner(&moto, cfg).await;
+
+    moto.record(true);
+    let (status, r) = provision(&p, "acme").await;
+    assert_eq!(status, 200, "{r}");
+    // A second container re-checks the configuration marker (GetBucketTagging).
+    let q = provisioner(&moto, config(&[A1, A2], 10, "eu-west-1", &[])).await;
+    assert_eq!(provision(&q, "acme").await.0, 200);
+    moto.record(false);
+    let recording = std::fs::read_to_string(&rec).unwrap();
+    let mut checked = 0;
+    for line in recording.lines().filter(|l| !l.trim().is_empty()) {
+        let req: serde_json::Value = serde_json::from_str(line).unwrap();
+        let url = req["url"].as_str().unwrap_or_default();
+        let Some(path) = url
+            .split_once("://")
+            .and_then(|(_, r)| r.split_once('/'))
+            .map(|(_, p)| p)
+        else {
+            continue;
+        };
+        let (bucket, query) = path.split_once('?').unwrap_or((path, ""));
+        if bucket.trim_end_matches('/') != "ambra-dev-acme" {
+            continue;
+        }
+        assert!(
+            !query.starts_with("publicAccessBlock"),
+            "Block Public Access written: {url}"
+        );
+        let create = req["method"] == "PUT" && query.is_empty();
+        let owner = req["headers"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-expected-bucket-owner"))
+            .map(|(_, v)| v.as_str().unwrap_or_default().to_owned());
+        if create {
+            continue; // CreateBucket has no owner parameter: the bucket is new.
+        }
+        assert_eq!(owner.as_deref(), Some(A1), "{} {url}", req["method"]);
+        checked += 1;
+    }
+    // Ownership, encryption, policy, tagging, and the second container's GetBucketTagging.
+    assert!(
+        checked >= 5,
+        "only {checked} bucket requests recorded:\n{recording}"
+    );
+
+    let (status, r) = provision(&p, "taken").await;
+    assert_eq!(
+        (status, r["error"].as_str()),
+        (409, Some("bucket_name_taken")),
+        "{r}"
+    );
+    let mut squatted = None;
+    while let Ok(body) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        let envelope: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        if envelope["Type"] == "Notification" {
+            squatted = Some(
+                serde_json::from_str::<serde_json::Value>(envelope["Message"].as_str().unwrap())
+                    .unwrap(),
+            );
+            break;
+        }
+    }
+    let msg = squatted.expect("an ops notification for the squatted name");
+    assert_eq!(msg["event"], "bucket_name_squatted");
+    assert_eq!(msg["bucket"], "ambra-dev-taken");
+    assert_eq!(msg["environment"], "development");
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(
+        format!(
+            "xacct-ownership-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        )
+        .replace([' ', ':', '{', '}', ','], "_"),
+    );
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }

@@ -199,3 +199,74 @@ async fn a_refused_recount_is_a_clear_502_and_frees_the_slot() {
     let listed = s3.list_buckets().send().await.unwrap();
     assert_eq!(listed.buckets().len(), 1, "{listed:?}");
 }
+
+/// Issue 15: with exactly the generated `S3BucketManagement` and enforcement on,
+/// `S3BucketManager` cannot write ACLs nor remove a bucket's Block Public Access,
+/// while the runtime still creates and configures buckets (the test above).
+/// moto authorises a bucket `PutPublicAccessBlock` as `s3:CreateBucket` and does
+/// not apply Block Public Access to bucket policies, so turning the flags off
+/// with `PutPublicAccessBlock` and a public policy are decided by the offline
+/// evaluator instead (`tests/xacct/security.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_storage_role_cannot_expose_a_customer_bucket() {
+    let (moto, creds) = enforced(&generated_policy()).await;
+    let p = provisioner_as(
+        &moto,
+        config(&[A1, A2], 10, "eu-west-1", &[]),
+        creds.clone(),
+    )
+    .await;
+    let (status, r) = provision(&p, "acme").await;
+    assert_eq!(status, 200, "{r}");
+    let bucket = r["bucket"].as_str().unwrap().to_owned();
+    let sts = aws_sdk_sts::Client::new(&sdk(&moto.endpoint, creds, "us-east-1").await);
+    let c = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{A1}:role/S3BucketManager"))
+        .role_session_name("attacker")
+        .send()
+        .await
+        .unwrap();
+    let c = c.credentials().unwrap();
+    let cfg = sdk(
+        &moto.endpoint,
+        static_creds(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+        ),
+        "eu-west-1",
+    )
+    .await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&cfg)
+            .force_path_style(true)
+            .build(),
+    );
+    let denied = |what: &str, e: String| {
+        assert!(e.contains("AccessDenied"), "{what} must be denied: {e}");
+    };
+    let e = s3
+        .put_bucket_acl()
+        .bucket(&bucket)
+        .acl(aws_sdk_s3::types::BucketCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap_err();
+    denied(
+        "PutBucketAcl public-read",
+        format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)),
+    );
+    let e = s3
+        .delete_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap_err();
+    denied(
+        "DeletePublicAccessBlock",
+        format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)),
+    );
+    // The bucket the runtime made is untouched and still configured.
+    assert_eq!(provision(&p, "acme").await.0, 200);
+}

@@ -43,6 +43,35 @@ pub struct Aws {
     pub session_name: String,
 }
 
+/// Removes the `<12 digits>.` host prefix S3 Control puts before an overridden
+/// endpoint (see [`Aws::s3control`]).
+#[derive(Debug)]
+struct NoAccountHostPrefix;
+
+impl aws_sdk_s3control::config::Intercept for NoAccountHostPrefix {
+    fn name(&self) -> &'static str {
+        "NoAccountHostPrefix"
+    }
+
+    fn modify_before_signing(
+        &self,
+        ctx: &mut aws_sdk_s3control::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &aws_sdk_s3control::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_s3control::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3control::error::BoxError> {
+        let req = ctx.request_mut();
+        let uri = req.uri().to_owned();
+        if let Some((scheme, rest)) = uri.split_once("://")
+            && let Some((label, host)) = rest.split_once('.')
+            && crate::contract::is_account_id(label)
+        {
+            req.set_uri(format!("{scheme}://{host}"))?;
+            req.headers_mut().remove("host");
+        }
+        Ok(())
+    }
+}
+
 /// Per-attempt and per-operation timeouts of every call.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -147,6 +176,18 @@ impl Aws {
             .force_path_style(self.path_style)
             .build();
         aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// S3 Control (account-level Block Public Access). AWS addresses it as
+    /// `<account>.s3-control.<region>.amazonaws.com`; against an endpoint override
+    /// (a local emulator, like path-style S3) the account prefix is taken off again
+    /// before signing, since `<account>.127.0.0.1` resolves nowhere.
+    pub fn s3control(&self) -> aws_sdk_s3control::Client {
+        let mut conf = aws_sdk_s3control::config::Builder::from(&self.config);
+        if self.path_style {
+            conf = conf.interceptor(NoAccountHostPrefix);
+        }
+        aws_sdk_s3control::Client::from_conf(conf.build())
     }
 
     /// `sts:AssumeRole` into `role_arn` (session [`Aws::session_name`]), returning a

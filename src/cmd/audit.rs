@@ -45,7 +45,7 @@ pub struct Args {
     pub format: Format,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value = "high")]
-    pub fail_on: Severity,
+    pub fail_on: super::FailOn,
 }
 
 /// Every file under `dir`, as `(path, text)`, sorted; binary files are skipped.
@@ -208,7 +208,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     use std::io::Write;
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(if findings.iter().any(|f| f.severity >= args.fail_on) {
+    Ok(if findings.iter().any(|f| f.severity >= Severity::from(args.fail_on)) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

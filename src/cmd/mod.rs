@@ -155,6 +155,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `--fail-on`: the clap-facing twin of [`crate::audit::Severity`] (the library
+/// knows nothing about clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<FailOn> for crate::audit::Severity {
+    fn from(f: FailOn) -> Self {
+        use crate::audit::Severity;
+        match f {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
+}
+
 /// A step against AWS failed: exit code 1, not 2 (the input was fine).
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]

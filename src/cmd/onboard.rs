@@ -194,6 +194,15 @@ fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitC
         .await
         .map_err(|e| StepFailed(anyhow::anyhow!("deploying {stack} into {account}: {e}\n{left}")))?;
         println!("stack {stack} in {account}: {status}");
+        crate::onboard::deploy::put_account_public_access_block(&session, account)
+            .await
+            .map_err(|e| {
+                StepFailed(anyhow::anyhow!(
+                    "account-level Block Public Access in {account}: {e}\nleft: {}",
+                    crate::onboard::deploy::account_public_access_block_command(account)
+                ))
+            })?;
+        println!("account-level Block Public Access in {account}: on (all four flags)");
         let findings = crate::onboard::deploy::verify_account(env, &base, role, account).await;
         for f in &findings {
             println!("{} {:?} {}: {}", f.check_id, f.severity, f.resource, f.message);

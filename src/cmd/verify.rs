@@ -27,7 +27,7 @@ pub struct Args {
     pub format: Format,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value = "high")]
-    pub fail_on: Severity,
+    pub fail_on: super::FailOn,
     /// Storage accounts checked at the same time (each has about 3 sequential
     /// round trips; STS and IAM rate limits are per account, and every storage
     /// account is a different account).
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Sarif => report::sarif(&r, &args.env.display().to_string()),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(if r.findings.iter().any(|f| f.severity >= args.fail_on) {
+    Ok(if r.findings.iter().any(|f| f.severity >= Severity::from(args.fail_on)) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -26,6 +26,10 @@ pub struct Documents {
     pub function_url_policy: PolicyDocument,
     /// What the human or CI deployer of the primary stack needs.
     pub deployer: PolicyDocument,
+    /// Permissions boundary of the Lambda execution role (issue 15).
+    pub execution_boundary: PolicyDocument,
+    /// Bucket policy of the environment's log bucket (PHR server access logs).
+    pub log_bucket_policy: PolicyDocument,
 }
 
 /// Customer used to show the customer bucket policy in `policies/`.
@@ -42,6 +46,8 @@ impl Documents {
             customer_bucket_policy: bucket_policy(&example_bucket(env), &env.readers),
             function_url_policy: function_url_policy(env),
             deployer: deployer(env),
+            execution_boundary: execution_boundary(env),
+            log_bucket_policy: log_bucket_policy(env),
         }
     }
 
@@ -56,6 +62,8 @@ impl Documents {
             ("customer-bucket-policy.json", &self.customer_bucket_policy),
             ("function-url-policy.json", &self.function_url_policy),
             ("deployer-policy.json", &self.deployer),
+            ("lambda-execution-boundary.json", &self.execution_boundary),
+            ("log-bucket-policy.json", &self.log_bucket_policy),
         ]
     }
 }
@@ -167,7 +175,16 @@ pub fn storage_management(env: &Environment) -> PolicyDocument {
                 .resources([contract::canary_bucket_pattern(&env.bucket_prefix)]),
         );
     }
+    statements.push(deny_public_access_changes());
     PolicyDocument::new(statements)
+}
+
+/// The explicit Deny in `S3BucketManagement`: the role may never change Block
+/// Public Access (bucket or account) nor write an ACL, whatever else is allowed.
+pub fn deny_public_access_changes() -> Statement {
+    Statement::deny("NeverChangePublicAccess")
+        .actions(contract::DENIED_ACTIONS.iter().copied())
+        .resources(["*"])
 }
 
 /// TLS-only, reader principals may read: the PHR bucket and every customer bucket.
@@ -200,10 +217,48 @@ pub fn function_url_policy(env: &Environment) -> PolicyDocument {
     PolicyDocument::new(statements)
 }
 
+/// The log bucket: TLS only, and S3 server access logging may write the PHR
+/// bucket's logs under [`crate::model::ACCESS_LOG_PREFIX`], for that bucket and
+/// account only (`aws:SourceArn`, `aws:SourceAccount`: no confused deputy).
+/// Nobody else is granted anything; the account's own principals read it.
+pub fn log_bucket_policy(env: &Environment) -> PolicyDocument {
+    let arn = contract::bucket_arn(&env.phr.log_bucket);
+    PolicyDocument::new(vec![
+        Statement::deny("DenyInsecureTransport")
+            .principal(Principal::aws(["*"]))
+            .actions(["s3:*"])
+            .resources([arn.clone(), format!("{arn}/*")])
+            .condition("Bool", "aws:SecureTransport", ["false"]),
+        Statement::allow("S3ServerAccessLogsOfPhrBucket")
+            .principal(Principal::service("logging.s3.amazonaws.com"))
+            .actions(["s3:PutObject"])
+            .resources([format!("{arn}/{}*", crate::model::ACCESS_LOG_PREFIX)])
+            .condition(
+                "ArnLike",
+                "aws:SourceArn",
+                [contract::bucket_arn(&env.phr.bucket)],
+            )
+            .condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                [env.phr.account.as_str()],
+            ),
+    ])
+}
+
+/// The permissions boundary of the Lambda execution role: exactly what the
+/// runtime needs (the execution policy's statements), so whatever policy the
+/// role is given later (by a deployer, by mistake) it can never do more. The
+/// deployer may only create or change roles that carry this boundary.
+pub fn execution_boundary(env: &Environment) -> PolicyDocument {
+    lambda_execution(env)
+}
+
 /// What the deployer of the primary stack needs, on these resources only.
 pub fn deployer(env: &Environment) -> PolicyDocument {
     let function = env.function_arn();
     let role = env.lambda_role_arn();
+    let boundary = env.boundary_policy_arn();
     let log_group = env.log_group_arn();
     let mut statements = vec![
         Statement::allow("ManageProvisioningFunction")
@@ -212,6 +267,7 @@ pub fn deployer(env: &Environment) -> PolicyDocument {
                 "lambda:CreateFunction",
                 "lambda:CreateFunctionUrlConfig",
                 "lambda:DeleteFunction",
+                "lambda:DeleteFunctionConcurrency",
                 "lambda:DeleteFunctionUrlConfig",
                 "lambda:GetFunction",
                 "lambda:GetFunctionCodeSigningConfig",
@@ -220,6 +276,7 @@ pub fn deployer(env: &Environment) -> PolicyDocument {
                 "lambda:GetPolicy",
                 "lambda:ListTags",
                 "lambda:ListVersionsByFunction",
+                "lambda:PutFunctionConcurrency",
                 "lambda:RemovePermission",
                 "lambda:TagResource",
                 "lambda:UntagResource",
@@ -228,22 +285,71 @@ pub fn deployer(env: &Environment) -> PolicyDocument {
                 "lambda:UpdateFunctionUrlConfig",
             ])
             .resources([function.as_str()]),
-        Statement::allow("ManageExecutionRole")
+        // IAM writes that can grant permissions only on a role that carries the
+        // boundary (`iam:PermissionsBoundary` is the boundary the role has, or
+        // gets with CreateRole / PutRolePermissionsBoundary).
+        Statement::allow("ManageExecutionRoleWithBoundaryOnly")
             .actions([
                 "iam:CreateRole",
-                "iam:DeleteRole",
                 "iam:DeleteRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PutRolePolicy",
+            ])
+            .resources([role.as_str()])
+            .condition(
+                "StringEquals",
+                "iam:PermissionsBoundary",
+                [boundary.as_str()],
+            ),
+        Statement::allow("ManageExecutionRole")
+            .actions([
+                "iam:DeleteRole",
                 "iam:GetRole",
                 "iam:GetRolePolicy",
                 "iam:ListAttachedRolePolicies",
                 "iam:ListInstanceProfilesForRole",
                 "iam:ListRolePolicies",
-                "iam:PutRolePolicy",
                 "iam:TagRole",
                 "iam:UntagRole",
                 "iam:UpdateAssumeRolePolicy",
             ])
             .resources([role.as_str()]),
+        // The boundary itself: created once by the stack, then read only. A new
+        // version (widening) needs an administrator; `xacct verify` compares the
+        // live document with the rendered one (XV017).
+        Statement::allow("CreateAndReadExecutionBoundary")
+            .actions([
+                "iam:CreatePolicy",
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion",
+                "iam:ListPolicyVersions",
+                "iam:TagPolicy",
+            ])
+            .resources([boundary.as_str()]),
+        Statement::deny("NeverWidenOrRemoveTheBoundary")
+            .actions([
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicy",
+                "iam:DeletePolicyVersion",
+                "iam:DeleteRolePermissionsBoundary",
+                "iam:SetDefaultPolicyVersion",
+            ])
+            .resources(["*"]),
+        Statement::deny("NoRoleWithoutTheBoundary")
+            .actions([
+                "iam:AttachRolePolicy",
+                "iam:CreateRole",
+                "iam:DeleteRolePolicy",
+                "iam:DetachRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PutRolePolicy",
+            ])
+            .resources(["*"])
+            .condition(
+                "StringNotEquals",
+                "iam:PermissionsBoundary",
+                [boundary.as_str()],
+            ),
         Statement::allow("PassExecutionRoleToLambdaOnly")
             .actions(["iam:PassRole"])
             .resources([role.as_str()])
@@ -281,14 +387,19 @@ pub fn deployer(env: &Environment) -> PolicyDocument {
                     "s3:GetLifecycleConfiguration",
                     "s3:GetReplicationConfiguration",
                     "s3:ListBucket",
+                    "s3:PutBucketLogging",
                     "s3:PutBucketOwnershipControls",
                     "s3:PutBucketPolicy",
                     "s3:PutBucketPublicAccessBlock",
                     "s3:PutBucketTagging",
                     "s3:PutBucketVersioning",
                     "s3:PutEncryptionConfiguration",
+                    "s3:PutLifecycleConfiguration",
                 ])
-                .resources([contract::bucket_arn(&env.phr.bucket)]),
+                .resources([
+                    contract::bucket_arn(&env.phr.bucket),
+                    contract::bucket_arn(&env.phr.log_bucket),
+                ]),
         );
     }
     PolicyDocument::new(statements)

@@ -134,6 +134,39 @@ async fn failed_events(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> Str
     }
 }
 
+/// Account-level Block Public Access, all four flags on, in the account of
+/// `session` (`s3control:PutPublicAccessBlock`, IAM `s3:PutAccountPublicAccessBlock`).
+/// CloudFormation has no resource for it, so `onboard --apply` applies it right
+/// after the storage stack (Terraform has `aws_s3_account_public_access_block`
+/// in the storage module; the StackSet path prints [`account_public_access_block_command`]).
+pub async fn put_account_public_access_block(session: &Aws, account: &str) -> Result<(), AwsError> {
+    use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
+    session
+        .s3control()
+        .put_public_access_block()
+        .account_id(account)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("s3control:PutPublicAccessBlock", account, &e))?;
+    Ok(())
+}
+
+/// The AWS CLI line that turns on the account-level Block Public Access in
+/// `account` (run with credentials of that account, e.g. the bootstrap role).
+pub fn account_public_access_block_command(account: &str) -> String {
+    format!(
+        "aws s3control put-public-access-block --account-id {account} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
+    )
+}
+
 /// The verifier's storage checks for one account (IAM through the audit role).
 pub async fn verify_account(
     env: &Environment,

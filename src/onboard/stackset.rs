@@ -60,6 +60,12 @@ pub fn commands(env: &Environment, template: &str, ous: &[String]) -> Vec<String
             "aws cloudformation create-stack-instances --stack-set-name {name} --deployment-targets OrganizationalUnitIds={targets} --regions {region} --region {region}"
         ),
     ];
+    out.push(
+        "# Account-level Block Public Access (CloudFormation has no resource for it): in every storage account, with that account's credentials (xacct verify reports an account without it as XV036):".to_owned(),
+    );
+    out.push(crate::onboard::deploy::account_public_access_block_command(
+        "<storage-account-id>",
+    ));
     if !env.phr_in_primary() {
         out.push(format!(
             "# The PHR bucket's account {phr}, once the create-stack-instances operation has SUCCEEDED (aws cloudformation list-stack-set-operations --stack-set-name {name}):",

@@ -472,12 +472,16 @@ fn context(env: &Environment, docs: &Documents) -> tera::Context {
             "in_primary": env.phr_in_primary(),
             "in_storage": !env.phr_in_primary(),
             "legacy_access_keys": env.phr.legacy_access_keys,
+            "log_bucket": env.phr.log_bucket,
+            "access_log_retention_days": env.phr.access_log_retention_days,
+            "noncurrent_version_days": env.phr.noncurrent_version_days,
         },
         "lambda": {
             "function_name": env.lambda.function_name,
             "memory_mb": env.lambda.memory_mb,
             "timeout_seconds": env.lambda.timeout_seconds,
             "log_retention_days": env.lambda.log_retention_days,
+            "reserved_concurrency": env.lambda.reserved_concurrency,
         },
         "invokers": env.invokers,
         "readers": env.readers,
@@ -496,6 +500,14 @@ fn context(env: &Environment, docs: &Documents) -> tera::Context {
     policies.insert(
         "phr_bucket_policy".into(),
         policy_forms(&docs.phr_bucket_policy),
+    );
+    policies.insert(
+        "log_bucket_policy".into(),
+        policy_forms(&docs.log_bucket_policy),
+    );
+    policies.insert(
+        "execution_boundary".into(),
+        policy_forms(&docs.execution_boundary),
     );
 
     let mut ctx = tera::Context::new();
@@ -517,6 +529,9 @@ fn context(env: &Environment, docs: &Documents) -> tera::Context {
     );
     ctx.insert("lambda_role_name", &env.lambda_role_name());
     ctx.insert("lambda_role_arn", &env.lambda_role_arn());
+    ctx.insert("boundary_policy_name", &env.boundary_policy_name());
+    ctx.insert("abort_multipart_days", &crate::model::ABORT_MULTIPART_DAYS);
+    ctx.insert("access_log_prefix", crate::model::ACCESS_LOG_PREFIX);
     ctx.insert(
         "lambda_policy_name",
         &format!("{}-permissions", env.lambda.function_name),

@@ -21,6 +21,8 @@ checks! {
     LAMBDA_TRUST = "XV014", Critical, "The Lambda execution role is missing or its trust policy differs from the rendered one";
     LAMBDA_POLICY = "XV015", High, "The Lambda execution role's inline policy differs from the rendered one";
     LAMBDA_EXTRA_POLICY = "XV016", High, "The Lambda execution role has a policy that was not rendered";
+    LAMBDA_BOUNDARY = "XV017", Critical, "The Lambda execution role lacks the rendered permissions boundary, or the boundary policy differs from the rendered one";
+    FUNCTION_CONCURRENCY = "XV018", High, "The function's reserved concurrency differs from the spec (lambda.reserved_concurrency)";
     PHR_MISSING = "XV020", High, "The PHR bucket is missing or cannot be read";
     PHR_ENCRYPTION = "XV021", High, "The PHR bucket has no default encryption";
     PHR_PUBLIC_ACCESS = "XV022", Critical, "The PHR bucket's Block Public Access is not fully on";
@@ -32,6 +34,7 @@ checks! {
     STORAGE_POLICY_DETACHED = "XV033", High, "S3BucketManagement is not attached to S3BucketManager";
     STORAGE_POLICY = "XV034", Critical, "S3BucketManagement is missing or differs from the rendered one";
     STORAGE_EXTRA_POLICY = "XV035", High, "S3BucketManager has a policy that was not rendered";
+    STORAGE_ACCOUNT_PUBLIC_ACCESS = "XV036", Critical, "A storage account's account-level Block Public Access is not fully on, or cannot be read";
     SELF_TEST_PATH = "XV040", Info, "The trust chain was checked through the Lambda's self-test, not walked directly";
     CHAIN_ASSUME = "XV041", High, "The Lambda execution role cannot assume a storage account's S3BucketManager (live)";
     CHAIN_LIST = "XV042", High, "S3BucketManager cannot list buckets (capacity unknown)";

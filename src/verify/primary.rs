@@ -117,6 +117,38 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
                     None,
                 ));
             }
+            match lambda
+                .get_function_concurrency()
+                .function_name(name)
+                .send()
+                .await
+            {
+                Ok(o)
+                    if o.reserved_concurrent_executions()
+                        == Some(env.lambda.reserved_concurrency as i32) => {}
+                Ok(o) => r.findings.push(finding(
+                    checks::FUNCTION_CONCURRENCY,
+                    acct,
+                    &arn,
+                    format!(
+                        "function {name}: reserved concurrency {} (expected {})",
+                        o.reserved_concurrent_executions()
+                            .map_or("none".to_owned(), |n| n.to_string()),
+                        env.lambda.reserved_concurrency
+                    ),
+                    None,
+                )),
+                Err(e) => r.findings.push(finding(
+                    checks::FUNCTION_CONCURRENCY,
+                    acct,
+                    &arn,
+                    format!(
+                        "cannot read the reserved concurrency: {}",
+                        aws::describe(&e)
+                    ),
+                    None,
+                )),
+            }
             let live: BTreeMap<String, String> = c
                 .environment()
                 .and_then(|e| e.variables())
@@ -261,6 +293,7 @@ async fn execution_role(ctx: &Ctx, aws: &Aws, r: &mut Result) {
         Some(doc) => r.lambda_trust = doc,
         None => return,
     }
+    boundary(ctx, &iam, &role, &arn, &mut r.findings).await;
     let inline_name = format!("{}-permissions", env.lambda.function_name);
     let names = match iam.list_role_policies().role_name(&role).send().await {
         Ok(o) => o.policy_names().to_vec(),
@@ -361,6 +394,77 @@ async fn execution_role(ctx: &Ctx, aws: &Aws, r: &mut Result) {
 }
 
 /// The PHR bucket's settings, read with `aws` (credentials in the bucket's account).
+/// XV017: the execution role carries the rendered permissions boundary, and the
+/// boundary policy's default version is the rendered document (a widened
+/// boundary is reported with the statements it adds).
+async fn boundary(
+    ctx: &Ctx,
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    arn: &str,
+    findings: &mut Vec<Finding>,
+) {
+    let env = &ctx.env;
+    let acct = env.primary_account.as_str();
+    let want = env.boundary_policy_arn();
+    let live = match iam.get_role().role_name(role).send().await {
+        Ok(o) => o
+            .role()
+            .and_then(|r| r.permissions_boundary())
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_owned),
+        Err(e) => {
+            findings.push(finding(
+                checks::LAMBDA_BOUNDARY,
+                acct,
+                arn,
+                format!(
+                    "cannot read the permissions boundary: {}",
+                    aws::describe(&e)
+                ),
+                None,
+            ));
+            return;
+        }
+    };
+    if live.as_deref() != Some(want.as_str()) {
+        findings.push(finding(
+            checks::LAMBDA_BOUNDARY,
+            acct,
+            arn,
+            match live {
+                None => {
+                    format!("execution role {role} has no permissions boundary (expected {want})")
+                }
+                Some(l) => format!(
+                    "execution role {role} has the permissions boundary {l} (expected {want})"
+                ),
+            },
+            None,
+        ));
+        return;
+    }
+    match super::storage::fetch_policy(iam, &want).await {
+        Ok(doc) => findings.extend(diff_findings(
+            checks::LAMBDA_BOUNDARY,
+            acct,
+            &want,
+            "execution role permissions boundary",
+            "policies/lambda-execution-boundary.json",
+            &ctx.docs.execution_boundary,
+            &format!("live:{want}"),
+            &doc,
+        )),
+        Err(e) => findings.push(finding(
+            checks::LAMBDA_BOUNDARY,
+            acct,
+            &want,
+            format!("cannot read the permissions boundary policy: {e}"),
+            None,
+        )),
+    }
+}
+
 pub async fn phr(ctx: &Ctx, aws: &Aws, account: &str) -> (Vec<Finding>, Option<PolicyDocument>) {
     let bucket = ctx.env.phr.bucket.as_str();
     let arn = crate::contract::bucket_arn(bucket);

@@ -4,9 +4,8 @@
 
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, ObjectOwnership, OwnershipControls,
-    OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging,
+    OwnershipControlsRule, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
 
 use super::primary::{SelfTest, SelfTestAccount};
@@ -24,6 +23,8 @@ pub struct Result {
     pub trust: Option<PolicyDocument>,
     pub management: Option<PolicyDocument>,
     pub phr_policy: Option<PolicyDocument>,
+    /// The account-level Block Public Access, all four flags on (`None`: unread).
+    pub account_public_access_blocked: Option<bool>,
 }
 
 impl Result {
@@ -34,6 +35,7 @@ impl Result {
             trust: None,
             management: None,
             phr_policy: None,
+            account_public_access_blocked: None,
         }
     }
 }
@@ -74,7 +76,8 @@ pub async fn check(ctx: &Ctx, base: &Aws, lambda: Option<&Aws>, acct: &str) -> R
             capacity(ctx, acct, ours, total, &mut r);
         }
         if let (true, Some(mgr)) = (ctx.opts.canary, &c.mgr) {
-            r.summary.canary = Some(canary(ctx, mgr, acct, &mut r.findings).await);
+            let blocked = r.account_public_access_blocked;
+            r.summary.canary = Some(canary(ctx, mgr, acct, blocked, &mut r.findings).await);
         }
     }
     r
@@ -90,11 +93,34 @@ async fn read_account(
     acct: &str,
 ) -> std::result::Result<Result, AwsError> {
     let audit = base.assume(audit_arn, None).await?;
-    let (iam, (q, source)) = tokio::join!(
+    let (iam, (q, source), bpa) = tokio::join!(
         read_iam(ctx, &audit, audit_arn, acct),
         super::quota::s3_buckets(ctx, &audit, base),
+        account_public_access_block(&audit, acct),
     );
     let mut r = iam?;
+    match bpa {
+        Ok(on) => {
+            r.account_public_access_blocked = Some(on);
+            if !on {
+                r.findings.push(finding(
+                    checks::STORAGE_ACCOUNT_PUBLIC_ACCESS,
+                    acct,
+                    &format!("arn:aws:s3:::account/{acct}"),
+                    "the account-level Block Public Access is not fully on (all four flags)"
+                        .to_owned(),
+                    None,
+                ));
+            }
+        }
+        Err(e) => r.findings.push(finding(
+            checks::STORAGE_ACCOUNT_PUBLIC_ACCESS,
+            acct,
+            &format!("arn:aws:s3:::account/{acct}"),
+            format!("the account-level Block Public Access could not be read: {e}"),
+            None,
+        )),
+    }
     r.summary.reachable = true;
     r.summary.s3_bucket_quota = Some(q);
     r.summary.quota_source = Some(source);
@@ -104,6 +130,47 @@ async fn read_account(
         r.phr_policy = p;
     }
     Ok(r)
+}
+
+/// Whether all four flags of the account-level Block Public Access are on
+/// (`s3control:GetPublicAccessBlock`, IAM action `s3:GetAccountPublicAccessBlock`).
+/// No configuration at all is `Ok(false)`.
+pub async fn account_public_access_block(
+    audit: &Aws,
+    acct: &str,
+) -> std::result::Result<bool, String> {
+    match audit
+        .s3control()
+        .get_public_access_block()
+        .account_id(acct)
+        .send()
+        .await
+    {
+        Ok(o) => {
+            let c = o.public_access_block_configuration();
+            Ok([
+                c.and_then(|c| c.block_public_acls()),
+                c.and_then(|c| c.ignore_public_acls()),
+                c.and_then(|c| c.block_public_policy()),
+                c.and_then(|c| c.restrict_public_buckets()),
+            ]
+            .iter()
+            .all(|v| *v == Some(true)))
+        }
+        Err(e) if aws::code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => Ok(false),
+        Err(e) => Err(aws::describe(&e)),
+    }
+}
+
+fn all_blocked(c: Option<&aws_sdk_s3::types::PublicAccessBlockConfiguration>) -> bool {
+    [
+        c.and_then(|c| c.block_public_acls()),
+        c.and_then(|c| c.ignore_public_acls()),
+        c.and_then(|c| c.block_public_policy()),
+        c.and_then(|c| c.restrict_public_buckets()),
+    ]
+    .iter()
+    .all(|v| *v == Some(true))
 }
 
 /// A storage account's roles and customer managed policies, from one
@@ -308,7 +375,7 @@ fn management_findings(
 }
 
 /// `GetPolicy` + `GetPolicyVersion` (default version), parsed.
-async fn fetch_policy(
+pub(super) async fn fetch_policy(
     iam: &aws_sdk_iam::Client,
     policy_arn: &str,
 ) -> std::result::Result<PolicyDocument, String> {
@@ -582,7 +649,13 @@ fn token() -> String {
 
 /// Create, configure, read back and delete a canary bucket with the storage
 /// role's credentials: the runtime's write permissions, proven for real.
-async fn canary(ctx: &Ctx, mgr: &Aws, acct: &str, findings: &mut Vec<Finding>) -> bool {
+async fn canary(
+    ctx: &Ctx,
+    mgr: &Aws,
+    acct: &str,
+    account_blocked: Option<bool>,
+    findings: &mut Vec<Finding>,
+) -> bool {
     let env = &ctx.env;
     let name = contract::canary_bucket_name(&env.bucket_prefix, &token());
     let arn = contract::bucket_arn(&name);
@@ -613,7 +686,7 @@ async fn canary(ctx: &Ctx, mgr: &Aws, acct: &str, findings: &mut Vec<Finding>) -
         fail(findings, "s3:CreateBucket", aws::describe(&e));
         return false;
     }
-    let ok = configure_and_read_back(ctx, &s3, &name).await;
+    let ok = configure_and_read_back(ctx, &s3, &name, account_blocked).await;
     if let Err((step, e)) = &ok {
         fail(findings, step, e.clone());
     }
@@ -644,20 +717,6 @@ async fn canary_step(
     use contract::BucketStep;
     let env = &ctx.env;
     match step {
-        BucketStep::PublicAccessBlock => {
-            let pab = PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(true)
-                .restrict_public_buckets(true)
-                .build();
-            s3.put_public_access_block()
-                .bucket(name)
-                .public_access_block_configuration(pab)
-                .send()
-                .await
-                .map_err(|e| aws::describe(&e))?;
-        }
         BucketStep::OwnershipControls => {
             let rule = OwnershipControlsRule::builder()
                 .object_ownership(ObjectOwnership::BucketOwnerEnforced)
@@ -732,6 +791,7 @@ async fn configure_and_read_back(
     ctx: &Ctx,
     s3: &aws_sdk_s3::Client,
     name: &str,
+    account_blocked: Option<bool>,
 ) -> std::result::Result<(), (&'static str, String)> {
     for step in contract::BUCKET_STEPS {
         canary_step(ctx, s3, name, *step)
@@ -747,24 +807,35 @@ async fn configure_and_read_back(
         .send()
         .await
         .map_err(|e| ("s3:ListBucket", aws::describe(&e)))?;
-    let got = s3
-        .get_public_access_block()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(|e| ("s3:GetBucketPublicAccessBlock", aws::describe(&e)))?;
-    let c = got.public_access_block_configuration();
-    let all = [
-        c.and_then(|c| c.block_public_acls()),
-        c.and_then(|c| c.ignore_public_acls()),
-        c.and_then(|c| c.block_public_policy()),
-        c.and_then(|c| c.restrict_public_buckets()),
-    ];
-    if all.iter().any(|v| *v != Some(true)) {
-        return Err((
-            "s3:GetBucketPublicAccessBlock",
-            "read back a configuration that is not fully blocking".to_owned(),
-        ));
+    // Block Public Access is no longer written by the runtime (S3's default for
+    // new buckets, and the role may not change it): read it back. A bucket
+    // without its own configuration passes only when the account's is fully on.
+    match s3.get_public_access_block().bucket(name).send().await {
+        Ok(got) => {
+            if !all_blocked(got.public_access_block_configuration()) {
+                return Err((
+                    "s3:GetBucketPublicAccessBlock",
+                    "read back a configuration that is not fully blocking".to_owned(),
+                ));
+            }
+        }
+        Err(e)
+            if aws::code(&e) == Some("NoSuchPublicAccessBlockConfiguration")
+                && account_blocked == Some(true) => {}
+        Err(e) => {
+            return Err((
+                "s3:GetBucketPublicAccessBlock",
+                format!(
+                    "{} (and the account's Block Public Access is {})",
+                    aws::describe(&e),
+                    match account_blocked {
+                        Some(true) => "on",
+                        Some(false) => "not fully on",
+                        None => "unknown",
+                    }
+                ),
+            ));
+        }
     }
     let got = s3
         .get_bucket_ownership_controls()

@@ -130,7 +130,7 @@ const MUTATIONS: &[(&str, &str, Mutation)] = &[
     ("management allows iam:PassRole", "XA006", |i| add(mgmt(i), r#"{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::100000000002:role/x"}"#)),
     ("management DeleteBucket on every prefixed bucket", "XA007", |i| add(mgmt(i), r#"{"Effect":"Allow","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::ambra-dev-*"}"#)),
     ("management DeleteObject on objects", "XA007", |i| add(mgmt(i), r#"{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::ambra-dev-*/*"}"#)),
-    ("management canary statement widened", "XA007", |i| { let n = mgmt(i).statement.len(); set_res(mgmt(i), n - 1, "arn:aws:s3:::ambra-dev-*"); }),
+    ("management canary statement widened", "XA007", |i| { let n = mgmt(i).statement.iter().position(|s| s.sid.as_deref() == Some("DeleteVerifierCanaryBuckets")).unwrap(); set_res(mgmt(i), n, "arn:aws:s3:::ambra-dev-*"); }),
     ("management NotResource allow", "XA010", |i| add(mgmt(i), r#"{"Effect":"Allow","Action":"s3:GetBucketTagging","NotResource":"arn:aws:s3:::ambra-phr-development"}"#)),
     ("management GetObject on Resource *", "XA011", |i| add(mgmt(i), r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#)),
     ("function URL principal *", "XA012", |i| url(i).statement[0].principal = Some(Principal::Any)),

@@ -140,7 +140,8 @@ fn plan_of_generated_dev_roots_audits_clean_and_catches_auth_none() {
             .iter()
             .all(|s| s.trust.is_some() && s.management.is_some())
     );
-    assert_eq!(input.bucket_policies.len(), 1);
+    // The PHR bucket's and the log bucket's (issue 15).
+    assert_eq!(input.bucket_policies.len(), 2);
     assert_eq!(
         input.function_url_auth.len(),
         2,

@@ -751,7 +751,21 @@ fn onboard_apply_deploys_the_stack_verifies_and_reruns() {
             role.role().unwrap().arn(),
             format!("arn:aws:iam::{NEW}:role/S3BucketManager")
         );
+        // The account-level Block Public Access CloudFormation cannot express.
+        let on = xacct::verify::storage::account_public_access_block(&deploy::session(&c), NEW)
+            .await
+            .unwrap();
+        assert!(
+            on,
+            "account-level Block Public Access not fully on in {NEW}"
+        );
     });
+    assert!(
+        r.stdout
+            .contains(&format!("account-level Block Public Access in {NEW}: on")),
+        "{}",
+        r.stdout
+    );
     w.check_clean();
     // Re-run: the stack is up to date, the account still verifies.
     let state = w.state();
@@ -1259,6 +1273,8 @@ fn stackset_prints_the_commands_for_the_rendered_template() {
                 "aws cloudformation create-stack-set --stack-set-name xacct-dev-storage --template-body file://{template} --permission-model SERVICE_MANAGED --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=true --capabilities CAPABILITY_NAMED_IAM --region us-east-1"
             ),
             "aws cloudformation create-stack-instances --stack-set-name xacct-dev-storage --deployment-targets OrganizationalUnitIds=ou-ab12-cd34ef56,ou-ab12-ef56ab78 --regions us-east-1 --region us-east-1".to_owned(),
+            // CloudFormation has no account-level Block Public Access resource.
+            "aws s3control put-public-access-block --account-id <storage-account-id> --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true".to_owned(),
         ]
     );
     assert!(

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::support::moto;
-use crate::support::terraform::{ProviderOverride, Terraform, moto_provider_override};
+use crate::support::terraform::{
+    ProviderOverride, Terraform, host_prefix_proxy, moto_provider_override,
+};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::Credentials;
 use moto::Moto;
@@ -164,7 +166,9 @@ fn prepared_root(moto: &Moto, env: &Environment, root: &str) -> Terraform {
     );
     tf.write_override("xacct_test_override.tf", &hcl);
     tf.init();
+    let proxy = host_prefix_proxy(&moto.endpoint);
     tf.envs(moto.env())
+        .envs([("HTTP_PROXY", proxy.clone()), ("http_proxy", proxy)])
 }
 
 fn apply(tf: &Terraform, vars: &[(&str, &str)]) {
@@ -341,6 +345,18 @@ async fn assert_storage_role(cfg: &SdkConfig, account: &str, env: &Environment, 
         "role tags in {account}"
     );
 
+    // aws_s3_account_public_access_block: all four flags, in this account.
+    let session = xacct::aws::Aws {
+        config: cfg.clone(),
+        path_style: true,
+        session_name: "xacct-tests".to_owned(),
+    };
+    assert_eq!(
+        xacct::verify::storage::account_public_access_block(&session, account).await,
+        Ok(true),
+        "account-level Block Public Access in {account}"
+    );
+
     let policy_arn = format!("arn:aws:iam::{account}:policy/S3BucketManagement");
     let attached = iam
         .list_attached_role_policies()
@@ -398,8 +414,100 @@ async fn assert_storage_role(cfg: &SdkConfig, account: &str, env: &Environment, 
     );
 }
 
+/// The environment's log bucket next to the PHR bucket, the PHR bucket's server
+/// access logging into it, and the PHR bucket's lifecycle (issue 15).
+async fn assert_log_bucket(cfg: &SdkConfig, env: &Environment, docs: &Documents) {
+    let s3 = s3(cfg);
+    let logs = env.phr.log_bucket.as_str();
+    let c = s3
+        .get_public_access_block()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket Block Public Access");
+    let c = c.public_access_block_configuration().unwrap();
+    assert_eq!(
+        (
+            c.block_public_acls(),
+            c.ignore_public_acls(),
+            c.block_public_policy(),
+            c.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true)),
+        "log bucket {logs}"
+    );
+    let own = s3
+        .get_bucket_ownership_controls()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket ownership");
+    assert_eq!(
+        own.ownership_controls().unwrap().rules()[0]
+            .object_ownership()
+            .as_str(),
+        "BucketOwnerEnforced"
+    );
+    s3.get_bucket_encryption()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket encryption");
+    let p = s3
+        .get_bucket_policy()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket policy");
+    assert_eq!(
+        policy("log bucket policy", p.policy().unwrap()),
+        docs.log_bucket_policy
+    );
+    let lc = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(logs)
+        .send()
+        .await
+        .expect("log bucket lifecycle");
+    assert_eq!(
+        lc.rules()[0].expiration().and_then(|e| e.days()),
+        Some(i32::try_from(env.phr.access_log_retention_days).unwrap())
+    );
+    let logging = s3
+        .get_bucket_logging()
+        .bucket(&env.phr.bucket)
+        .send()
+        .await
+        .expect("PHR bucket logging");
+    let le = logging
+        .logging_enabled()
+        .expect("server access logging on the PHR bucket");
+    assert_eq!(
+        (le.target_bucket(), le.target_prefix()),
+        (logs, xacct::model::ACCESS_LOG_PREFIX)
+    );
+    let lc = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&env.phr.bucket)
+        .send()
+        .await
+        .expect("PHR bucket lifecycle");
+    let rule = &lc.rules()[0];
+    assert_eq!(
+        rule.noncurrent_version_expiration()
+            .and_then(|n| n.noncurrent_days()),
+        Some(i32::try_from(env.phr.noncurrent_version_days).unwrap())
+    );
+    assert_eq!(
+        rule.abort_incomplete_multipart_upload()
+            .and_then(|a| a.days_after_initiation()),
+        Some(i32::try_from(xacct::model::ABORT_MULTIPART_DAYS).unwrap())
+    );
+}
+
 /// The PHR bucket in the account of `cfg`: encryption, BPA, ownership, versioning, policy.
 async fn assert_phr_bucket(cfg: &SdkConfig, env: &Environment, docs: &Documents) {
+    assert_log_bucket(cfg, env, docs).await;
     let s3 = s3(cfg);
     let bucket = env.phr.bucket.as_str();
     s3.head_bucket()
@@ -738,6 +846,26 @@ fn dev_primary_root_applies_to_the_primary_account() {
         assert_eq!(
             c.timeout(),
             Some(i32::try_from(env.lambda.timeout_seconds).expect("small"))
+        );
+        assert_eq!(
+            f.concurrency()
+                .and_then(|c| c.reserved_concurrent_executions()),
+            Some(i32::try_from(env.lambda.reserved_concurrency).expect("small")),
+            "reserved concurrency"
+        );
+        // The execution role carries the rendered permissions boundary.
+        let role = aws_sdk_iam::Client::new(&cfg)
+            .get_role()
+            .role_name(env.lambda_role_name())
+            .send()
+            .await
+            .expect("iam:GetRole");
+        assert_eq!(
+            role.role()
+                .and_then(|r| r.permissions_boundary())
+                .and_then(|b| b.permissions_boundary_arn()),
+            Some(env.boundary_policy_arn().as_str()),
+            "permissions boundary of the execution role"
         );
         let vars: BTreeMap<String, String> = c
             .environment()

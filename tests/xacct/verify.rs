@@ -438,6 +438,31 @@ async fn tamper(m: &Moto, env: &Environment, name: &str) {
                 .await
                 .unwrap();
         }
+        "concurrency-removed" => {
+            lambda
+                .delete_function_concurrency()
+                .function_name(&env.lambda.function_name)
+                .send()
+                .await
+                .unwrap();
+        }
+        "boundary-removed" => {
+            iam_p
+                .delete_role_permissions_boundary()
+                .role_name(env.lambda_role_name())
+                .send()
+                .await
+                .unwrap();
+        }
+        "account-public-access-block-off" => {
+            crate::support::verify_deploy::session(&b)
+                .s3control()
+                .delete_public_access_block()
+                .account_id(STORAGE_B)
+                .send()
+                .await
+                .unwrap();
+        }
         "execution-extra-statement" => {
             let t = with_statement(
                 &d.lambda_execution,
@@ -537,6 +562,9 @@ tampering! {
     tamper_lambda_env_var_changed: "env-var" => "XV011" in PRIMARY;
     tamper_phr_public_access_block_removed: "phr-public-access-block" => "XV022" in PRIMARY;
     tamper_extra_statement_in_execution_role: "execution-extra-statement" => "XV015" in PRIMARY;
+    tamper_reserved_concurrency_removed: "concurrency-removed" => "XV018" in PRIMARY;
+    tamper_execution_role_boundary_removed: "boundary-removed" => "XV017" in PRIMARY;
+    tamper_account_public_access_block_removed: "account-public-access-block-off" => "XV036" in STORAGE_B;
     unreachable_storage_account_is_a_finding: "audit-role-missing" => "XV030" in STORAGE_B;
 }
 

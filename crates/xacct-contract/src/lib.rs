@@ -92,9 +92,29 @@ pub const ALL_ENV_VARS: &[&str] = &[
 ];
 
 /// S3 actions the runtime performs on a customer bucket, scoped to
-/// `arn:aws:s3:::<prefix>-*` by `S3BucketManagement`. `s3:ListBucket` is what
-/// `HeadBucket` needs; the `Get*` actions let a retry (and the verifier's
-/// canary) read back what a previous attempt configured.
+/// `arn:aws:s3:::<prefix>-*` by `S3BucketManagement`. Why each one is needed
+/// (S3 defaults since 2023: new buckets have Block Public Access on, ACLs
+/// disabled and SSE-S3, so the runtime writes only what it must and reads the
+/// rest back):
+/// - `s3:CreateBucket`: the one thing the service exists for.
+/// - `s3:PutBucketPolicy`: the TLS-only statement and the reader principals
+///   ([`customer_bucket_policy`]) differ per bucket; no default gives them.
+///   It cannot make a bucket public: the bucket's and the account's Block
+///   Public Access (`BlockPublicPolicy`, `RestrictPublicBuckets`) reject or
+///   neutralise a public policy, and [`DENIED_ACTIONS`] keeps the role from
+///   turning either off.
+/// - `s3:PutBucketTagging`: the tags mark a bucket as configured (written last).
+/// - `s3:PutBucketOwnershipControls`, `s3:PutEncryptionConfiguration`: pin
+///   `BucketOwnerEnforced` and SSE-S3 explicitly, so a bucket does not depend
+///   on a region's or partition's default. Neither can expose data: with ACLs
+///   denied ([`DENIED_ACTIONS`]) and Block Public Access on, an ownership
+///   setting grants nobody anything, and encryption only changes the key.
+/// - `s3:ListBucket` (what `HeadBucket` needs) and the `Get*` actions: a retry
+///   and the verifier's canary read back what was configured, including the
+///   Block Public Access that the runtime may no longer write.
+///
+/// Not granted any more: `s3:PutBucketPublicAccessBlock` (it also authorises
+/// `DeletePublicAccessBlock`, i.e. turning the block off).
 pub const BUCKET_ACTIONS: &[&str] = &[
     "s3:CreateBucket",
     "s3:GetBucketOwnershipControls",
@@ -105,9 +125,21 @@ pub const BUCKET_ACTIONS: &[&str] = &[
     "s3:ListBucket",
     "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy",
-    "s3:PutBucketPublicAccessBlock",
     "s3:PutBucketTagging",
     "s3:PutEncryptionConfiguration",
+];
+
+/// Actions `S3BucketManagement` denies explicitly on every resource, so no
+/// later Allow (a broadened statement, an attached policy) can hand them to the
+/// runtime: the ways to make a bucket or object public besides a policy.
+/// `s3:PutBucketPublicAccessBlock` authorises both `PutPublicAccessBlock` and
+/// `DeletePublicAccessBlock` on a bucket, `s3:PutAccountPublicAccessBlock` both
+/// on the account (there is no separate `Delete...` IAM action).
+pub const DENIED_ACTIONS: &[&str] = &[
+    "s3:PutAccountPublicAccessBlock",
+    "s3:PutBucketAcl",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutObjectAcl",
 ];
 
 /// Account-level S3 actions that cannot be scoped to a bucket ARN
@@ -431,8 +463,6 @@ pub fn warn_at(max_buckets_per_account: u64, warn_percent: u8) -> u64 {
 /// One step of configuring a new bucket, after `CreateBucket`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BucketStep {
-    /// `PutPublicAccessBlock`, all four flags on.
-    PublicAccessBlock,
     /// `PutBucketOwnershipControls` = `BucketOwnerEnforced` (ACLs off).
     OwnershipControls,
     /// `PutBucketEncryption`, SSE-S3 (AES256).
@@ -449,7 +479,6 @@ impl BucketStep {
     /// The IAM action the step needs (and names in an error).
     pub fn action(self) -> &'static str {
         match self {
-            BucketStep::PublicAccessBlock => "s3:PutBucketPublicAccessBlock",
             BucketStep::OwnershipControls => "s3:PutBucketOwnershipControls",
             BucketStep::Encryption => "s3:PutEncryptionConfiguration",
             BucketStep::Policy => "s3:PutBucketPolicy",
@@ -460,7 +489,6 @@ impl BucketStep {
     /// The S3 subresource the step's `PUT` request names on the wire (`?tagging`).
     pub fn subresource(self) -> &'static str {
         match self {
-            BucketStep::PublicAccessBlock => "publicAccessBlock",
             BucketStep::OwnershipControls => "ownershipControls",
             BucketStep::Encryption => "encryption",
             BucketStep::Policy => "policy",
@@ -473,8 +501,11 @@ impl BucketStep {
 /// [`BucketStep::Tags`] are independent of each other (they may run at once);
 /// `Tags` runs only after all of them succeeded. The Lambda, the verifier's
 /// canary and the tests all follow this list.
+///
+/// There is no Block Public Access step: new buckets have it on (S3 default
+/// since April 2023), the storage account's Block Public Access covers every
+/// bucket, and the runtime may not change either ([`DENIED_ACTIONS`]).
 pub const BUCKET_STEPS: &[BucketStep] = &[
-    BucketStep::PublicAccessBlock,
     BucketStep::OwnershipControls,
     BucketStep::Encryption,
     BucketStep::Policy,
@@ -584,6 +615,10 @@ mod tests {
         );
         for step in BUCKET_STEPS {
             assert!(BUCKET_ACTIONS.contains(&step.action()), "{step:?}");
+            assert!(!DENIED_ACTIONS.contains(&step.action()), "{step:?}");
+        }
+        for denied in DENIED_ACTIONS {
+            assert!(!BUCKET_ACTIONS.contains(denied), "{denied}");
         }
     }
 

@@ -527,6 +527,7 @@ pub const MOTO_SERVICES: &[&str] = &[
     "logs",
     "organizations",
     "cloudformation",
+    "s3control",
 ];
 
 /// An `*_override.tf` body that sends every listed provider configuration to the
@@ -568,4 +569,41 @@ pub fn moto_provider_override(
         out.push_str("  }\n}\n");
     }
     out
+}
+
+/// An HTTP forward proxy on 127.0.0.1 that sends every connection to `endpoint`
+/// (moto) unchanged. The AWS provider's S3 Control client puts the account ID
+/// before the endpoint's host (`http://<account>.127.0.0.1:<port>/...`), which
+/// resolves nowhere; with `HTTP_PROXY` pointing here, Go proxies exactly those
+/// requests (loopback hosts are never proxied) and moto's werkzeug accepts the
+/// absolute-form request line. Returns the proxy's URL; the listener lives as
+/// long as the test process.
+pub fn host_prefix_proxy(endpoint: &str) -> String {
+    use std::net::{TcpListener, TcpStream};
+    let target = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+    let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(upstream) = TcpStream::connect(&target) else {
+                continue;
+            };
+            let (Ok(mut c2), Ok(mut u2)) = (client.try_clone(), upstream.try_clone()) else {
+                continue;
+            };
+            let (mut c, mut u) = (client, upstream);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c, &mut u);
+                let _ = u.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut u2, &mut c2);
+                let _ = c2.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    url
 }

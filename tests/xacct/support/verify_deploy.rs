@@ -73,6 +73,15 @@ pub async fn in_account(base: &SdkConfig, account: &str) -> SdkConfig {
         .build()
 }
 
+/// The xacct AWS layer over a test configuration (path-style, moto endpoint).
+pub fn session(c: &SdkConfig) -> xacct::aws::Aws {
+    xacct::aws::Aws {
+        config: c.clone(),
+        path_style: true,
+        session_name: "xacct-tests".to_owned(),
+    }
+}
+
 pub fn s3(c: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(c)
@@ -128,10 +137,17 @@ pub async fn deploy(m: &Moto, env: &Environment) {
         .await
         .unwrap();
 
-    // Execution role.
+    // Execution role, with its permissions boundary.
     let role = env.lambda_role_name();
+    iam.create_policy()
+        .policy_name(env.boundary_policy_name())
+        .policy_document(d.execution_boundary.to_compact_json())
+        .send()
+        .await
+        .unwrap();
     iam.create_role()
         .role_name(&role)
+        .permissions_boundary(env.boundary_policy_arn())
         .assume_role_policy_document(d.lambda_trust.to_compact_json())
         .send()
         .await
@@ -164,6 +180,13 @@ pub async fn deploy(m: &Moto, env: &Environment) {
                 .zip_file(aws_sdk_lambda::primitives::Blob::new(dummy_zip()))
                 .build(),
         )
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .put_function_concurrency()
+        .function_name(&env.lambda.function_name)
+        .reserved_concurrent_executions(env.lambda.reserved_concurrency as i32)
         .send()
         .await
         .unwrap();
@@ -208,6 +231,10 @@ pub async fn deploy(m: &Moto, env: &Environment) {
     // Storage accounts.
     for acct in &env.storage_accounts {
         let c = in_account(&base, acct).await;
+        // What `aws_s3_account_public_access_block` / `onboard --apply` do.
+        xacct::onboard::deploy::put_account_public_access_block(&session(&c), acct)
+            .await
+            .unwrap();
         let iam = aws_sdk_iam::Client::new(&c);
         iam.create_role()
             .role_name("S3BucketManager")

@@ -51,6 +51,32 @@ locals {
     }
   EOT
 
+  lambda_execution_boundary = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "AssumeStorageRoles",
+          "Effect": "Allow",
+          "Action": "sts:AssumeRole",
+          "Resource": [
+            "arn:aws:iam::100000000002:role/S3BucketManager",
+            "arn:aws:iam::100000000003:role/S3BucketManager"
+          ]
+        },
+        {
+          "Sid": "WriteOwnLogs",
+          "Effect": "Allow",
+          "Action": [
+            "logs:CreateLogStream",
+            "logs:PutLogEvents"
+          ],
+          "Resource": "arn:aws:logs:us-east-1:100000000001:log-group:/aws/lambda/s3-bucket-provisioning-dev:*"
+        }
+      ]
+    }
+  EOT
+
   phr_bucket_policy = <<-EOT
     {
       "Version": "2012-10-17",
@@ -92,6 +118,48 @@ locals {
           },
           "Action": "s3:GetObject",
           "Resource": "arn:aws:s3:::ambra-phr-development/*"
+        }
+      ]
+    }
+  EOT
+
+  log_bucket_policy = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "DenyInsecureTransport",
+          "Effect": "Deny",
+          "Principal": {
+            "AWS": "*"
+          },
+          "Action": "s3:*",
+          "Resource": [
+            "arn:aws:s3:::ambra-phr-development-logs",
+            "arn:aws:s3:::ambra-phr-development-logs/*"
+          ],
+          "Condition": {
+            "Bool": {
+              "aws:SecureTransport": "false"
+            }
+          }
+        },
+        {
+          "Sid": "S3ServerAccessLogsOfPhrBucket",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "logging.s3.amazonaws.com"
+          },
+          "Action": "s3:PutObject",
+          "Resource": "arn:aws:s3:::ambra-phr-development-logs/s3-access/*",
+          "Condition": {
+            "ArnLike": {
+              "aws:SourceArn": "arn:aws:s3:::ambra-phr-development"
+            },
+            "StringEquals": {
+              "aws:SourceAccount": "100000000001"
+            }
+          }
         }
       ]
     }

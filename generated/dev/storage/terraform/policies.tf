@@ -42,7 +42,6 @@ locals {
             "s3:ListBucket",
             "s3:PutBucketOwnershipControls",
             "s3:PutBucketPolicy",
-            "s3:PutBucketPublicAccessBlock",
             "s3:PutBucketTagging",
             "s3:PutEncryptionConfiguration"
           ],
@@ -59,6 +58,17 @@ locals {
           "Effect": "Allow",
           "Action": "s3:DeleteBucket",
           "Resource": "arn:aws:s3:::ambra-dev-xacct-canary-*"
+        },
+        {
+          "Sid": "NeverChangePublicAccess",
+          "Effect": "Deny",
+          "Action": [
+            "s3:PutAccountPublicAccessBlock",
+            "s3:PutBucketAcl",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutObjectAcl"
+          ],
+          "Resource": "*"
         }
       ]
     }

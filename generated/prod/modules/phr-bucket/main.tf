@@ -18,7 +18,30 @@ variable "environment" {
   type        = string
 }
 
+variable "log_bucket_name" {
+  description = "Name of the environment's log bucket (server access logs of the PHR bucket)."
+  type        = string
+}
+
+variable "log_bucket_policy" {
+  description = "Bucket policy JSON of the log bucket, rendered by xacct (TLS only, S3 logging service for the PHR bucket only)."
+  type        = string
+}
+
+variable "access_log_retention_days" {
+  description = "Days the server access logs are kept."
+  type        = number
+}
+
+variable "noncurrent_version_days" {
+  description = "Days a noncurrent version of a PHR object is kept."
+  type        = number
+}
+
 resource "aws_s3_bucket" "this" {
+  # checkov:skip=CKV2_AWS_62:no consumer of object events; access is recorded by the server access logs
+  # checkov:skip=CKV_AWS_144:single region by design (where medical data lives is the spec region); versioning, lifecycle and prevent_destroy guard against loss
+  # checkov:skip=CKV_AWS_145:SSE-S3 (AES256) by default; a customer-managed KMS key is not rendered yet (README Security model)
   bucket = var.bucket_name
 
   tags = {
@@ -72,6 +95,119 @@ resource "aws_s3_bucket_policy" "this" {
   policy = var.bucket_policy
 
   depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# Lifecycle: noncurrent versions expire after the spec's days, incomplete
+# multipart uploads are aborted (they are billed and invisible otherwise).
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    id     = "noncurrent-versions-and-incomplete-uploads"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+# Server access logs of the PHR bucket go to the environment's log bucket.
+resource "aws_s3_bucket_logging" "this" {
+  bucket        = aws_s3_bucket.this.id
+  target_bucket = aws_s3_bucket.logs.id
+  target_prefix = "s3-access/"
+
+  depends_on = [aws_s3_bucket_policy.logs]
+}
+
+# ---- the environment's log bucket (seed 000 TODO: log bucket) ----
+# Secure by default: Block Public Access, ACLs disabled, SSE-S3 (the only
+# encryption S3 server access logging can write to), TLS only, and logs expire
+# after the spec's retention.
+resource "aws_s3_bucket" "logs" {
+  # checkov:skip=CKV2_AWS_62:no consumer of log object events
+  # checkov:skip=CKV_AWS_144:single region by design (where medical data lives is the spec region); versioning, lifecycle and prevent_destroy guard against loss
+  # checkov:skip=CKV_AWS_145:S3 server access logging delivers only to buckets encrypted with SSE-S3
+  # checkov:skip=CKV_AWS_21:access logs are write-once records that expire by lifecycle; versions would only keep expired logs
+  # checkov:skip=CKV_AWS_18:this is the log bucket; logging it into itself would loop
+  bucket = var.log_bucket_name
+
+  tags = {
+    environment  = var.environment
+    "managed-by" = "xacct"
+    purpose      = "logs"
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+
+  rule {
+    id     = "expire-access-logs"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      days = var.access_log_retention_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  policy = var.log_bucket_policy
+
+  depends_on = [aws_s3_bucket_public_access_block.logs]
+}
+
+output "log_bucket_arn" {
+  description = "ARN of the environment's log bucket."
+  value       = aws_s3_bucket.logs.arn
 }
 
 output "bucket_arn" {

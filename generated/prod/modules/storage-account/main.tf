@@ -33,12 +33,19 @@ variable "phr_bucket_policy" {
   default     = null
 }
 
+variable "log_bucket_policy" {
+  description = "Bucket policy JSON of the log bucket when this account holds the PHR bucket, else null."
+  type        = string
+  default     = null
+}
+
 variable "environment" {
   description = "Environment tag value."
   type        = string
 }
 
 resource "aws_iam_role" "s3_bucket_manager" {
+  # checkov:skip=CKV_AWS_61:trusts the primary account root narrowed by ArnEquals aws:PrincipalArn to the execution role only (ARCHITECTURE.md IAM design; xacct audit decides it)
   name                 = "S3BucketManager"
   description          = "Assumed by the S3 bucket provisioning Lambda to create customer buckets (xacct)"
   assume_role_policy   = var.trust_policy
@@ -67,6 +74,16 @@ resource "aws_iam_role_policy_attachment" "s3_bucket_management" {
   policy_arn = aws_iam_policy.s3_bucket_management.arn
 }
 
+# Account-level Block Public Access: no bucket in this account can be made
+# public, whatever its own settings or policy say (xacct issue 15). The runtime's
+# role may not change it (S3BucketManagement denies s3:PutAccountPublicAccessBlock).
+resource "aws_s3_account_public_access_block" "this" {
+  block_public_acls       = true
+  ignore_public_acls      = true
+  block_public_policy     = true
+  restrict_public_buckets = true
+}
+
 module "phr_bucket" {
   source = "../phr-bucket"
   count  = var.phr_bucket_name == null ? 0 : 1
@@ -74,6 +91,11 @@ module "phr_bucket" {
   bucket_name   = var.phr_bucket_name
   bucket_policy = var.phr_bucket_policy
   environment   = var.environment
+
+  log_bucket_name           = "ambra-phr-production-logs"
+  log_bucket_policy         = var.log_bucket_policy
+  access_log_retention_days = 365
+  noncurrent_version_days   = 90
 }
 
 output "role_arn" {

@@ -59,6 +59,40 @@ locals {
     }
   EOT
 
+  lambda_execution_boundary = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "AssumeStorageRoles",
+          "Effect": "Allow",
+          "Action": "sts:AssumeRole",
+          "Resource": [
+            "arn:aws:iam::300000000010:role/S3BucketManager",
+            "arn:aws:iam::300000000011:role/S3BucketManager",
+            "arn:aws:iam::300000000012:role/S3BucketManager",
+            "arn:aws:iam::300000000013:role/S3BucketManager",
+            "arn:aws:iam::300000000014:role/S3BucketManager",
+            "arn:aws:iam::300000000015:role/S3BucketManager",
+            "arn:aws:iam::300000000016:role/S3BucketManager",
+            "arn:aws:iam::300000000017:role/S3BucketManager",
+            "arn:aws:iam::300000000018:role/S3BucketManager",
+            "arn:aws:iam::300000000019:role/S3BucketManager"
+          ]
+        },
+        {
+          "Sid": "WriteOwnLogs",
+          "Effect": "Allow",
+          "Action": [
+            "logs:CreateLogStream",
+            "logs:PutLogEvents"
+          ],
+          "Resource": "arn:aws:logs:us-east-1:300000000001:log-group:/aws/lambda/s3-bucket-provisioning-prod:*"
+        }
+      ]
+    }
+  EOT
+
   phr_bucket_policy = <<-EOT
     {
       "Version": "2012-10-17",
@@ -100,6 +134,48 @@ locals {
           },
           "Action": "s3:GetObject",
           "Resource": "arn:aws:s3:::ambra-phr-production/*"
+        }
+      ]
+    }
+  EOT
+
+  log_bucket_policy = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "DenyInsecureTransport",
+          "Effect": "Deny",
+          "Principal": {
+            "AWS": "*"
+          },
+          "Action": "s3:*",
+          "Resource": [
+            "arn:aws:s3:::ambra-phr-production-logs",
+            "arn:aws:s3:::ambra-phr-production-logs/*"
+          ],
+          "Condition": {
+            "Bool": {
+              "aws:SecureTransport": "false"
+            }
+          }
+        },
+        {
+          "Sid": "S3ServerAccessLogsOfPhrBucket",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "logging.s3.amazonaws.com"
+          },
+          "Action": "s3:PutObject",
+          "Resource": "arn:aws:s3:::ambra-phr-production-logs/s3-access/*",
+          "Condition": {
+            "ArnLike": {
+              "aws:SourceArn": "arn:aws:s3:::ambra-phr-production"
+            },
+            "StringEquals": {
+              "aws:SourceAccount": "300000000001"
+            }
+          }
         }
       ]
     }

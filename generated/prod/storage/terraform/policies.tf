@@ -45,7 +45,6 @@ locals {
             "s3:ListBucket",
             "s3:PutBucketOwnershipControls",
             "s3:PutBucketPolicy",
-            "s3:PutBucketPublicAccessBlock",
             "s3:PutBucketTagging",
             "s3:PutEncryptionConfiguration"
           ],
@@ -55,6 +54,17 @@ locals {
           "Sid": "CountBucketsForCapacity",
           "Effect": "Allow",
           "Action": "s3:ListAllMyBuckets",
+          "Resource": "*"
+        },
+        {
+          "Sid": "NeverChangePublicAccess",
+          "Effect": "Deny",
+          "Action": [
+            "s3:PutAccountPublicAccessBlock",
+            "s3:PutBucketAcl",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutObjectAcl"
+          ],
           "Resource": "*"
         }
       ]

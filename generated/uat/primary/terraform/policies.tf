@@ -51,4 +51,31 @@ locals {
       ]
     }
   EOT
+
+  lambda_execution_boundary = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "AssumeStorageRoles",
+          "Effect": "Allow",
+          "Action": "sts:AssumeRole",
+          "Resource": [
+            "arn:aws:iam::200000000002:role/S3BucketManager",
+            "arn:aws:iam::200000000003:role/S3BucketManager",
+            "arn:aws:iam::200000000004:role/S3BucketManager"
+          ]
+        },
+        {
+          "Sid": "WriteOwnLogs",
+          "Effect": "Allow",
+          "Action": [
+            "logs:CreateLogStream",
+            "logs:PutLogEvents"
+          ],
+          "Resource": "arn:aws:logs:us-east-1:200000000001:log-group:/aws/lambda/s3-bucket-provisioning-uat:*"
+        }
+      ]
+    }
+  EOT
 }

@@ -26,6 +26,7 @@ module "account_200000000002" {
   environment       = var.environment
   phr_bucket_name   = "ambra-phr-uat"
   phr_bucket_policy = local.phr_bucket_policy
+  log_bucket_policy = local.log_bucket_policy
 }
 
 provider "aws" {

@@ -45,7 +45,6 @@ locals {
             "s3:ListBucket",
             "s3:PutBucketOwnershipControls",
             "s3:PutBucketPolicy",
-            "s3:PutBucketPublicAccessBlock",
             "s3:PutBucketTagging",
             "s3:PutEncryptionConfiguration"
           ],
@@ -62,6 +61,17 @@ locals {
           "Effect": "Allow",
           "Action": "s3:DeleteBucket",
           "Resource": "arn:aws:s3:::ambra-uat-xacct-canary-*"
+        },
+        {
+          "Sid": "NeverChangePublicAccess",
+          "Effect": "Deny",
+          "Action": [
+            "s3:PutAccountPublicAccessBlock",
+            "s3:PutBucketAcl",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutObjectAcl"
+          ],
+          "Resource": "*"
         }
       ]
     }
@@ -108,6 +118,48 @@ locals {
           },
           "Action": "s3:GetObject",
           "Resource": "arn:aws:s3:::ambra-phr-uat/*"
+        }
+      ]
+    }
+  EOT
+
+  log_bucket_policy = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "DenyInsecureTransport",
+          "Effect": "Deny",
+          "Principal": {
+            "AWS": "*"
+          },
+          "Action": "s3:*",
+          "Resource": [
+            "arn:aws:s3:::ambra-phr-uat-logs",
+            "arn:aws:s3:::ambra-phr-uat-logs/*"
+          ],
+          "Condition": {
+            "Bool": {
+              "aws:SecureTransport": "false"
+            }
+          }
+        },
+        {
+          "Sid": "S3ServerAccessLogsOfPhrBucket",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "logging.s3.amazonaws.com"
+          },
+          "Action": "s3:PutObject",
+          "Resource": "arn:aws:s3:::ambra-phr-uat-logs/s3-access/*",
+          "Condition": {
+            "ArnLike": {
+              "aws:SourceArn": "arn:aws:s3:::ambra-phr-uat"
+            },
+            "StringEquals": {
+              "aws:SourceAccount": "200000000002"
+            }
+          }
         }
       ]
     }
