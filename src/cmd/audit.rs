@@ -208,9 +208,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     use std::io::Write;
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(if findings.iter().any(|f| f.severity >= Severity::from(args.fail_on)) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if findings
+            .iter()
+            .any(|f| f.severity >= Severity::from(args.fail_on))
+        {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }

@@ -67,9 +67,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Sarif => report::sarif(&r, &args.env.display().to_string()),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(if r.findings.iter().any(|f| f.severity >= Severity::from(args.fail_on)) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if r.findings
+            .iter()
+            .any(|f| f.severity >= Severity::from(args.fail_on))
+        {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }

@@ -1,0 +1,264 @@
+//! The canary: create, configure (the contract's steps, in order), read back and
+//! delete a bucket with `S3BucketManager`'s own credentials.
+
+use super::*;
+
+pub(super) fn token() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{t}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Create, configure, read back and delete a canary bucket with the storage
+/// role's credentials: the runtime's write permissions, proven for real.
+pub(super) async fn canary(
+    ctx: &Ctx,
+    mgr: &Aws,
+    acct: &str,
+    account_blocked: Option<bool>,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    let env = &ctx.env;
+    let name = contract::canary_bucket_name(&env.bucket_prefix, &token());
+    let arn = contract::bucket_arn(&name);
+    let s3 = mgr.s3();
+    let region = mgr
+        .config
+        .region()
+        .map(|r| r.as_ref().to_owned())
+        .unwrap_or_else(|| env.region.clone());
+    let fail = |findings: &mut Vec<Finding>, step: &str, e: String| {
+        findings.push(finding(
+            checks::CANARY_STEP,
+            acct,
+            &arn,
+            format!("canary {step} failed: {e}"),
+            None,
+        ));
+    };
+    let mut create = s3.create_bucket().bucket(&name);
+    if region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                .build(),
+        );
+    }
+    if let Err(e) = create.send().await {
+        fail(findings, "s3:CreateBucket", aws::describe(&e));
+        return false;
+    }
+    let ok = configure_and_read_back(ctx, &s3, &name, account_blocked).await;
+    if let Err((step, e)) = &ok {
+        fail(findings, step, e.clone());
+    }
+    if let Err(e) = s3.delete_bucket().bucket(&name).send().await {
+        findings.push(finding(
+            checks::CANARY_LEFT,
+            acct,
+            &arn,
+            format!(
+                "canary bucket {name} could not be deleted ({}); delete it by hand",
+                aws::describe(&e)
+            ),
+            None,
+        ));
+        return false;
+    }
+    ok.is_ok()
+}
+
+/// One configuration step of the canary bucket, as the Lambda does it
+/// (`contract::BUCKET_STEPS` gives the order: tags last).
+pub(super) async fn canary_step(
+    ctx: &Ctx,
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+    step: contract::BucketStep,
+) -> std::result::Result<(), String> {
+    use contract::BucketStep;
+    let env = &ctx.env;
+    match step {
+        BucketStep::OwnershipControls => {
+            let rule = OwnershipControlsRule::builder()
+                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let oc = OwnershipControls::builder()
+                .rules(rule)
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.put_bucket_ownership_controls()
+                .bucket(name)
+                .ownership_controls(oc)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::Encryption => {
+            let sse = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let enc = ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(sse)
+                        .build(),
+                )
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.put_bucket_encryption()
+                .bucket(name)
+                .server_side_encryption_configuration(enc)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::Policy => {
+            let policy = contract::customer_bucket_policy(name, &env.readers).to_string();
+            s3.put_bucket_policy()
+                .bucket(name)
+                .policy(&policy)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::Tags => {
+            let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+            let tags = [
+                tag(contract::TAG_ENVIRONMENT, &env.name),
+                tag(contract::TAG_CUSTOMER, contract::CANARY_INFIX),
+                tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE),
+            ]
+            .into_iter()
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+            let tagging = Tagging::builder()
+                .set_tag_set(Some(tags))
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.put_bucket_tagging()
+                .bucket(name)
+                .tagging(tagging)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn configure_and_read_back(
+    ctx: &Ctx,
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+    account_blocked: Option<bool>,
+) -> std::result::Result<(), (&'static str, String)> {
+    for step in contract::BUCKET_STEPS {
+        canary_step(ctx, s3, name, *step)
+            .await
+            .map_err(|e| (step.action(), e))?;
+    }
+
+    // Read everything back.
+    // s3:ListBucket (what HeadBucket needs too; moto maps HEAD to a made-up s3:HeadBucket).
+    s3.list_objects_v2()
+        .bucket(name)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| ("s3:ListBucket", aws::describe(&e)))?;
+    // Block Public Access is no longer written by the runtime (S3's default for
+    // new buckets, and the role may not change it): read it back. A bucket
+    // without its own configuration passes only when the account's is fully on.
+    match s3.get_public_access_block().bucket(name).send().await {
+        Ok(got) => {
+            if !all_blocked(got.public_access_block_configuration()) {
+                return Err((
+                    "s3:GetBucketPublicAccessBlock",
+                    "read back a configuration that is not fully blocking".to_owned(),
+                ));
+            }
+        }
+        Err(e)
+            if aws::code(&e) == Some("NoSuchPublicAccessBlockConfiguration")
+                && account_blocked == Some(true) => {}
+        Err(e) => {
+            return Err((
+                "s3:GetBucketPublicAccessBlock",
+                format!(
+                    "{} (and the account's Block Public Access is {})",
+                    aws::describe(&e),
+                    match account_blocked {
+                        Some(true) => "on",
+                        Some(false) => "not fully on",
+                        None => "unknown",
+                    }
+                ),
+            ));
+        }
+    }
+    let got = s3
+        .get_bucket_ownership_controls()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| ("s3:GetBucketOwnershipControls", aws::describe(&e)))?;
+    let enforced = got.ownership_controls().is_some_and(|c| {
+        c.rules()
+            .iter()
+            .any(|r| *r.object_ownership() == ObjectOwnership::BucketOwnerEnforced)
+    });
+    if !enforced {
+        return Err((
+            "s3:GetBucketOwnershipControls",
+            "read back ownership other than BucketOwnerEnforced".to_owned(),
+        ));
+    }
+    s3.get_bucket_encryption()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| ("s3:GetEncryptionConfiguration", aws::describe(&e)))?;
+    let got = s3
+        .get_bucket_tagging()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| ("s3:GetBucketTagging", aws::describe(&e)))?;
+    if !got
+        .tag_set()
+        .iter()
+        .any(|t| t.key() == contract::TAG_MANAGED_BY && t.value() == contract::MANAGED_BY_VALUE)
+    {
+        return Err((
+            "s3:GetBucketTagging",
+            format!("tag {} missing on read-back", contract::TAG_MANAGED_BY),
+        ));
+    }
+    let got = s3
+        .get_bucket_policy()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| ("s3:GetBucketPolicy", aws::describe(&e)))?;
+    let live = diff::parse_live(got.policy().unwrap_or_default())
+        .map_err(|e| ("s3:GetBucketPolicy", e))?;
+    let want = crate::iam::documents::bucket_policy(name, &ctx.env.readers);
+    if !diff::diff(&want, &live).is_empty() {
+        return Err((
+            "s3:GetBucketPolicy",
+            "read back a bucket policy that differs from the one put".to_owned(),
+        ));
+    }
+    Ok(())
+}
