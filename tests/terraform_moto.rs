@@ -564,6 +564,7 @@ fn expected_lambda_env(env: &Environment) -> BTreeMap<String, String> {
             contract::env::CAPACITY_WARN_PERCENT,
             env.capacity_warn_percent.to_string(),
         ),
+        (contract::env::STATE_TABLE, env.state_table_name()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -24,6 +24,8 @@ pub const A2: &str = "100000000003";
 pub const A3: &str = "100000000004";
 /// Prefix of the dev environment, the one the generated policy is scoped to.
 pub const PREFIX: &str = "ambra-dev";
+/// The dev environment's provisioning-state table (`<function>-state`).
+pub const STATE_TABLE: &str = "s3-bucket-provisioning-dev-state";
 
 pub fn static_creds(ak: &str, sk: &str, token: Option<String>) -> Credentials {
     Credentials::new(ak, sk, token, None, "xacct-test")
@@ -129,6 +131,7 @@ pub fn config(accounts: &[&str], max: usize, region: &str, extra: &[(&str, &str)
         (env::STORAGE_ACCOUNTS.into(), accounts.join(",")),
         (env::BUCKET_PREFIX.into(), PREFIX.into()),
         (env::PRIMARY_ACCOUNT.into(), moto::DEFAULT_ACCOUNT.into()),
+        (env::STATE_TABLE.into(), STATE_TABLE.into()),
         (
             env::READER_PRINCIPALS.into(),
             format!(
@@ -143,14 +146,80 @@ pub fn config(accounts: &[&str], max: usize, region: &str, extra: &[(&str, &str)
     Config::from_lookup(|k| m.get(k).cloned()).expect("valid test configuration")
 }
 
-/// A provisioner ("container") whose base identity is moto's default account.
+/// A DynamoDB client of moto's default account (the primary account), us-east-1.
+pub async fn dynamodb(moto: &Moto) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&default_sdk(moto).await)
+}
+
+/// Creates the provisioning-state table as the generated templates do (key
+/// `pk`, on demand) in moto's default account, us-east-1; idempotent.
+pub async fn create_state_table(moto: &Moto) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let pk = xacct_provisioner::contract::state::PARTITION_KEY;
+    let out = dynamodb(moto)
+        .await
+        .create_table()
+        .table_name(STATE_TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(pk)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(pk)
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    if let Err(e) = out
+        && !e
+            .as_service_error()
+            .is_some_and(|s| s.is_resource_in_use_exception())
+    {
+        panic!("create the state table: {e:?}");
+    }
+}
+
+/// The counters in the state table: account -> bucket_count.
+pub async fn counters(moto: &Moto, accounts: &[&str]) -> HashMap<String, usize> {
+    let t = xacct_provisioner::state::Table::new(dynamodb(moto).await, STATE_TABLE);
+    let ids: Vec<String> = accounts.iter().map(|a| (*a).to_owned()).collect();
+    t.read(None, &ids)
+        .await
+        .expect("read the counters")
+        .1
+        .into_iter()
+        .map(|(k, c)| (k, c.count))
+        .collect()
+}
+
+/// The record of a bucket in the state table.
+pub async fn record(moto: &Moto, bucket: &str) -> Option<xacct_provisioner::state::Record> {
+    xacct_provisioner::state::Table::new(dynamodb(moto).await, STATE_TABLE)
+        .record(bucket)
+        .await
+        .expect("read the record")
+}
+
+/// A provisioner ("container") whose base identity is moto's default account;
+/// creates the state table if needed.
 pub async fn provisioner(moto: &Moto, cfg: Config) -> Provisioner {
+    create_state_table(moto).await;
     let base = default_sdk(moto).await;
     Provisioner::new(cfg.clone(), Clients::new(base, &cfg))
 }
 
 /// A provisioner with the given base credentials.
 pub async fn provisioner_as(moto: &Moto, cfg: Config, creds: Credentials) -> Provisioner {
+    create_state_table(moto).await;
     let base = sdk(&moto.endpoint, creds, "us-east-1").await;
     Provisioner::new(cfg.clone(), Clients::new(base, &cfg))
 }

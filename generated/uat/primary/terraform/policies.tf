@@ -40,6 +40,18 @@ locals {
           ]
         },
         {
+          "Sid": "ProvisioningStateTable",
+          "Effect": "Allow",
+          "Action": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+          ],
+          "Resource": "arn:aws:dynamodb:us-east-1:200000000001:table/s3-bucket-provisioning-uat-state"
+        },
+        {
           "Sid": "WriteOwnLogs",
           "Effect": "Allow",
           "Action": [
