@@ -59,6 +59,10 @@ use crate::state::{self, Counter, Record, Reserve, StateError, Table};
 /// Page size of the capacity listing.
 pub const LIST_PAGE: i32 = 1000;
 
+/// A bucket created at least this long before its account's counter was
+/// listed is taken as counted by that listing (see [`Provisioner::adopt`]).
+pub const LISTING_MARGIN_MS: i64 = 2000;
+
 /// Test hook, compiled into debug builds only: when this variable is set, the
 /// process aborts right after a reservation is written (before `CreateBucket`),
 /// as a container killed at that moment would.
@@ -498,7 +502,7 @@ impl Provisioner {
     /// (`ListBuckets(Prefix=<name>)`, the record's account first), then point
     /// the record at it and move the count, once, conditionally. A bucket older
     /// than its account's counter was counted by that counter's listing.
-    async fn adopt<'f>(
+    pub(crate) async fn adopt<'f>(
         &self,
         fleet: &'f [Storage],
         rec: &mut Record,
@@ -538,9 +542,12 @@ impl Provisioner {
             .read(None, &[owner.account_id.clone()])
             .await
             .map_err(state_failed)?;
+        // S3 reports creation times to the second, and clocks differ a little:
+        // only a bucket clearly older than the listing counts as listed. In
+        // doubt it counts as new (one too many, never one too few).
         let listed = counters
             .get(&owner.account_id)
-            .is_some_and(|c| created_ms < c.listed_at);
+            .is_some_and(|c| created_ms.saturating_add(LISTING_MARGIN_MS) < c.listed_at);
         if owner.account_id != rec.account_id || listed != rec.counted_by_listing {
             if !self
                 .table

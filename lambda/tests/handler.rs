@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use aws_sdk_s3::types::{ObjectOwnership, ServerSideEncryption};
 use common::*;
-use xacct_provisioner::{Config, contract};
+use xacct_provisioner::contract;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_call_creates_second_returns_same_bucket_with_every_setting() {
@@ -202,6 +202,11 @@ async fn buckets_older_than_the_table_are_counted_once_and_adopted() {
             .await
             .unwrap();
     }
+    // Clearly older than the listing below (S3 creation times are to the second).
+    tokio::time::sleep(std::time::Duration::from_millis(
+        xacct_provisioner::service::LISTING_MARGIN_MS as u64 + 1100,
+    ))
+    .await;
     let cfg = config(&[A1, A2], 10, "eu-west-1", &[]);
     let a = provisioner(&moto, cfg.clone()).await;
     // The first new customer creates the counters from one listing each.

@@ -218,8 +218,8 @@ pub async fn provisioner(moto: &Moto, cfg: Config) -> Provisioner {
 }
 
 /// A provisioner with the given base credentials.
+/// (The state table must exist: create it before IAM enforcement starts.)
 pub async fn provisioner_as(moto: &Moto, cfg: Config, creds: Credentials) -> Provisioner {
-    create_state_table(moto).await;
     let base = sdk(&moto.endpoint, creds, "us-east-1").await;
     Provisioner::new(cfg.clone(), Clients::new(base, &cfg))
 }
