@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod audit;
+pub mod aws;
 pub mod capacity;
 pub mod cmd;
 pub use xacct_contract as contract;

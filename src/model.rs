@@ -13,7 +13,7 @@ pub const S3_DEFAULT_BUCKET_QUOTA: u32 = 10_000;
 /// The highest quota S3 grants on request.
 pub const S3_MAX_BUCKET_QUOTA: u32 = 1_000_000;
 /// Default capacity warning threshold, percent of `max_buckets_per_account`.
-pub const DEFAULT_WARN_PERCENT: u8 = 80;
+pub use crate::contract::DEFAULT_WARN_PERCENT;
 
 const LOG_RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -290,10 +290,7 @@ impl Checker<'_> {
     }
 }
 
-/// `true` for exactly 12 ASCII digits.
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
+pub use crate::contract::is_account_id;
 
 fn first_duplicate(values: &[String]) -> Option<&String> {
     let mut seen = std::collections::BTreeSet::new();
@@ -326,29 +323,22 @@ pub fn check_principal_arn(p: &str) -> Result<(), String> {
         .or_else(|| resource.strip_prefix("user/"))
         .ok_or_else(|| format!("must name a role/, user/ or root (got {p:?})"))?;
     let leaf = name.rsplit('/').next().unwrap_or_default();
-    let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
-    if leaf.is_empty() || leaf.len() > 64 || !leaf.chars().all(valid) {
+    if !crate::contract::is_role_name(leaf) {
         return Err(format!(
-            "role or user name must be 1-64 characters of [A-Za-z0-9+=,.@_-] (got {leaf:?})"
+            "role or user name must be {} (got {leaf:?})",
+            crate::contract::ROLE_NAME_RULE
         ));
     }
-    if !name.chars().all(|c| valid(c) || c == '/') {
+    if !name
+        .split('/')
+        .all(|part| part.is_empty() || crate::contract::is_role_name(part))
+    {
         return Err(format!("invalid character in path of {p:?}"));
     }
     Ok(())
 }
 
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    let n = parts.len();
-    (3..=4).contains(&n)
-        && parts[0].len() == 2
-        && parts[..n - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && !parts[n - 1].is_empty()
-        && parts[n - 1].bytes().all(|b| b.is_ascii_digit())
-}
+use crate::contract::is_region;
 
 fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecError> {
     let mut c = Checker {
@@ -466,15 +456,11 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
         }
     }
     if let Some(r) = &s.bootstrap_role
-        && (r.is_empty()
-            || r.len() > 64
-            || !r
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)))
+        && !crate::contract::is_role_name(r)
     {
         c.error(
             "storage.bootstrap_role",
-            "must be a role name: 1-64 of [A-Za-z0-9+=,.@_-]",
+            format!("must be a role name: {}", crate::contract::ROLE_NAME_RULE),
         );
     }
     let warn = s.capacity_warn_percent.unwrap_or(DEFAULT_WARN_PERCENT);
@@ -538,22 +524,13 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
             format!("must be one of CloudWatch Logs' retention values {LOG_RETENTION_DAYS:?}"),
         );
     }
-    if let Some(t) = &l.ops_topic_arn {
-        let ok = t
-            .strip_prefix("arn:aws:sns:")
-            .and_then(|r| {
-                let mut it = r.splitn(3, ':');
-                Some((it.next()?, it.next()?, it.next()?))
-            })
-            .is_some_and(|(region, acct, name)| {
-                is_region(region) && is_account_id(acct) && !name.is_empty() && !name.contains('*')
-            });
-        if !ok {
-            c.error(
-                "lambda.ops_topic_arn",
-                "must be an SNS topic ARN arn:aws:sns:<region>:<account>:<name>",
-            );
-        }
+    if let Some(t) = &l.ops_topic_arn
+        && !crate::contract::is_sns_topic_arn(t)
+    {
+        c.error(
+            "lambda.ops_topic_arn",
+            format!("must be {}", crate::contract::SNS_TOPIC_ARN_RULE),
+        );
     }
 
     let a = &spec.access;

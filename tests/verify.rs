@@ -148,6 +148,109 @@ fn deployed_dev_verifies_clean_with_canary() {
     assert_eq!(names, 0);
 }
 
+/// Runs the real binary with `args` as `creds`, pointed at `m`; returns (exit code, stdout, stderr).
+fn xacct_as(m: &Moto, creds: &Credentials, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
+        .args(args)
+        .args(["--endpoint-url", &m.endpoint])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+        .env(
+            "AWS_SESSION_TOKEN",
+            creds.session_token().unwrap_or_default(),
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// verify and capacity count an account's customer buckets by the same rule (the
+/// contract's `is_customer_bucket`): a verifier canary left behind is not a customer.
+#[test]
+fn verify_and_capacity_agree_on_an_account_holding_a_canary() {
+    let s = setup();
+    s.rt.block_on(async {
+        let c = in_account(&base(&s.moto), STORAGE_A).await;
+        for name in [
+            "ambra-dev-a",
+            "ambra-dev-b",
+            "ambra-dev-xacct-canary-00ff",
+            "other-x",
+        ] {
+            s3(&c).create_bucket().bucket(name).send().await.unwrap();
+        }
+    });
+    let (_, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    let a = account(&report, STORAGE_A);
+    assert_eq!(a["prefix_buckets"], 2, "{a:#}\n{stderr}");
+    assert_eq!(a["headroom"], s.env.max_buckets_per_account as i64 - 2);
+    let spec = s.spec.to_str().unwrap();
+    let (code, stdout, stderr) = xacct_as(&s.moto, &s.verifier, &["capacity", "--env", spec]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let row: Vec<&str> = stdout
+        .lines()
+        .find(|l| l.starts_with(STORAGE_A))
+        .unwrap_or_else(|| panic!("{STORAGE_A} missing:\n{stdout}"))
+        .split_whitespace()
+        .collect();
+    // account, customer buckets, all buckets, ...
+    assert_eq!(row[1], "2", "{stdout}");
+    assert_eq!(row[2], "4", "{stdout}");
+}
+
+/// The canary configures its bucket with exactly the contract's steps, in the contract's
+/// order (tags last: they mark a bucket as configured), as seen on the wire by moto.
+#[test]
+fn canary_follows_the_contract_bucket_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("requests.jsonl");
+    let s = setup_with(
+        root().join("environments/dev.toml"),
+        Moto::start_with_recorder(&rec),
+    );
+    s.moto.record(true);
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &["--canary"]);
+    s.moto.record(false);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    let recording = std::fs::read_to_string(&rec).unwrap();
+    let canaries: std::collections::BTreeSet<String> = recording
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|r| r["url"].as_str().map(str::to_owned))
+        .filter_map(|u| {
+            let path = u.split_once("://")?.1.split_once('/')?.1.to_owned();
+            let bucket = path.split(['?', '/']).next()?.to_owned();
+            xacct::contract::is_canary_bucket(&s.env.bucket_prefix, &bucket).then_some(bucket)
+        })
+        .collect();
+    assert_eq!(
+        canaries.len(),
+        2,
+        "one canary per storage account: {canaries:?}"
+    );
+    let want: Vec<&str> = xacct::contract::BUCKET_STEPS
+        .iter()
+        .map(|s| s.subresource())
+        .collect();
+    for bucket in &canaries {
+        assert_eq!(
+            moto::recorded_bucket_puts(&recording, bucket),
+            want,
+            "{bucket}"
+        );
+    }
+}
+
 #[test]
 fn table_and_sarif_output() {
     let s = setup();
@@ -443,12 +546,13 @@ fn enforced_run(s: &Setup) -> xacct::verify::Report {
     let lambda_creds =
         s.rt.block_on(creds_in(&base(&s.moto), PRIMARY, &s.env.lambda_role_name()));
     s.moto.enforce_iam();
-    let as_session = |c: &Credentials| xacct::verify::Aws {
+    let as_session = |c: &Credentials| xacct::aws::Aws {
         config: base(&s.moto)
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(c.clone()))
             .build(),
         path_style: true,
+        session_name: "xacct-verify".to_owned(),
     };
     let opts = xacct::verify::Options {
         canary: true,

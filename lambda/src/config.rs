@@ -4,7 +4,7 @@
 use crate::contract::{self, env};
 
 /// Default of [`env::CAPACITY_WARN_PERCENT`].
-pub const DEFAULT_WARN_PERCENT: u32 = 80;
+pub use contract::DEFAULT_WARN_PERCENT;
 
 /// Validated runtime configuration. It never holds secrets: the legacy PHR
 /// access keys are not read at all (PHR requests are answered from names).
@@ -21,7 +21,7 @@ pub struct Config {
     pub bucket_prefix: String,
     pub external_id: Option<String>,
     pub reader_principals: Vec<String>,
-    pub warn_percent: u32,
+    pub warn_percent: u8,
     pub ops_topic_arn: Option<String>,
     /// The provisioning-state table (counters and customer records), in the
     /// function's own account and region.
@@ -37,9 +37,7 @@ pub enum ConfigError {
     Invalid { var: &'static str, why: String },
 }
 
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
+use contract::is_account_id;
 
 impl Config {
     /// Reads the process environment.
@@ -59,10 +57,7 @@ impl Config {
 
         let environment = req(env::ENVIRONMENT)?;
         let bucket_region = req(env::BUCKET_REGION)?;
-        if !bucket_region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !contract::is_region(&bucket_region) {
             return Err(invalid(
                 env::BUCKET_REGION,
                 format!("{bucket_region:?} is not a region name"),
@@ -122,11 +117,11 @@ impl Config {
         };
         let ops_topic_arn = opt(env::OPS_TOPIC_ARN);
         if let Some(t) = &ops_topic_arn
-            && (!t.starts_with("arn:") || t.split(':').count() != 6)
+            && !contract::is_sns_topic_arn(t)
         {
             return Err(invalid(
                 env::OPS_TOPIC_ARN,
-                format!("{t:?} is not an SNS topic ARN"),
+                format!("{t:?} is not {}", contract::SNS_TOPIC_ARN_RULE),
             ));
         }
         let state_table = req(env::STATE_TABLE)?;
@@ -164,7 +159,7 @@ impl Config {
 
     /// Bucket count at which an account crosses the warning threshold.
     pub fn warn_at(&self) -> usize {
-        (self.max_buckets_per_account * self.warn_percent as usize).div_ceil(100)
+        contract::warn_at(self.max_buckets_per_account as u64, self.warn_percent) as usize
     }
 }
 

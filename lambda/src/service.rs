@@ -316,11 +316,7 @@ impl Provisioner {
         let bucket = contract::bucket_name(&self.cfg.bucket_prefix, &customer).map_err(|e| {
             ApiError::bad_request("invalid_customer", format!("field `customer`: {e}"))
         })?;
-        if bucket.starts_with(&format!(
-            "{}-{}-",
-            self.cfg.bucket_prefix,
-            contract::CANARY_INFIX
-        )) {
+        if contract::is_canary_bucket(&self.cfg.bucket_prefix, &bucket) {
             return Err(ApiError::bad_request(
                 "invalid_customer",
                 format!("field `customer`: the name {bucket:?} is reserved for verifier canaries"),
@@ -927,7 +923,6 @@ pub async fn list_customer_buckets(
     aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::list_buckets::ListBucketsError>,
 > {
     let start = format!("{prefix}-");
-    let canary = format!("{prefix}-{}-", contract::CANARY_INFIX);
     let mut names = Vec::new();
     let mut token = None;
     loop {
@@ -942,7 +937,7 @@ pub async fn list_customer_buckets(
             out.buckets()
                 .iter()
                 .filter_map(|b| b.name())
-                .filter(|n| n.starts_with(&start) && !n.starts_with(&canary))
+                .filter(|n| contract::is_customer_bucket(prefix, n))
                 .map(str::to_owned),
         );
         token = out.continuation_token().map(str::to_owned);

@@ -43,12 +43,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let aws = rt
         .block_on(management_session(
-            args.live.load(&rt, &env.region),
+            args.live.load(&rt, "accounts", &env.region),
             args.management_role.as_deref(),
             args.external_id.as_deref(),
         ))
         .map_err(|e| StepFailed(anyhow::anyhow!(e)))?;
-    let org = live::organizations(&aws);
+    let org = aws.organizations();
     let accounts = rt
         .block_on(live::org_accounts(&org))
         .map_err(|e| StepFailed(anyhow::anyhow!(e)))?;

@@ -21,22 +21,29 @@ pub struct LiveArgs {
 }
 
 impl LiveArgs {
-    pub fn target(&self) -> Target {
+    /// Where to reach AWS, for `command` (sessions are named `xacct-<command>`).
+    pub fn target(&self, command: &'static str) -> Target {
         Target {
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
+            command,
         }
     }
 
-    /// Loads the base configuration.
-    pub async fn load_async(&self, default_region: &str) -> Aws {
-        Aws::load(&self.target(), default_region).await
+    /// Loads the base configuration for `command`.
+    pub async fn load_async(&self, command: &'static str, default_region: &str) -> Aws {
+        Aws::load(&self.target(command), default_region).await
     }
 
-    /// Loads the base configuration on `rt`.
-    pub fn load(&self, rt: &tokio::runtime::Runtime, default_region: &str) -> Aws {
-        rt.block_on(Aws::load(&self.target(), default_region))
+    /// Loads the base configuration for `command` on `rt`.
+    pub fn load(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        command: &'static str,
+        default_region: &str,
+    ) -> Aws {
+        rt.block_on(Aws::load(&self.target(command), default_region))
     }
 }
 
@@ -46,13 +53,12 @@ pub async fn management_session(
     aws: Aws,
     role: Option<&str>,
     external_id: Option<&str>,
-) -> Result<Aws, String> {
+) -> Result<Aws, crate::aws::AwsError> {
     match role {
         None => Ok(aws),
-        Some(r) => aws
-            .assume(r, external_id)
-            .await
-            .map_err(|e| format!("cannot assume {r}: {e}")),
+        Some(r) => aws.assume(r, external_id).await.map_err(|e| {
+            e.next("check --management-role and --external-id, and that the role trusts you")
+        }),
     }
 }
 
@@ -67,14 +73,10 @@ pub fn check_ou_id(ou: &str) -> anyhow::Result<()> {
 
 /// An IAM role name: 1-64 of `[A-Za-z0-9+=,.@_-]`.
 pub fn check_role_name(flag: &str, name: &str) -> anyhow::Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     anyhow::ensure!(
-        ok,
-        "{flag} must be a role name: 1-64 of [A-Za-z0-9+=,.@_-] (got {name:?})"
+        crate::contract::is_role_name(name),
+        "{flag} must be a role name: {} (got {name:?})",
+        crate::contract::ROLE_NAME_RULE
     );
     Ok(())
 }

@@ -117,11 +117,20 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let _ = writeln!(std::io::stderr(), "xacct: {err:#}");
-    if err.downcast_ref::<StepFailed>().is_some() {
+    if is_step_failure(err) {
         ExitCode::from(1)
     } else {
         ExitCode::from(2)
     }
+}
+
+/// A failed AWS step or write: exit code 1. Anything else is a usage or input error (2).
+fn is_step_failure(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.is::<StepFailed>()
+            || e.is::<crate::aws::AwsError>()
+            || e.is::<crate::render::output::WriteError>()
+    })
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Renderer::new()?.render(&env)?;
 
     let rt = runtime()?;
-    let aws = args.live.load(&rt, &env.region);
+    let aws = args.live.load(&rt, "offboard", &env.region);
     let counts = rt
         .block_on(live::account_counts(
             &aws,

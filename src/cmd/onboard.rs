@@ -165,7 +165,7 @@ fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitC
         out_dir.display()
     );
     let rt = runtime()?;
-    let base = args.live.load(&rt, &env.region);
+    let base = args.live.load(&rt, "onboard", &env.region);
     let role_arn = format!("arn:aws:iam::{account}:role/{role}");
     let stack = env.storage_stack_name();
     rt.block_on(async {
@@ -257,7 +257,6 @@ fn print_steps(spec: &Path, env: &Environment, out_dir: &Path, account: &str, wr
 /// `--create`: CreateAccount (tagged `ambra-storage`), wait for it, move it to
 /// the OU. Returns the new account ID. Nothing local is changed here.
 fn create(args: &Args) -> anyhow::Result<String> {
-    use aws_sdk_organizations::types::Tag;
     let email = args.email.as_deref().unwrap_or_default();
     let name = args.name.as_deref().unwrap_or_default();
     anyhow::ensure!(
@@ -272,161 +271,37 @@ fn create(args: &Args) -> anyhow::Result<String> {
         super::live::check_ou_id(ou)?;
     }
     let rt = runtime()?;
-    let fail = |m: String| StepFailed(anyhow::anyhow!("{m}; nothing was changed locally"));
-    rt.block_on(async {
+    let request = crate::onboard::create::NewAccount {
+        email,
+        name,
+        ou: args.ou.as_deref(),
+        timeout: std::time::Duration::from_secs(args.timeout),
+    };
+    let id = rt.block_on(async {
         let aws = super::live::management_session(
-            args.live.load_async(crate::contract::ORGANIZATIONS_REGION).await,
+            args.live
+                .load_async("onboard", crate::contract::ORGANIZATIONS_REGION)
+                .await,
             args.management_role.as_deref(),
             args.external_id.as_deref(),
         )
         .await
-        .map_err(fail)?;
-        let org = crate::onboard::live::organizations(&aws);
-        let tag = Tag::builder()
-            .key(crate::contract::STORAGE_ACCOUNT_TAG)
-            .value("true")
-            .build()
-            .map_err(|e| anyhow::anyhow!(e))?;
-        let out = org
-            .create_account()
-            .email(email)
-            .account_name(name)
-            .tags(tag.clone())
-            .send()
-            .await
-            .map_err(|e| fail(format!("organizations:CreateAccount: {}", crate::onboard::live::describe_sdk(&e))))?;
-        let request = out
-            .create_account_status()
-            .and_then(|s| s.id())
-            .ok_or_else(|| fail("CreateAccount returned no request ID".to_owned()))?
-            .to_owned();
-        let started = std::time::Instant::now();
-        let id = loop {
-            let st = org
-                .describe_create_account_status()
-                .create_account_request_id(&request)
-                .send()
-                .await
-                .map_err(|e| fail(format!("organizations:DescribeCreateAccountStatus: {}", crate::onboard::live::describe_sdk(&e))))?;
-            let st = st
-                .create_account_status()
-                .ok_or_else(|| fail("no create-account status".to_owned()))?;
-            match create_outcome(st) {
-                Ok(Some(id)) => break id,
-                Ok(None) => {}
-                Err(reason) => {
-                    return Err(fail(format!("creating account {name:?} failed: {reason}")).into());
-                }
-            }
-            if started.elapsed() > std::time::Duration::from_secs(args.timeout) {
-                return Err(fail(format!(
-                    "account {name:?} not created after {}s (request {request}); re-run later with --account once it exists",
-                    args.timeout
-                ))
-                .into());
-            }
-            eprintln!("xacct onboard: creating account {name:?}: {:?} ({}s)", st.state(), started.elapsed().as_secs());
-            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-        };
-        anyhow::ensure!(crate::model::is_account_id(&id), StepFailed(anyhow::anyhow!("CreateAccount returned account ID {id:?}")));
-        let left = format!("account {id} exists; re-run with --account {id} (without --create) to continue");
-        let step = |m: String| StepFailed(anyhow::anyhow!("{m}; {left}"));
-        org.tag_resource()
-            .resource_id(&id)
-            .tags(tag)
-            .send()
-            .await
-            .map_err(|e| step(format!("organizations:TagResource: {}", crate::onboard::live::describe_sdk(&e))))?;
-        if let Some(ou) = &args.ou {
-            let parents = org
-                .list_parents()
-                .child_id(&id)
-                .send()
-                .await
-                .map_err(|e| step(format!("organizations:ListParents: {}", crate::onboard::live::describe_sdk(&e))))?;
-            let parent = parents
-                .parents()
-                .first()
-                .and_then(|p| p.id())
-                .ok_or_else(|| step("the new account has no parent".to_owned()))?
-                .to_owned();
-            if &parent != ou {
-                org.move_account()
-                    .account_id(&id)
-                    .source_parent_id(&parent)
-                    .destination_parent_id(ou)
-                    .send()
-                    .await
-                    .map_err(|e| step(format!("organizations:MoveAccount to {ou}: {}", crate::onboard::live::describe_sdk(&e))))?;
-            }
-        }
-        println!(
-            "created account {id} ({name}), tagged {}{}",
-            crate::contract::STORAGE_ACCOUNT_TAG,
-            args.ou.as_deref().map(|o| format!(", in {o}")).unwrap_or_default()
-        );
-        Ok(id)
-    })
-}
-
-/// What a `DescribeCreateAccountStatus` answer means: `Ok(Some(id))` created,
-/// `Ok(None)` still in progress, `Err(reason)` failed (for example
-/// `EMAIL_ALREADY_EXISTS` or `ACCOUNT_LIMIT_EXCEEDED`).
-fn create_outcome(
-    st: &aws_sdk_organizations::types::CreateAccountStatus,
-) -> Result<Option<String>, String> {
-    use aws_sdk_organizations::types::CreateAccountState;
-    match st.state() {
-        Some(CreateAccountState::Succeeded) => {
-            Ok(Some(st.account_id().unwrap_or_default().to_owned()))
-        }
-        Some(CreateAccountState::Failed) => Err(st
-            .failure_reason()
-            .map(|r| r.as_str().to_owned())
-            .unwrap_or_else(|| "no reason given".to_owned())),
-        _ => Ok(None),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::create_outcome;
-    use aws_sdk_organizations::types::{
-        CreateAccountFailureReason, CreateAccountState, CreateAccountStatus,
-    };
-
-    #[test]
-    fn create_account_status_outcomes() {
-        let st = |state, reason: Option<CreateAccountFailureReason>, id: Option<&str>| {
-            CreateAccountStatus::builder()
-                .state(state)
-                .set_failure_reason(reason)
-                .set_account_id(id.map(str::to_owned))
-                .build()
-        };
-        assert_eq!(
-            create_outcome(&st(CreateAccountState::InProgress, None, None)),
-            Ok(None)
-        );
-        assert_eq!(
-            create_outcome(&st(
-                CreateAccountState::Succeeded,
-                None,
-                Some("100000000004")
-            )),
-            Ok(Some("100000000004".to_owned()))
-        );
-        assert_eq!(
-            create_outcome(&st(
-                CreateAccountState::Failed,
-                Some(CreateAccountFailureReason::EmailAlreadyExists),
-                None
-            )),
-            Err("EMAIL_ALREADY_EXISTS".to_owned())
-        );
-        assert_eq!(
-            create_outcome(&st(CreateAccountState::Failed, None, None)),
-            Err("no reason given".to_owned())
-        );
-    }
+        .map_err(|e| e.next("nothing was changed locally"))?;
+        crate::onboard::create::create_account(&aws, &request, &|state, elapsed| {
+            eprintln!(
+                "xacct onboard: creating account {name:?}: {state} ({}s)",
+                elapsed.as_secs()
+            );
+        })
+        .await
+    })?;
+    println!(
+        "created account {id} ({name}), tagged {}{}",
+        crate::contract::STORAGE_ACCOUNT_TAG,
+        args.ou
+            .as_deref()
+            .map(|o| format!(", in {o}"))
+            .unwrap_or_default()
+    );
+    Ok(id)
 }

@@ -11,10 +11,11 @@ use crate::render::{Renderer, output};
 
 /// Render the cross-account setup of one or all environments.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["env", "all"])))]
+#[command(group(clap::ArgGroup::new("which").args(["env", "all"])))]
 pub struct Args {
-    /// Environment spec to render (repeatable).
-    #[arg(long, value_name = "FILE")]
+    /// Environment spec to render (repeatable). Required unless `--all`, or
+    /// `--check` (which then checks every environment).
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["all", "check"])]
     pub env: Vec<PathBuf>,
     /// Render every `*.toml` in the environments folder.
     #[arg(long)]
@@ -58,7 +59,7 @@ pub fn all_specs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let specs = if args.all {
+    let specs = if args.all || args.env.is_empty() {
         all_specs(&args.environments)?
     } else {
         args.env.clone()
@@ -103,8 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             drifted += drift.len();
         } else {
-            let report = output::write(&dir, &files)
-                .with_context(|| format!("writing `{}`", dir.display()))?;
+            let report = output::write(&dir, &files)?;
             println!(
                 "{}: {} written, {} unchanged, {} removed",
                 dir.display(),

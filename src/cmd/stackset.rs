@@ -87,13 +87,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let applied = rt.block_on(async {
         let aws = super::live::management_session(
-            args.live.load_async(&env.region).await,
+            args.live.load_async("stackset", &env.region).await,
             args.management_role.as_deref(),
             args.external_id.as_deref(),
         )
         .await
         .map_err(|e| StepFailed(anyhow::anyhow!("{e}; nothing was changed")))?;
-        let org = crate::onboard::live::organizations(&aws);
+        let org = aws.organizations();
         stackset::apply(
             &aws,
             &org,

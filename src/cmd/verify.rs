@@ -52,7 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.env.display()
     );
     let opts = Options {
-        target: args.live.target(),
+        target: args.live.target("verify"),
         canary: args.canary,
         concurrency: usize::from(args.concurrency),
         audit_role: args.audit_role,

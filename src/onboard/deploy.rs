@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudformation::types::{Capability, StackStatus};
 
 use crate::audit::Finding;
+use crate::aws::{self, Aws};
 use crate::iam::documents::Documents;
 use crate::model::Environment;
-use crate::verify::aws::{self, Aws};
 use crate::verify::{Ctx, Options, storage};
 
 /// Creates or updates `stack` from `template`; waits until it settles.

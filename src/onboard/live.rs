@@ -1,15 +1,13 @@
-//! Live reads for capacity, offboard and accounts. Bucket counts go through the
-//! verifier's path: [`crate::verify::storage::audit_session`] (the audit role,
-//! confirmed to be in the right account) and
-//! [`crate::verify::storage::bucket_names`] (paginated `ListBuckets`).
+//! Live reads for capacity, offboard and accounts, through the AWS layer:
+//! [`crate::aws::audit_session`] (the audit role, confirmed to be in the right
+//! account) and [`crate::aws::bucket_names`] (paginated `ListBuckets`).
 
 use serde::Serialize;
 use tokio::task::JoinSet;
 
+use crate::aws::{self, Aws, AwsError, audit_session, bucket_names};
 use crate::contract;
 use crate::model::Environment;
-use crate::verify::aws::{self, Aws};
-use crate::verify::storage::{audit_session, bucket_names};
 
 /// One account's live bucket counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,12 +20,10 @@ pub struct Counts {
 
 /// Counts from a list of bucket names.
 pub fn count(prefix: &str, names: &[String]) -> Counts {
-    let ours = format!("{prefix}-");
-    let canary = format!("{prefix}-{}-", contract::CANARY_INFIX);
     Counts {
         customer: names
             .iter()
-            .filter(|n| n.starts_with(&ours) && !n.starts_with(&canary))
+            .filter(|n| contract::is_customer_bucket(prefix, n))
             .count() as u64,
         total: names.len() as u64,
     }
@@ -39,12 +35,13 @@ pub async fn account_counts(
     audit_role: &str,
     prefix: &str,
     account: &str,
-) -> Result<Counts, String> {
+) -> Result<Counts, AwsError> {
     let arn = format!("arn:aws:iam::{account}:role/{audit_role}");
     let session = audit_session(base, &arn, account).await?;
-    let names = bucket_names(&session.s3())
-        .await
-        .map_err(|e| format!("s3:ListAllMyBuckets in {account} failed: {e}"))?;
+    let names = bucket_names(&session.s3()).await.map_err(|e| AwsError {
+        target: format!("account {account}"),
+        ..e
+    })?;
     Ok(count(prefix, &names))
 }
 
@@ -54,7 +51,7 @@ pub async fn all_counts(
     audit_role: &str,
     env: &Environment,
     accounts: &[String],
-) -> Vec<(String, Result<Counts, String>)> {
+) -> Vec<(String, Result<Counts, AwsError>)> {
     let mut set = JoinSet::new();
     for (i, a) in accounts.iter().enumerate() {
         let (base, role, prefix, a) = (
@@ -65,9 +62,12 @@ pub async fn all_counts(
         );
         set.spawn(async move { (i, account_counts(&base, &role, &prefix, &a).await) });
     }
-    let mut out: Vec<(String, Result<Counts, String>)> = accounts
+    let mut out: Vec<(String, Result<Counts, AwsError>)> = accounts
         .iter()
-        .map(|a| (a.clone(), Err("not checked".to_owned())))
+        .map(|a| {
+            let e = AwsError::new("s3:ListAllMyBuckets", format!("account {a}"), "not checked");
+            (a.clone(), Err(e))
+        })
         .collect();
     while let Some(joined) = set.join_next().await {
         if let Ok((i, r)) = joined {
@@ -94,54 +94,6 @@ impl OrgAccount {
             .as_deref()
             .is_some_and(|v| !v.eq_ignore_ascii_case("false"))
     }
-}
-
-/// [`aws::describe`] for an SDK error, plus what the SDK could not parse: for
-/// an unmodelled answer (an XML or HTML error body where a JSON-protocol
-/// service such as Organizations was expected, from a proxy or an emulator)
-/// the `<Code>`/`<Message>` of the body, or its start, and the HTTP status.
-pub fn describe_sdk<E>(e: &aws_sdk_organizations::error::SdkError<E>) -> String
-where
-    E: std::error::Error + aws_sdk_organizations::error::ProvideErrorMetadata + 'static,
-{
-    use aws_sdk_organizations::error::ProvideErrorMetadata;
-    if e.code().is_some() {
-        return aws::describe(e);
-    }
-    let Some(raw) = e.raw_response() else {
-        return aws::describe(e);
-    };
-    let status = raw.status().as_u16();
-    let body = raw
-        .body()
-        .bytes()
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
-    let tag = |t: &str| {
-        let (open, close) = (format!("<{t}>"), format!("</{t}>"));
-        let start = body.find(&open)? + open.len();
-        let len = body[start..].find(&close)?;
-        Some(body[start..start + len].trim().to_owned())
-    };
-    match (tag("Code"), tag("Message")) {
-        (Some(code), Some(msg)) => format!("{code}: {msg} (HTTP {status})"),
-        _ => {
-            let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-            let mut short: String = flat.chars().take(200).collect();
-            if short.len() < flat.len() {
-                short.push_str("...");
-            }
-            format!("HTTP {status}: {short}")
-        }
-    }
-}
-
-/// Organizations client in us-east-1, with the given configuration's credentials.
-pub fn organizations(aws: &Aws) -> aws_sdk_organizations::Client {
-    let conf = aws_sdk_organizations::config::Builder::from(&aws.config)
-        .region(aws_config::Region::new(contract::ORGANIZATIONS_REGION))
-        .build();
-    aws_sdk_organizations::Client::from_conf(conf)
 }
 
 /// Every account of the organization with its `ambra-storage` tag, sorted by ID.

@@ -4,6 +4,7 @@
 //! live reads (bucket counts through the verifier's audit-role path,
 //! Organizations tags) behind `xacct capacity`, `offboard` and `accounts`.
 
+pub mod create;
 pub mod deploy;
 pub mod live;
 pub mod stackset;
@@ -145,7 +146,7 @@ pub fn plan_change(spec: &Path, new_text: String, out_root: &Path) -> anyhow::Re
 }
 
 /// Writes `text` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), output::WriteError> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     let name = path
         .file_name()
@@ -164,7 +165,7 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     if res.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    res
+    res.map_err(|e| output::with_path(e, path))
 }
 
 /// Which order the spec and `generated/` are written in.

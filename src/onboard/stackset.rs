@@ -11,8 +11,8 @@ use aws_sdk_cloudformation::types::{
     AutoDeployment, Capability, DeploymentTargets, PermissionModels, StackSetOperationStatus,
 };
 
+use crate::aws::{self, Aws};
 use crate::model::Environment;
-use crate::verify::aws::{self, Aws};
 
 /// Where the stack set's template lives relative to `generated/<env>/`.
 pub const TEMPLATE: &str = "storage/cloudformation/storage-account.yaml";
@@ -284,7 +284,7 @@ async fn ou_accounts(org: &aws_sdk_organizations::Client, ou: &str) -> Result<Ve
         let page = page.map_err(|e| {
             format!(
                 "organizations:ListAccountsForParent {ou}: {}",
-                super::live::describe_sdk(&e)
+                crate::aws::describe(&e)
             )
         })?;
         out.extend(

@@ -83,7 +83,7 @@ pub fn check(dir: &Path, files: &[RenderedFile]) -> Vec<Drift> {
 
 /// Writes files that differ, then removes files the previous render produced
 /// and this one does not (only those listed in the old manifest).
-pub fn write(dir: &Path, files: &[RenderedFile]) -> std::io::Result<WriteReport> {
+pub fn write(dir: &Path, files: &[RenderedFile]) -> Result<WriteReport, WriteError> {
     let old = previous_manifest(dir);
     let mut report = WriteReport::default();
     for f in files {
@@ -115,8 +115,20 @@ pub fn write(dir: &Path, files: &[RenderedFile]) -> std::io::Result<WriteReport>
     Ok(report)
 }
 
-fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {
-    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+/// A file or folder could not be written: the path and the OS error. Commands
+/// map it to exit code 1 (the input was fine, the write was not).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write `{}`: {error}", path.display())]
+pub struct WriteError {
+    pub path: std::path::PathBuf,
+    pub error: std::io::Error,
+}
+
+pub(crate) fn with_path(error: std::io::Error, path: &Path) -> WriteError {
+    WriteError {
+        path: path.to_owned(),
+        error,
+    }
 }
 
 /// A unified diff, cut off after 100 lines.

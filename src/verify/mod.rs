@@ -6,7 +6,6 @@
 //! and returns a [`Report`]. An AWS failure never aborts the run: it becomes a
 //! finding for the account it happened in, and the other accounts go on.
 
-pub mod aws;
 pub mod checks;
 pub mod diff;
 pub mod primary;
@@ -26,7 +25,8 @@ use crate::iam::documents::Documents;
 use crate::iam::{PolicyDocument, Statement};
 use crate::model::Environment;
 
-pub use aws::{Aws, Target};
+use crate::aws;
+pub use crate::aws::{Aws, Target};
 
 /// Storage accounts checked at the same time by default.
 ///

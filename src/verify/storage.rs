@@ -9,10 +9,10 @@ use aws_sdk_s3::types::{
     Tag, Tagging,
 };
 
-use super::aws::{self, Aws};
 use super::primary::{SelfTest, SelfTestAccount};
 use super::{AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding};
 use crate::audit::Finding;
+use crate::aws::{self, Aws, AwsError, audit_role_in, bucket_names, confirm_audit_role};
 use crate::contract;
 use crate::iam::PolicyDocument;
 use crate::model::PhrLocation;
@@ -88,7 +88,7 @@ async fn read_account(
     base: &Aws,
     audit_arn: &str,
     acct: &str,
-) -> std::result::Result<Result, String> {
+) -> std::result::Result<Result, AwsError> {
     let audit = base.assume(audit_arn, None).await?;
     let (iam, (q, source)) = tokio::join!(
         read_iam(ctx, &audit, audit_arn, acct),
@@ -104,47 +104,6 @@ async fn read_account(
         r.phr_policy = p;
     }
     Ok(r)
-}
-
-/// Assumes the audit role and confirms the session by reading the audit role
-/// itself: it must exist in the account asked for (some emulators hand out
-/// credentials for any role name; real AWS refuses `AssumeRole` already).
-pub async fn audit_session(
-    base: &Aws,
-    role_arn: &str,
-    acct: &str,
-) -> std::result::Result<Aws, String> {
-    let audit = base.assume(role_arn, None).await?;
-    confirm_audit_role(&audit, role_arn, acct).await?;
-    Ok(audit)
-}
-
-/// `iam:GetRole` on the audit role with its own session: the role must exist
-/// in `acct`.
-async fn confirm_audit_role(
-    audit: &Aws,
-    role_arn: &str,
-    acct: &str,
-) -> std::result::Result<(), String> {
-    let name = role_arn.rsplit('/').next().unwrap_or_default();
-    let role = audit
-        .iam()
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| format!("role {role_arn} cannot be read: {}", aws::describe(&e)))?;
-    let got = role.role().map(|r| r.arn()).unwrap_or_default();
-    audit_role_in(got, acct)
-}
-
-fn audit_role_in(got: &str, acct: &str) -> std::result::Result<(), String> {
-    if crate::eval::arn_account(got) != Some(acct) {
-        return Err(format!(
-            "the assumed session reads role {got:?}, not one in account {acct}"
-        ));
-    }
-    Ok(())
 }
 
 /// A storage account's roles and customer managed policies, from one
@@ -201,7 +160,7 @@ async fn read_iam(
     audit: &Aws,
     audit_arn: &str,
     acct: &str,
-) -> std::result::Result<Result, String> {
+) -> std::result::Result<Result, AwsError> {
     let iam = audit.iam();
     let mut r = Result::new(acct);
     match account_iam(&iam).await {
@@ -212,8 +171,10 @@ async fn read_iam(
                 .iter()
                 .find(|d| d.role_name() == Some(audit_name))
                 .ok_or_else(|| {
-                    format!(
-                        "role {audit_arn} is not among the account's roles (iam:GetAccountAuthorizationDetails)"
+                    AwsError::new(
+                        "iam:GetAccountAuthorizationDetails",
+                        acct,
+                        format!("role {audit_arn} is not among the account's roles"),
                     )
                 })?;
             audit_role_in(me.arn().unwrap_or_default(), acct)?;
@@ -226,7 +187,7 @@ async fn read_iam(
             read_iam_per_call(ctx, &iam, acct, &mut r).await;
         }
         Err((false, e)) => {
-            return Err(format!("iam:GetAccountAuthorizationDetails failed: {e}"));
+            return Err(AwsError::new("iam:GetAccountAuthorizationDetails", acct, e));
         }
     }
     Ok(r)
@@ -548,29 +509,15 @@ async fn chain(ctx: &Ctx, lambda: &Aws, acct: &str) -> Chain {
             None,
         )),
         Ok(names) => {
-            let prefix = format!("{}-", ctx.env.bucket_prefix);
-            let ours = names.iter().filter(|n| n.starts_with(&prefix)).count() as u64;
+            let ours = names
+                .iter()
+                .filter(|n| contract::is_customer_bucket(&ctx.env.bucket_prefix, n))
+                .count() as u64;
             c.counts = Some((ours, names.len() as u64));
         }
     }
     c.mgr = Some(mgr);
     c
-}
-
-/// Every bucket name of the account the client's credentials belong to
-/// (paginated `ListBuckets`).
-pub async fn bucket_names(s3: &aws_sdk_s3::Client) -> std::result::Result<Vec<String>, String> {
-    let mut names = Vec::new();
-    let mut pages = s3.list_buckets().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let p = page.map_err(|e| aws::describe(&e))?;
-        names.extend(
-            p.buckets()
-                .iter()
-                .filter_map(|b| b.name().map(str::to_owned)),
-        );
-    }
-    Ok(names)
 }
 
 /// Capacity findings for bucket counts (prefix buckets vs the configured
@@ -686,82 +633,111 @@ async fn canary(ctx: &Ctx, mgr: &Aws, acct: &str, findings: &mut Vec<Finding>) -
     ok.is_ok()
 }
 
+/// One configuration step of the canary bucket, as the Lambda does it
+/// (`contract::BUCKET_STEPS` gives the order: tags last).
+async fn canary_step(
+    ctx: &Ctx,
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+    step: contract::BucketStep,
+) -> std::result::Result<(), String> {
+    use contract::BucketStep;
+    let env = &ctx.env;
+    match step {
+        BucketStep::PublicAccessBlock => {
+            let pab = PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build();
+            s3.put_public_access_block()
+                .bucket(name)
+                .public_access_block_configuration(pab)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::OwnershipControls => {
+            let rule = OwnershipControlsRule::builder()
+                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let oc = OwnershipControls::builder()
+                .rules(rule)
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.put_bucket_ownership_controls()
+                .bucket(name)
+                .ownership_controls(oc)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::Encryption => {
+            let sse = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let enc = ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(sse)
+                        .build(),
+                )
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.put_bucket_encryption()
+                .bucket(name)
+                .server_side_encryption_configuration(enc)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::Policy => {
+            let policy = contract::customer_bucket_policy(name, &env.readers).to_string();
+            s3.put_bucket_policy()
+                .bucket(name)
+                .policy(&policy)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+        BucketStep::Tags => {
+            let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+            let tags = [
+                tag(contract::TAG_ENVIRONMENT, &env.name),
+                tag(contract::TAG_CUSTOMER, contract::CANARY_INFIX),
+                tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE),
+            ]
+            .into_iter()
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+            let tagging = Tagging::builder()
+                .set_tag_set(Some(tags))
+                .build()
+                .map_err(|e| e.to_string())?;
+            s3.put_bucket_tagging()
+                .bucket(name)
+                .tagging(tagging)
+                .send()
+                .await
+                .map_err(|e| aws::describe(&e))?;
+        }
+    }
+    Ok(())
+}
+
 async fn configure_and_read_back(
     ctx: &Ctx,
     s3: &aws_sdk_s3::Client,
     name: &str,
 ) -> std::result::Result<(), (&'static str, String)> {
-    let env = &ctx.env;
-    let pab = PublicAccessBlockConfiguration::builder()
-        .block_public_acls(true)
-        .ignore_public_acls(true)
-        .block_public_policy(true)
-        .restrict_public_buckets(true)
-        .build();
-    s3.put_public_access_block()
-        .bucket(name)
-        .public_access_block_configuration(pab)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutBucketPublicAccessBlock", aws::describe(&e)))?;
-    let rule = OwnershipControlsRule::builder()
-        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-        .build()
-        .map_err(|e| ("s3:PutBucketOwnershipControls", e.to_string()))?;
-    let oc = OwnershipControls::builder()
-        .rules(rule)
-        .build()
-        .map_err(|e| ("s3:PutBucketOwnershipControls", e.to_string()))?;
-    s3.put_bucket_ownership_controls()
-        .bucket(name)
-        .ownership_controls(oc)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutBucketOwnershipControls", aws::describe(&e)))?;
-    let sse = ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(ServerSideEncryption::Aes256)
-        .build()
-        .map_err(|e| ("s3:PutEncryptionConfiguration", e.to_string()))?;
-    let enc = ServerSideEncryptionConfiguration::builder()
-        .rules(
-            ServerSideEncryptionRule::builder()
-                .apply_server_side_encryption_by_default(sse)
-                .build(),
-        )
-        .build()
-        .map_err(|e| ("s3:PutEncryptionConfiguration", e.to_string()))?;
-    s3.put_bucket_encryption()
-        .bucket(name)
-        .server_side_encryption_configuration(enc)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutEncryptionConfiguration", aws::describe(&e)))?;
-    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
-    let tags = [
-        tag(contract::TAG_ENVIRONMENT, &env.name),
-        tag(contract::TAG_CUSTOMER, contract::CANARY_INFIX),
-        tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE),
-    ]
-    .into_iter()
-    .collect::<std::result::Result<Vec<_>, _>>()
-    .map_err(|e| ("s3:PutBucketTagging", e.to_string()))?;
-    let tagging = Tagging::builder()
-        .set_tag_set(Some(tags))
-        .build()
-        .map_err(|e| ("s3:PutBucketTagging", e.to_string()))?;
-    s3.put_bucket_tagging()
-        .bucket(name)
-        .tagging(tagging)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutBucketTagging", aws::describe(&e)))?;
-    let policy = contract::customer_bucket_policy(name, &env.readers).to_string();
-    s3.put_bucket_policy()
-        .bucket(name)
-        .policy(&policy)
-        .send()
-        .await
-        .map_err(|e| ("s3:PutBucketPolicy", aws::describe(&e)))?;
+    for step in contract::BUCKET_STEPS {
+        canary_step(ctx, s3, name, *step)
+            .await
+            .map_err(|e| (step.action(), e))?;
+    }
 
     // Read everything back.
     // s3:ListBucket (what HeadBucket needs too; moto maps HEAD to a made-up s3:HeadBucket).
@@ -836,7 +812,7 @@ async fn configure_and_read_back(
         .map_err(|e| ("s3:GetBucketPolicy", aws::describe(&e)))?;
     let live = diff::parse_live(got.policy().unwrap_or_default())
         .map_err(|e| ("s3:GetBucketPolicy", e))?;
-    let want = crate::iam::documents::bucket_policy(name, &env.readers);
+    let want = crate::iam::documents::bucket_policy(name, &ctx.env.readers);
     if !diff::diff(&want, &live).is_empty() {
         return Err((
             "s3:GetBucketPolicy",

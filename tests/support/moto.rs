@@ -1,7 +1,7 @@
 //! A real moto server for tests: one per test, on 127.0.0.1, on a free port.
 //!
 //! Shared by the `xacct` integration tests and the `lambda` crate's tests
-//! (through `#[path]`); depends on `std` only. If moto is missing the test
+//! (through `#[path]`); depends on `std` and `serde_json` only. If moto is missing the test
 //! fails and says how to install it; it never passes silently.
 
 #![allow(dead_code)]
@@ -45,7 +45,34 @@ impl Moto {
         Self::start_with(Some(n))
     }
 
+    /// Starts a server whose request recorder writes to `file`
+    /// (`MOTO_RECORDER_FILEPATH`); recording starts with [`Moto::record`].
+    pub fn start_with_recorder(file: &std::path::Path) -> Moto {
+        Self::start_inner(None, Some(file))
+    }
+
+    /// Starts (`true`) or stops moto's request recorder.
+    pub fn record(&self, on: bool) {
+        let path = if on {
+            "start-recording"
+        } else {
+            "stop-recording"
+        };
+        let resp = http(
+            self.port,
+            "POST",
+            &format!("/moto-api/recorder/{path}"),
+            None,
+        )
+        .expect("moto recorder");
+        assert!(resp.contains(" 200 "), "{path} failed: {resp}");
+    }
+
     fn start_with(no_auth_count: Option<u32>) -> Moto {
+        Self::start_inner(no_auth_count, None)
+    }
+
+    fn start_inner(no_auth_count: Option<u32>, recorder: Option<&std::path::Path>) -> Moto {
         let python = std::env::var("XACCT_PYTHON").unwrap_or_else(|_| "python3".to_owned());
         for _attempt in 0..3 {
             let port = free_port();
@@ -64,6 +91,9 @@ impl Moto {
             .env("MOTO_ALLOW_NONEXISTENT_REGION", "false");
             if let Some(n) = no_auth_count {
                 cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
+            }
+            if let Some(file) = recorder {
+                cmd.env("MOTO_RECORDER_FILEPATH", file);
             }
             let mut child = cmd.spawn().unwrap_or_else(|e| {
                 panic!("cannot start `{python} -m moto.server`: {e}. {INSTALL_HINT}")
@@ -158,4 +188,34 @@ pub fn http(
     let mut out = String::new();
     s.read_to_string(&mut out)?;
     Ok(out)
+}
+
+/// The S3 subresources (`tagging`, `policy`, ...) of the path-style `PUT` requests on
+/// `bucket` in a moto recording (one JSON object a line), in the order moto received them.
+pub fn recorded_bucket_puts(recording: &str, bucket: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in recording.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(req) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if req["method"] != "PUT" {
+            continue;
+        }
+        let url = req["url"].as_str().unwrap_or_default();
+        let Some((_, path)) = url.split_once("://").and_then(|(_, r)| r.split_once('/')) else {
+            continue;
+        };
+        if let Some((b, query)) = path.split_once('?')
+            && b.trim_end_matches('/') == bucket
+        {
+            out.push(
+                query
+                    .split(['&', '='])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+    }
+    out
 }

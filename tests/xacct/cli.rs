@@ -61,6 +61,35 @@ fn missing_spec_and_usage_errors_exit_two() {
 }
 
 #[test]
+fn render_check_without_env_checks_every_environment() {
+    let (code, out, err) = run(xacct().args(["render", "--check"]));
+    assert_eq!(code, 0, "{out}{err}");
+    for env in ["dev", "uat", "prod"] {
+        assert!(
+            out.contains(&format!("generated/{env}: up to date")),
+            "{out}"
+        );
+    }
+}
+
+/// A failed write is a failed step (exit 1) that names the path, not a usage error.
+#[test]
+fn render_into_an_unwritable_directory_exits_one_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "a file where the output folder should be").unwrap();
+    let (code, _, err) = run(xacct()
+        .args(["render", "--env", "environments/dev.toml", "--out"])
+        .arg(&blocker));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&blocker.display().to_string()), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&blocker).unwrap(),
+        "a file where the output folder should be"
+    );
+}
+
+#[test]
 fn render_check_lists_stale_and_missing_files_and_exits_one() {
     let dir = tempfile::tempdir().unwrap();
     let spec = crate::input("two_accounts.toml");

@@ -435,6 +435,135 @@ pub fn canary_bucket_pattern(prefix: &str) -> String {
     format!("arn:aws:s3:::{prefix}-{CANARY_INFIX}-*")
 }
 
+/// `true` for a customer bucket of `prefix`: `<prefix>-*`, verifier canaries excluded.
+/// This is what counts toward `max_buckets_per_account`, for the Lambda, `xacct capacity`,
+/// `xacct verify` and `xacct offboard` alike.
+pub fn is_customer_bucket(prefix: &str, name: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(|rest| !rest.is_empty() && !is_canary_rest(rest))
+}
+
+/// `true` for a verifier canary bucket of `prefix`: `<prefix>-xacct-canary-*`.
+pub fn is_canary_bucket(prefix: &str, name: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(is_canary_rest)
+}
+
+fn is_canary_rest(rest: &str) -> bool {
+    rest.strip_prefix(CANARY_INFIX)
+        .is_some_and(|r| r.starts_with('-'))
+}
+
+/// `true` for exactly 12 ASCII digits (an AWS account ID).
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// What [`is_role_name`] accepts, for messages.
+pub const ROLE_NAME_RULE: &str = "1-64 characters of [A-Za-z0-9+=,.@_-]";
+
+/// `true` for an IAM role or user name: 1-64 characters of `[A-Za-z0-9+=,.@_-]`.
+pub fn is_role_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// `true` for an AWS region name such as `us-east-1` or `us-gov-west-1`.
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let n = parts.len();
+    (3..=4).contains(&n)
+        && parts[0].len() == 2
+        && parts[..n - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && !parts[n - 1].is_empty()
+        && parts[n - 1].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// What [`is_sns_topic_arn`] accepts, for messages.
+pub const SNS_TOPIC_ARN_RULE: &str = "an SNS topic ARN arn:aws:sns:<region>:<account>:<name>";
+
+/// `true` for `arn:aws:sns:<region>:<12-digit account>:<name>` with no wildcard.
+pub fn is_sns_topic_arn(s: &str) -> bool {
+    s.strip_prefix("arn:aws:sns:")
+        .and_then(|r| {
+            let mut it = r.splitn(3, ':');
+            Some((it.next()?, it.next()?, it.next()?))
+        })
+        .is_some_and(|(region, acct, name)| {
+            is_region(region)
+                && is_account_id(acct)
+                && !name.is_empty()
+                && !name.contains(['*', '?', ':'])
+        })
+}
+
+/// Default capacity warning threshold, in percent of `max_buckets_per_account`.
+pub const DEFAULT_WARN_PERCENT: u8 = 80;
+
+/// Bucket count at which an account crosses the warning threshold:
+/// `ceil(max × percent / 100)`.
+pub fn warn_at(max_buckets_per_account: u64, warn_percent: u8) -> u64 {
+    (max_buckets_per_account * u64::from(warn_percent)).div_ceil(100)
+}
+
+/// One step of configuring a new bucket, after `CreateBucket`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BucketStep {
+    /// `PutPublicAccessBlock`, all four flags on.
+    PublicAccessBlock,
+    /// `PutBucketOwnershipControls` = `BucketOwnerEnforced` (ACLs off).
+    OwnershipControls,
+    /// `PutBucketEncryption`, SSE-S3 (AES256).
+    Encryption,
+    /// `PutBucketPolicy` with [`customer_bucket_policy`].
+    Policy,
+    /// `PutBucketTagging`: `environment`, `customer`, `managed-by`.
+    /// **Always last**: the tags mark a bucket as configured, so a bucket that has
+    /// them has every other step.
+    Tags,
+}
+
+impl BucketStep {
+    /// The IAM action the step needs (and names in an error).
+    pub fn action(self) -> &'static str {
+        match self {
+            BucketStep::PublicAccessBlock => "s3:PutBucketPublicAccessBlock",
+            BucketStep::OwnershipControls => "s3:PutBucketOwnershipControls",
+            BucketStep::Encryption => "s3:PutEncryptionConfiguration",
+            BucketStep::Policy => "s3:PutBucketPolicy",
+            BucketStep::Tags => "s3:PutBucketTagging",
+        }
+    }
+
+    /// The S3 subresource the step's `PUT` request names on the wire (`?tagging`).
+    pub fn subresource(self) -> &'static str {
+        match self {
+            BucketStep::PublicAccessBlock => "publicAccessBlock",
+            BucketStep::OwnershipControls => "ownershipControls",
+            BucketStep::Encryption => "encryption",
+            BucketStep::Policy => "policy",
+            BucketStep::Tags => "tagging",
+        }
+    }
+}
+
+/// The configuration steps of a new bucket, in order. The steps before
+/// [`BucketStep::Tags`] are independent of each other (they may run at once);
+/// `Tags` runs only after all of them succeeded. The Lambda, the verifier's
+/// canary and the tests all follow this list.
+pub const BUCKET_STEPS: &[BucketStep] = &[
+    BucketStep::PublicAccessBlock,
+    BucketStep::OwnershipControls,
+    BucketStep::Encryption,
+    BucketStep::Policy,
+    BucketStep::Tags,
+];
+
 /// Splits a comma-separated environment value into trimmed, non-empty items.
 pub fn split_list(value: &str) -> Vec<String> {
     value
@@ -481,6 +610,65 @@ pub fn customer_bucket_policy(bucket: &str, readers: &[String]) -> serde_json::V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn customer_and_canary_buckets_are_told_apart() {
+        let p = "ambra-dev";
+        assert!(is_customer_bucket(p, "ambra-dev-acme"));
+        assert!(is_customer_bucket(p, "ambra-dev-xacct-canaryx"));
+        assert!(!is_customer_bucket(p, &canary_bucket_name(p, "t")));
+        assert!(is_canary_bucket(p, &canary_bucket_name(p, "t")));
+        for other in [
+            "ambra-dev",
+            "ambra-dev-",
+            "ambra-devx-acme",
+            "other-acme",
+            "ambra-de",
+        ] {
+            assert!(!is_customer_bucket(p, other), "{other}");
+            assert!(!is_canary_bucket(p, other), "{other}");
+        }
+    }
+
+    #[test]
+    fn shared_syntax_rules() {
+        assert!(is_account_id("123456789012"));
+        for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
+            assert!(!is_account_id(bad), "{bad}");
+        }
+        assert!(is_role_name("S3BucketManager") && is_role_name("a+=,.@_-"));
+        assert!(!is_role_name("") && !is_role_name(&"a".repeat(65)) && !is_role_name("a/b"));
+        assert!(is_region("us-east-1") && is_region("us-gov-west-1"));
+        assert!(!is_region("us-east") && !is_region("US-EAST-1") && !is_region("useast1"));
+        assert!(is_sns_topic_arn("arn:aws:sns:us-east-1:123456789012:ops"));
+        for bad in [
+            "arn:aws:sns:us-east-1:123456789012:",
+            "arn:aws:sns:us-east-1:12345678901:ops",
+            "arn:aws:sns:useast1:123456789012:ops",
+            "arn:aws:sns:us-east-1:123456789012:*",
+            "arn:aws:sqs:us-east-1:123456789012:ops",
+        ] {
+            assert!(!is_sns_topic_arn(bad), "{bad}");
+        }
+        assert_eq!(warn_at(10, 80), 8);
+        assert_eq!(warn_at(1000, 80), 800);
+        assert_eq!(warn_at(3, 80), 3);
+    }
+
+    #[test]
+    fn every_bucket_step_is_a_granted_action_and_tags_come_last() {
+        assert_eq!(BUCKET_STEPS.last(), Some(&BucketStep::Tags));
+        assert_eq!(
+            BUCKET_STEPS
+                .iter()
+                .filter(|s| **s == BucketStep::Tags)
+                .count(),
+            1
+        );
+        for step in BUCKET_STEPS {
+            assert!(BUCKET_ACTIONS.contains(&step.action()), "{step:?}");
+        }
+    }
 
     #[test]
     fn plain_slug_customer_keeps_its_name() {

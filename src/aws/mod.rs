@@ -1,6 +1,18 @@
-//! AWS plumbing of the verifier: one base configuration (standard credential
-//! chain, timeouts, retries with backoff, optional endpoint), and clients for
-//! credentials obtained by `sts:AssumeRole`.
+//! The AWS layer under every live command (`verify`, `capacity`, `onboard`,
+//! `offboard`, `accounts`, `stackset`): one base configuration (standard
+//! credential chain, timeouts, retries with backoff, optional endpoint), clients,
+//! sessions obtained by `sts:AssumeRole` (named after the command that opens
+//! them, so CloudTrail tells `xacct-verify` from `xacct-onboard`), the audit-role
+//! session, paginated listings, and [`AwsError`], the one error type of a failed
+//! AWS step (exit code 1). Nothing here prints.
+
+mod audit;
+mod error;
+mod list;
+
+pub use audit::{audit_role_in, audit_session, confirm_audit_role};
+pub use error::{AwsError, describe};
+pub use list::bucket_names;
 
 use std::time::Duration;
 
@@ -8,14 +20,16 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sts::error::ProvideErrorMetadata;
 
-/// Where and how to reach AWS.
+/// Where and how to reach AWS, and which command is asking.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// The subcommand (`verify`, `onboard`, ...): sessions are named `xacct-<command>`.
+    pub command: &'static str,
 }
 
 /// A configuration to build clients from, plus whether S3 needs path-style addressing.
@@ -23,6 +37,8 @@ pub struct Target {
 pub struct Aws {
     pub config: SdkConfig,
     pub path_style: bool,
+    /// `RoleSessionName` of the sessions this configuration opens.
+    pub session_name: String,
 }
 
 /// Per-attempt and per-operation timeouts of every call.
@@ -63,7 +79,16 @@ impl Aws {
         let path_style = target.endpoint_url.is_some()
             || std::env::var_os("AWS_ENDPOINT_URL").is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        Aws { config, path_style }
+        let command = if target.command.is_empty() {
+            "cli"
+        } else {
+            target.command
+        };
+        Aws {
+            config,
+            path_style,
+            session_name: format!("xacct-{command}"),
+        }
     }
 
     /// The same configuration with other credentials.
@@ -75,6 +100,7 @@ impl Aws {
                 .credentials_provider(SharedCredentialsProvider::new(creds))
                 .build(),
             path_style: self.path_style,
+            session_name: self.session_name.clone(),
         }
     }
 
@@ -100,6 +126,20 @@ impl Aws {
         aws_sdk_servicequotas::Client::from_conf(conf)
     }
 
+    pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.config)
+    }
+
+    /// Organizations in us-east-1, where its endpoint lives.
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        let conf = aws_sdk_organizations::config::Builder::from(&self.config)
+            .region(aws_config::Region::new(
+                crate::contract::ORGANIZATIONS_REGION,
+            ))
+            .build();
+        aws_sdk_organizations::Client::from_conf(conf)
+    }
+
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .force_path_style(self.path_style)
@@ -107,51 +147,60 @@ impl Aws {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
-    /// `sts:AssumeRole` into `role_arn`, returning a configuration with the role's credentials.
-    pub async fn assume(&self, role_arn: &str, external_id: Option<&str>) -> Result<Aws, String> {
+    /// `sts:AssumeRole` into `role_arn` (session [`Aws::session_name`]), returning a
+    /// configuration with the role's credentials.
+    pub async fn assume(&self, role_arn: &str, external_id: Option<&str>) -> Result<Aws, AwsError> {
         let mut req = self
             .sts()
             .assume_role()
             .role_arn(role_arn)
-            .role_session_name("xacct-verify")
+            .role_session_name(&self.session_name)
             .duration_seconds(900);
         if let Some(x) = external_id {
             req = req.external_id(x);
         }
-        let out = req.send().await.map_err(|e| describe(&e))?;
-        let c = out
-            .credentials()
-            .ok_or_else(|| format!("sts:AssumeRole {role_arn} returned no credentials"))?;
+        let out = req
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("sts:AssumeRole", role_arn, &e))?;
+        let c = out.credentials().ok_or_else(|| {
+            AwsError::new(
+                "sts:AssumeRole",
+                role_arn,
+                "the answer carried no credentials",
+            )
+        })?;
         let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
         let creds = Credentials::new(
             c.access_key_id(),
             c.secret_access_key(),
             Some(c.session_token().to_owned()),
             expiry,
-            "xacct-verify",
+            "xacct",
         );
         Ok(self.with_credentials(creds))
-    }
-}
-
-/// An SDK error with its code and message, on one line, without request IDs or secrets.
-pub fn describe<E: std::error::Error + ProvideErrorMetadata>(e: &E) -> String {
-    match (e.code(), e.message()) {
-        (Some(code), Some(msg)) => format!("{code}: {msg}"),
-        (Some(code), None) => code.to_owned(),
-        _ => {
-            // Unmodelled answers (an emulator's HTML error page, a proxy): keep it short.
-            let full = DisplayErrorContext(e).to_string();
-            let mut short: String = full.chars().take(240).collect();
-            if short.len() < full.len() {
-                short.push_str("...");
-            }
-            short
-        }
     }
 }
 
 /// The error code of an SDK error (`NoSuchEntity`, `AccessDenied`, ...).
 pub fn code<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
     e.code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sessions_are_named_after_the_command() {
+        let target = Target {
+            endpoint_url: Some("http://127.0.0.1:9".to_owned()),
+            command: "capacity",
+            ..Target::default()
+        };
+        let aws = Aws::load(&target, "us-east-1").await;
+        assert_eq!(aws.session_name, "xacct-capacity");
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
+        assert_eq!(aws.with_credentials(creds).session_name, "xacct-capacity");
+    }
 }
