@@ -9,6 +9,7 @@
 mod audit;
 mod error;
 mod list;
+pub mod state;
 
 pub use audit::{audit_role_in, audit_session, confirm_audit_role};
 pub use error::{AwsError, describe};
