@@ -544,6 +544,25 @@ async fn discovery_through_organizations_and_self_test() {
             (tagged[1].as_str(), true, 0, 10)
         ]
     );
+    let drift = |st: &serde_json::Value| -> Vec<(u64, i64)> {
+        st["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["counter"].as_u64().unwrap(), a["drift"].as_i64().unwrap()))
+            .collect()
+    };
+    assert_eq!(drift(&st), [(1, 0), (0, 0)], "{st}");
+    // A bucket deleted by hand: the self-test reports the drift.
+    s3_in(&moto, &tagged[0], "us-east-1")
+        .await
+        .delete_bucket()
+        .bucket("ambra-dev-discovered-co")
+        .send()
+        .await
+        .unwrap();
+    let (_, st) = call(&p, event_file("function_url_post_self_test.json")).await;
+    assert_eq!(drift(&st), [(1, 1), (0, 0)], "{st}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
