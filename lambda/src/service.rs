@@ -535,7 +535,7 @@ impl Provisioner {
         };
         let (_, counters) = self
             .table
-            .read(None, &[owner.account_id.clone()])
+            .read(None, std::slice::from_ref(&owner.account_id))
             .await
             .map_err(state_failed)?;
         // S3 reports creation times to the second, and clocks differ a little:
