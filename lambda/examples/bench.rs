@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p xacct -- package          # builds the static bootstrap + zip
 //! cargo run --release -p xacct-provisioner --example bench [-- <bootstrap> [<zip>]]
-//! XACCT_BENCH_ACCOUNTS=2,10 XACCT_BENCH_LATENCY_MS=0,30 XACCT_BENCH_N=20 \
+//! XACCT_BENCH_ACCOUNTS=2,10 XACCT_BENCH_LATENCY_MS=0,30 XACCT_BENCH_N=40 \
 //!   cargo run --release -p xacct-provisioner --example bench -- target/release/bootstrap
 //! ```
 //! For each number of storage accounts (`XACCT_BENCH_ACCOUNTS`, default `2,10`)
@@ -227,7 +227,7 @@ async fn main() {
         std::path::Path::new(&binary).exists(),
         "{binary} missing: run `cargo run --release -p xacct -- package` first"
     );
-    let n = list("XACCT_BENCH_N", "20")[0] as usize;
+    let n = list("XACCT_BENCH_N", "40")[0] as usize;
     let cold_n = 5;
     let fleets = list("XACCT_BENCH_ACCOUNTS", "2,10");
     let latencies = list("XACCT_BENCH_LATENCY_MS", "0,30");
@@ -286,8 +286,10 @@ async fn main() {
                     cold_known: p50(cold_known),
                     calls: [
                         calls.get("cold").copied().unwrap_or(0),
-                        calls.get("new-1").copied().unwrap_or(0),
-                        calls.get("known-1").copied().unwrap_or(0),
+                        // The last one: every account's role is assumed by then
+                        // (one sts:AssumeRole per account and container, on first use).
+                        calls.get(&format!("new-{}", n - 1)).copied().unwrap_or(0),
+                        calls.get(&format!("known-{}", n - 1)).copied().unwrap_or(0),
                         cold_known_calls,
                     ],
                     rss,

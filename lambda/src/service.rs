@@ -377,29 +377,15 @@ impl Provisioner {
                 .map_err(state_failed)?
             {
                 Reserve::Reserved => {
-                    info!(
-                        event = "capacity_reserved",
-                        bucket,
-                        account_id = account,
-                        bucket_count = count + 1
-                    );
-                    #[cfg(debug_assertions)]
-                    if std::env::var_os(TEST_ABORT_AFTER_RESERVE).is_some() {
-                        std::process::abort();
-                    }
-                    self.check_threshold(account, count + 1).await;
-                    let rec = Record {
-                        bucket,
-                        customer: customer.clone(),
-                        account_id: account.to_owned(),
-                        ready: false,
-                        counted_by_listing: false,
-                    };
-                    return self.finish(fleet, rec, customer).await;
+                    return self.reserved(fleet, st, count, bucket, customer).await;
                 }
-                Reserve::Claimed => {
+                Reserve::Claimed(rec) => {
                     // Another container claimed the customer since our read.
-                    return match self.table.record(&bucket).await.map_err(state_failed)? {
+                    let rec = match rec {
+                        Some(rec) => Some(rec),
+                        None => self.table.record(&bucket).await.map_err(state_failed)?,
+                    };
+                    return match rec {
                         Some(rec) if rec.ready => self.existing(customer, rec),
                         Some(rec) => self.resume(rec, customer).await,
                         None => Err(ApiError::new(
@@ -422,6 +408,37 @@ impl Provisioner {
             }
         }
         Err(self.exhausted(fleet.len()).await)
+    }
+
+    /// A reservation was written: create and configure the bucket.
+    async fn reserved(
+        &self,
+        fleet: &[Storage],
+        st: &Storage,
+        count: usize,
+        bucket: String,
+        customer: String,
+    ) -> Result<BucketResponse, ApiError> {
+        let account = st.account_id.as_str();
+        info!(
+            event = "capacity_reserved",
+            bucket,
+            account_id = account,
+            bucket_count = count + 1
+        );
+        #[cfg(debug_assertions)]
+        if std::env::var_os(TEST_ABORT_AFTER_RESERVE).is_some() {
+            std::process::abort();
+        }
+        self.check_threshold(account, count + 1).await;
+        let rec = Record {
+            bucket,
+            customer: customer.clone(),
+            account_id: account.to_owned(),
+            ready: false,
+            counted_by_listing: false,
+        };
+        self.finish(fleet, rec, customer).await
     }
 
     /// Continues a `creating` record (a failed or concurrent earlier request).

@@ -52,12 +52,13 @@ pub struct Record {
 }
 
 /// Outcome of [`Table::reserve`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reserve {
     /// The record now exists with this account, whose counter was incremented.
     Reserved,
-    /// Another request holds the customer's record: nothing was written.
-    Claimed,
+    /// The customer already has a record (returned with the cancellation,
+    /// `ReturnValuesOnConditionCheckFailure=ALL_OLD`): nothing was written.
+    Claimed(Option<Record>),
     /// The account is at its maximum (or has no counter): nothing was written.
     Full,
 }
@@ -133,6 +134,18 @@ fn cancelled(e: &SdkError<TransactWriteItemsError>) -> Option<Vec<bool>> {
                 .map(|r| r.code() == Some("ConditionalCheckFailed"))
                 .collect(),
         ),
+        _ => None,
+    }
+}
+
+/// The old item of the first cancelled action, when the action asked for it.
+fn cancelled_item(e: &SdkError<TransactWriteItemsError>) -> Option<Record> {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
+            .cancellation_reasons()
+            .first()
+            .and_then(|r| r.item())
+            .and_then(record_from),
         _ => None,
     }
 }
@@ -331,6 +344,10 @@ impl Table {
             .set_item(Some(record))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", s::PARTITION_KEY)
+            // A customer that already has a record costs no second read.
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .build()
             .expect("table and item are set");
         match self
@@ -343,7 +360,7 @@ impl Table {
         {
             Ok(_) => Ok(Reserve::Reserved),
             Err(e) => match cancelled(&e) {
-                Some(r) if r.first() == Some(&true) => Ok(Reserve::Claimed),
+                Some(r) if r.first() == Some(&true) => Ok(Reserve::Claimed(cancelled_item(&e))),
                 Some(r) if r.get(1) == Some(&true) => Ok(Reserve::Full),
                 _ => Err(self.fail("TransactWriteItems (reserve)", &e)),
             },

@@ -124,6 +124,79 @@ async fn the_bootstrap_binary_answers_function_url_events() {
 
 // ------------------------------------------------ several processes (containers)
 
+/// A loopback proxy in front of moto's DynamoDB that handles one request at a
+/// time. DynamoDB transactions are serializable; moto's are not under
+/// concurrent requests (a cancelled `TransactWriteItems` restores a snapshot of
+/// the whole table taken when it started, undoing writes that other threads
+/// committed meanwhile, moto 5.2.1 `transact_write_items`). Serialising the
+/// table's requests restores the guarantee the runtime relies on. The
+/// processes reach it through `AWS_ENDPOINT_URL_DYNAMODB`.
+/// One proxy per moto server, shared by every process of a test.
+fn serial_dynamodb(moto_port: u16) -> String {
+    static PROXIES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<u16, String>>> =
+        std::sync::OnceLock::new();
+    let mut map = PROXIES.get_or_init(Default::default).lock().unwrap();
+    map.entry(moto_port)
+        .or_insert_with(|| start_serial_proxy(moto_port))
+        .clone()
+}
+
+fn start_serial_proxy(moto_port: u16) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    fn read_message(r: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+        let mut head = Vec::new();
+        let mut len = 0usize;
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().ok()?;
+            }
+            head.extend_from_slice(line.as_bytes());
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0u8; len];
+        r.read_exact(&mut body).ok()?;
+        head.extend_from_slice(&body);
+        Some(head)
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let one_at_a_time = Arc::new(Mutex::new(()));
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let lock = one_at_a_time.clone();
+            std::thread::spawn(move || {
+                let mut writer = client.try_clone().unwrap();
+                let mut reader = BufReader::new(client);
+                while let Some(request) = read_message(&mut reader) {
+                    let _serial = lock.lock().unwrap();
+                    let Ok(up) = TcpStream::connect(("127.0.0.1", moto_port)) else {
+                        return;
+                    };
+                    let mut up_w = up.try_clone().unwrap();
+                    if up_w.write_all(&request).is_err() {
+                        return;
+                    }
+                    let Some(response) = read_message(&mut BufReader::new(up)) else {
+                        return;
+                    };
+                    if writer.write_all(&response).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    endpoint
+}
+
 /// The environment the generated Terraform sets, for `accounts` and `max`.
 fn lambda_env(accounts: &[&str], max: usize) -> Vec<(&'static str, String)> {
     vec![
@@ -149,6 +222,7 @@ impl Container {
         let api = RuntimeApi::start();
         let child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
             .envs(moto.env())
+            .env("AWS_ENDPOINT_URL_DYNAMODB", serial_dynamodb(moto.port))
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .envs(extra.iter().copied())
             .env("AWS_LAMBDA_RUNTIME_API", &api.addr)
@@ -198,19 +272,19 @@ fn answered(logs: &[serde_json::Value], request_id: &str) -> serde_json::Value {
         .clone()
 }
 
-/// The reproduction: four warm containers, each sent eight new
-/// customers at once, two accounts of ten. Exactly 10 + 10 buckets, 12 × 503.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_processes_never_exceed_the_maximum_of_any_account() {
+/// Four warm containers (processes), each sent `per_process` new customers at
+/// once, two accounts of `max`: every account ends at exactly `max`, every
+/// extra request is a 503 `capacity_exhausted`, the counters agree.
+async fn burst(max: usize, per_process: usize) {
     let moto = Moto::start();
     for a in [A1, A2] {
         create_manager_role(&moto, a, None).await;
     }
     create_state_table(&moto).await;
-    let env = lambda_env(&[A1, A2], 10);
+    let env = lambda_env(&[A1, A2], max);
     let fleet: Vec<Container> = (0..4).map(|_| Container::start(&moto, &env, &[])).collect();
-    // Warm every container first (a known-nothing PHR-less GET is answered 405
-    // without AWS), so all of them race from the same moment.
+    // Warm every container first (a GET is answered 405 without AWS), so all
+    // of them race from the same moment.
     for c in &fleet {
         c.api.invoke("warm", &fixture("function_url_get.json"));
     }
@@ -220,13 +294,13 @@ async fn four_processes_never_exceed_the_maximum_of_any_account() {
             .expect("warm-up answer");
     }
     for (i, c) in fleet.iter().enumerate() {
-        for j in 0..8 {
+        for j in 0..per_process {
             c.send(&format!("r-{i}-{j}"), &format!("burst-{i}-{j}"));
         }
     }
     let (mut ok, mut full) = (0, 0);
     for c in &fleet {
-        for _ in 0..8 {
+        for _ in 0..per_process {
             match c.answer() {
                 (200, b) => {
                     assert_eq!(b["created"], true, "{b}");
@@ -243,21 +317,37 @@ async fn four_processes_never_exceed_the_maximum_of_any_account() {
     for c in fleet {
         c.logs();
     }
+    let counts = counters(&moto, &[A1, A2]).await;
     assert_eq!(
-        buckets_in(&moto, A1).await.len(),
-        10,
-        "A1 at exactly its maximum"
+        (
+            buckets_in(&moto, A1).await.len(),
+            buckets_in(&moto, A2).await.len()
+        ),
+        (max, max),
+        "every account at exactly its maximum; counters {counts:?}"
     );
     assert_eq!(
-        buckets_in(&moto, A2).await.len(),
-        10,
-        "A2 at exactly its maximum"
+        (ok, full),
+        (2 * max, 4 * per_process - 2 * max),
+        "every extra request is a 503"
     );
-    assert_eq!((ok, full), (20, 12), "every extra request is a 503");
-    assert_eq!(
-        counters(&moto, &[A1, A2]).await,
-        [(A1.into(), 10), (A2.into(), 10)].into()
-    );
+    assert_eq!(counts, [(A1.into(), max), (A2.into(), max)].into());
+}
+
+/// The reproduction: four warm containers, each sent eight new
+/// customers at once, two accounts of ten. Exactly 10 + 10 buckets, 12 × 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_never_exceed_the_maximum_of_any_account() {
+    burst(10, 8).await;
+}
+
+/// A maximum below the number of containers: the first wave of simultaneous
+/// reads sees the same counts, so without the conditional reservation one
+/// account would overfill at once (this is the case that fails when the
+/// `bucket_count < max` condition is removed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_racing_for_three_slots_per_account() {
+    burst(3, 6).await;
 }
 
 /// Four containers asked for the same new customer at once agree on one
