@@ -27,11 +27,10 @@
 //! the bench records exactly verify's requests (moto's recorder, started just
 //! before verify and stopped after), and prints their number to stderr.
 
-#[path = "../tests/support/verify_deploy.rs"]
+#[path = "../tests/xacct/support/verify_deploy.rs"]
 mod deploy;
-#[allow(clippy::collapsible_if)]
-#[path = "../tests/support/moto.rs"]
-mod moto;
+
+use xacct_testkit::moto;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -11,6 +11,7 @@ pub mod eval;
 pub mod iam;
 pub mod model;
 pub mod onboard;
+pub mod progress;
 pub mod render;
 pub mod spec;
 pub mod verify;

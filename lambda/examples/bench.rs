@@ -17,8 +17,7 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "../tests/support/runtime_api.rs"]
-mod runtime_api;
+use xacct_testkit::runtime_api;
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};

@@ -2,8 +2,7 @@
 //! the environment variables the generated Terraform sets.
 
 mod common;
-#[path = "support/runtime_api.rs"]
-mod runtime_api;
+use xacct_testkit::runtime_api;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -1,6 +1,9 @@
 //! What an audit looks at: the documents, where they live, and the intent
 //! (the [`Expect`]ed principals, accounts and prefix) they are judged against.
 
+use std::collections::BTreeMap;
+
+use super::{Finding, attributes};
 use crate::iam::PolicyDocument;
 use crate::iam::documents::{self, Documents};
 use crate::model::Environment;
@@ -28,6 +31,9 @@ pub struct Expect {
     pub readers: Vec<String>,
     pub verifiers: Vec<String>,
     pub phr_bucket: String,
+    /// The storage accounts, when the intent names them (`--env`, a template's
+    /// Lambda environment): the accounts a storage template is instantiated for.
+    pub storage_accounts: Vec<String>,
 }
 
 impl Expect {
@@ -44,6 +50,7 @@ impl Expect {
             readers: env.readers.clone(),
             verifiers: env.verifiers.clone(),
             phr_bucket: env.phr.bucket.clone(),
+            storage_accounts: env.storage_accounts.clone(),
         }
     }
 }
@@ -83,6 +90,62 @@ pub struct Input {
     pub texts: Vec<(String, String)>,
     /// `(where, key, value)` of plan values, scanned for secrets.
     pub values: Vec<(String, String, String)>,
+    /// Where each document (by [`Doc::name`]) was read from, when it came from a file.
+    pub locations: BTreeMap<String, DocLocation>,
+    /// `(file, line)` of the sources named in `function_url_auth`.
+    pub sources: BTreeMap<String, (String, Option<usize>)>,
+    /// S3 buckets the plan, template or committed files create, with their settings.
+    pub buckets: Vec<attributes::Bucket>,
+    /// Function URL CORS configurations.
+    pub url_cors: Vec<attributes::Cors>,
+    /// Lambda invoke permissions (`aws_lambda_permission`, `AWS::Lambda::Permission`).
+    pub permissions: Vec<attributes::Permission>,
+    /// Values the audit could not read (an unresolved `!Ref`, a computed policy):
+    /// reported as "cannot decide", never clean.
+    pub undecided: Vec<attributes::Undecided>,
+}
+
+/// The file and line a document was read from, and the line of each statement.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DocLocation {
+    pub file: String,
+    pub line: usize,
+    pub statements: Vec<usize>,
+}
+
+impl DocLocation {
+    /// Locates a document that starts at 1-based `line` of `text`: statement `i`
+    /// is at the `i`-th line after it that sets `Effect`.
+    pub fn in_text(file: &str, text: &str, line: usize, statements: usize) -> Self {
+        let lines: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .skip(line.saturating_sub(1))
+            .filter(|(_, l)| {
+                let t = l
+                    .trim_start()
+                    .trim_start_matches(['"', '\\', '\'', '{', ' ', '-']);
+                t.starts_with("Effect")
+            })
+            .map(|(n, _)| n + 1)
+            .take(statements)
+            .collect();
+        DocLocation {
+            file: file.to_owned(),
+            line,
+            statements: lines,
+        }
+    }
+}
+
+/// The 1-based line of the first line at or after `from` (1-based) that, trimmed,
+/// starts with `prefix`.
+pub fn line_starting(text: &str, from: usize, prefix: &str) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find(|(_, l)| l.trim_start().starts_with(prefix))
+        .map(|(n, _)| n + 1)
 }
 
 impl Input {
@@ -146,8 +209,39 @@ impl Input {
             )),
             function_url_auth: Vec::new(),
             other_docs: vec![mk("deployer-policy.json", primary, &d.deployer)],
-            texts: Vec::new(),
-            values: Vec::new(),
+            ..Input::default()
+        }
+    }
+
+    /// `(file, line)` of statement `idx` of the document named `name` (or of
+    /// the document itself), when it was read from a file.
+    pub fn location(&self, name: &str, idx: Option<usize>) -> (Option<String>, Option<usize>) {
+        match self.locations.get(name) {
+            Some(l) => (
+                Some(l.file.clone()),
+                Some(
+                    idx.and_then(|i| l.statements.get(i).copied())
+                        .unwrap_or(l.line),
+                ),
+            ),
+            None => (None, None),
+        }
+    }
+
+    /// Fills `file`/`line` of findings that cite a statement of a located
+    /// document, or whose message starts with a located source (`<source>: ...`).
+    pub fn locate(&self, findings: &mut [Finding]) {
+        for f in findings.iter_mut().filter(|f| f.file.is_none()) {
+            if let Some(st) = &f.statement {
+                (f.file, f.line) = self.location(&st.document, Some(st.index));
+            } else if let Some((_, (file, line))) = self
+                .sources
+                .iter()
+                .find(|(src, _)| f.message.starts_with(&format!("{src}: ")))
+            {
+                f.file = Some(file.clone());
+                f.line = *line;
+            }
         }
     }
 

@@ -4,10 +4,14 @@
 //! [`crate::eval`]. Knows nothing about clap, files or AWS: inputs come in as
 //! values, findings go out as values.
 
+pub mod attributes;
 pub mod input;
 pub mod plan;
 pub mod report;
 pub mod secrets;
+pub mod shipped;
+pub mod template;
+pub mod terraform;
 
 use std::collections::BTreeSet;
 
@@ -133,6 +137,12 @@ pub struct Finding {
     pub resource: String,
     pub message: String,
     pub statement: Option<StatementInfo>,
+    /// The committed file (or template, plan) the finding is in, when it comes from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line in `file`: the cited statement, else the document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 struct Ctx<'a> {
@@ -149,6 +159,7 @@ impl Ctx<'_> {
         message: String,
         idx: Option<usize>,
     ) {
+        let (file, line) = self.input.location(&doc.name, idx);
         self.findings.push(Finding {
             check_id: check.id,
             severity: check.severity,
@@ -156,6 +167,8 @@ impl Ctx<'_> {
             resource: resource.to_owned(),
             message,
             statement: idx.and_then(|i| statement_info(doc, i)),
+            file,
+            line,
         });
     }
 }
@@ -192,6 +205,8 @@ pub fn run(input: &Input) -> Vec<Finding> {
     buckets(&mut cx);
     lambda_trust(&mut cx);
     secrets::scan(input, &mut cx.findings);
+    attributes::check(input, &mut cx.findings);
+    input.locate(&mut cx.findings);
     let mut f = cx.findings;
     f.sort_by(|a, b| {
         b.severity
@@ -631,6 +646,8 @@ fn function_url(cx: &mut Ctx<'_>) {
                 resource: e.function_arn.clone(),
                 message: format!("{source}: function URL auth type is {auth}, must be AWS_IAM"),
                 statement: None,
+                file: None,
+                line: None,
             });
         }
     }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::attributes::{self, Place};
 use super::input::{BucketPolicy, Doc, Expect, Input, bucket_of};
 use crate::contract;
 use crate::iam::{PolicyDocument, Principal, Statement};
@@ -206,6 +207,10 @@ pub fn input_from_plans(
                 .get(contract::env::PHR_BUCKET)
                 .cloned()
                 .unwrap_or_default(),
+            storage_accounts: env
+                .get(contract::env::STORAGE_ACCOUNTS)
+                .map(|v| contract::split_list(v))
+                .unwrap_or_default(),
             primary_account: primary,
         }
     });
@@ -289,6 +294,7 @@ pub fn input_from_plans(
             _ => {}
         }
     }
+    read_attributes(&all, &mut input);
     if !url_statements.is_empty() {
         input.function_url_policy = Some(Doc {
             name: "aws_lambda_permission (all)".to_owned(),
@@ -297,6 +303,219 @@ pub fn input_from_plans(
         });
     }
     Ok(input)
+}
+
+/// Resource types that grant or hold access and that the audit does not read.
+const UNAUDITED_TYPES: &[&str] = &[
+    "aws_iam_user",
+    "aws_iam_access_key",
+    "aws_iam_user_policy",
+    "aws_iam_group_policy",
+    "aws_iam_user_login_profile",
+    "aws_lambda_layer_version_permission",
+    "aws_sns_topic_policy",
+    "aws_sqs_queue_policy",
+    "aws_kms_key_policy",
+    "aws_s3_bucket_acl",
+    "aws_s3_access_point",
+    "aws_s3control_access_point_policy",
+];
+
+/// The module path of an address (`module.a.aws_s3_bucket.b` -> `module.a`).
+fn module_of(address: &str) -> &str {
+    let mut parts: Vec<usize> = address.match_indices('.').map(|(i, _)| i).collect();
+    parts.pop();
+    parts.pop().map_or("", |i| &address[..i])
+}
+
+fn bool_at(v: &Value, key: &str) -> bool {
+    v.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// Buckets and their settings, function URL CORS and invoke permissions.
+fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
+    let primary = input.expect.primary_account.clone();
+    let account = |p: &Planned| module_account(&p.address).unwrap_or_else(|| primary.clone());
+    let place = |file: &str, p: &Planned| Place {
+        name: format!("{file}:{}", p.address),
+        file: Some(file.to_owned()),
+        line: None,
+    };
+    let mut buckets: Vec<(String, attributes::Bucket)> = Vec::new();
+    for (file, p) in all.iter().filter(|(_, p)| p.kind == "aws_s3_bucket") {
+        let bucket = str_at(&p.values, "bucket").unwrap_or(&p.address).to_owned();
+        let mut b = attributes::Bucket {
+            place: place(file, p),
+            account: account(p),
+            bucket,
+            ..Default::default()
+        };
+        // Inline (legacy) settings, overridden by the standalone resources below.
+        b.encryption = p
+            .values
+            .pointer("/server_side_encryption_configuration/0/rule/0/apply_server_side_encryption_by_default/0/sse_algorithm")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        b.versioning = p
+            .values
+            .pointer("/versioning/0/enabled")
+            .and_then(Value::as_bool)
+            .map(|on| if on { "Enabled" } else { "Suspended" }.to_owned());
+        buckets.push((module_of(&p.address).to_owned(), b));
+    }
+    for (file, p) in all {
+        let target = str_at(&p.values, "bucket");
+        let module = module_of(&p.address);
+        let pick = |bs: &mut [(String, attributes::Bucket)]| -> Option<usize> {
+            if let Some(name) = target
+                && let Some(i) = bs.iter().position(|(_, b)| b.bucket == name)
+            {
+                return Some(i);
+            }
+            let same: Vec<usize> = (0..bs.len()).filter(|i| bs[*i].0 == module).collect();
+            match same.as_slice() {
+                [i] => Some(*i),
+                _ if bs.len() == 1 => Some(0),
+                _ => None,
+            }
+        };
+        let v = &p.values;
+        match p.kind.as_str() {
+            "aws_s3_bucket_public_access_block" => {
+                if let Some(i) = pick(&mut buckets) {
+                    buckets[i]
+                        .1
+                        .settings_at
+                        .push(("block_public", place(file, p)));
+                    buckets[i].1.block_public = Some(attributes::BlockPublic {
+                        block_public_acls: bool_at(v, "block_public_acls"),
+                        block_public_policy: bool_at(v, "block_public_policy"),
+                        ignore_public_acls: bool_at(v, "ignore_public_acls"),
+                        restrict_public_buckets: bool_at(v, "restrict_public_buckets"),
+                    });
+                }
+            }
+            "aws_s3_bucket_ownership_controls" => {
+                if let Some(i) = pick(&mut buckets) {
+                    buckets[i].1.settings_at.push(("ownership", place(file, p)));
+                    buckets[i].1.ownership = v
+                        .pointer("/rule/0/object_ownership")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                }
+            }
+            "aws_s3_bucket_server_side_encryption_configuration" => {
+                if let Some(i) = pick(&mut buckets) {
+                    buckets[i]
+                        .1
+                        .settings_at
+                        .push(("encryption", place(file, p)));
+                    buckets[i].1.encryption = v
+                        .pointer("/rule/0/apply_server_side_encryption_by_default/0/sse_algorithm")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                }
+            }
+            "aws_s3_bucket_versioning" => {
+                if let Some(i) = pick(&mut buckets) {
+                    buckets[i]
+                        .1
+                        .settings_at
+                        .push(("versioning", place(file, p)));
+                    buckets[i].1.versioning = v
+                        .pointer("/versioning_configuration/0/status")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                }
+            }
+            _ => {}
+        }
+    }
+    input.buckets.extend(buckets.into_iter().map(|(_, b)| b));
+    for (file, p) in all {
+        let v = &p.values;
+        match p.kind.as_str() {
+            "aws_lambda_function_url" => {
+                if let Some(c) = v.pointer("/cors/0") {
+                    input.url_cors.push(attributes::Cors {
+                        place: place(file, p),
+                        account: account(p),
+                        allow_origins: c
+                            .get("allow_origins")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect(),
+                        allow_credentials: bool_at(c, "allow_credentials"),
+                    });
+                }
+            }
+            "aws_iam_role_policy_attachment"
+            | "aws_iam_policy_attachment"
+            | "aws_iam_user_policy_attachment"
+            | "aws_iam_group_policy_attachment" => {
+                // Our own attachments reference a policy of the same plan (unknown
+                // until apply); a known ARN is a policy the audit never sees.
+                if let Some(arn) = str_at(v, "policy_arn") {
+                    input.undecided.push(attributes::Undecided {
+                        place: place(file, p),
+                        account: account(p),
+                        what: format!(
+                            "{} attaches {arn}, a policy outside the plan: the audit cannot read what it allows",
+                            p.address
+                        ),
+                        check: Some(attributes::TEMPLATE_UNAUDITED.id),
+                    });
+                }
+            }
+            "aws_iam_role" => {
+                for arn in v
+                    .get("managed_policy_arns")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    input.undecided.push(attributes::Undecided {
+                        place: place(file, p),
+                        account: account(p),
+                        what: format!(
+                            "{} attaches {arn} (managed_policy_arns), a policy outside the plan: the audit cannot read what it allows",
+                            p.address
+                        ),
+                        check: Some(attributes::TEMPLATE_UNAUDITED.id),
+                    });
+                }
+            }
+            k if UNAUDITED_TYPES.contains(&k) => {
+                input.undecided.push(attributes::Undecided {
+                    place: place(file, p),
+                    account: account(p),
+                    what: format!(
+                        "{} is a {k}: xacct does not audit this resource type; review it by hand",
+                        p.address
+                    ),
+                    check: Some(attributes::TEMPLATE_UNAUDITED.id),
+                });
+            }
+            "aws_lambda_permission" => {
+                let s = |k: &str| str_at(v, k).filter(|x| !x.is_empty()).map(str::to_owned);
+                input.permissions.push(attributes::Permission {
+                    place: place(file, p),
+                    account: account(p),
+                    action: s("action").unwrap_or_default(),
+                    principal: s("principal").unwrap_or_default(),
+                    source_arn: s("source_arn"),
+                    source_account: s("source_account"),
+                    principal_org_id: s("principal_org_id"),
+                    function_url_auth_type: s("function_url_auth_type"),
+                });
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The resource-policy statement an `aws_lambda_permission` adds.
@@ -317,6 +536,15 @@ fn permission_statement(p: &Planned, function_arn: &str) -> Statement {
         .resources([function_arn]);
     if let Some(auth) = str_at(&p.values, "function_url_auth_type") {
         st = st.condition("StringEquals", "lambda:FunctionUrlAuthType", [auth]);
+    }
+    if let Some(arn) = str_at(&p.values, "source_arn").filter(|s| !s.is_empty()) {
+        st = st.condition("ArnLike", "aws:SourceArn", [arn]);
+    }
+    if let Some(acct) = str_at(&p.values, "source_account").filter(|s| !s.is_empty()) {
+        st = st.condition("StringEquals", "aws:SourceAccount", [acct]);
+    }
+    if let Some(org) = str_at(&p.values, "principal_org_id").filter(|s| !s.is_empty()) {
+        st = st.condition("StringEquals", "aws:PrincipalOrgID", [org]);
     }
     st
 }

@@ -31,8 +31,13 @@ pub fn table(findings: &[Finding]) -> String {
                 None => format!(" [{}#{}]", s.document, s.index),
             })
             .unwrap_or_default();
+        let at = match (&f.file, f.line) {
+            (Some(file), Some(line)) => format!(" ({file}:{line})"),
+            (Some(file), None) => format!(" ({file})"),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "{:<6} {:<8} {:<w_acct$} {}{st}\n",
+            "{:<6} {:<8} {:<w_acct$} {}{st}{at}\n",
             f.check_id,
             f.severity.to_string(),
             f.account,
@@ -59,7 +64,12 @@ fn level(s: Severity) -> &'static str {
 
 /// SARIF 2.1.0 with one rule per check and a logical location per finding.
 pub fn sarif(findings: &[Finding], artifact: &str) -> String {
-    sarif_for("xacct audit", CHECKS, findings, artifact)
+    let checks: Vec<Check> = CHECKS
+        .iter()
+        .chain(super::attributes::CHECKS)
+        .copied()
+        .collect();
+    sarif_for("xacct audit", &checks, findings, artifact)
 }
 
 /// SARIF 2.1.0 for any tool of xacct: one rule per check in `checks`, one
@@ -80,17 +90,21 @@ pub fn sarif_for(tool: &str, checks: &[Check], findings: &[Finding], artifact: &
         .iter()
         .map(|f| {
             let uri = f
-                .statement
-                .as_ref()
-                .map(|s| s.document.clone())
+                .file
+                .clone()
+                .or_else(|| f.statement.as_ref().map(|s| s.document.clone()))
                 .unwrap_or_else(|| artifact.to_owned());
+            let mut physical = json!({"artifactLocation": {"uri": uri}});
+            if let Some(line) = f.line {
+                physical["region"] = json!({"startLine": line});
+            }
             json!({
                 "ruleId": f.check_id,
                 "ruleIndex": checks.iter().position(|c| c.id == f.check_id).unwrap_or(0),
                 "level": level(f.severity),
                 "message": {"text": f.message},
                 "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": uri}},
+                    "physicalLocation": physical,
                     "logicalLocations": [{"name": f.resource, "kind": "resource",
                         "fullyQualifiedName": format!("{}/{}", f.account, f.resource)}]
                 }],

@@ -98,6 +98,8 @@ pub(super) fn scan(input: &Input, findings: &mut Vec<Finding>) {
                 resource: format!("{path}:{line}"),
                 message: format!("{path}:{line} contains {what}"),
                 statement: None,
+                file: Some(path.clone()),
+                line: Some(line),
             });
         }
     }
@@ -117,6 +119,8 @@ pub(super) fn scan(input: &Input, findings: &mut Vec<Finding>) {
                 resource: place.clone(),
                 message: format!("{place}: `{key}` holds {what}"),
                 statement: None,
+                file: None,
+                line: None,
             });
         }
     }

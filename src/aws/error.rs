@@ -96,6 +96,21 @@ where
     }
 }
 
+/// An error and its sources, `: `-separated (what `{:#}` prints for anyhow).
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = s.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,13 +7,15 @@
 //! AWS step (exit code 1). Nothing here prints.
 
 mod audit;
-mod error;
+pub(crate) mod error;
 mod list;
+mod preflight;
 pub mod state;
 
 pub use audit::{audit_role_in, audit_session, confirm_audit_role};
 pub use error::{AwsError, describe};
 pub use list::bucket_names;
+pub use preflight::{SetupError, parse_endpoint_url, preflight};
 
 use std::time::Duration;
 

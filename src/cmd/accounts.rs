@@ -43,7 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let aws = rt
         .block_on(management_session(
-            args.live.load(&rt, "accounts", &env.region),
+            args.live.load(&rt, "accounts", &env.region)?,
             args.management_role.as_deref(),
             args.external_id.as_deref(),
         ))

@@ -1,12 +1,13 @@
-//! `xacct audit`: the offline permission audit of an environment's rendered
-//! documents (`--env`) or of a Terraform plan (`--plan`).
+//! `xacct audit`: the offline permission audit of an environment's documents
+//! and the committed files that ship (`--env`), of a Terraform plan (`--plan`)
+//! or of CloudFormation templates (`--template`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::audit::{self, Expect, Input, Severity, plan, report};
+use crate::audit::{self, Expect, Finding, Input, Severity, plan, report, shipped, template};
 use crate::model::{Environment, LoadOptions};
 
 /// Output formats of `xacct audit`.
@@ -19,7 +20,7 @@ pub enum Format {
 
 /// Audit the IAM documents of an environment (or a Terraform plan) offline.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["env", "plan"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["env", "plan", "template"])))]
 pub struct Args {
     /// Environment spec: audits the documents built from it and the committed
     /// `generated/<env>/` files; with `--plan`, states the intent the plan is judged against.
@@ -28,6 +29,14 @@ pub struct Args {
     /// Terraform plan JSON (`terraform show -json plan.out`), repeatable (primary and storage roots).
     #[arg(long, value_name = "FILE")]
     pub plan: Vec<PathBuf>,
+    /// CloudFormation template (YAML or JSON, xacct's or hand-written), repeatable;
+    /// the intent comes from `--env` or is inferred from the templates' Lambda.
+    #[arg(long, value_name = "FILE")]
+    pub template: Vec<PathBuf>,
+    /// Parameter values for `--template`: `[{"ParameterKey": .., "ParameterValue": ..}]`
+    /// or `{"Key": "value"}`; repeatable, later files win. Parameters without a value use their Default.
+    #[arg(long, value_name = "FILE", requires = "template")]
+    pub parameters: Vec<PathBuf>,
     /// Root of the rendered output; `<dir>/<short_name>/` is scanned.
     #[arg(long, value_name = "DIR", default_value = "generated")]
     pub generated: PathBuf,
@@ -75,6 +84,61 @@ pub fn env_input(spec: &Path, generated: &Path) -> anyhow::Result<Input> {
     Ok(input)
 }
 
+/// The findings of `--env`: the spec's documents, the committed files under
+/// `<generated>/<short_name>/` (policies, Terraform, CloudFormation), and every
+/// committed file that differs from the render (XA040).
+pub fn env_findings(spec: &Path, generated: &Path) -> anyhow::Result<Vec<Finding>> {
+    let env = Environment::load(spec, LoadOptions::default())?.env;
+    let input = env_input(spec, generated)?;
+    let dir = generated.join(&env.short_name);
+    let files = read_tree(&dir)?;
+    let shipped = shipped::read(&dir.display().to_string(), &files, &env);
+    let rendered = crate::render::Renderer::new()?
+        .render(&env)
+        .with_context(|| format!("rendering `{}`", spec.display()))?;
+    let mut findings = shipped::run_all(&input, &shipped);
+    findings.extend(shipped::drift(
+        &dir,
+        &rendered,
+        &env.primary_account,
+        &spec.display().to_string(),
+    ));
+    Ok(findings)
+}
+
+/// The audit input of `--template` (with the intent of `--env` when given).
+pub fn template_input(
+    templates: &[PathBuf],
+    parameters: &[PathBuf],
+    spec: Option<&Path>,
+) -> anyhow::Result<Input> {
+    let expect = match spec {
+        Some(s) => Some(Expect::from_env(
+            &Environment::load(s, LoadOptions::default())?.env,
+        )),
+        None => None,
+    };
+    let mut params = std::collections::BTreeMap::new();
+    for p in parameters {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read parameters `{}`", p.display()))?;
+        params.extend(template::parse_parameters(&p.display().to_string(), &text)?);
+    }
+    let mut sources = Vec::new();
+    for t in templates {
+        let text = std::fs::read_to_string(t)
+            .with_context(|| format!("cannot read template `{}`", t.display()))?;
+        sources.push(template::Source {
+            file: t.display().to_string(),
+            text,
+            parameters: params.clone(),
+            ..template::Source::default()
+        });
+    }
+    template::input_from_templates(&sources, expect)
+        .context("cannot read the templates' IAM documents")
+}
+
 /// The audit input of `--plan` (with the intent of `--env` when given).
 pub fn plan_input(plans: &[PathBuf], spec: Option<&Path>) -> anyhow::Result<Input> {
     let expect = match spec {
@@ -99,16 +163,28 @@ pub fn plan_input(plans: &[PathBuf], spec: Option<&Path>) -> anyhow::Result<Inpu
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let input = if args.plan.is_empty() {
-        let spec = args.env.as_deref().context("--env or --plan is required")?;
-        env_input(spec, &args.generated)?
-    } else {
-        plan_input(&args.plan, args.env.as_deref())?
-    };
-    let findings = audit::run(&input);
+    let mut findings = Vec::new();
+    if !args.plan.is_empty() {
+        findings.extend(audit::run(&plan_input(&args.plan, args.env.as_deref())?));
+    }
+    if !args.template.is_empty() {
+        findings.extend(audit::run(&template_input(
+            &args.template,
+            &args.parameters,
+            args.env.as_deref(),
+        )?));
+    }
+    if args.plan.is_empty() && args.template.is_empty() {
+        let spec = args
+            .env
+            .as_deref()
+            .context("--env, --plan or --template is required")?;
+        findings = env_findings(spec, &args.generated)?;
+    }
     let artifact = args
         .plan
         .first()
+        .or(args.template.first())
         .or(args.env.as_ref())
         .map(|p| p.display().to_string())
         .unwrap_or_default();

@@ -71,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.env.display()
     );
     let rt = runtime()?;
-    let aws = args.live.load(&rt, "capacity", &env.region);
+    let aws = args.live.load(&rt, "capacity", &env.region)?;
     let counts = rt.block_on(live::all_counts(
         &aws,
         &args.audit_role,

@@ -16,7 +16,7 @@ pub struct LiveArgs {
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Endpoint for every AWS service (emulators); S3 then uses path-style addressing.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = crate::aws::parse_endpoint_url)]
     pub endpoint_url: Option<String>,
 }
 
@@ -31,19 +31,28 @@ impl LiveArgs {
         }
     }
 
-    /// Loads the base configuration for `command`.
-    pub async fn load_async(&self, command: &'static str, default_region: &str) -> Aws {
-        Aws::load(&self.target(command), default_region).await
+    /// Loads the base configuration for `command` and checks the local setup
+    /// (endpoint, profile, credentials) before any AWS call: a problem there is
+    /// [`crate::aws::SetupError`], exit code 2, with the fix.
+    pub async fn load_async(
+        &self,
+        command: &'static str,
+        default_region: &str,
+    ) -> Result<Aws, crate::aws::SetupError> {
+        let target = self.target(command);
+        let aws = Aws::load(&target, default_region).await;
+        crate::aws::preflight(&aws, &target).await?;
+        Ok(aws)
     }
 
-    /// Loads the base configuration for `command` on `rt`.
+    /// [`LiveArgs::load_async`] on `rt`.
     pub fn load(
         &self,
         rt: &tokio::runtime::Runtime,
         command: &'static str,
         default_region: &str,
-    ) -> Aws {
-        rt.block_on(Aws::load(&self.target(command), default_region))
+    ) -> Result<Aws, crate::aws::SetupError> {
+        rt.block_on(self.load_async(command, default_region))
     }
 }
 

@@ -6,11 +6,13 @@
 pub mod accounts;
 pub mod audit;
 pub mod capacity;
+pub mod completions;
 pub mod explain;
 pub mod live;
 pub mod offboard;
 pub mod onboard;
 pub mod package;
+pub mod progress;
 pub mod render;
 pub mod stackset;
 pub mod validate;
@@ -30,6 +32,29 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print findings and results only: no progress, no warnings.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No progress bar or progress lines (results and warnings still print).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+/// How much the terminal is told besides results, set once from the global flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ui {
+    pub quiet: bool,
+    pub progress: bool,
+}
+
+static UI: std::sync::OnceLock<Ui> = std::sync::OnceLock::new();
+
+/// The global output settings (defaults when `run` was not called, e.g. in tests).
+pub fn ui() -> Ui {
+    UI.get().copied().unwrap_or(Ui {
+        quiet: false,
+        progress: true,
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,10 +112,19 @@ pub enum Command {
         after_help = "Examples:\n  xacct stackset --env environments/prod.toml --ou ou-ab12-cd34ef56\n  xacct stackset --env environments/prod.toml --ou ou-ab12-cd34ef56 --apply --management-role arn:aws:iam::111111111111:role/xacct-org-admin --external-id X\n\nExit codes: 0 printed or applied, 1 a failed AWS step, 2 usage or input error (OU ID, stale generated/)."
     )]
     Stackset(stackset::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  xacct completions bash > /etc/bash_completion.d/xacct\n  xacct completions zsh > \"${fpath[1]}/_xacct\"\n  xacct completions fish > ~/.config/fish/completions/xacct.fish"
+    )]
+    Completions(completions::Args),
 }
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let _ = UI.set(Ui {
+        quiet: cli.quiet,
+        progress: !cli.quiet && !cli.no_progress,
+    });
     match cli.command {
         Command::Render(args) => render::run(args),
         Command::Validate(args) => validate::run(args),
@@ -103,6 +137,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Offboard(args) => offboard::run(args),
         Command::Accounts(args) => accounts::run(args),
         Command::Stackset(args) => stackset::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }
 
@@ -147,8 +182,11 @@ pub(crate) fn load_env(path: &std::path::Path) -> anyhow::Result<crate::model::E
     Ok(loaded.env)
 }
 
-/// Prints spec warnings to stderr.
+/// Prints spec warnings to stderr (not with `--quiet`).
 pub(crate) fn print_warnings(warnings: &[crate::model::Diagnostic]) {
+    if ui().quiet {
+        return;
+    }
     let mut err = std::io::stderr().lock();
     for w in warnings {
         let _ = writeln!(err, "xacct: {w}");

@@ -52,11 +52,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.env.display()
         )
     })?;
+    super::print_warnings(&change.warnings);
     // Make sure the current render works too before touching anything.
     Renderer::new()?.render(&env)?;
 
     let rt = runtime()?;
-    let aws = args.live.load(&rt, "offboard", &env.region);
+    let aws = args.live.load(&rt, "offboard", &env.region)?;
     let counts = rt
         .block_on(live::account_counts(
             &aws,

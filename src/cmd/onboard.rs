@@ -126,6 +126,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             args.env.display()
         )
     })?;
+    super::print_warnings(&change.warnings);
     let report = onboard::apply_change(&args.env, &change, Order::GeneratedFirst, Some(&current))?;
     println!(
         "added {account} to storage.accounts in `{}` ({} storage accounts); `{}`: {} written, {} unchanged, {} removed",
@@ -165,19 +166,20 @@ fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitC
         out_dir.display()
     );
     let rt = runtime()?;
-    let base = args.live.load(&rt, "onboard", &env.region);
+    let base = args.live.load(&rt, "onboard", &env.region)?;
     let role_arn = format!("arn:aws:iam::{account}:role/{role}");
     let stack = env.storage_stack_name();
     rt.block_on(async {
         let session = base
             .assume(&role_arn, None)
             .await
-            .map_err(|e| StepFailed(anyhow::anyhow!("cannot assume {role_arn}: {e}\n{left}")))?;
+            .map_err(|e| StepFailed(anyhow::anyhow!("{e}\n{left}")))?;
         let status = crate::onboard::deploy::deploy_stack(
             &session,
             &stack,
             &template,
             std::time::Duration::from_secs(args.timeout),
+            &super::progress::stderr("onboard"),
         )
         .await
         .map_err(|e| StepFailed(anyhow::anyhow!("deploying {stack} into {account}: {e}\n{left}")))?;
@@ -277,11 +279,12 @@ fn create(args: &Args) -> anyhow::Result<String> {
         ou: args.ou.as_deref(),
         timeout: std::time::Duration::from_secs(args.timeout),
     };
+    let base = args
+        .live
+        .load(&rt, "onboard", crate::contract::ORGANIZATIONS_REGION)?;
     let id = rt.block_on(async {
         let aws = super::live::management_session(
-            args.live
-                .load_async("onboard", crate::contract::ORGANIZATIONS_REGION)
-                .await,
+            base,
             args.management_role.as_deref(),
             args.external_id.as_deref(),
         )

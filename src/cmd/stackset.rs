@@ -85,9 +85,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let template = std::fs::read_to_string(&template_path)
         .with_context(|| format!("cannot read `{}`", template_path.display()))?;
     let rt = runtime()?;
+    let base = args.live.load(&rt, "stackset", &env.region)?;
     let applied = rt.block_on(async {
         let aws = super::live::management_session(
-            args.live.load_async("stackset", &env.region).await,
+            base,
             args.management_role.as_deref(),
             args.external_id.as_deref(),
         )
@@ -101,9 +102,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &template,
             &args.ou,
             std::time::Duration::from_secs(args.timeout),
+            &super::progress::stderr("stackset"),
         )
         .await
-        .map_err(|e| StepFailed(anyhow::anyhow!(e)))
+        .map_err(anyhow::Error::from)
     })?;
     for l in &applied.lines {
         println!("{l}");

@@ -1,7 +1,7 @@
 //! `xacct verify`: confirms against AWS that what is deployed is what was
 //! rendered, and that the trust chain works (see `crate::verify`).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,10 +56,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         canary: args.canary,
         concurrency: usize::from(args.concurrency),
         audit_role: args.audit_role,
-        progress: Some(std::io::stderr().is_terminal()),
+        progress: super::progress::stderr("verify"),
     };
     let rt = runtime()?;
-    let r = rt.block_on(verify::run(&env, &opts));
+    let aws = args.live.load(&rt, "verify", &env.region)?;
+    let r = rt.block_on(verify::run_with(&env, &opts, aws));
     let text = match args.format {
         Format::Table => report::table(&r),
         Format::Json => report::json(&r),

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudformation::types::{Capability, StackStatus};
 
 use crate::audit::Finding;
-use crate::aws::{self, Aws};
+use crate::aws::{self, Aws, AwsError};
 use crate::iam::documents::Documents;
 use crate::model::Environment;
+use crate::progress::{Event, Progress};
 use crate::verify::{Ctx, Options, storage};
 
 /// Creates or updates `stack` from `template`; waits until it settles.
@@ -19,23 +20,24 @@ pub async fn deploy_stack(
     stack: &str,
     template: &str,
     timeout: Duration,
-) -> Result<String, String> {
-    let cfn = aws_sdk_cloudformation::Client::new(&session.config);
+    progress: &Progress,
+) -> Result<String, AwsError> {
+    let cfn = session.cloudformation();
     let existing = match cfn.describe_stacks().stack_name(stack).send().await {
         Ok(o) => o.stacks().first().and_then(|s| s.stack_status().cloned()),
         Err(e) if aws::describe(&e).contains("does not exist") => None,
-        Err(e) => {
-            return Err(format!(
-                "cloudformation:DescribeStacks: {}",
-                aws::describe(&e)
-            ));
-        }
+        Err(e) => return Err(AwsError::sdk("cloudformation:DescribeStacks", stack, &e)),
     };
     match existing {
         Some(StackStatus::RollbackComplete) => {
-            return Err(format!(
-                "stack {stack} is ROLLBACK_COMPLETE from an earlier failed create: delete it (aws cloudformation delete-stack --stack-name {stack}) and run again"
-            ));
+            return Err(AwsError::new(
+                "cloudformation:DescribeStacks",
+                stack,
+                "the stack is ROLLBACK_COMPLETE from an earlier failed create",
+            )
+            .next(format!(
+                "delete it (aws cloudformation delete-stack --stack-name {stack}) and run again"
+            )));
         }
         Some(_) => {
             let r = cfn
@@ -50,7 +52,7 @@ pub async fn deploy_stack(
                 if d.contains("No updates are to be performed") {
                     return Ok("UP_TO_DATE".to_owned());
                 }
-                return Err(format!("cloudformation:UpdateStack: {d}"));
+                return Err(AwsError::new("cloudformation:UpdateStack", stack, d));
             }
         }
         None => {
@@ -60,7 +62,7 @@ pub async fn deploy_stack(
                 .capabilities(Capability::CapabilityNamedIam)
                 .send()
                 .await
-                .map_err(|e| format!("cloudformation:CreateStack: {}", aws::describe(&e)))?;
+                .map_err(|e| AwsError::sdk("cloudformation:CreateStack", stack, &e))?;
         }
     }
     let started = Instant::now();
@@ -70,28 +72,41 @@ pub async fn deploy_stack(
             .stack_name(stack)
             .send()
             .await
-            .map_err(|e| format!("cloudformation:DescribeStacks: {}", aws::describe(&e)))?
+            .map_err(|e| AwsError::sdk("cloudformation:DescribeStacks", stack, &e))?
             .stacks()
             .first()
             .and_then(|s| s.stack_status().cloned())
-            .ok_or_else(|| format!("stack {stack} disappeared"))?;
+            .ok_or_else(|| {
+                AwsError::new(
+                    "cloudformation:DescribeStacks",
+                    stack,
+                    "the stack disappeared",
+                )
+            })?;
         let s = status.as_str().to_owned();
         if !s.ends_with("_IN_PROGRESS") {
             if s == "CREATE_COMPLETE" || s == "UPDATE_COMPLETE" {
                 return Ok(s);
             }
-            return Err(format!(
-                "stack {stack} ended {s}:{}",
-                failed_events(&cfn, stack).await
+            return Err(AwsError::new(
+                "cloudformation:DescribeStacks",
+                stack,
+                format!("the stack ended {s}:{}", failed_events(&cfn, stack).await),
             ));
         }
         if started.elapsed() > timeout {
-            return Err(format!(
-                "stack {stack} still {s} after {}s",
-                timeout.as_secs()
-            ));
+            return Err(AwsError::new(
+                "cloudformation:DescribeStacks",
+                stack,
+                format!("still {s} after {}s", timeout.as_secs()),
+            )
+            .next("raise --timeout, or watch the stack and run again"));
         }
-        eprintln!("xacct onboard: stack {stack}: {s} ...");
+        progress.emit(&Event::Waiting {
+            what: format!("stack {stack}"),
+            state: s.clone(),
+            seconds: started.elapsed().as_secs(),
+        });
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
 }

@@ -124,6 +124,8 @@ pub fn remove_account(path: &Path, text: &str, account: &str) -> Result<Option<S
 /// A validated, rendered change, nothing written yet.
 pub struct Change {
     pub env: Environment,
+    /// The new spec's warnings (capacity), for the command to show.
+    pub warnings: Vec<crate::model::Diagnostic>,
     pub new_text: String,
     pub files: Vec<RenderedFile>,
     pub out_dir: PathBuf,
@@ -133,11 +135,11 @@ pub struct Change {
 /// an input error and nothing has been written.
 pub fn plan_change(spec: &Path, new_text: String, out_root: &Path) -> anyhow::Result<Change> {
     let loaded = Environment::from_str(spec, &new_text, LoadOptions::default())?;
-    crate::cmd::print_warnings(&loaded.warnings);
-    let env = loaded.env;
+    let (env, warnings) = (loaded.env, loaded.warnings);
     let files = Renderer::new()?.render(&env)?;
     let out_dir = out_root.join(&env.short_name);
     Ok(Change {
+        warnings,
         env,
         new_text,
         files,

@@ -11,8 +11,9 @@ use aws_sdk_cloudformation::types::{
     AutoDeployment, Capability, DeploymentTargets, PermissionModels, StackSetOperationStatus,
 };
 
-use crate::aws::{self, Aws};
+use crate::aws::{self, Aws, AwsError};
 use crate::model::Environment;
+use crate::progress::{Event, Progress};
 
 /// Where the stack set's template lives relative to `generated/<env>/`.
 pub const TEMPLATE: &str = "storage/cloudformation/storage-account.yaml";
@@ -97,15 +98,25 @@ pub async fn apply(
     template: &str,
     ous: &[String],
     timeout: Duration,
-) -> Result<Applied, String> {
-    let cfn = aws_sdk_cloudformation::Client::new(&session.config);
+    progress: &Progress,
+) -> Result<Applied, AwsError> {
+    let cfn = session.cloudformation();
     let name = env.storage_stack_name();
     let mut done = Applied::default();
+    // The inner steps say `service:Action: message`; the error names the stack
+    // set and what was already done.
     let left = |done: &Applied, e: String| {
+        let (api, message) = match e.split_once(": ") {
+            Some((api, m)) if api.contains(':') && !api.contains(' ') => {
+                (api.to_owned(), m.to_owned())
+            }
+            _ => ("cloudformation".to_owned(), e.clone()),
+        };
+        let err = AwsError::new(api, format!("stack set {name}"), message);
         if done.lines.is_empty() {
-            format!("{e}; nothing was changed")
+            err.next("nothing was changed")
         } else {
-            format!("{e}; done: {}", done.lines.join("; "))
+            err.next(format!("done: {}", done.lines.join("; ")))
         }
     };
 
@@ -148,8 +159,13 @@ pub async fn apply(
         }
         Some(set) => {
             if set.permission_model() == Some(&PermissionModels::SelfManaged) {
-                return Err(format!(
-                    "stack set {name} exists with the SELF_MANAGED permission model; it cannot target an OU: delete it or deploy per account (xacct onboard --apply)"
+                return Err(AwsError::new(
+                    "cloudformation:DescribeStackSet",
+                    format!("stack set {name}"),
+                    "it exists with the SELF_MANAGED permission model and cannot target an OU",
+                )
+                .next(
+                    "delete it or deploy per account (xacct onboard --apply); nothing was changed",
                 ));
             }
             // moto does not store AutoDeployment (None): only a reported `false` counts.
@@ -165,7 +181,7 @@ pub async fn apply(
                     .await
                     .map(|o| o.operation_id().map(str::to_owned))
                     .map_err(|e| aws::describe(&e));
-                let op = finish(&cfn, &name, "UpdateStackSet", sent, timeout)
+                let op = finish(&cfn, &name, "UpdateStackSet", sent, timeout, progress)
                     .await
                     .map_err(|e| left(&done, e))?;
                 done.lines.push(format!(
@@ -216,7 +232,7 @@ pub async fn apply(
             .await
             .map(|o| o.operation_id().map(str::to_owned))
             .map_err(|e| aws::describe(&e));
-        let op = finish(&cfn, &name, "CreateStackInstances", sent, timeout)
+        let op = finish(&cfn, &name, "CreateStackInstances", sent, timeout, progress)
             .await
             .map_err(|e| left(&done, e))?;
         done.lines.push(format!(
@@ -304,11 +320,12 @@ async fn finish(
     call: &str,
     sent: Result<Option<String>, String>,
     timeout: Duration,
+    progress: &Progress,
 ) -> Result<String, String> {
     let op = sent
         .map_err(|e| format!("cloudformation:{call}: {e}"))?
         .unwrap_or_default();
-    wait(cfn, name, &op, timeout).await?;
+    wait(cfn, name, &op, timeout, progress).await?;
     Ok(op)
 }
 
@@ -317,6 +334,7 @@ async fn wait(
     name: &str,
     op: &str,
     timeout: Duration,
+    progress: &Progress,
 ) -> Result<(), String> {
     let started = Instant::now();
     loop {
@@ -351,10 +369,11 @@ async fn wait(
                         timeout.as_secs()
                     ));
                 }
-                eprintln!(
-                    "xacct stackset: operation {op}: {} ...",
-                    s.map(|s| s.as_str()).unwrap_or("unknown")
-                );
+                progress.emit(&Event::Waiting {
+                    what: format!("stack set operation {op}"),
+                    state: s.map(|s| s.as_str()).unwrap_or("unknown").to_owned(),
+                    seconds: started.elapsed().as_secs(),
+                });
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }

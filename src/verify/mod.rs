@@ -13,7 +13,6 @@ pub mod quota;
 pub mod report;
 pub mod storage;
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -27,6 +26,7 @@ use crate::model::Environment;
 
 use crate::aws;
 pub use crate::aws::{Aws, Target};
+use crate::progress::Event;
 
 /// Storage accounts checked at the same time by default.
 ///
@@ -51,8 +51,8 @@ pub struct Options {
     pub concurrency: usize,
     /// Read-only role assumed in each storage account to read its IAM.
     pub audit_role: String,
-    /// Progress bar (a terminal) or plain lines (`Some(false)`), or nothing (`None`).
-    pub progress: Option<bool>,
+    /// Where progress events go (`cmd` renders them; the library never prints).
+    pub progress: crate::progress::Progress,
 }
 
 impl Default for Options {
@@ -62,7 +62,7 @@ impl Default for Options {
             canary: false,
             concurrency: usize::from(DEFAULT_CONCURRENCY),
             audit_role: crate::contract::DEFAULT_BOOTSTRAP_ROLE.to_owned(),
-            progress: None,
+            progress: crate::progress::Progress::none(),
         }
     }
 }
@@ -157,6 +157,8 @@ pub fn finding(
         resource: resource.to_owned(),
         message: message.into(),
         statement,
+        file: None,
+        line: None,
     }
 }
 
@@ -205,49 +207,23 @@ pub fn diff_findings(
         .collect()
 }
 
-/// Progress output while accounts are checked.
+/// Counts accounts as they are read and reports each one.
 #[derive(Clone)]
-pub enum Progress {
-    Bar(indicatif::ProgressBar),
-    Lines,
-    Quiet,
+struct Counter {
+    sink: crate::progress::Progress,
+    done: Arc<std::sync::atomic::AtomicU64>,
+    total: u64,
 }
 
-impl Progress {
-    fn new(mode: Option<bool>, total: u64) -> Progress {
-        match mode {
-            None => Progress::Quiet,
-            Some(true) if std::io::stderr().is_terminal() => {
-                let bar = indicatif::ProgressBar::new(total);
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} accounts {msg}",
-                ) {
-                    bar.set_style(style);
-                }
-                Progress::Bar(bar)
-            }
-            Some(_) => Progress::Lines,
-        }
-    }
-
+impl Counter {
     fn done(&self, s: &AccountSummary) {
-        match self {
-            Progress::Bar(b) => {
-                b.set_message(s.account.clone());
-                b.inc(1);
-            }
-            Progress::Lines => eprintln!(
-                "xacct verify: {} account {} checked: {} finding(s)",
-                s.kind, s.account, s.findings
-            ),
-            Progress::Quiet => {}
-        }
-    }
-
-    fn finish(&self) {
-        if let Progress::Bar(b) = self {
-            b.finish_and_clear();
-        }
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        self.sink.emit(&Event::AccountRead {
+            kind: s.kind,
+            account: s.account.clone(),
+            done,
+            total: self.total,
+        });
     }
 }
 
@@ -357,7 +333,13 @@ pub async fn run_chain_with(
     };
     report.chain_path = path;
 
-    let progress = Progress::new(opts.progress, env.storage_accounts.len() as u64 + 1);
+    let total = env.storage_accounts.len() as u64 + 1;
+    let progress = Counter {
+        sink: opts.progress.clone(),
+        done: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        total,
+    };
+    progress.sink.emit(&Event::Started { total });
 
     // 3. Primary account and every storage account, concurrently.
     let primary_task = {
@@ -414,7 +396,6 @@ pub async fn run_chain_with(
             p
         }
     };
-    progress.finish();
 
     // 4. Self-test path: one invocation reports every storage account. A
     // verifier that may not read the function's configuration may still be
@@ -478,7 +459,15 @@ pub async fn run_chain_with(
         report.findings.extend(s.findings);
         report.accounts.push(s.summary);
     }
-    finish(report)
+    let report = finish(report);
+    opts.progress.emit(&Event::Finished {
+        accounts: report
+            .accounts
+            .iter()
+            .map(|a| (a.kind, a.account.clone(), a.findings))
+            .collect(),
+    });
+    report
 }
 
 /// Sorts findings (severity, check, account), dedups, and fills in per-account counts.

@@ -157,3 +157,47 @@ fn duplicate_short_names_are_refused() {
     assert_eq!(code, 2);
     assert!(err.contains("short_name"), "{err}");
 }
+
+#[test]
+fn completions_name_every_subcommand() {
+    use clap::CommandFactory;
+    let subcommands: Vec<String> = xacct::cmd::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .filter(|n| n != "help")
+        .collect();
+    assert!(subcommands.len() >= 12, "{subcommands:?}");
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, out, err) = run(xacct().args(["completions", shell]));
+        assert_eq!(code, 0, "{shell}: {err}");
+        assert!(out.len() > 500, "{shell}: {out}");
+        for sub in &subcommands {
+            assert!(out.contains(sub.as_str()), "{shell} completion lacks {sub}");
+        }
+    }
+    let (code, _, _) = run(xacct().args(["completions", "tcsh"]));
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn quiet_prints_results_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("short.toml");
+    // Too few accounts for [capacity]: a warning, not an error.
+    let text = crate::read(&crate::input("two_accounts.toml"));
+    std::fs::write(
+        &spec,
+        format!("{text}\n[capacity]\nexpected_customers = 100000\n"),
+    )
+    .unwrap();
+    let (code, out, err) = run(xacct().arg("validate").arg("--env").arg(&spec));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning"),
+        "the spec has a capacity warning: {err}"
+    );
+    let (code, out_q, err_q) = run(xacct().arg("validate").arg("-q").arg("--env").arg(&spec));
+    assert_eq!(code, 0, "{err_q}");
+    assert_eq!(out_q, out);
+    assert!(err_q.is_empty(), "{err_q}");
+}

@@ -1,8 +1,19 @@
 //! xacct's integration tests, one binary with one module per concern.
 
+mod audit; // the offline audit: document mutations, the committed tree, explain
+mod audit_plan; // audit of real `terraform show -json` plans
+mod audit_shipped; // audit --env reads the committed files; audit --template; attributes
+mod ci_recipe; // the README CI recipe runs commands the CLI accepts
 mod cli; // exit codes and messages of the binary
+mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
+mod onboard; // onboard, offboard, capacity, accounts, stackset against moto
+mod package; // the Lambda zip
 mod render; // snapshots of every rendered file; generated/ is current; write/check behaviour
+mod setup_errors; // profile, credentials and endpoint problems: exit 2 with the fix
+mod support; // moto (xacct-testkit), terraform, a deployed dev setup, the Lambda proxy
+mod terraform_moto; // terraform apply of the generated roots against moto
 mod validate; // every invalid-spec rule names its field
+mod verify; // xacct verify against moto
 
 use std::path::{Path, PathBuf};
 

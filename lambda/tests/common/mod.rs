@@ -3,9 +3,7 @@
 //! wired to moto exactly as `main` wires it to AWS.
 #![allow(dead_code)]
 
-#[path = "../../../tests/support/moto.rs"]
-#[allow(clippy::collapsible_if)] // shared file owned by the main crate
-pub mod moto;
+pub use xacct_testkit::moto;
 
 use std::collections::HashMap;
 

@@ -2,10 +2,6 @@
 //! SDK (the same documents `Documents::build` renders), run the real binary,
 //! and check that each tampering is caught with the right check ID and account.
 
-#[allow(clippy::collapsible_if)] // the shared harness, linted where it is owned
-#[path = "support/moto.rs"]
-mod moto;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,12 +11,8 @@ use serde_json::Value;
 use xacct::iam::documents::Documents;
 use xacct::model::Environment;
 
-#[path = "support/verify_deploy.rs"]
-mod deploy;
-#[path = "support/lambda_proxy.rs"]
-mod lambda_proxy;
-
-use deploy::*;
+use crate::support::verify_deploy::*;
+use crate::support::{lambda_proxy, moto};
 
 /// Runs the real binary as the verifier role in the primary account; returns
 /// (exit code, parsed JSON report, stderr).
@@ -583,9 +575,23 @@ fn run_case(c: &Case) {
         c.check,
         c.account
     );
-    // The other accounts are still checked and reported.
+    // The other accounts are still checked and reported, and the progress
+    // lines count exactly the findings the report gives each account.
     for acct in [PRIMARY, STORAGE_A, STORAGE_B] {
-        account(&report, acct);
+        let a = account(&report, acct);
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&format!("account {acct} checked: ")))
+            .unwrap_or_else(|| panic!("no progress line for {acct}:\n{stderr}"));
+        assert!(
+            line.ends_with(&format!("checked: {} finding(s)", a["findings"])),
+            "{}: progress says {line:?}, the report {a:#}",
+            c.name
+        );
+        assert!(
+            stderr.contains(&format!("account {acct} read (")),
+            "{stderr}"
+        );
     }
     if c.account != STORAGE_A {
         let a = account(&report, STORAGE_A);

@@ -2,21 +2,13 @@
 //! temp copies of a 2-account dev spec and its generated files; AWS is a moto
 //! server started by the test.
 
-#[allow(clippy::collapsible_if)] // the shared harness, linted where it is owned
-#[path = "support/moto.rs"]
-mod moto;
-
-#[path = "support/verify_deploy.rs"]
-mod deploy;
-
-#[path = "support/fs.rs"]
-mod fs;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fs::copy_tree;
+use crate::support::fs::copy_tree;
+use crate::support::moto;
+use crate::support::verify_deploy as deploy;
 
 use deploy::{STORAGE_A, STORAGE_B, base, in_account, root, rt, s3};
 use moto::Moto;

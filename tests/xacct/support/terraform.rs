@@ -1,7 +1,7 @@
 //! Runs the real `terraform` CLI on a private copy of a generated root module.
 //!
 //! Include it from any test crate with
-//! `#[path = "support/terraform.rs"] mod terraform;` (std only, plus `serde_json`
+//! `crate::support::terraform` (std only, plus `serde_json`
 //! and `tempfile`, which the `xacct` crate already has).
 //!
 //! What it guarantees:

@@ -6,7 +6,7 @@
 //! is forwarded byte-for-byte to moto (which cannot run a Lambda without docker).
 //!
 //! std threads for the sockets; the handler runs on the proxy's own tokio
-//! runtime, where its SDK clients live. Needs the moto harness as `crate::moto`.
+//! runtime, where its SDK clients live. Uses the moto harness of `xacct-testkit`.
 
 #![allow(dead_code)]
 
@@ -47,7 +47,7 @@ impl LambdaProxy {
     /// (the rendered environment variables) whose own credentials are
     /// `execution` (the Lambda execution role's session), talking to moto directly.
     pub fn start(
-        moto: &crate::moto::Moto,
+        moto: &xacct_testkit::moto::Moto,
         function_name: &str,
         lambda_env: &HashMap<String, String>,
         execution: Credentials,

@@ -16,19 +16,15 @@
 //!   `OrganizationAccountAccessRole` in the primary account, for the same reason.
 //! - No `skip_credentials_validation` / `skip_requesting_account_id`.
 
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/terraform.rs"]
-mod terraform;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::support::moto;
+use crate::support::terraform::{ProviderOverride, Terraform, moto_provider_override};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::Credentials;
 use moto::Moto;
-use terraform::{ProviderOverride, Terraform, moto_provider_override};
 use xacct::contract;
 use xacct::iam::PolicyDocument;
 use xacct::iam::documents::Documents;

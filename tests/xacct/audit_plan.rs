@@ -3,17 +3,12 @@
 //! Terraform reads the provider from the filesystem mirror /opt/tf-plugins.
 
 // The shared harness is not ours to edit; silence its lints here.
-#[allow(clippy::collapsible_if)]
-#[path = "support/moto.rs"]
-mod moto;
-
-#[path = "support/fs.rs"]
-mod fs;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fs::copy_tree;
+use crate::support::fs::copy_tree;
+use crate::support::moto;
 
 const TERRAFORM_HINT: &str = "terraform is required for this test: install terraform >= 1.5 \
 (https://developer.hashicorp.com/terraform/install) and the hashicorp/aws provider in a filesystem \
@@ -240,4 +235,97 @@ fn bad_plan_input_is_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("aws_iam_role.x"));
+}
+
+/// Plan attribute mutations of `generated/dev` (one line each: file, text,
+/// replacement, expected check, address the finding names), planned together
+/// with the real `terraform` and audited with the spec's intent.
+#[rustfmt::skip]
+const PLAN_MUTATIONS: &[(&str, &str, &str, &str, &str)] = &[
+    ("modules/phr-bucket/main.tf", "restrict_public_buckets = true", "restrict_public_buckets = false", "XA042", "module.phr_bucket.aws_s3_bucket_public_access_block.this"),
+    ("modules/phr-bucket/main.tf", r#"object_ownership = "BucketOwnerEnforced""#, r#"object_ownership = "ObjectWriter""#, "XA043", "module.phr_bucket.aws_s3_bucket_ownership_controls.this"),
+    ("modules/phr-bucket/main.tf", r#"resource "aws_s3_bucket_server_side_encryption_configuration" "this" {"#, "resource \"aws_s3_bucket_server_side_encryption_configuration\" \"this\" {\n  count = 0\n", "XA044", "module.phr_bucket.aws_s3_bucket.this"),
+    ("modules/phr-bucket/main.tf", r#"status = "Enabled""#, r#"status = "Suspended""#, "XA045", "module.phr_bucket.aws_s3_bucket_versioning.this"),
+    ("primary/terraform/main.tf", r#"authorization_type = "AWS_IAM""#, "authorization_type = \"AWS_IAM\"\n\n  cors {\n    allow_origins     = [\"*\"]\n    allow_credentials = true\n  }", "XA046", "aws_lambda_function_url.provisioner"),
+    ("primary/terraform/main.tf", r#"function_url_auth_type = "AWS_IAM""#, r#"function_url_auth_type = "NONE""#, "XA048", "aws_lambda_permission.invoke_function_url_0"),
+    ("primary/terraform/main.tf", "principal     = \"arn:aws:iam::100000000001:role/ambra-v3services-dev\"\n}", "principal     = \"s3.amazonaws.com\"\n}", "XA047", "aws_lambda_permission.invoke_function_0"),
+    ("primary/terraform/main.tf", r#"module "phr_bucket" {"#, "resource \"aws_lambda_permission\" \"anyone\" {\n  statement_id  = \"Anyone\"\n  action        = \"lambda:InvokeFunction\"\n  function_name = aws_lambda_function.provisioner.function_name\n  principal     = \"*\"\n}\n\nmodule \"phr_bucket\" {", "XA047", "aws_lambda_permission.anyone"),
+    ("primary/terraform/main.tf", r#"module "phr_bucket" {"#, "resource \"aws_iam_role_policy_attachment\" \"admin\" {\n  role       = aws_iam_role.lambda_execution.name\n  policy_arn = \"arn:aws:iam::aws:policy/AdministratorAccess\"\n}\n\nmodule \"phr_bucket\" {", "XA049", "aws_iam_role_policy_attachment.admin"),
+];
+
+#[test]
+fn plan_attribute_mutations_are_each_caught() {
+    let bin = terraform_bin();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    copy_tree(Path::new("generated/dev"), &root.join("dev"));
+    let cli_config = root.join("terraform.tfrc");
+    std::fs::write(
+        &cli_config,
+        "provider_installation {\n  filesystem_mirror {\n    path    = \"/opt/tf-plugins\"\n    include = [\"registry.terraform.io/*/*\"]\n  }\n  direct {\n    exclude = [\"registry.terraform.io/*/*\"]\n  }\n}\n",
+    )
+    .unwrap();
+    let zip = root.join("bootstrap.zip");
+    std::fs::write(&zip, b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
+    let tf = Tf {
+        bin,
+        cli_config,
+        moto: moto::Moto::start(),
+    };
+    let primary = root.join("dev/primary/terraform");
+    std::fs::write(
+        primary.join("zz_moto_override.tf"),
+        provider_override(
+            None,
+            &tf.moto.endpoint,
+            &["iam", "sts", "s3", "lambda", "logs"],
+        ),
+    )
+    .unwrap();
+    for (file, from, to, _, _) in PLAN_MUTATIONS {
+        let path = root.join("dev").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "`{from}` not in {file}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+    let json = root.join("mutated.json");
+    let zip_var = format!("-var=lambda_zip={}", zip.display());
+    tf.plan(&primary, &[&zip_var], &json);
+    let input = xacct::cmd::audit::plan_input(
+        std::slice::from_ref(&json),
+        Some(Path::new("environments/dev.toml")),
+    )
+    .unwrap();
+    let findings = xacct::audit::run(&input);
+    let table = xacct::audit::report::table(&findings);
+    for (_, _, _, id, address) in PLAN_MUTATIONS {
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.check_id == *id && f.resource.ends_with(address)),
+            "{id} on {address} missing:\n{table}"
+        );
+    }
+    // Through the binary: exit 1, and the plan file is the location.
+    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
+        .args([
+            "audit",
+            "--plan",
+            json.to_str().unwrap(),
+            "--env",
+            "environments/dev.toml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check_id"] == "XA042" && f["file"] == json.display().to_string()),
+        "{v}"
+    );
 }

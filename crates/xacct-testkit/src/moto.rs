@@ -1,10 +1,8 @@
 //! A real moto server for tests: one per test, on 127.0.0.1, on a free port.
 //!
-//! Shared by the `xacct` integration tests and the `lambda` crate's tests
-//! (through `#[path]`); depends on `std` and `serde_json` only. If moto is missing the test
-//! fails and says how to install it; it never passes silently.
-
-#![allow(dead_code)]
+//! Used by the `xacct` and `lambda` crates' tests; depends on `std` and
+//! `serde_json` only. If moto is missing the test fails and says how to install
+//! it; it never passes silently.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

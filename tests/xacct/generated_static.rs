@@ -6,14 +6,11 @@
 //! Every environment in `environments/` is covered without listing it here.
 //! Each check runs on a private copy (see `support/terraform.rs`).
 
-#[path = "support/terraform.rs"]
-mod terraform;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use terraform::Terraform;
+use crate::support::terraform::Terraform;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,12 +1,9 @@
 //! `xacct audit` on the committed environments, the mutation table, and the CLI.
 
-#[path = "support/fs.rs"]
-mod fs;
-
 use std::path::Path;
 use std::process::Command;
 
-use fs::copy_tree;
+use crate::support::fs::copy_tree;
 
 use xacct::audit::{self, Finding, Input};
 use xacct::cmd::audit::env_input;

@@ -12,7 +12,7 @@ use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use xacct::iam::documents::Documents;
 use xacct::model::{Environment, LoadOptions};
 
-use crate::moto::{self, Moto};
+use xacct_testkit::moto::{self, Moto};
 
 pub const PRIMARY: &str = "100000000001";
 pub const STORAGE_A: &str = "100000000002";

@@ -1,0 +1,8 @@
+//! Test support for the `xacct` integration tests.
+
+pub mod fs; // copy a tree (the committed generated/ is never written)
+pub mod lambda_proxy; // a loopback endpoint answering Invoke with the real provisioner
+pub mod terraform; // the real terraform, offline, against a provider mirror
+pub mod verify_deploy; // deploy generated/dev into moto with the SDK
+
+pub use xacct_testkit::moto;
