@@ -208,11 +208,18 @@ pub async fn record(moto: &Moto, bucket: &str) -> Option<xacct_provisioner::stat
 }
 
 /// A provisioner ("container") whose base identity is moto's default account;
-/// creates the state table if needed.
+/// creates the state table if needed. DynamoDB goes through [`serial_dynamodb`].
 pub async fn provisioner(moto: &Moto, cfg: Config) -> Provisioner {
     create_state_table(moto).await;
     let base = default_sdk(moto).await;
-    Provisioner::new(cfg.clone(), Clients::new(base, &cfg))
+    let mut clients = Clients::new(base.clone(), &cfg);
+    clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&base)
+            .endpoint_url(serial_dynamodb(moto.port))
+            .interceptor(clients.counter.clone())
+            .build(),
+    );
+    Provisioner::new(cfg.clone(), clients)
 }
 
 /// A provisioner with the given base credentials.
@@ -272,4 +279,77 @@ pub async fn buckets_in(moto: &Moto, account: &str) -> Vec<String> {
         .filter(|n| n.starts_with(PREFIX))
         .map(str::to_owned)
         .collect()
+}
+
+/// A loopback proxy in front of moto's DynamoDB that handles one request at a
+/// time. DynamoDB transactions are serializable; moto's are not under
+/// concurrent requests (a cancelled `TransactWriteItems` restores a snapshot of
+/// the whole table taken when it started, undoing writes that other threads
+/// committed meanwhile, moto 5.2.1 `transact_write_items`). Serialising the
+/// table's requests restores the guarantee the runtime relies on. The
+/// processes reach it through `AWS_ENDPOINT_URL_DYNAMODB`.
+/// One proxy per moto server, shared by every process of a test.
+pub fn serial_dynamodb(moto_port: u16) -> String {
+    static PROXIES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<u16, String>>> =
+        std::sync::OnceLock::new();
+    let mut map = PROXIES.get_or_init(Default::default).lock().unwrap();
+    map.entry(moto_port)
+        .or_insert_with(|| start_serial_proxy(moto_port))
+        .clone()
+}
+
+fn start_serial_proxy(moto_port: u16) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    fn read_message(r: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+        let mut head = Vec::new();
+        let mut len = 0usize;
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().ok()?;
+            }
+            head.extend_from_slice(line.as_bytes());
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0u8; len];
+        r.read_exact(&mut body).ok()?;
+        head.extend_from_slice(&body);
+        Some(head)
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let one_at_a_time = Arc::new(Mutex::new(()));
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let lock = one_at_a_time.clone();
+            std::thread::spawn(move || {
+                let mut writer = client.try_clone().unwrap();
+                let mut reader = BufReader::new(client);
+                while let Some(request) = read_message(&mut reader) {
+                    let _serial = lock.lock().unwrap();
+                    let Ok(up) = TcpStream::connect(("127.0.0.1", moto_port)) else {
+                        return;
+                    };
+                    let mut up_w = up.try_clone().unwrap();
+                    if up_w.write_all(&request).is_err() {
+                        return;
+                    }
+                    let Some(response) = read_message(&mut BufReader::new(up)) else {
+                        return;
+                    };
+                    if writer.write_all(&response).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    endpoint
 }
