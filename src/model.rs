@@ -234,6 +234,19 @@ impl Environment {
         )
     }
 
+    /// The provisioning-state table (DynamoDB, primary account, this region).
+    pub fn state_table_name(&self) -> String {
+        contract::state::table_name(&self.lambda.function_name)
+    }
+
+    pub fn state_table_arn(&self) -> String {
+        contract::state::table_arn(
+            &self.region,
+            &self.primary_account,
+            &self.state_table_name(),
+        )
+    }
+
     pub fn log_group_name(&self) -> String {
         format!("/aws/lambda/{}", self.lambda.function_name)
     }

@@ -193,7 +193,16 @@ pub struct AccountReport {
     pub trust_ok: bool,
     /// Buckets with the customer prefix (absent when they could not be listed).
     pub bucket_count: Option<usize>,
+    /// `max_buckets_per_account - counter` (the listing when there is no counter).
     pub headroom: Option<usize>,
+    /// The account's counter in the provisioning-state table (absent before
+    /// the account's first new customer, or when the table could not be read).
+    #[serde(default)]
+    pub counter: Option<usize>,
+    /// `counter - bucket_count`: positive while creates are in flight or after
+    /// buckets were deleted by hand, negative after buckets were created by hand.
+    #[serde(default)]
+    pub drift: Option<i64>,
     pub error: Option<String>,
 }
 
@@ -206,6 +215,9 @@ pub struct SelfTestResponse {
     pub environment: String,
     pub region: String,
     pub max_buckets_per_account: usize,
+    /// Why the provisioning-state table could not be read (then `ok` is false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_error: Option<String>,
     pub accounts: Vec<AccountReport>,
 }
 

@@ -1,5 +1,6 @@
 //! The small client set built once per container: the base SDK config (the
-//! execution role's credentials), Organizations (us-east-1, discovery only),
+//! execution role's credentials), DynamoDB (the provisioning-state table, in
+//! the function's region), Organizations (us-east-1, discovery only),
 //! SNS (ops notifications) and, per storage account, an S3 client signed with
 //! the account's assumed `S3BucketManager` credentials.
 //!
@@ -91,6 +92,7 @@ pub struct Storage {
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub base: SdkConfig,
+    pub dynamodb: aws_sdk_dynamodb::Client,
     pub organizations: aws_sdk_organizations::Client,
     pub sns: Option<aws_sdk_sns::Client>,
     pub counter: CallCounter,
@@ -108,6 +110,11 @@ impl Clients {
     /// Builds the client set from a base config (the execution role's credentials).
     pub fn new(base: SdkConfig, cfg: &Config) -> Clients {
         let counter = CallCounter::default();
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&base)
+                .interceptor(counter.clone())
+                .build(),
+        );
         let organizations = aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(&base)
                 .region(Region::new(contract::ORGANIZATIONS_REGION))
@@ -126,6 +133,7 @@ impl Clients {
         });
         Clients {
             base,
+            dynamodb,
             organizations,
             sns,
             counter,

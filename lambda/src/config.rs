@@ -5,8 +5,6 @@ use crate::contract::{self, env};
 
 /// Default of [`env::CAPACITY_WARN_PERCENT`].
 pub use contract::DEFAULT_WARN_PERCENT;
-/// Default of [`env::RECOUNT_SECONDS`].
-pub const DEFAULT_RECOUNT_SECONDS: u64 = 60;
 
 /// Validated runtime configuration. It never holds secrets: the legacy PHR
 /// access keys are not read at all (PHR requests are answered from names).
@@ -25,9 +23,9 @@ pub struct Config {
     pub reader_principals: Vec<String>,
     pub warn_percent: u8,
     pub ops_topic_arn: Option<String>,
-    /// Age after which this container's count of an account is refreshed
-    /// before a bucket is created there (other containers create too).
-    pub recount_after: std::time::Duration,
+    /// The provisioning-state table (counters and customer records), in the
+    /// function's own account and region.
+    pub state_table: String,
 }
 
 /// A missing or malformed environment variable.
@@ -126,15 +124,20 @@ impl Config {
                 format!("{t:?} is not {}", contract::SNS_TOPIC_ARN_RULE),
             ));
         }
-        let recount_after = match opt(env::RECOUNT_SECONDS) {
-            None => DEFAULT_RECOUNT_SECONDS,
-            Some(v) => v.parse().map_err(|_| {
-                invalid(
-                    env::RECOUNT_SECONDS,
-                    format!("{v:?} is not a whole number of seconds"),
-                )
-            })?,
-        };
+        let state_table = req(env::STATE_TABLE)?;
+        // DynamoDB table names: 3-255 characters of [A-Za-z0-9_.-].
+        if !(3..=255).contains(&state_table.len())
+            || !state_table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        {
+            return Err(invalid(
+                env::STATE_TABLE,
+                format!(
+                    "{state_table:?} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"
+                ),
+            ));
+        }
         Ok(Config {
             environment,
             bucket_region,
@@ -150,7 +153,7 @@ impl Config {
             ),
             warn_percent,
             ops_topic_arn,
-            recount_after: std::time::Duration::from_secs(recount_after),
+            state_table,
         })
     }
 
@@ -175,6 +178,7 @@ mod tests {
                 env::STORAGE_ACCOUNTS,
                 "100000000002, 100000000003,100000000002",
             ),
+            (env::STATE_TABLE, "s3-bucket-provisioning-dev-state"),
         ])
     }
 
@@ -188,10 +192,7 @@ mod tests {
         assert_eq!(c.storage_accounts, ["100000000002", "100000000003"]);
         assert_eq!(c.warn_percent, 80);
         assert_eq!(c.warn_at(), 8);
-        assert_eq!(c.recount_after.as_secs(), DEFAULT_RECOUNT_SECONDS);
-        let mut m = base();
-        m.insert(env::RECOUNT_SECONDS, "0");
-        assert!(load(&m).unwrap().recount_after.is_zero());
+        assert_eq!(c.state_table, "s3-bucket-provisioning-dev-state");
     }
 
     #[test]
@@ -216,12 +217,10 @@ mod tests {
                 .contains(env::STORAGE_ACCOUNTS)
         );
         let mut m = base();
-        m.insert(env::RECOUNT_SECONDS, "-1");
-        assert!(
-            load(&m)
-                .unwrap_err()
-                .to_string()
-                .contains(env::RECOUNT_SECONDS)
-        );
+        m.remove(env::STATE_TABLE);
+        assert_eq!(load(&m), Err(ConfigError::Missing(env::STATE_TABLE)));
+        let mut m = base();
+        m.insert(env::STATE_TABLE, "a b");
+        assert!(load(&m).unwrap_err().to_string().contains(env::STATE_TABLE));
     }
 }

@@ -17,6 +17,7 @@ pub mod aws;
 pub mod config;
 pub mod handler;
 pub mod service;
+pub mod state;
 
 pub use config::Config;
 pub use service::Provisioner;

@@ -1,41 +1,47 @@
 //! The provisioning logic over [`Clients`]. No HTTP here: typed request in,
 //! typed answer or [`ApiError`] out.
 //!
-//! # Account choice rule
-//! Per container, the first standard request discovers the storage accounts
-//! (configuration, else Organizations) and counts each account's customer
-//! buckets (names starting `<prefix>-`, canaries excluded) with paginated
-//! `ListBuckets`, all accounts in parallel. Those counts (and the bucket→account
-//! map the listing yields) are then kept current in memory. A new customer goes
-//! to the account with the **most headroom** (`max_buckets_per_account - count`),
-//! ties broken by spec order (discovered accounts: ascending account ID). A
-//! slot is reserved under a lock before `CreateBucket`, so concurrent requests
-//! never push an account above its maximum; a failed create releases it.
-//! When no account has headroom the request fails with 503 `capacity_exhausted`.
+//! # Shared state
+//! Every container shares the provisioning-state table ([`crate::state`]): one
+//! counter per storage account, one record per customer. The capacity limit
+//! holds across containers because a slot is only ever taken by a conditional
+//! write (`bucket_count < max`), in the same transaction that claims the
+//! customer (`attribute_not_exists`).
 //!
-//! Other containers create buckets too. Before a reserved slot is used, the
-//! account is listed again when this container's count of it is older than
-//! `recount_after` (default 60 s) or the reservation reaches the warning
-//! threshold; the fresh count (plus this container's creates in flight)
-//! replaces the old one, and a full account is skipped. Across containers the
-//! maximum can then only be exceeded by creates that race within one listing,
-//! never by a long-lived container's stale view.
+//! # Known customer
+//! A bucket this container answered costs 0 AWS calls. Otherwise one strongly
+//! consistent read (`BatchGetItem` of the record and the counters, or a
+//! `GetItem` of the record while a discovering container does not know its
+//! accounts yet) answers a `ready` record.
 //!
-//! # Idempotency
-//! The bucket name is `contract::bucket_name(prefix, customer)`. Requests for
-//! one bucket are serialised in-process. A bucket known from the listing is
-//! checked for the configured marker (tags, written last); a bucket unknown to
-//! this container is created in the chosen account and, if S3 says it already
-//! exists (another container won), found with `ListBuckets` across the storage
-//! accounts. In every case missing configuration is (re)applied, so a retry
-//! after a partial failure finishes the job.
+//! # New customer
+//! 1. The same read yields the counters. A storage account without a counter
+//!    is counted once with a paginated `ListBuckets` and its counter created
+//!    with `attribute_not_exists` (so buckets older than the table count).
+//! 2. Accounts are tried by **most headroom** (`max - bucket_count`), ties in
+//!    spec order (discovered accounts: ascending ID). Each try is one
+//!    `TransactWriteItems`: put the record (`creating`, the account) if absent
+//!    and increment the counter if `bucket_count < max`. A full account sends
+//!    the request to the next; a record that appeared meanwhile is followed.
+//!    When every account is full: 503 `capacity_exhausted`, an error log line
+//!    and the ops notification; nothing was written, so nothing is released.
+//! 3. `CreateBucket` in the record's account, then the four independent
+//!    configuration calls concurrently, then the tags (the "configured"
+//!    marker) together with the record's `ready`: three sequential S3 round trips.
+//!
+//! # Failures
+//! A `creating` record is resumed by the next request for the customer (the
+//! steps are idempotent). A `CreateBucket` refused with a 4xx releases the
+//! record and its reservation in one transaction. A name S3 says exists is
+//! found with `ListBuckets(Prefix=<name>)`; its record then names the owner and
+//! the count moves there (once, conditionally), unless the owner's counter
+//! already counted it from its first listing (bucket older than the counter).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use aws_sdk_s3::config::ProvideCredentials;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_s3::types::{
     ObjectOwnership, OwnershipControls, OwnershipControlsRule, ServerSideEncryption,
@@ -48,9 +54,20 @@ use crate::api::{AccountReport, ApiError, BucketResponse, Kind, Request, SelfTes
 use crate::aws::{Clients, Storage};
 use crate::config::Config;
 use crate::contract;
+use crate::state::{self, Counter, Record, Reserve, StateError, Table};
 
 /// Page size of the capacity listing.
 pub const LIST_PAGE: i32 = 1000;
+
+/// A bucket created at least this long before its account's counter was
+/// listed is taken as counted by that listing (see [`Provisioner::adopt`]).
+pub const LISTING_MARGIN_MS: i64 = 2000;
+
+/// Test hook, compiled into debug builds only: when this variable is set, the
+/// process aborts right after a reservation is written (before `CreateBucket`),
+/// as a container killed at that moment would.
+#[cfg(debug_assertions)]
+pub const TEST_ABORT_AFTER_RESERVE: &str = "XACCT_TEST_ABORT_AFTER_RESERVE";
 
 /// One answer of the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,22 +78,17 @@ pub enum Answer {
 
 #[derive(Debug, Default)]
 struct Ledger {
-    /// Customer buckets per account, reservations included.
-    counts: HashMap<String, usize>,
-    /// Bucket name -> (account, configuration confirmed by this container).
-    known: HashMap<String, (String, bool)>,
-    /// Accounts already reported above the warning threshold.
+    /// Bucket name -> account, for buckets this container answered `ready`.
+    known: HashMap<String, String>,
+    /// Accounts already reported above the warning threshold by this container.
     warned: HashSet<String>,
-    /// Reservations whose `CreateBucket` has not answered yet, per account.
-    pending: HashMap<String, usize>,
-    /// When each account was last listed.
-    counted_at: HashMap<String, Instant>,
 }
 
 /// The provisioning service; one per container, shared by all requests.
 pub struct Provisioner {
     cfg: Config,
     clients: Clients,
+    table: Table,
     fleet: tokio::sync::OnceCell<Vec<Storage>>,
     ledger: Mutex<Ledger>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -110,11 +122,25 @@ pub fn tag_value(s: &str) -> String {
         .collect()
 }
 
+fn state_failed(e: StateError) -> ApiError {
+    let msg = e.to_string();
+    error!(event = "state_failed", step = e.step, table = %e.table, error = %msg);
+    ApiError::new(502, "state_failed", msg)
+}
+
+/// Whether S3 definitely refused `CreateBucket` (a 4xx answer): the bucket was
+/// not created, so the reservation can be given back.
+fn refused<E>(e: &SdkError<E>) -> bool {
+    matches!(e, SdkError::ServiceError(s) if (400..500).contains(&s.raw().status().as_u16()))
+}
+
 impl Provisioner {
     pub fn new(cfg: Config, clients: Clients) -> Provisioner {
+        let table = Table::new(clients.dynamodb.clone(), cfg.state_table.clone());
         Provisioner {
             cfg,
             clients,
+            table,
             fleet: tokio::sync::OnceCell::new(),
             ledger: Mutex::new(Ledger::default()),
             locks: Mutex::new(HashMap::new()),
@@ -129,12 +155,9 @@ impl Provisioner {
         &self.clients
     }
 
-    /// Current in-memory count per account (reservations included).
-    pub fn counts(&self) -> HashMap<String, usize> {
-        self.ledger
-            .lock()
-            .map(|l| l.counts.clone())
-            .unwrap_or_default()
+    /// The provisioning-state table.
+    pub fn table(&self) -> &Table {
+        &self.table
     }
 
     /// Answers one parsed request.
@@ -183,6 +206,8 @@ impl Provisioner {
 
     // ---- fleet: discovery and counts, once per container ----
 
+    // ---- fleet: the storage accounts and their clients, once per container ----
+
     async fn fleet(&self) -> Result<&[Storage], ApiError> {
         self.fleet
             .get_or_try_init(|| self.init_fleet())
@@ -190,6 +215,8 @@ impl Provisioner {
             .map(Vec::as_slice)
     }
 
+    /// The storage accounts and their clients. Configured accounts cost no
+    /// call; discovery costs the Organizations calls. No bucket listing.
     async fn init_fleet(&self) -> Result<Vec<Storage>, ApiError> {
         let accounts = if self.cfg.storage_accounts.is_empty() {
             self.discover().await?
@@ -211,36 +238,553 @@ impl Provisioner {
         for a in &accounts {
             fleet.push(self.clients.storage(a, &self.cfg).await);
         }
-        let mut tasks = tokio::task::JoinSet::new();
-        for (i, st) in fleet.iter().enumerate() {
-            let (s3, prefix) = (st.s3.clone(), self.cfg.bucket_prefix.clone());
-            tasks.spawn(async move { (i, list_customer_buckets(&s3, &prefix).await) });
-        }
-        let mut listed = vec![Vec::new(); fleet.len()];
-        while let Some(joined) = tasks.join_next().await {
-            let (i, res) = joined.map_err(internal)?;
-            let account = &fleet[i].account_id;
-            listed[i] =
-                res.map_err(|e| step_failed("ListBuckets (capacity count)", "*", account, e))?;
-        }
-        let warn_at = self.cfg.warn_at();
-        let mut l = self.ledger.lock().map_err(internal)?;
-        for (st, names) in fleet.iter().zip(listed) {
-            let n = names.len();
-            info!(event = "capacity_count", account_id = %st.account_id, bucket_count = n, max = self.cfg.max_buckets_per_account);
-            if n >= warn_at {
-                l.warned.insert(st.account_id.clone());
-                warn!(event = "capacity_threshold", account_id = %st.account_id, bucket_count = n,
-                      max = self.cfg.max_buckets_per_account, warn_percent = self.cfg.warn_percent,
-                      "storage account is at or above the capacity warning threshold");
-            }
-            l.counts.insert(st.account_id.clone(), n);
-            l.counted_at.insert(st.account_id.clone(), Instant::now());
-            for b in names {
-                l.known.entry(b).or_insert((st.account_id.clone(), false));
-            }
-        }
         Ok(fleet)
+    }
+
+    /// The storage accounts, when they are known without an AWS call.
+    fn accounts_known(&self) -> Option<Vec<String>> {
+        if let Some(f) = self.fleet.get() {
+            return Some(f.iter().map(|s| s.account_id.clone()).collect());
+        }
+        (!self.cfg.storage_accounts.is_empty()).then(|| self.cfg.storage_accounts.clone())
+    }
+
+    /// The counter of every account of the fleet. An account without one is
+    /// counted with a paginated `ListBuckets` and its counter created with
+    /// `attribute_not_exists` (all such accounts in parallel; once per account
+    /// for the life of the table).
+    async fn complete_counters(
+        &self,
+        fleet: &[Storage],
+        mut counters: HashMap<String, Counter>,
+    ) -> Result<HashMap<String, Counter>, ApiError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for st in fleet
+            .iter()
+            .filter(|s| !counters.contains_key(&s.account_id))
+        {
+            let (s3, prefix) = (st.s3.clone(), self.cfg.bucket_prefix.clone());
+            let (table, account) = (self.table.clone(), st.account_id.clone());
+            tasks.spawn(async move {
+                let listed_at = state::now_ms();
+                let names = list_customer_buckets(&s3, &prefix)
+                    .await
+                    .map_err(|e| step_failed("ListBuckets (first count)", "*", &account, e))?;
+                let c = table
+                    .init_counter(&account, names.len(), listed_at)
+                    .await
+                    .map_err(state_failed)?;
+                info!(event = "capacity_counter_created", account_id = %account, bucket_count = c.count, listed = names.len());
+                Ok::<_, ApiError>(c)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let c = joined.map_err(internal)??;
+            counters.insert(c.account_id.clone(), c);
+        }
+        Ok(counters)
+    }
+
+    // ---- standard requests ----
+
+    fn lock_for(&self, bucket: &str) -> Result<Arc<tokio::sync::Mutex<()>>, ApiError> {
+        let mut locks = self.locks.lock().map_err(internal)?;
+        Ok(locks.entry(bucket.to_owned()).or_default().clone())
+    }
+
+    fn cached(&self, bucket: &str) -> Result<Option<String>, ApiError> {
+        Ok(self
+            .ledger
+            .lock()
+            .map_err(internal)?
+            .known
+            .get(bucket)
+            .cloned())
+    }
+
+    fn existing(&self, customer: String, rec: Record) -> Result<BucketResponse, ApiError> {
+        self.ledger
+            .lock()
+            .map_err(internal)?
+            .known
+            .insert(rec.bucket.clone(), rec.account_id.clone());
+        info!(event = "bucket_existing", bucket = %rec.bucket, account_id = %rec.account_id);
+        Ok(self.response(Kind::Standard, customer, rec.bucket, rec.account_id, false))
+    }
+
+    async fn standard(&self, customer: String) -> Result<BucketResponse, ApiError> {
+        let bucket = contract::bucket_name(&self.cfg.bucket_prefix, &customer).map_err(|e| {
+            ApiError::bad_request("invalid_customer", format!("field `customer`: {e}"))
+        })?;
+        if contract::is_canary_bucket(&self.cfg.bucket_prefix, &bucket) {
+            return Err(ApiError::bad_request(
+                "invalid_customer",
+                format!("field `customer`: the name {bucket:?} is reserved for verifier canaries"),
+            ));
+        }
+        // Requests for one bucket are serialised inside the container.
+        let lock = self.lock_for(&bucket)?;
+        let _guard = lock.lock().await;
+        if let Some(account) = self.cached(&bucket)? {
+            info!(event = "bucket_existing", bucket, account_id = %account);
+            return Ok(self.response(Kind::Standard, customer, bucket, account, false));
+        }
+
+        // One read: the record, plus the counters when the accounts are known.
+        let (record, counters) = match self.accounts_known() {
+            Some(accounts) => self.table.read(Some(&bucket), &accounts).await,
+            None => self
+                .table
+                .record(&bucket)
+                .await
+                .map(|r| (r, HashMap::new())),
+        }
+        .map_err(state_failed)?;
+        match record {
+            Some(rec) if rec.ready => return self.existing(customer, rec),
+            Some(rec) => return self.resume(rec, customer).await,
+            None => {}
+        }
+
+        let fleet = self.fleet().await?;
+        let counters = if fleet.iter().all(|s| counters.contains_key(&s.account_id)) {
+            counters
+        } else {
+            let ids: Vec<String> = fleet.iter().map(|s| s.account_id.clone()).collect();
+            // Only a discovering container's first new customer reads again.
+            let known = if counters.is_empty() && self.cfg.storage_accounts.is_empty() {
+                self.table.read(None, &ids).await.map_err(state_failed)?.1
+            } else {
+                counters
+            };
+            self.complete_counters(fleet, known).await?
+        };
+
+        let max = self.cfg.max_buckets_per_account;
+        // Most headroom first; the stable sort keeps spec order for ties.
+        let mut order: Vec<(&Storage, usize)> = fleet
+            .iter()
+            .map(|st| (st, counters.get(&st.account_id).map_or(max, |c| c.count)))
+            .filter(|(_, count)| *count < max)
+            .collect();
+        order.sort_by_key(|(_, count)| *count);
+        for (st, count) in order {
+            let account = st.account_id.as_str();
+            match self
+                .table
+                .reserve(&bucket, &customer, account, max)
+                .await
+                .map_err(state_failed)?
+            {
+                Reserve::Reserved => {
+                    return self.reserved(fleet, st, count, bucket, customer).await;
+                }
+                Reserve::Claimed(rec) => {
+                    // Another container claimed the customer since our read.
+                    let rec = match rec {
+                        Some(rec) => Some(rec),
+                        None => self.table.record(&bucket).await.map_err(state_failed)?,
+                    };
+                    return match rec {
+                        Some(rec) if rec.ready => self.existing(customer, rec),
+                        Some(rec) => self.resume(rec, customer).await,
+                        None => Err(ApiError::new(
+                            503,
+                            "provisioning_conflict",
+                            format!(
+                                "the record of {bucket} changed while this request read it; retry"
+                            ),
+                        )),
+                    };
+                }
+                Reserve::Full => {
+                    info!(
+                        event = "capacity_full",
+                        bucket,
+                        account_id = account,
+                        "account filled up since the counters were read; trying the next"
+                    );
+                }
+            }
+        }
+        Err(self.exhausted(fleet.len()).await)
+    }
+
+    /// A reservation was written: create and configure the bucket.
+    async fn reserved(
+        &self,
+        fleet: &[Storage],
+        st: &Storage,
+        count: usize,
+        bucket: String,
+        customer: String,
+    ) -> Result<BucketResponse, ApiError> {
+        let account = st.account_id.as_str();
+        info!(
+            event = "capacity_reserved",
+            bucket,
+            account_id = account,
+            bucket_count = count + 1
+        );
+        #[cfg(debug_assertions)]
+        if std::env::var_os(TEST_ABORT_AFTER_RESERVE).is_some() {
+            std::process::abort();
+        }
+        self.check_threshold(account, count + 1).await;
+        let rec = Record {
+            bucket,
+            customer: customer.clone(),
+            account_id: account.to_owned(),
+            ready: false,
+            counted_by_listing: false,
+        };
+        self.finish(fleet, rec, customer).await
+    }
+
+    /// Continues a `creating` record (a failed or concurrent earlier request).
+    async fn resume(&self, rec: Record, customer: String) -> Result<BucketResponse, ApiError> {
+        info!(event = "record_resumed", bucket = %rec.bucket, account_id = %rec.account_id);
+        let fleet = self.fleet().await?;
+        self.finish(fleet, rec, customer).await
+    }
+
+    /// `CreateBucket` in the record's account, configuration, `ready`.
+    async fn finish(
+        &self,
+        fleet: &[Storage],
+        mut rec: Record,
+        customer: String,
+    ) -> Result<BucketResponse, ApiError> {
+        let bucket = rec.bucket.clone();
+        let Some(mut st) = fleet.iter().find(|s| s.account_id == rec.account_id) else {
+            let msg = format!(
+                "the record of {bucket} names account {}, which is not a storage account of this environment",
+                rec.account_id
+            );
+            error!(event = "record_account_unknown", bucket, account_id = %rec.account_id, "{msg}");
+            return Err(ApiError::new(502, "record_account_unknown", msg));
+        };
+        let mut create = st.s3.create_bucket().bucket(&bucket);
+        if self.cfg.bucket_region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(
+                        self.cfg.bucket_region.as_str(),
+                    ))
+                    .build(),
+            );
+        }
+        let created = match create.send().await {
+            Ok(_) => true,
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
+                }) =>
+            {
+                st = self.adopt(fleet, &mut rec).await?;
+                false
+            }
+            Err(e) if refused(&e) => {
+                let err = step_failed("CreateBucket", &bucket, &rec.account_id, e);
+                match self.table.release(&rec).await {
+                    Ok(true) => {
+                        info!(event = "reservation_released", bucket, account_id = %rec.account_id)
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        state_failed(e);
+                    }
+                }
+                return Err(err);
+            }
+            // Unknown outcome (5xx after retries, timeout): the record stays
+            // `creating` and the next request for the customer resumes it.
+            Err(e) => return Err(step_failed("CreateBucket", &bucket, &rec.account_id, e)),
+        };
+        self.configure(st, &bucket, &customer).await?;
+        self.ledger
+            .lock()
+            .map_err(internal)?
+            .known
+            .insert(bucket.clone(), rec.account_id.clone());
+        info!(event = if created { "bucket_created" } else { "bucket_existing" }, bucket, account_id = %rec.account_id);
+        Ok(self.response(Kind::Standard, customer, bucket, rec.account_id, created))
+    }
+
+    /// S3 says the name exists: find the storage account that owns it
+    /// (`ListBuckets(Prefix=<name>)`, the record's account first), then point
+    /// the record at it and move the count, once, conditionally. A bucket older
+    /// than its account's counter was counted by that counter's listing.
+    pub(crate) async fn adopt<'f>(
+        &self,
+        fleet: &'f [Storage],
+        rec: &mut Record,
+    ) -> Result<&'f Storage, ApiError> {
+        let bucket = rec.bucket.clone();
+        let first = fleet.iter().filter(|s| s.account_id == rec.account_id);
+        let rest = fleet.iter().filter(|s| s.account_id != rec.account_id);
+        let mut found = None;
+        for st in first.chain(rest) {
+            let out = st
+                .s3
+                .list_buckets()
+                .prefix(&bucket)
+                .max_buckets(LIST_PAGE)
+                .send()
+                .await
+                .map_err(|e| step_failed("ListBuckets (find owner)", &bucket, &st.account_id, e))?;
+            if let Some(b) = out.buckets().iter().find(|b| b.name() == Some(&bucket)) {
+                let created_ms = b.creation_date().map_or(i64::MAX, |d| {
+                    d.secs() * 1000 + i64::from(d.subsec_nanos() / 1_000_000)
+                });
+                found = Some((st, created_ms));
+                break;
+            }
+        }
+        let Some((owner, created_ms)) = found else {
+            let msg =
+                format!("bucket name {bucket} is taken by an account outside the storage accounts");
+            error!(event = "bucket_name_taken", bucket, "{msg}");
+            self.notify_squatted(&bucket).await;
+            if let Err(e) = self.table.release(rec).await {
+                state_failed(e);
+            }
+            return Err(ApiError::new(409, "bucket_name_taken", msg));
+        };
+        let (_, counters) = self
+            .table
+            .read(None, std::slice::from_ref(&owner.account_id))
+            .await
+            .map_err(state_failed)?;
+        // S3 reports creation times to the second, and clocks differ a little:
+        // only a bucket clearly older than the listing counts as listed. In
+        // doubt it counts as new (one too many, never one too few).
+        let listed = counters
+            .get(&owner.account_id)
+            .is_some_and(|c| created_ms.saturating_add(LISTING_MARGIN_MS) < c.listed_at);
+        if owner.account_id != rec.account_id || listed != rec.counted_by_listing {
+            if !self
+                .table
+                .adopt(rec, &owner.account_id, listed)
+                .await
+                .map_err(state_failed)?
+            {
+                return Err(ApiError::new(
+                    503,
+                    "provisioning_conflict",
+                    format!(
+                        "the record of {bucket} changed while this request adopted the bucket; retry"
+                    ),
+                ));
+            }
+            info!(event = "bucket_adopted", bucket, from = %rec.account_id, account_id = %owner.account_id, counted_by_listing = listed);
+            rec.account_id = owner.account_id.clone();
+            rec.counted_by_listing = listed;
+        }
+        Ok(owner)
+    }
+
+    /// Every capacity slot is taken: log, notify ops, answer 503.
+    async fn exhausted(&self, accounts: usize) -> ApiError {
+        let max = self.cfg.max_buckets_per_account;
+        let msg = format!(
+            "every storage account holds {max} buckets (max_buckets_per_account); add a storage account or raise the limit"
+        );
+        error!(event = "capacity_exhausted", accounts, max, "{msg}");
+        let message = serde_json::json!({
+            "event": "capacity_exhausted",
+            "environment": self.cfg.environment,
+            "accounts": accounts,
+            "max_buckets_per_account": max,
+        });
+        let subject = format!(
+            "xacct: every storage account is full ({}, {max} buckets each)",
+            self.cfg.environment
+        );
+        self.notify(&subject, message).await;
+        ApiError::new(503, "capacity_exhausted", msg)
+    }
+
+    /// A customer's predictable name is owned outside the storage accounts:
+    /// log `bucket_name_squatted` and tell the operators (ops topic), who decide
+    /// (README "Bucket name squatting"). A failed publish is logged, never fatal.
+    async fn notify_squatted(&self, bucket: &str) {
+        error!(
+            event = "bucket_name_squatted",
+            bucket,
+            environment = %self.cfg.environment,
+            "a customer bucket name is owned by an account outside the storage accounts"
+        );
+        let message = serde_json::json!({
+            "event": "bucket_name_squatted",
+            "environment": self.cfg.environment,
+            "bucket": bucket,
+        });
+        let subject = format!(
+            "xacct: bucket name {bucket} is taken outside the storage accounts ({})",
+            self.cfg.environment
+        );
+        self.notify(&subject, message).await;
+    }
+
+    async fn notify(&self, subject: &str, message: serde_json::Value) {
+        if let (Some(sns), Some(topic)) = (&self.clients.sns, &self.cfg.ops_topic_arn)
+            && let Err(e) = sns
+                .publish()
+                .topic_arn(topic)
+                .subject(subject)
+                .message(message.to_string())
+                .send()
+                .await
+        {
+            warn!(event = "ops_notify_failed", topic, error = %DisplayErrorContext(&e), "could not publish the ops notification");
+        }
+    }
+
+    /// The steps of `contract::BUCKET_STEPS` before the tags (ownership,
+    /// encryption, policy) concurrently, then the tags (the "configured" marker)
+    /// together with the record's `ready`. No Block Public Access step: new
+    /// buckets have it on and the role may not change it
+    /// (`contract::DENIED_ACTIONS`). `ExpectedBucketOwner` on every call: S3
+    /// refuses (403) a request about a bucket another account owns.
+    async fn configure(&self, st: &Storage, bucket: &str, customer: &str) -> Result<(), ApiError> {
+        let a = st.account_id.as_str();
+        let s3 = &st.s3;
+        let ownership = async {
+            s3.put_bucket_ownership_controls()
+                .bucket(bucket)
+                .expected_bucket_owner(a)
+                .ownership_controls(
+                    OwnershipControls::builder()
+                        .rules(
+                            OwnershipControlsRule::builder()
+                                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                                .build()
+                                .map_err(internal)?,
+                        )
+                        .build()
+                        .map_err(internal)?,
+                )
+                .send()
+                .await
+                .map_err(|e| step_failed("PutBucketOwnershipControls", bucket, a, e))
+        };
+        let encryption = async {
+            let sse = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()
+                .map_err(internal)?;
+            s3.put_bucket_encryption()
+                .bucket(bucket)
+                .expected_bucket_owner(a)
+                .server_side_encryption_configuration(
+                    ServerSideEncryptionConfiguration::builder()
+                        .rules(
+                            ServerSideEncryptionRule::builder()
+                                .apply_server_side_encryption_by_default(sse)
+                                .build(),
+                        )
+                        .build()
+                        .map_err(internal)?,
+                )
+                .send()
+                .await
+                .map_err(|e| step_failed("PutBucketEncryption", bucket, a, e))
+        };
+        let policy = async {
+            let policy = contract::customer_bucket_policy(bucket, &self.cfg.reader_principals);
+            s3.put_bucket_policy()
+                .bucket(bucket)
+                .expected_bucket_owner(a)
+                .policy(policy.to_string())
+                .send()
+                .await
+                .map_err(|e| step_failed("PutBucketPolicy", bucket, a, e))
+        };
+        tokio::try_join!(ownership, encryption, policy)?;
+
+        let tag = |k: &str, v: &str| {
+            Tag::builder()
+                .key(k)
+                .value(tag_value(v))
+                .build()
+                .map_err(internal)
+        };
+        let tagging = Tagging::builder()
+            .tag_set(tag(contract::TAG_ENVIRONMENT, &self.cfg.environment)?)
+            .tag_set(tag(contract::TAG_CUSTOMER, customer)?)
+            .tag_set(tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE)?)
+            .build()
+            .map_err(internal)?;
+        let (tags, ready) = tokio::join!(
+            s3.put_bucket_tagging()
+                .bucket(bucket)
+                .expected_bucket_owner(a)
+                .tagging(tagging)
+                .send(),
+            self.table.set_state(bucket, a, contract::state::READY)
+        );
+        if let Err(e) = tags {
+            // Back to `creating`, so the next request finishes the job.
+            if let Err(e) = self
+                .table
+                .set_state(bucket, a, contract::state::CREATING)
+                .await
+            {
+                state_failed(e);
+            }
+            return Err(step_failed("PutBucketTagging", bucket, a, e));
+        }
+        match ready.map_err(state_failed)? {
+            true => Ok(()),
+            false => Err(ApiError::new(
+                503,
+                "provisioning_conflict",
+                format!("the record of {bucket} no longer names account {a}; retry"),
+            )),
+        }
+    }
+
+    /// One `capacity_threshold` warning per account and container once a
+    /// reservation takes the count to the threshold; the reservation that
+    /// reaches it exactly also notifies ops.
+    async fn check_threshold(&self, account: &str, count: usize) {
+        let warn_at = self.cfg.warn_at();
+        if count < warn_at {
+            return;
+        }
+        let first = self
+            .ledger
+            .lock()
+            .map(|mut l| l.warned.insert(account.to_owned()))
+            .unwrap_or(false);
+        if !first {
+            return;
+        }
+        let max = self.cfg.max_buckets_per_account;
+        warn!(
+            event = "capacity_threshold",
+            account_id = account,
+            bucket_count = count,
+            max,
+            warn_percent = self.cfg.warn_percent,
+            "storage account is at or above the capacity warning threshold"
+        );
+        if count == warn_at {
+            let message = serde_json::json!({
+                "event": "capacity_threshold",
+                "environment": self.cfg.environment,
+                "account_id": account,
+                "bucket_count": count,
+                "max_buckets_per_account": max,
+                "warn_percent": self.cfg.warn_percent,
+            });
+            let subject = format!(
+                "xacct: storage account {account} at {count}/{max} buckets ({})",
+                self.cfg.environment
+            );
+            self.notify(&subject, message).await;
+        }
     }
 
     async fn discover(&self) -> Result<Vec<String>, ApiError> {
@@ -302,404 +846,6 @@ impl Provisioner {
         Ok(found)
     }
 
-    // ---- standard requests ----
-
-    fn lock_for(&self, bucket: &str) -> Result<Arc<tokio::sync::Mutex<()>>, ApiError> {
-        let mut locks = self.locks.lock().map_err(internal)?;
-        Ok(locks.entry(bucket.to_owned()).or_default().clone())
-    }
-
-    async fn standard(&self, customer: String) -> Result<BucketResponse, ApiError> {
-        let bucket = contract::bucket_name(&self.cfg.bucket_prefix, &customer).map_err(|e| {
-            ApiError::bad_request("invalid_customer", format!("field `customer`: {e}"))
-        })?;
-        if contract::is_canary_bucket(&self.cfg.bucket_prefix, &bucket) {
-            return Err(ApiError::bad_request(
-                "invalid_customer",
-                format!("field `customer`: the name {bucket:?} is reserved for verifier canaries"),
-            ));
-        }
-        let fleet = self.fleet().await?;
-        let lock = self.lock_for(&bucket)?;
-        let _guard = lock.lock().await;
-
-        let known = self
-            .ledger
-            .lock()
-            .map_err(internal)?
-            .known
-            .get(&bucket)
-            .cloned();
-        if let Some((account, configured)) = known {
-            if !configured {
-                let st = storage_of(fleet, &account)?;
-                if !self.is_configured(st, &bucket).await? {
-                    self.configure(st, &bucket, &customer).await?;
-                }
-                self.mark_configured(&bucket, &account)?;
-            }
-            info!(event = "bucket_existing", bucket, account_id = %account);
-            return Ok(self.response(Kind::Standard, customer, bucket, account, false));
-        }
-
-        let account = self.reserve_fresh(fleet).await?;
-        let st = storage_of(fleet, &account)?;
-        let mut create = st.s3.create_bucket().bucket(&bucket);
-        if self.cfg.bucket_region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(
-                        self.cfg.bucket_region.as_str(),
-                    ))
-                    .build(),
-            );
-        }
-        let (owner, created) = match create.send().await {
-            Ok(_) => {
-                self.settle(&account)?;
-                (st, true)
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_bucket_already_owned_by_you()) =>
-            {
-                self.settle(&account)?;
-                (st, false)
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_bucket_already_exists()) =>
-            {
-                self.release(&account)?;
-                let owner = self.find_owner(fleet, &bucket).await?;
-                if let Ok(mut l) = self.ledger.lock() {
-                    *l.counts.entry(owner.account_id.clone()).or_default() += 1;
-                }
-                (owner, false)
-            }
-            Err(e) => {
-                self.release(&account)?;
-                return Err(step_failed("CreateBucket", &bucket, &account, e));
-            }
-        };
-        let account = owner.account_id.clone();
-        if created || !self.is_configured(owner, &bucket).await? {
-            self.configure(owner, &bucket, &customer).await?;
-        }
-        self.mark_configured(&bucket, &account)?;
-        info!(event = if created { "bucket_created" } else { "bucket_existing" }, bucket, account_id = %account);
-        if created {
-            self.check_threshold(&account).await;
-        }
-        Ok(self.response(Kind::Standard, customer, bucket, account, created))
-    }
-
-    /// Reserves one slot in the account with the most headroom (ties: spec order).
-    fn reserve(&self, fleet: &[Storage]) -> Result<String, ApiError> {
-        let max = self.cfg.max_buckets_per_account;
-        let mut l = self.ledger.lock().map_err(internal)?;
-        let mut best: Option<(&str, usize)> = None;
-        for st in fleet {
-            let room = max.saturating_sub(l.counts.get(&st.account_id).copied().unwrap_or(0));
-            if room > 0 && best.is_none_or(|(_, r)| room > r) {
-                best = Some((&st.account_id, room));
-            }
-        }
-        let Some((account, _)) = best else {
-            let msg = format!(
-                "every storage account holds {max} buckets (max_buckets_per_account); add a storage account or raise the limit"
-            );
-            error!(
-                event = "capacity_exhausted",
-                accounts = fleet.len(),
-                max,
-                "{msg}"
-            );
-            return Err(ApiError::new(503, "capacity_exhausted", msg));
-        };
-        let account = account.to_owned();
-        *l.counts.entry(account.clone()).or_default() += 1;
-        *l.pending.entry(account.clone()).or_default() += 1;
-        Ok(account)
-    }
-
-    /// [`Self::reserve`], then, when this container's count of the chosen
-    /// account is old or the reservation reaches the warning threshold, lists
-    /// the account again and keeps the slot only if the fresh count leaves
-    /// room; otherwise the next account is tried. Each account is listed at
-    /// most once per request.
-    async fn reserve_fresh(&self, fleet: &[Storage]) -> Result<String, ApiError> {
-        let mut listed = HashSet::new();
-        loop {
-            let account = self.reserve(fleet)?;
-            let due = {
-                let l = self.ledger.lock().map_err(internal)?;
-                l.counts.get(&account).copied().unwrap_or(0) >= self.cfg.warn_at()
-                    || l.counted_at
-                        .get(&account)
-                        .is_none_or(|t| t.elapsed() >= self.cfg.recount_after)
-            };
-            if !due || !listed.insert(account.clone()) {
-                return Ok(account);
-            }
-            let st = storage_of(fleet, &account)?;
-            let names = match list_customer_buckets(&st.s3, &self.cfg.bucket_prefix).await {
-                Ok(names) => names,
-                Err(e) => {
-                    self.release(&account)?;
-                    return Err(step_failed("ListBuckets (recount)", "*", &account, e));
-                }
-            };
-            let fits = {
-                let mut l = self.ledger.lock().map_err(internal)?;
-                // Creates in flight (this one included) may not be listed yet.
-                let count = names.len() + l.pending.get(&account).copied().unwrap_or(0);
-                let before = l.counts.insert(account.clone(), count).unwrap_or(0);
-                l.counted_at.insert(account.clone(), Instant::now());
-                for b in names {
-                    l.known.entry(b).or_insert((account.clone(), false));
-                }
-                info!(event = "capacity_recount", account_id = %account, before, bucket_count = count);
-                count <= self.cfg.max_buckets_per_account
-            };
-            if fits {
-                return Ok(account);
-            }
-            self.release(&account)?;
-        }
-    }
-
-    /// A reservation whose `CreateBucket` answered: the bucket now shows in listings.
-    fn settle(&self, account: &str) -> Result<(), ApiError> {
-        let mut l = self.ledger.lock().map_err(internal)?;
-        if let Some(p) = l.pending.get_mut(account) {
-            *p = p.saturating_sub(1);
-        }
-        Ok(())
-    }
-
-    /// A reservation that did not become a bucket in `account`.
-    fn release(&self, account: &str) -> Result<(), ApiError> {
-        let mut guard = self.ledger.lock().map_err(internal)?;
-        let l = &mut *guard;
-        for n in [&mut l.counts, &mut l.pending] {
-            if let Some(c) = n.get_mut(account) {
-                *c = c.saturating_sub(1);
-            }
-        }
-        Ok(())
-    }
-
-    fn mark_configured(&self, bucket: &str, account: &str) -> Result<(), ApiError> {
-        let mut l = self.ledger.lock().map_err(internal)?;
-        l.known
-            .insert(bucket.to_owned(), (account.to_owned(), true));
-        Ok(())
-    }
-
-    /// Finds which storage account owns `bucket` with `ListBuckets` (prefix =
-    /// the name) in each account: account-scoped and exact, unlike `HeadBucket`,
-    /// which succeeds for any bucket the caller may read. Only on the rare
-    /// cross-container race path.
-    async fn find_owner<'f>(
-        &self,
-        fleet: &'f [Storage],
-        bucket: &str,
-    ) -> Result<&'f Storage, ApiError> {
-        for st in fleet {
-            let out = st
-                .s3
-                .list_buckets()
-                .prefix(bucket)
-                .max_buckets(LIST_PAGE)
-                .send()
-                .await
-                .map_err(|e| step_failed("ListBuckets (find owner)", bucket, &st.account_id, e))?;
-            if out.buckets().iter().any(|b| b.name() == Some(bucket)) {
-                return Ok(st);
-            }
-        }
-        let msg =
-            format!("bucket name {bucket} is taken by an account outside the storage accounts");
-        error!(event = "bucket_name_taken", bucket, "{msg}");
-        self.notify_squatted(bucket).await;
-        Err(ApiError::new(409, "bucket_name_taken", msg))
-    }
-
-    /// A customer's predictable name is owned outside the storage accounts:
-    /// log `bucket_name_squatted` and tell the operators (ops topic), who decide
-    /// (README "Bucket name squatting"). A failed publish is logged, never fatal.
-    async fn notify_squatted(&self, bucket: &str) {
-        error!(
-            event = "bucket_name_squatted",
-            bucket,
-            environment = %self.cfg.environment,
-            "a customer bucket name is owned by an account outside the storage accounts"
-        );
-        if let (Some(sns), Some(topic)) = (&self.clients.sns, &self.cfg.ops_topic_arn) {
-            let message = serde_json::json!({
-                "event": "bucket_name_squatted",
-                "environment": self.cfg.environment,
-                "bucket": bucket,
-            });
-            if let Err(e) = sns
-                .publish()
-                .topic_arn(topic)
-                .subject(format!(
-                    "xacct: bucket name {bucket} is taken outside the storage accounts ({})",
-                    self.cfg.environment
-                ))
-                .message(message.to_string())
-                .send()
-                .await
-            {
-                warn!(event = "ops_notify_failed", topic, error = %DisplayErrorContext(&e), "could not publish the squatting notification");
-            }
-        }
-    }
-
-    /// The tags are written last: their presence means every step before succeeded.
-    async fn is_configured(&self, st: &Storage, bucket: &str) -> Result<bool, ApiError> {
-        match st
-            .s3
-            .get_bucket_tagging()
-            .bucket(bucket)
-            .expected_bucket_owner(&st.account_id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.tag_set().iter().any(|t| {
-                t.key() == contract::TAG_MANAGED_BY && t.value() == contract::MANAGED_BY_VALUE
-            }) && out.tag_set().iter().any(|t| {
-                t.key() == contract::TAG_ENVIRONMENT && t.value() == self.cfg.environment
-            })),
-            Err(e) if e.code() == Some("NoSuchTagSet") => Ok(false),
-            Err(e) => Err(step_failed("GetBucketTagging", bucket, &st.account_id, e)),
-        }
-    }
-
-    async fn configure(&self, st: &Storage, bucket: &str, customer: &str) -> Result<(), ApiError> {
-        let a = st.account_id.as_str();
-        let s3 = &st.s3;
-        // No Block Public Access step: new buckets have it on and the role may
-        // not change it (contract::DENIED_ACTIONS). ExpectedBucketOwner on every
-        // call: S3 refuses (403) a request about a bucket another account owns.
-        s3.put_bucket_ownership_controls()
-            .bucket(bucket)
-            .expected_bucket_owner(a)
-            .ownership_controls(
-                OwnershipControls::builder()
-                    .rules(
-                        OwnershipControlsRule::builder()
-                            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-                            .build()
-                            .map_err(internal)?,
-                    )
-                    .build()
-                    .map_err(internal)?,
-            )
-            .send()
-            .await
-            .map_err(|e| step_failed("PutBucketOwnershipControls", bucket, a, e))?;
-        let sse = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::Aes256)
-            .build()
-            .map_err(internal)?;
-        s3.put_bucket_encryption()
-            .bucket(bucket)
-            .expected_bucket_owner(a)
-            .server_side_encryption_configuration(
-                ServerSideEncryptionConfiguration::builder()
-                    .rules(
-                        ServerSideEncryptionRule::builder()
-                            .apply_server_side_encryption_by_default(sse)
-                            .build(),
-                    )
-                    .build()
-                    .map_err(internal)?,
-            )
-            .send()
-            .await
-            .map_err(|e| step_failed("PutBucketEncryption", bucket, a, e))?;
-        let policy = contract::customer_bucket_policy(bucket, &self.cfg.reader_principals);
-        s3.put_bucket_policy()
-            .bucket(bucket)
-            .expected_bucket_owner(a)
-            .policy(policy.to_string())
-            .send()
-            .await
-            .map_err(|e| step_failed("PutBucketPolicy", bucket, a, e))?;
-        let tag = |k: &str, v: &str| {
-            Tag::builder()
-                .key(k)
-                .value(tag_value(v))
-                .build()
-                .map_err(internal)
-        };
-        s3.put_bucket_tagging()
-            .bucket(bucket)
-            .expected_bucket_owner(a)
-            .tagging(
-                Tagging::builder()
-                    .tag_set(tag(contract::TAG_ENVIRONMENT, &self.cfg.environment)?)
-                    .tag_set(tag(contract::TAG_CUSTOMER, customer)?)
-                    .tag_set(tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE)?)
-                    .build()
-                    .map_err(internal)?,
-            )
-            .send()
-            .await
-            .map_err(|e| step_failed("PutBucketTagging", bucket, a, e))?;
-        Ok(())
-    }
-
-    async fn check_threshold(&self, account: &str) {
-        let warn_at = self.cfg.warn_at();
-        let count = {
-            let Ok(mut l) = self.ledger.lock() else {
-                return;
-            };
-            let count = l.counts.get(account).copied().unwrap_or(0);
-            if count < warn_at || !l.warned.insert(account.to_owned()) {
-                return;
-            }
-            count
-        };
-        let max = self.cfg.max_buckets_per_account;
-        warn!(
-            event = "capacity_threshold",
-            account_id = account,
-            bucket_count = count,
-            max,
-            warn_percent = self.cfg.warn_percent,
-            "storage account crossed the capacity warning threshold"
-        );
-        if let (Some(sns), Some(topic)) = (&self.clients.sns, &self.cfg.ops_topic_arn) {
-            let message = serde_json::json!({
-                "event": "capacity_threshold",
-                "environment": self.cfg.environment,
-                "account_id": account,
-                "bucket_count": count,
-                "max_buckets_per_account": max,
-                "warn_percent": self.cfg.warn_percent,
-            });
-            let subject = format!(
-                "xacct: storage account {account} at {count}/{max} buckets ({})",
-                self.cfg.environment
-            );
-            if let Err(e) = sns
-                .publish()
-                .topic_arn(topic)
-                .subject(subject)
-                .message(message.to_string())
-                .send()
-                .await
-            {
-                warn!(event = "ops_notify_failed", topic, error = %DisplayErrorContext(&e), "could not publish the capacity warning");
-            }
-        }
-    }
-
     // ---- self-test ----
 
     async fn self_test(&self) -> Result<SelfTestResponse, ApiError> {
@@ -710,6 +856,11 @@ impl Provisioner {
             }
         } else {
             self.cfg.storage_accounts.clone()
+        };
+        // The counters, in one read, to compare with each account's listing.
+        let (counters, counter_error) = match self.table.read(None, &accounts).await {
+            Ok((_, c)) => (c, None),
+            Err(e) => (HashMap::new(), Some(e.to_string())),
         };
         let mut tasks = tokio::task::JoinSet::new();
         for (i, a) in accounts.iter().enumerate() {
@@ -725,6 +876,7 @@ impl Provisioner {
                 self.cfg.bucket_prefix.clone(),
                 self.cfg.max_buckets_per_account,
             );
+            let counter = counters.get(a).map(|c| c.count);
             tasks.spawn(async move {
                 let report = match st.provider.provide_credentials().await {
                     Err(e) => AccountReport {
@@ -732,6 +884,8 @@ impl Provisioner {
                         trust_ok: false,
                         bucket_count: None,
                         headroom: None,
+                        counter: None,
+                        drift: None,
                         error: Some(format!(
                             "sts:AssumeRole of {} failed: {}",
                             contract::storage_role_arn(&st.account_id),
@@ -743,7 +897,9 @@ impl Provisioner {
                             account_id: st.account_id.clone(),
                             trust_ok: true,
                             bucket_count: Some(names.len()),
-                            headroom: Some(max.saturating_sub(names.len())),
+                            headroom: Some(max.saturating_sub(counter.unwrap_or(names.len()))),
+                            counter,
+                            drift: counter.map(|c| c as i64 - names.len() as i64),
                             error: None,
                         },
                         Err(e) => AccountReport {
@@ -751,6 +907,8 @@ impl Provisioner {
                             trust_ok: true,
                             bucket_count: None,
                             headroom: None,
+                            counter,
+                            drift: None,
                             error: Some(format!("ListBuckets failed: {}", DisplayErrorContext(&e))),
                         },
                     },
@@ -764,7 +922,16 @@ impl Provisioner {
             reports[i] = Some(r);
         }
         let accounts: Vec<AccountReport> = reports.into_iter().flatten().collect();
-        let ok = !accounts.is_empty() && accounts.iter().all(|a| a.trust_ok && a.error.is_none());
+        let ok = counter_error.is_none()
+            && !accounts.is_empty()
+            && accounts.iter().all(|a| a.trust_ok && a.error.is_none());
+        if let Some(e) = &counter_error {
+            error!(event = "state_failed", error = %e, "self-test could not read the capacity counters");
+        }
+        for a in accounts.iter().filter(|a| a.drift.is_some_and(|d| d != 0)) {
+            warn!(event = "capacity_drift", account_id = %a.account_id, counter = a.counter, bucket_count = a.bucket_count, drift = a.drift,
+                  "the account's counter differs from its listing: run `xacct capacity --reconcile`");
+        }
         info!(event = "self_test", ok, accounts = accounts.len());
         Ok(SelfTestResponse {
             api_version: contract::API_VERSION.to_owned(),
@@ -773,16 +940,10 @@ impl Provisioner {
             environment: self.cfg.environment.clone(),
             region: self.cfg.bucket_region.clone(),
             max_buckets_per_account: self.cfg.max_buckets_per_account,
+            state_error: counter_error,
             accounts,
         })
     }
-}
-
-fn storage_of<'f>(fleet: &'f [Storage], account: &str) -> Result<&'f Storage, ApiError> {
-    fleet
-        .iter()
-        .find(|s| s.account_id == account)
-        .ok_or_else(|| internal(format!("account {account} is not in the fleet")))
 }
 
 /// Customer buckets of one account: paginated `ListBuckets`, names starting

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use aws_sdk_s3::types::{ObjectOwnership, ServerSideEncryption};
 use common::*;
-use xacct_provisioner::{Config, contract};
+use xacct_provisioner::contract;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_call_creates_second_returns_same_bucket_with_every_setting() {
@@ -135,7 +135,15 @@ async fn retry_finishes_a_partial_configuration_and_new_containers_agree() {
     let (_, first) = provision(&p, "partial-co").await;
     let bucket = first["bucket"].as_str().unwrap().to_owned();
 
-    // Simulate a crash before the last step: the marker tags are missing.
+    // Simulate a crash before the last step: the marker tags are missing and
+    // the record is still `creating`.
+    let table = xacct_provisioner::state::Table::new(dynamodb(&moto).await, STATE_TABLE);
+    assert!(
+        table
+            .set_state(&bucket, A1, contract::state::CREATING)
+            .await
+            .unwrap()
+    );
     let s3 = s3_in(&moto, A1, "eu-west-1").await;
     s3.delete_bucket_tagging()
         .bucket(&bucket)
@@ -148,7 +156,7 @@ async fn retry_finishes_a_partial_configuration_and_new_containers_agree() {
         .await
         .unwrap();
 
-    // A new container (cold start) knows the bucket from its count and finishes the job.
+    // A new container (cold start) resumes the record and finishes the job.
     let q = provisioner(&moto, config(&[A1, A2], 10, "eu-west-1", &[])).await;
     let (status, again) = provision(&q, "partial-co").await;
     assert_eq!(status, 200, "{again}");
@@ -172,32 +180,136 @@ async fn retry_finishes_a_partial_configuration_and_new_containers_agree() {
         buckets_in(&moto, A1).await.len() + buckets_in(&moto, A2).await.len(),
         1
     );
+    assert!(record(&moto, &bucket).await.unwrap().ready);
+    assert_eq!(
+        counters(&moto, &[A1, A2]).await,
+        [(A1.into(), 1), (A2.into(), 0)].into()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_container_with_stale_counts_finds_the_bucket_another_container_created() {
+async fn buckets_older_than_the_table_are_counted_once_and_adopted() {
     let moto = Moto::start();
+    // Two buckets the previous runtime made before the table existed, in A2.
+    let s3 = s3_in(&moto, A2, "eu-west-1").await;
+    for name in ["ambra-dev-old-a", "ambra-dev-old-b"] {
+        s3.create_bucket()
+            .bucket(name)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    // Clearly older than the listing below (S3 creation times are to the second).
+    tokio::time::sleep(std::time::Duration::from_millis(
+        xacct_provisioner::service::LISTING_MARGIN_MS as u64 + 1100,
+    ))
+    .await;
     let cfg = config(&[A1, A2], 10, "eu-west-1", &[]);
     let a = provisioner(&moto, cfg.clone()).await;
-    let b = provisioner(&moto, cfg).await;
-    assert_eq!(provision(&a, "warm-a").await.1["account_id"], A1);
-    assert_eq!(provision(&b, "warm-b").await.1["account_id"], A2);
-    // a still believes A2 is empty, so it creates race-co there ...
-    let (_, made) = provision(&a, "race-co").await;
+    // The first new customer creates the counters from one listing each.
+    let (status, r) = provision(&a, "new-co").await;
+    assert_eq!((status, r["account_id"].as_str()), (200, Some(A1)), "{r}");
     assert_eq!(
-        (made["account_id"].as_str(), made["created"].as_bool()),
-        (Some(A2), Some(true))
+        counters(&moto, &[A1, A2]).await,
+        [(A1.into(), 1), (A2.into(), 2)].into()
     );
-    // ... while b (A1 = A2 = 1, tie => A1) tries A1, gets BucketAlreadyExists and finds it in A2.
-    let (status, found) = provision(&b, "race-co").await;
-    assert_eq!(status, 200, "{found}");
+
+    // An old customer: the reservation goes to A1 (most headroom), S3 says the
+    // name exists, the owner is A2, whose listing already counted it.
+    let b = provisioner(&moto, cfg.clone()).await;
+    let (status, r) = provision(&b, "old-a").await;
+    assert_eq!(status, 200, "{r}");
     assert_eq!(
-        (found["account_id"].as_str(), found["created"].as_bool()),
+        (r["account_id"].as_str(), r["created"].as_bool()),
         (Some(A2), Some(false))
     );
-    assert_eq!(b.counts()[A1], 1);
-    assert_eq!(b.counts()[A2], 2);
+    assert_eq!(
+        counters(&moto, &[A1, A2]).await,
+        [(A1.into(), 1), (A2.into(), 2)].into()
+    );
+    let rec = record(&moto, "ambra-dev-old-a").await.unwrap();
+    assert!(
+        rec.ready && rec.counted_by_listing && rec.account_id == A2,
+        "{rec:?}"
+    );
+    // Adopted buckets are configured like new ones.
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket("ambra-dev-old-a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set().len(), 3);
+
+    // A bucket made by hand after the counters exist is not in any count:
+    // adopting it adds it to its owner's counter, once.
+    s3.create_bucket()
+        .bucket("ambra-dev-by-hand")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (status, r) = provision(&a, "by-hand").await;
+    assert_eq!((status, r["account_id"].as_str()), (200, Some(A2)), "{r}");
+    assert_eq!(
+        counters(&moto, &[A1, A2]).await,
+        [(A1.into(), 1), (A2.into(), 3)].into()
+    );
+    assert!(
+        !record(&moto, "ambra-dev-by-hand")
+            .await
+            .unwrap()
+            .counted_by_listing
+    );
     assert_eq!(buckets_in(&moto, A1).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_containers_share_the_counters_and_never_overfill() {
+    let moto = Moto::start();
+    let cfg = config(
+        &[A1, A2],
+        3,
+        "eu-west-1",
+        &[(contract::env::CAPACITY_WARN_PERCENT, "100")],
+    );
+    let a = provisioner(&moto, cfg.clone()).await;
+    let b = provisioner(&moto, cfg).await;
+    let mut ok = 0;
+    let mut full = 0;
+    for i in 0..5 {
+        // a and b interleave; each reads the shared counters, not its own view.
+        for p in [&a, &b] {
+            let (status, r) = provision(p, &format!("c-{i}-{}", ok + full)).await;
+            match status {
+                200 => ok += 1,
+                503 => {
+                    assert_eq!(r["error"], "capacity_exhausted", "{r}");
+                    full += 1
+                }
+                _ => panic!("{status} {r}"),
+            }
+        }
+    }
+    assert_eq!((ok, full), (6, 4));
+    assert_eq!(buckets_in(&moto, A1).await.len(), 3);
+    assert_eq!(buckets_in(&moto, A2).await.len(), 3);
+    assert_eq!(
+        counters(&moto, &[A1, A2]).await,
+        [(A1.into(), 3), (A2.into(), 3)].into()
+    );
+    // b answers a customer a created from the record: one call.
+    let (status, r) = provision(&b, "c-0-0").await;
+    assert_eq!((status, r["created"].as_bool()), (200, Some(false)));
 }
 
 /// Collects the bodies SNS POSTs to an HTTP subscription.
@@ -241,62 +353,6 @@ fn http_sink() -> (String, mpsc::Receiver<String>) {
         }
     });
     (url, rx)
-}
-
-/// Fills every account to `max` through a second container `b`.
-async fn fill_through_other_container(moto: &Moto, cfg: Config, max: usize) {
-    let b = provisioner(moto, cfg).await;
-    let mut i = 0;
-    while buckets_in(moto, A1).await.len() + buckets_in(moto, A2).await.len() < 2 * max {
-        let (status, r) = provision(&b, &format!("filled-by-b-{i}")).await;
-        assert_eq!(status, 200, "{r}");
-        i += 1;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_lived_container_recounts_before_creating_and_never_overfills() {
-    let moto = Moto::start();
-    // Warning threshold at 100 %: only the age of the count triggers the recount.
-    let stale = [
-        (contract::env::CAPACITY_WARN_PERCENT, "100"),
-        (contract::env::RECOUNT_SECONDS, "0"),
-    ];
-    let a = provisioner(&moto, config(&[A1, A2], 3, "eu-west-1", &stale)).await;
-    assert_eq!(provision(&a, "early").await.1["account_id"], A1);
-    // Another container fills both accounts while `a` still believes A2 is empty.
-    fill_through_other_container(&moto, config(&[A1, A2], 3, "eu-west-1", &[]), 3).await;
-    let (status, r) = provision(&a, "late").await;
-    assert_eq!(status, 503, "{r}");
-    assert_eq!(r["error"], "capacity_exhausted");
-    assert_eq!(buckets_in(&moto, A1).await.len(), 3);
-    assert_eq!(buckets_in(&moto, A2).await.len(), 3);
-    assert_eq!((a.counts()[A1], a.counts()[A2]), (3, 3));
-    // The recount also taught `a` where the other container's buckets are.
-    let (status, r) = provision(&a, "filled-by-b-0").await;
-    assert_eq!(status, 200, "{r}");
-    assert_eq!(r["created"], false);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn near_the_threshold_a_fresh_count_is_used_before_creating() {
-    let moto = Moto::start();
-    // Default recount age (60 s): only the 50 % threshold triggers the recount.
-    let cfg = config(
-        &[A1, A2],
-        4,
-        "eu-west-1",
-        &[(contract::env::CAPACITY_WARN_PERCENT, "50")],
-    );
-    let a = provisioner(&moto, cfg.clone()).await;
-    assert_eq!(provision(&a, "a-0").await.1["account_id"], A1);
-    assert_eq!(provision(&a, "a-1").await.1["account_id"], A2);
-    fill_through_other_container(&moto, cfg, 4).await;
-    // `a` sees (1, 1); its next reservation reaches 2 of 4 and is checked.
-    let (status, r) = provision(&a, "a-2").await;
-    assert_eq!(status, 503, "{r}");
-    assert_eq!(buckets_in(&moto, A1).await.len(), 4);
-    assert_eq!(buckets_in(&moto, A2).await.len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -358,23 +414,31 @@ async fn capacity_exhaustion_and_threshold_warning_with_sns() {
     // Known customers are still answered when full.
     assert_eq!(provision(&p, "cust-0").await.0, 200);
 
-    // Exactly one notification per account, when it reached 2 of 4 (50 %).
+    // Exactly one notification per account, when it reached 2 of 4 (50 %),
+    // and one when every account was full.
     let mut seen = Vec::new();
+    let mut exhausted = 0;
     while let Ok(body) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
         let envelope: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         if envelope["Type"] == "Notification" {
             let msg: serde_json::Value =
                 serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+            if msg["event"] == "capacity_exhausted" {
+                assert_eq!(msg["max_buckets_per_account"], 4);
+                exhausted += 1;
+                continue;
+            }
             assert_eq!(msg["event"], "capacity_threshold");
             assert_eq!(msg["bucket_count"], 2);
             seen.push(msg["account_id"].as_str().unwrap().to_owned());
         }
-        if seen.len() == 2 {
+        if seen.len() == 2 && exhausted == 1 {
             break;
         }
     }
     seen.sort();
     assert_eq!(seen, [A1, A2]);
+    assert_eq!(exhausted, 1, "one capacity_exhausted notification");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -482,6 +546,25 @@ async fn discovery_through_organizations_and_self_test() {
             (tagged[1].as_str(), true, 0, 10)
         ]
     );
+    let drift = |st: &serde_json::Value| -> Vec<(u64, i64)> {
+        st["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["counter"].as_u64().unwrap(), a["drift"].as_i64().unwrap()))
+            .collect()
+    };
+    assert_eq!(drift(&st), [(1, 0), (0, 0)], "{st}");
+    // A bucket deleted by hand: the self-test reports the drift.
+    s3_in(&moto, &tagged[0], "us-east-1")
+        .await
+        .delete_bucket()
+        .bucket("ambra-dev-discovered-co")
+        .send()
+        .await
+        .unwrap();
+    let (_, st) = call(&p, event_file("function_url_post_self_test.json")).await;
+    assert_eq!(drift(&st), [(1, 1), (0, 0)], "{st}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -578,7 +661,7 @@ async fn every_bucket_call_names_the_owner_and_a_squatted_name_is_reported() {
     moto.record(true);
     let (status, r) = provision(&p, "acme").await;
     assert_eq!(status, 200, "{r}");
-    // A second container re-checks the configuration marker (GetBucketTagging).
+    // A second container answers from the state table's record (no S3 call).
     let q = provisioner(&moto, config(&[A1, A2], 10, "eu-west-1", &[])).await;
     assert_eq!(provision(&q, "acme").await.0, 200);
     moto.record(false);
@@ -615,9 +698,9 @@ async fn every_bucket_call_names_the_owner_and_a_squatted_name_is_reported() {
         assert_eq!(owner.as_deref(), Some(A1), "{} {url}", req["method"]);
         checked += 1;
     }
-    // Ownership, encryption, policy, tagging, and the second container's GetBucketTagging.
+    // Ownership, encryption, policy and tagging: every S3 call about the bucket.
     assert!(
-        checked >= 5,
+        checked >= 4,
         "only {checked} bucket requests recorded:\n{recording}"
     );
 

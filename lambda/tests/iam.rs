@@ -1,6 +1,7 @@
 //! With moto's IAM enforcement on, the runtime works with exactly the
-//! generated `S3BucketManagement` policy, and removing one needed action makes
-//! the matching step fail with a clear 502 error (never a panic).
+//! generated `S3BucketManagement` policy and exactly the DynamoDB actions of
+//! the generated execution policy, and removing one needed action makes the
+//! matching step fail with a clear 502 error (never a panic).
 //!
 //! moto maps some S3 calls to other action names than AWS does
 //! (PutPublicAccessBlock, PutBucketOwnershipControls and PutBucketEncryption
@@ -15,17 +16,62 @@ use common::*;
 /// account allowed only `sts:AssumeRole`, and in each storage account the
 /// `S3BucketManager` role with `policy` attached.
 async fn enforced(policy: &str) -> (Moto, aws_sdk_s3::config::Credentials) {
-    enforced_on(Moto::start_with_auth(10_000), policy).await
+    enforced_with(Moto::start_with_auth(10_000), policy, &table_actions()).await
 }
 
-async fn enforced_on(moto: Moto, policy: &str) -> (Moto, aws_sdk_s3::config::Credentials) {
+/// The DynamoDB actions the generated execution policy grants on the table.
+fn table_actions() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../generated/dev/policies/lambda-execution-policy.json"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let st = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "ProvisioningStateTable")
+        .expect("the execution policy grants the state table");
+    assert!(
+        st["Resource"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(&format!(":table/{STATE_TABLE}"))),
+        "the grant is on the table only: {st}"
+    );
+    st["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn enforced_with(
+    moto: Moto,
+    policy: &str,
+    table_actions: &[String],
+) -> (Moto, aws_sdk_s3::config::Credentials) {
+    create_state_table(&moto).await;
     let iam = aws_sdk_iam::Client::new(&default_sdk(&moto).await);
     iam.create_user()
         .user_name("provisioner")
         .send()
         .await
         .unwrap();
-    let allow_assume = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/S3BucketManager"}]});
+    // moto checks DynamoDB calls against resource "*" (it does not derive
+    // table ARNs), so the grant is on "*" here; `table_actions` checked that
+    // the generated statement is on the table only.
+    let table = "*";
+    // AWS authorises each item of a TransactWriteItems by its own action
+    // (PutItem, UpdateItem, DeleteItem), which the generated policy grants;
+    // moto checks a `dynamodb:TransactWriteItems` action instead, which does
+    // not exist in AWS, so the test adds it for moto only.
+    let mut table_actions = table_actions.to_vec();
+    table_actions.push("dynamodb:TransactWriteItems".to_owned());
+    let allow_assume = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/S3BucketManager"},
+        {"Effect": "Allow", "Action": table_actions, "Resource": table}]});
     iam.put_user_policy()
         .user_name("provisioner")
         .policy_name("assume")
@@ -92,7 +138,7 @@ async fn removing_one_action_fails_the_matching_step_clearly() {
         ("s3:CreateBucket", "CreateBucket"),
         ("s3:PutBucketPolicy", "PutBucketPolicy"),
         ("s3:PutBucketTagging", "PutBucketTagging"),
-        ("s3:ListAllMyBuckets", "ListBuckets (capacity count)"),
+        ("s3:ListAllMyBuckets", "ListBuckets (first count)"),
     ] {
         let (moto, creds) = enforced(&without(action)).await;
         let p = provisioner_as(&moto, config(&[A1, A2], 10, "eu-west-1", &[]), creds).await;
@@ -106,98 +152,51 @@ async fn removing_one_action_fails_the_matching_step_clearly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_recount_is_a_clear_502_and_frees_the_slot() {
-    let moto = Moto::start_with_auth(10_000);
-    // Before enforcement: a role in A1 that may change its IAM later.
-    let a1 = sdk(&moto.endpoint, creds_in(&moto, A1).await, "us-east-1").await;
-    let iam = aws_sdk_iam::Client::new(&a1);
-    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{}:root", moto::DEFAULT_ACCOUNT)}, "Action": "sts:AssumeRole"}]});
-    iam.create_role()
-        .role_name("admin")
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name("admin")
-        .policy_name("all")
-        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
-        .send()
-        .await
-        .unwrap();
-    // ... and a user allowed to assume it (moto's default keys are refused
-    // once enforcement is on).
-    let root = aws_sdk_iam::Client::new(&default_sdk(&moto).await);
-    root.create_user().user_name("setup").send().await.unwrap();
-    root.put_user_policy()
-        .user_name("setup")
-        .policy_name("all")
-        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
-        .send()
-        .await
-        .unwrap();
-    let key = root
-        .create_access_key()
-        .user_name("setup")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
-    let setup = static_creds(key.access_key_id(), key.secret_access_key(), None);
-    let (moto, creds) = enforced_on(moto, &generated_policy()).await;
-    let cfg = config(
-        &[A1],
-        10,
-        "eu-west-1",
-        &[(xacct_provisioner::contract::env::RECOUNT_SECONDS, "0")],
+async fn a_refused_create_gives_the_reservation_back() {
+    let (moto, creds) = enforced(&without("s3:CreateBucket")).await;
+    let p = provisioner_as(&moto, config(&[A1, A2], 10, "eu-west-1", &[]), creds).await;
+    let (status, r) = provision(&p, "acme").await;
+    assert_eq!(
+        (status, r["error"].as_str()),
+        (502, Some("aws_step_failed")),
+        "{r}"
     );
-    let p = provisioner_as(&moto, cfg, creds).await;
-    let (status, r) = provision(&p, "first").await;
-    assert_eq!(status, 200, "{r}");
-
-    // Take s3:ListAllMyBuckets away in A1: the next recount is refused.
-    let sts = aws_sdk_sts::Client::new(&sdk(&moto.endpoint, setup, "us-east-1").await);
-    let c = sts
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{A1}:role/admin"))
-        .role_session_name("admin")
-        .send()
+    // Read back with the provisioner's own identity (enforcement is on).
+    let (record, counters) = p
+        .table()
+        .read(Some("ambra-dev-acme"), &[A1.to_owned(), A2.to_owned()])
         .await
         .unwrap();
-    let c = c.credentials().unwrap();
-    let admin = sdk(
-        &moto.endpoint,
-        static_creds(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_owned()),
-        ),
-        "us-east-1",
-    )
-    .await;
-    aws_sdk_iam::Client::new(&admin)
-        .create_policy_version()
-        .policy_arn(format!("arn:aws:iam::{A1}:policy/S3BucketManagement"))
-        .policy_document(without("s3:ListAllMyBuckets"))
-        .set_as_default(true)
-        .send()
-        .await
-        .unwrap();
-
-    let (status, r) = provision(&p, "second").await;
-    assert_eq!(status, 502, "{r}");
-    let msg = r["message"].as_str().unwrap();
-    assert!(msg.starts_with("ListBuckets (recount)"), "{msg}");
-    assert!(msg.contains("AccessDenied"), "{msg}");
-    assert_eq!(p.counts()[A1], 1, "the refused slot is released");
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&admin)
-            .force_path_style(true)
-            .build(),
+    let counts: std::collections::HashMap<_, _> =
+        counters.into_iter().map(|(k, c)| (k, c.count)).collect();
+    assert_eq!(
+        counts,
+        [(A1.into(), 0), (A2.into(), 0)].into(),
+        "the refused slot is released"
     );
-    let listed = s3.list_buckets().send().await.unwrap();
-    assert_eq!(listed.buckets().len(), 1, "{listed:?}");
+    assert_eq!(record, None, "and the claim");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_table_action_of_the_execution_policy_is_needed() {
+    for (action, status) in [
+        ("dynamodb:BatchGetItem", 502),
+        ("dynamodb:PutItem", 502),
+        ("dynamodb:UpdateItem", 502),
+    ] {
+        let mut actions = table_actions();
+        actions.retain(|a| a != action);
+        let (moto, creds) =
+            enforced_with(Moto::start_with_auth(10_000), &generated_policy(), &actions).await;
+        let p = provisioner_as(&moto, config(&[A1, A2], 10, "eu-west-1", &[]), creds).await;
+        let (got, r) = provision(&p, "acme").await;
+        assert_eq!(got, status, "without {action}: {r}");
+        assert_eq!(r["error"], "state_failed", "without {action}: {r}");
+        assert!(
+            r["message"].as_str().unwrap().contains("AccessDenied"),
+            "without {action}: {r}"
+        );
+    }
 }
 
 /// Issue 15: with exactly the generated `S3BucketManagement` and enforcement on,

@@ -10,6 +10,7 @@ mod audit;
 pub(crate) mod error;
 mod list;
 mod preflight;
+pub mod state;
 
 pub use audit::{audit_role_in, audit_session, confirm_audit_role};
 pub use error::{AwsError, describe};

@@ -1,10 +1,13 @@
 //! `xacct capacity`: accounts needed for N customers at growth G (configured
-//! maximum and S3 quota), and each storage account's live bucket count and headroom.
+//! maximum and S3 quota), each storage account's live bucket count and
+//! headroom, and its capacity counter in the provisioning-state table compared
+//! with that count (drift); `--reconcile` corrects drifting counters.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::live::{LiveArgs, check_role_name, runtime};
+use crate::aws::{self, Aws, AwsError, state};
 use crate::capacity;
 use crate::onboard::live;
 
@@ -23,6 +26,10 @@ pub struct Args {
     /// Print the arithmetic only; do not read bucket counts from AWS.
     #[arg(long)]
     pub offline: bool,
+    /// Set every drifting (or missing) capacity counter to the account's
+    /// listing plus its creates in flight, with conditional writes.
+    #[arg(long, conflicts_with = "offline")]
+    pub reconcile: bool,
     /// Read-only role assumed in each storage account to count its buckets.
     #[arg(long, value_name = "NAME", default_value = crate::contract::DEFAULT_BOOTSTRAP_ROLE)]
     pub audit_role: String,
@@ -71,20 +78,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &env,
         &env.storage_accounts,
     ));
+    let table = state::Table::new(&aws, &env.region, &env.state_table_name());
+    let state = rt.block_on(table.read(&env.storage_accounts));
     let max = u64::from(env.max_buckets_per_account);
     let quota = u64::from(env.s3_bucket_quota);
     println!();
     println!(
-        "{:<14} {:>9} {:>9} {:>9} {:>12}",
-        "account", "customer", "all", "headroom", "quota left"
+        "{:<14} {:>9} {:>9} {:>9} {:>12} {:>8} {:>6}",
+        "account", "customer", "all", "headroom", "quota left", "counter", "drift"
     );
     let (mut failed, mut used) = (0usize, 0u64);
+    let mut drifting = Vec::new();
     for (acct, r) in &counts {
         match r {
             Ok(c) => {
                 used += c.customer;
+                let drift = state.as_ref().ok().and_then(|s| s.drift(acct, c.customer));
+                let (counter, excess) = match drift {
+                    Some(d) => (d.counter.to_string(), d.excess().to_string()),
+                    None => ("-".to_owned(), "-".to_owned()),
+                };
+                if drift.is_some_and(|d| d.excess() != 0)
+                    || (args.reconcile && state.is_ok() && drift.is_none())
+                {
+                    drifting.push(acct.clone());
+                }
                 println!(
-                    "{acct:<14} {:>9} {:>9} {:>9} {:>12}",
+                    "{acct:<14} {:>9} {:>9} {:>9} {:>12} {counter:>8} {excess:>6}",
                     c.customer,
                     c.total,
                     max as i64 - c.customer as i64,
@@ -103,9 +123,70 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (reachable as u64 * max).saturating_sub(used),
         reachable as u64 * max
     );
+    if let Err(e) = &state {
+        failed += 1;
+        eprintln!(
+            "xacct capacity: cannot read the capacity counters in table {}: {e}",
+            table.name()
+        );
+    }
+    let mut unresolved = 0usize;
+    if !drifting.is_empty() && !args.reconcile {
+        unresolved = drifting.len();
+        println!(
+            "drift: the counter of {} differs from its listing (creates in flight allowed for); `xacct capacity --reconcile` corrects it",
+            drifting.join(", ")
+        );
+    }
+    if args.reconcile {
+        for acct in &drifting {
+            let names = rt.block_on(customer_names(
+                &aws,
+                &args.audit_role,
+                &env.bucket_prefix,
+                acct,
+            ));
+            let fixed = match names {
+                Ok(names) => rt.block_on(table.reconcile(acct, &names)),
+                Err(e) => Err(e),
+            };
+            match fixed {
+                Ok((before, after)) => println!(
+                    "reconciled {acct}: counter {} -> {after}",
+                    before.map_or("(none)".to_owned(), |b| b.to_string())
+                ),
+                Err(e) => {
+                    unresolved += 1;
+                    eprintln!("xacct capacity: could not reconcile {acct}: {e}");
+                }
+            }
+        }
+        if drifting.is_empty() && state.is_ok() {
+            println!("reconcile: every counter matches its listing");
+        }
+    }
     if failed > 0 {
-        eprintln!("xacct capacity: {failed} account(s) could not be read");
+        eprintln!("xacct capacity: {failed} account(s) or the state table could not be read");
+        return Ok(ExitCode::from(1));
+    }
+    if unresolved > 0 {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The customer bucket names of one account, listed through the audit role.
+async fn customer_names(
+    base: &Aws,
+    audit_role: &str,
+    prefix: &str,
+    account: &str,
+) -> Result<Vec<String>, AwsError> {
+    let arn = format!("arn:aws:iam::{account}:role/{audit_role}");
+    let audit = aws::audit_session(base, &arn, account).await?;
+    Ok(aws::bucket_names(&audit.s3())
+        .await?
+        .into_iter()
+        .filter(|n| crate::contract::is_customer_bucket(prefix, n))
+        .collect())
 }

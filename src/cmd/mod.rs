@@ -91,7 +91,7 @@ pub enum Command {
     Verify(verify::Args),
     /// Accounts needed for N customers, and live bucket counts and headroom per storage account.
     #[command(
-        after_help = "Examples:\n  xacct capacity --env environments/prod.toml --customers 5000 --growth 2\n  xacct capacity --env environments/dev.toml --offline\n\nExit codes: 0 ok, 1 an account could not be read, 2 usage or input error."
+        after_help = "Examples:\n  xacct capacity --env environments/prod.toml --customers 5000 --growth 2\n  xacct capacity --env environments/dev.toml --offline\n  xacct capacity --env environments/dev.toml --reconcile\n\nExit codes: 0 ok, 1 an account or the state table could not be read or a counter drifts (without --reconcile) or could not be reconciled, 2 usage or input error."
     )]
     Capacity(capacity::Args),
     /// Add an existing account to an environment's storage accounts and re-render it.

@@ -129,6 +129,11 @@ pub fn lambda_execution(env: &Environment) -> PolicyDocument {
         );
     }
     statements.push(
+        Statement::allow("ProvisioningStateTable")
+            .actions(contract::state::RUNTIME_ACTIONS.iter().copied())
+            .resources([env.state_table_arn()]),
+    );
+    statements.push(
         Statement::allow("WriteOwnLogs")
             .actions(["logs:CreateLogStream", "logs:PutLogEvents"])
             .resources([format!("{}:*", env.log_group_arn())]),
@@ -369,6 +374,19 @@ pub fn deployer(env: &Environment) -> PolicyDocument {
                 "logs:UntagResource",
             ])
             .resources([log_group.clone(), format!("{log_group}:*")]),
+        Statement::allow("ManageStateTableWithoutDelete")
+            .actions([
+                "dynamodb:CreateTable",
+                "dynamodb:DescribeContinuousBackups",
+                "dynamodb:DescribeTable",
+                "dynamodb:DescribeTimeToLive",
+                "dynamodb:ListTagsOfResource",
+                "dynamodb:TagResource",
+                "dynamodb:UntagResource",
+                "dynamodb:UpdateContinuousBackups",
+                "dynamodb:UpdateTable",
+            ])
+            .resources([env.state_table_arn()]),
         Statement::allow("DescribeLogGroups")
             .actions(["logs:DescribeLogGroups"])
             .resources([format!(

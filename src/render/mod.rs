@@ -338,6 +338,12 @@ fn env_vars(env: &Environment) -> Vec<(&'static str, String, String)> {
             quoted(&env.capacity_warn_percent.to_string()),
             quoted(&env.capacity_warn_percent.to_string()),
         ),
+        (
+            e::STATE_TABLE,
+            // A reference, so Terraform creates the table before the function.
+            "aws_dynamodb_table.state.name".to_owned(),
+            quoted(&env.state_table_name()),
+        ),
     ];
     if let Some(x) = &env.external_id {
         vars.push((e::EXTERNAL_ID, quoted(x), quoted(x)));
@@ -537,6 +543,8 @@ fn context(env: &Environment, docs: &Documents) -> tera::Context {
         &format!("{}-permissions", env.lambda.function_name),
     );
     ctx.insert("log_group_name", &env.log_group_name());
+    ctx.insert("state_table_name", &env.state_table_name());
+    ctx.insert("state_key", contract::state::PARTITION_KEY);
     ctx.insert("function_arn", &env.function_arn());
     ctx.insert("storage_role_name", contract::STORAGE_ROLE_NAME);
     ctx.insert("storage_policy_name", contract::STORAGE_POLICY_NAME);

@@ -43,4 +43,6 @@ checks! {
     CANARY_STEP = "XV045", High, "A canary step (create, configure, read back) failed with S3BucketManager's credentials";
     CANARY_LEFT = "XV046", High, "A canary bucket could not be deleted";
     SELF_TEST = "XV047", High, "The Lambda's self-test could not be invoked or reported a failure";
+    CAPACITY_DRIFT = "XV048", Medium, "A storage account's capacity counter differs from its bucket listing (drift)";
+    STATE_TABLE = "XV049", High, "The provisioning-state table is missing or its capacity counters cannot be read";
 }

@@ -99,6 +99,8 @@ pub struct AccountSummary {
     pub quota_source: Option<quota::QuotaSource>,
     /// The canary bucket round trip succeeded.
     pub canary: Option<bool>,
+    /// The account's capacity counter in the provisioning-state table.
+    pub capacity_counter: Option<u64>,
     pub findings: usize,
     pub worst: Option<Severity>,
 }
@@ -116,6 +118,7 @@ impl AccountSummary {
             s3_bucket_quota: None,
             quota_source: None,
             canary: None,
+            capacity_counter: None,
             findings: 0,
             worst: None,
         }
@@ -402,6 +405,46 @@ pub async fn run_chain_with(
     if path == ChainPath::SelfTest && !primary.function_missing {
         let st = primary::self_test(&ctx, &aws).await;
         storage::apply_self_test(&ctx, &mut storage, st, &mut report.findings);
+    }
+
+    // 4b. The capacity counters (state table, primary account) against the
+    // listings: one BatchGetItem and one Scan of the `creating` records.
+    let table = aws::state::Table::new(&aws, &env.region, &env.state_table_name());
+    match table.read(&env.storage_accounts).await {
+        Ok(state) => {
+            for r in &mut storage {
+                let acct = r.summary.account.clone();
+                r.summary.capacity_counter = state.counters.get(&acct).map(|c| c.count);
+                let Some(listed) = r.summary.prefix_buckets else {
+                    continue;
+                };
+                if let Some(d) = state.drift(&acct, listed)
+                    && d.excess() != 0
+                {
+                    r.findings.push(finding(
+                        checks::CAPACITY_DRIFT,
+                        &acct,
+                        &format!("{} {}", table.name(), crate::contract::state::counter_key(&acct)),
+                        format!(
+                            "the capacity counter says {} bucket(s), the account lists {listed} customer bucket(s) ({} create(s) in flight): buckets were {} by hand; run `xacct capacity --env <spec> --reconcile`",
+                            d.counter,
+                            d.in_flight,
+                            if d.excess() > 0 { "deleted" } else { "created" }
+                        ),
+                        None,
+                    ));
+                }
+            }
+        }
+        Err(e) => report.findings.push(finding(
+            checks::STATE_TABLE,
+            &primary_acct,
+            table.name(),
+            format!(
+                "cannot read the capacity counters: {e}; the table is rendered with the primary stack (`xacct render`), and the verifier needs dynamodb:BatchGetItem and dynamodb:Scan on it"
+            ),
+            None,
+        )),
     }
 
     // 5. The audit's evaluator over the live documents.

@@ -250,12 +250,15 @@ fn onboard_write_failure_leaves_the_spec_unchanged() {
     assert_eq!(std::fs::read_to_string(&w.spec).unwrap(), before);
 }
 
-/// moto with the audit role in the given storage accounts and buckets in them.
+/// moto with the audit role in the given storage accounts and buckets in them,
+/// and the dev environment's state table in the caller's account.
 fn moto_with(accounts: &[(&str, &[&str])]) -> Moto {
     let m = Moto::start();
     let rt = rt();
     rt.block_on(async {
         let b = base(&m);
+        let env = deploy::load(&root().join("environments/dev.toml"));
+        deploy::create_state_table(&b, &env).await;
         for (acct, buckets) in accounts {
             let c = in_account(&b, acct).await;
             aws_sdk_iam::Client::new(&c)
@@ -329,9 +332,9 @@ fn capacity_prints_arithmetic_and_live_counts() {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    // customer, all, headroom, quota left
-    assert_eq!(row(STORAGE_A), "2 4 998 9996");
-    assert_eq!(row(STORAGE_B), "1 1 999 9999");
+    // customer, all, headroom, quota left, counter, drift (no counters yet)
+    assert_eq!(row(STORAGE_A), "2 4 998 9996 - -");
+    assert_eq!(row(STORAGE_B), "1 1 999 9999 - -");
     assert!(
         r.stdout
             .contains("total: 3 customer bucket(s) in 2 reachable account(s), 1997 of 2000 free")

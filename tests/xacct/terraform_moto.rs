@@ -668,6 +668,7 @@ fn expected_lambda_env(env: &Environment) -> BTreeMap<String, String> {
             contract::env::CAPACITY_WARN_PERCENT,
             env.capacity_warn_percent.to_string(),
         ),
+        (contract::env::STATE_TABLE, env.state_table_name()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -877,6 +878,64 @@ fn dev_primary_root_applies_to_the_primary_account() {
             !vars.contains_key(contract::env::PHR_ACCESS_KEY)
                 && !vars.contains_key(contract::env::PHR_SECRET_KEY),
             "key-less by default"
+        );
+
+        // The provisioning-state table: on demand, key `pk`, PITR, SSE,
+        // deletion protection, the environment's tags.
+        let ddb = aws_sdk_dynamodb::Client::new(&cfg);
+        let table = ddb
+            .describe_table()
+            .table_name(env.state_table_name())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("state table missing: {e:?}"));
+        let t = table.table().expect("table description");
+        assert_eq!(t.table_arn(), Some(env.state_table_arn().as_str()));
+        assert_eq!(
+            t.billing_mode_summary()
+                .and_then(|b| b.billing_mode())
+                .map(|m| m.as_str()),
+            Some("PAY_PER_REQUEST")
+        );
+        assert_eq!(
+            t.key_schema()
+                .iter()
+                .map(|k| k.attribute_name())
+                .collect::<Vec<_>>(),
+            [contract::state::PARTITION_KEY]
+        );
+        assert_eq!(t.deletion_protection_enabled(), Some(true));
+        assert_eq!(
+            t.sse_description()
+                .and_then(|s| s.status())
+                .map(|s| s.as_str()),
+            Some("ENABLED")
+        );
+        let pitr = ddb
+            .describe_continuous_backups()
+            .table_name(env.state_table_name())
+            .send()
+            .await
+            .expect("dynamodb:DescribeContinuousBackups");
+        assert_eq!(
+            pitr.continuous_backups_description()
+                .and_then(|c| c.point_in_time_recovery_description())
+                .and_then(|p| p.point_in_time_recovery_status())
+                .map(|s| s.as_str()),
+            Some("ENABLED")
+        );
+        let tags = ddb
+            .list_tags_of_resource()
+            .resource_arn(env.state_table_arn())
+            .send()
+            .await
+            .expect("dynamodb:ListTagsOfResource");
+        let tags: BTreeMap<&str, &str> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
+        assert_eq!(tags.get("managed-by"), Some(&"xacct"), "{tags:?}");
+        assert_eq!(
+            tags.get("environment"),
+            Some(&env.name.as_str()),
+            "{tags:?}"
         );
 
         // Function URL with AWS_IAM auth.

@@ -200,6 +200,96 @@ fn verify_and_capacity_agree_on_an_account_holding_a_canary() {
     assert_eq!(row[2], "4", "{stdout}");
 }
 
+/// Drift: the Lambda counted two buckets in account A, one of them is deleted
+/// by hand. `verify` reports XV048, `capacity` shows the drift and exits 1,
+/// `capacity --reconcile` sets the counter to the listing (conditionally), and
+/// both are clean afterwards.
+#[test]
+fn a_bucket_deleted_by_hand_is_drift_that_reconcile_fixes() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use xacct::contract::state as st;
+    let s = setup();
+    s.rt.block_on(async {
+        let c = in_account(&base(&s.moto), STORAGE_A).await;
+        for name in ["ambra-dev-a", "ambra-dev-b"] {
+            s3(&c).create_bucket().bucket(name).send().await.unwrap();
+        }
+        // The counters as the Lambda leaves them: A holds 2, B holds 0.
+        let primary = in_account(&base(&s.moto), &s.env.primary_account).await;
+        let ddb = state_table_client(&primary, &s.env);
+        for (acct, n) in [(STORAGE_A, 2), (STORAGE_B, 0)] {
+            ddb.put_item()
+                .table_name(s.env.state_table_name())
+                .item(st::PARTITION_KEY, AttributeValue::S(st::counter_key(acct)))
+                .item(st::BUCKET_COUNT, AttributeValue::N(n.to_string()))
+                .item(st::LISTED_AT, AttributeValue::N("0".into()))
+                .send()
+                .await
+                .unwrap();
+        }
+        s3(&c)
+            .delete_bucket()
+            .bucket("ambra-dev-b")
+            .send()
+            .await
+            .unwrap();
+    });
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &["--fail-on", "medium"]);
+    let drift: Vec<_> = findings(&report)
+        .into_iter()
+        .filter(|(id, _, _)| id == "XV048")
+        .collect();
+    assert_eq!(drift.len(), 1, "{report:#}\n{stderr}");
+    assert_eq!(drift[0].1, STORAGE_A, "{drift:?}");
+    assert_eq!(
+        code, 1,
+        "a medium finding fails `--fail-on medium`: {stderr}"
+    );
+    assert_eq!(account(&report, STORAGE_A)["capacity_counter"], 2);
+
+    let spec = s.spec.to_str().unwrap();
+    let row = |stdout: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(STORAGE_A))
+            .unwrap_or_else(|| panic!("{STORAGE_A} missing:\n{stdout}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    let (code, stdout, stderr) = xacct_as(&s.moto, &s.verifier, &["capacity", "--env", spec]);
+    assert_eq!(code, 1, "drift is a finding: {stdout}{stderr}");
+    // account, customer, all, headroom, quota left, counter, drift
+    assert_eq!(
+        row(&stdout)[1..].first().map(String::as_str),
+        Some("1"),
+        "{stdout}"
+    );
+    assert_eq!(row(&stdout)[5], "2", "{stdout}");
+    assert_eq!(row(&stdout)[6], "1", "{stdout}");
+    assert!(stdout.contains("--reconcile"), "{stdout}");
+
+    let (code, stdout, stderr) = xacct_as(
+        &s.moto,
+        &s.verifier,
+        &["capacity", "--env", spec, "--reconcile"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("reconciled {STORAGE_A}: counter 2 -> 1")),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = xacct_as(&s.moto, &s.verifier, &["capacity", "--env", spec]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(row(&stdout)[5], "1", "{stdout}");
+    assert_eq!(row(&stdout)[6], "0", "{stdout}");
+    let (_, report, _) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    assert!(
+        findings(&report).iter().all(|(id, _, _)| id != "XV048"),
+        "{report:#}"
+    );
+}
+
 /// The canary configures its bucket with exactly the contract's steps, in the contract's
 /// order (tags last: they mark a bucket as configured), as seen on the wire by moto.
 #[test]

@@ -68,9 +68,9 @@ pub mod env {
     pub const CAPACITY_WARN_PERCENT: &str = "AMBRA_CAPACITY_WARN_PERCENT";
     /// Optional SNS topic ARN notified when an account crosses the warning threshold.
     pub const OPS_TOPIC_ARN: &str = "AMBRA_OPS_TOPIC_ARN";
-    /// Runtime tuning, not rendered: seconds after which a container lists an
-    /// account again before creating a bucket in it (default 60).
-    pub const RECOUNT_SECONDS: &str = "AMBRA_RECOUNT_SECONDS";
+    /// Name of the environment's provisioning-state table (DynamoDB, primary
+    /// account, the function's region): see [`super::state`].
+    pub const STATE_TABLE: &str = "AMBRA_STATE_TABLE";
 }
 
 /// Every environment variable the generator may set, in rendering order.
@@ -87,6 +87,7 @@ pub const ALL_ENV_VARS: &[&str] = &[
     env::READER_PRINCIPALS,
     env::CAPACITY_WARN_PERCENT,
     env::OPS_TOPIC_ARN,
+    env::STATE_TABLE,
     env::PHR_ACCESS_KEY,
     env::PHR_SECRET_KEY,
 ];
@@ -156,6 +157,88 @@ pub const DISCOVERY_ACTIONS: &[&str] = &[
     "organizations:ListAccounts",
     "organizations:ListTagsForResource",
 ];
+
+/// The provisioning-state table: one per environment, in the primary account,
+/// shared by every Lambda container and read by `xacct capacity`/`verify`.
+///
+/// One partition key ([`state::PARTITION_KEY`], a string), no sort key, two
+/// kinds of items:
+/// - **counter** `account#<account-id>`: [`state::BUCKET_COUNT`] (number:
+///   customer buckets held or reserved in the account), [`state::LISTED_AT`]
+///   (when the counter was first counted from `ListBuckets`) and
+///   [`state::UPDATED_AT`]. A reservation increments it only under the
+///   condition `bucket_count < max_buckets_per_account`.
+/// - **record** `bucket#<bucket-name>` (one per customer: the name is a function
+///   of the customer ID): [`state::CUSTOMER`], [`state::BUCKET`],
+///   [`state::ACCOUNT`], [`state::STATE`] (`creating` or `ready`),
+///   [`state::COUNTED_BY`], [`state::CREATED_AT`] and [`state::UPDATED_AT`].
+///
+/// Timestamps are Unix epoch milliseconds (numbers).
+pub mod state {
+    /// Partition key attribute (string).
+    pub const PARTITION_KEY: &str = "pk";
+    /// Key prefix of a storage account's counter item.
+    pub const COUNTER_PREFIX: &str = "account#";
+    /// Key prefix of a customer's record.
+    pub const RECORD_PREFIX: &str = "bucket#";
+
+    pub const BUCKET_COUNT: &str = "bucket_count";
+    pub const LISTED_AT: &str = "listed_at";
+    pub const UPDATED_AT: &str = "updated_at";
+    pub const CREATED_AT: &str = "created_at";
+    pub const CUSTOMER: &str = "customer";
+    pub const BUCKET: &str = "bucket";
+    pub const ACCOUNT: &str = "account_id";
+    pub const STATE: &str = "state";
+    /// Who counted the record's bucket in its account's counter:
+    /// [`RESERVATION`] (this record's conditional reservation) or [`LISTING`]
+    /// (the `ListBuckets` that created the counter: a bucket older than the table).
+    pub const COUNTED_BY: &str = "counted_by";
+    pub const RESERVATION: &str = "reservation";
+    pub const LISTING: &str = "listing";
+    /// Record states: reserved (bucket maybe not created or not configured yet)...
+    pub const CREATING: &str = "creating";
+    /// ...and created and configured.
+    pub const READY: &str = "ready";
+
+    /// DynamoDB actions the Lambda's execution role needs on the table (and
+    /// nothing else). `TransactWriteItems` is authorised per item action
+    /// (`PutItem`, `UpdateItem`, `DeleteItem`), so it has no action of its own.
+    pub const RUNTIME_ACTIONS: &[&str] = &[
+        "dynamodb:BatchGetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ];
+
+    /// DynamoDB actions `xacct capacity --reconcile` uses (the operator's identity).
+    pub const RECONCILE_ACTIONS: &[&str] = &[
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ];
+
+    /// Key of the counter item of a storage account.
+    pub fn counter_key(account: &str) -> String {
+        format!("{COUNTER_PREFIX}{account}")
+    }
+
+    /// Key of the record of the customer whose bucket is `bucket`.
+    pub fn record_key(bucket: &str) -> String {
+        format!("{RECORD_PREFIX}{bucket}")
+    }
+
+    /// `<function>-state`: the table's name, derived from the function name.
+    pub fn table_name(function_name: &str) -> String {
+        format!("{function_name}-state")
+    }
+
+    /// `arn:aws:dynamodb:<region>:<account>:table/<name>`.
+    pub fn table_arn(region: &str, account: &str, name: &str) -> String {
+        format!("arn:aws:dynamodb:{region}:{account}:table/{name}")
+    }
+}
 
 /// S3's hard limits on bucket names.
 pub const BUCKET_NAME_MAX: usize = 63;

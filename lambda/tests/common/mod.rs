@@ -22,6 +22,8 @@ pub const A2: &str = "100000000003";
 pub const A3: &str = "100000000004";
 /// Prefix of the dev environment, the one the generated policy is scoped to.
 pub const PREFIX: &str = "ambra-dev";
+/// The dev environment's provisioning-state table (`<function>-state`).
+pub const STATE_TABLE: &str = "s3-bucket-provisioning-dev-state";
 
 pub fn static_creds(ak: &str, sk: &str, token: Option<String>) -> Credentials {
     Credentials::new(ak, sk, token, None, "xacct-test")
@@ -127,6 +129,7 @@ pub fn config(accounts: &[&str], max: usize, region: &str, extra: &[(&str, &str)
         (env::STORAGE_ACCOUNTS.into(), accounts.join(",")),
         (env::BUCKET_PREFIX.into(), PREFIX.into()),
         (env::PRIMARY_ACCOUNT.into(), moto::DEFAULT_ACCOUNT.into()),
+        (env::STATE_TABLE.into(), STATE_TABLE.into()),
         (
             env::READER_PRINCIPALS.into(),
             format!(
@@ -141,13 +144,86 @@ pub fn config(accounts: &[&str], max: usize, region: &str, extra: &[(&str, &str)
     Config::from_lookup(|k| m.get(k).cloned()).expect("valid test configuration")
 }
 
-/// A provisioner ("container") whose base identity is moto's default account.
+/// A DynamoDB client of moto's default account (the primary account), us-east-1.
+pub async fn dynamodb(moto: &Moto) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&default_sdk(moto).await)
+}
+
+/// Creates the provisioning-state table as the generated templates do (key
+/// `pk`, on demand) in moto's default account, us-east-1; idempotent.
+pub async fn create_state_table(moto: &Moto) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let pk = xacct_provisioner::contract::state::PARTITION_KEY;
+    let out = dynamodb(moto)
+        .await
+        .create_table()
+        .table_name(STATE_TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(pk)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(pk)
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    if let Err(e) = out
+        && !e
+            .as_service_error()
+            .is_some_and(|s| s.is_resource_in_use_exception())
+    {
+        panic!("create the state table: {e:?}");
+    }
+}
+
+/// The counters in the state table: account -> bucket_count.
+pub async fn counters(moto: &Moto, accounts: &[&str]) -> HashMap<String, usize> {
+    let t = xacct_provisioner::state::Table::new(dynamodb(moto).await, STATE_TABLE);
+    let ids: Vec<String> = accounts.iter().map(|a| (*a).to_owned()).collect();
+    t.read(None, &ids)
+        .await
+        .expect("read the counters")
+        .1
+        .into_iter()
+        .map(|(k, c)| (k, c.count))
+        .collect()
+}
+
+/// The record of a bucket in the state table.
+pub async fn record(moto: &Moto, bucket: &str) -> Option<xacct_provisioner::state::Record> {
+    xacct_provisioner::state::Table::new(dynamodb(moto).await, STATE_TABLE)
+        .record(bucket)
+        .await
+        .expect("read the record")
+}
+
+/// A provisioner ("container") whose base identity is moto's default account;
+/// creates the state table if needed. DynamoDB goes through [`serial_dynamodb`].
 pub async fn provisioner(moto: &Moto, cfg: Config) -> Provisioner {
+    create_state_table(moto).await;
     let base = default_sdk(moto).await;
-    Provisioner::new(cfg.clone(), Clients::new(base, &cfg))
+    let mut clients = Clients::new(base.clone(), &cfg);
+    clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&base)
+            .endpoint_url(serial_dynamodb(moto.port))
+            .interceptor(clients.counter.clone())
+            .build(),
+    );
+    Provisioner::new(cfg.clone(), clients)
 }
 
 /// A provisioner with the given base credentials.
+/// (The state table must exist: create it before IAM enforcement starts.)
 pub async fn provisioner_as(moto: &Moto, cfg: Config, creds: Credentials) -> Provisioner {
     let base = sdk(&moto.endpoint, creds, "us-east-1").await;
     Provisioner::new(cfg.clone(), Clients::new(base, &cfg))
@@ -203,4 +279,77 @@ pub async fn buckets_in(moto: &Moto, account: &str) -> Vec<String> {
         .filter(|n| n.starts_with(PREFIX))
         .map(str::to_owned)
         .collect()
+}
+
+/// A loopback proxy in front of moto's DynamoDB that handles one request at a
+/// time. DynamoDB transactions are serializable; moto's are not under
+/// concurrent requests (a cancelled `TransactWriteItems` restores a snapshot of
+/// the whole table taken when it started, undoing writes that other threads
+/// committed meanwhile, moto 5.2.1 `transact_write_items`). Serialising the
+/// table's requests restores the guarantee the runtime relies on. The
+/// processes reach it through `AWS_ENDPOINT_URL_DYNAMODB`.
+/// One proxy per moto server, shared by every process of a test.
+pub fn serial_dynamodb(moto_port: u16) -> String {
+    static PROXIES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<u16, String>>> =
+        std::sync::OnceLock::new();
+    let mut map = PROXIES.get_or_init(Default::default).lock().unwrap();
+    map.entry(moto_port)
+        .or_insert_with(|| start_serial_proxy(moto_port))
+        .clone()
+}
+
+fn start_serial_proxy(moto_port: u16) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    fn read_message(r: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+        let mut head = Vec::new();
+        let mut len = 0usize;
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().ok()?;
+            }
+            head.extend_from_slice(line.as_bytes());
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0u8; len];
+        r.read_exact(&mut body).ok()?;
+        head.extend_from_slice(&body);
+        Some(head)
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let one_at_a_time = Arc::new(Mutex::new(()));
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let lock = one_at_a_time.clone();
+            std::thread::spawn(move || {
+                let mut writer = client.try_clone().unwrap();
+                let mut reader = BufReader::new(client);
+                while let Some(request) = read_message(&mut reader) {
+                    let _serial = lock.lock().unwrap();
+                    let Ok(up) = TcpStream::connect(("127.0.0.1", moto_port)) else {
+                        return;
+                    };
+                    let mut up_w = up.try_clone().unwrap();
+                    if up_w.write_all(&request).is_err() {
+                        return;
+                    }
+                    let Some(response) = read_message(&mut BufReader::new(up)) else {
+                        return;
+                    };
+                    if writer.write_all(&response).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    endpoint
 }

@@ -161,6 +161,7 @@ pub async fn deploy(m: &Moto, env: &Environment) {
         .unwrap();
 
     // Function, URL, permissions.
+    create_state_table(&primary, env).await;
     let lambda = aws_sdk_lambda::Client::new(&primary);
     let mut vars = aws_sdk_lambda::types::Environment::builder();
     for (k, v) in xacct::render::lambda_env(env) {
@@ -329,4 +330,44 @@ pub async fn deploy_phr(s3: &aws_sdk_s3::Client, bucket: &str, policy: &str) {
         .send()
         .await
         .unwrap();
+}
+
+/// The provisioning-state table as the templates render it (key `pk`, on
+/// demand), in the environment's region of the primary account.
+pub async fn create_state_table(primary: &SdkConfig, env: &Environment) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let pk = xacct::contract::state::PARTITION_KEY;
+    state_table_client(primary, env)
+        .create_table()
+        .table_name(env.state_table_name())
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(pk)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(pk)
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .deletion_protection_enabled(true)
+        .send()
+        .await
+        .expect("create the provisioning-state table");
+}
+
+/// A DynamoDB client of the primary account in the environment's region.
+pub fn state_table_client(primary: &SdkConfig, env: &Environment) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(primary)
+            .region(aws_config::Region::new(env.region.clone()))
+            .build(),
+    )
 }

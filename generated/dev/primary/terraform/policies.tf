@@ -39,6 +39,18 @@ locals {
           ]
         },
         {
+          "Sid": "ProvisioningStateTable",
+          "Effect": "Allow",
+          "Action": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+          ],
+          "Resource": "arn:aws:dynamodb:us-east-1:100000000001:table/s3-bucket-provisioning-dev-state"
+        },
+        {
           "Sid": "WriteOwnLogs",
           "Effect": "Allow",
           "Action": [
@@ -63,6 +75,18 @@ locals {
             "arn:aws:iam::100000000002:role/S3BucketManager",
             "arn:aws:iam::100000000003:role/S3BucketManager"
           ]
+        },
+        {
+          "Sid": "ProvisioningStateTable",
+          "Effect": "Allow",
+          "Action": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+          ],
+          "Resource": "arn:aws:dynamodb:us-east-1:100000000001:table/s3-bucket-provisioning-dev-state"
         },
         {
           "Sid": "WriteOwnLogs",

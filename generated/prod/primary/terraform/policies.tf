@@ -47,6 +47,18 @@ locals {
           ]
         },
         {
+          "Sid": "ProvisioningStateTable",
+          "Effect": "Allow",
+          "Action": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+          ],
+          "Resource": "arn:aws:dynamodb:us-east-1:300000000001:table/s3-bucket-provisioning-prod-state"
+        },
+        {
           "Sid": "WriteOwnLogs",
           "Effect": "Allow",
           "Action": [
@@ -79,6 +91,18 @@ locals {
             "arn:aws:iam::300000000018:role/S3BucketManager",
             "arn:aws:iam::300000000019:role/S3BucketManager"
           ]
+        },
+        {
+          "Sid": "ProvisioningStateTable",
+          "Effect": "Allow",
+          "Action": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+          ],
+          "Resource": "arn:aws:dynamodb:us-east-1:300000000001:table/s3-bucket-provisioning-prod-state"
         },
         {
           "Sid": "WriteOwnLogs",

@@ -21,6 +21,7 @@ locals {
     AMBRA_BUCKET_PREFIX           = "ambra-uat"
     AMBRA_READER_PRINCIPALS       = "arn:aws:iam::200000000001:role/ambra-storage-uat"
     AMBRA_CAPACITY_WARN_PERCENT   = "80"
+    AMBRA_STATE_TABLE             = aws_dynamodb_table.state.name
     AMBRA_STORAGE_EXTERNAL_ID     = "ambra-uat-provisioning"
   }
 }
@@ -53,6 +54,31 @@ resource "aws_cloudwatch_log_group" "lambda" {
   # checkov:skip=CKV_AWS_338:retention comes from the spec (lambda.log_retention_days; prod keeps 365 days)
   name              = "/aws/lambda/s3-bucket-provisioning-uat"
   retention_in_days = var.log_retention_days
+}
+
+# Shared provisioning state (ARCHITECTURE.md, "Account choice and idempotency"):
+# one counter item per storage account and one record per customer. Conditional
+# writes keep every account at or below max_buckets_per_account across all
+# Lambda containers. The state outlives the stack: deletion protection is on and
+# the deployer policy has no dynamodb:DeleteTable.
+resource "aws_dynamodb_table" "state" {
+  name                        = "s3-bucket-provisioning-uat-state"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
 }
 
 resource "aws_lambda_function" "provisioner" {

@@ -15,6 +15,16 @@ output "function_url" {
   value       = aws_lambda_function_url.provisioner.function_url
 }
 
+output "state_table_name" {
+  description = "DynamoDB table holding the capacity counters and customer records."
+  value       = aws_dynamodb_table.state.name
+}
+
+output "state_table_arn" {
+  description = "ARN of the provisioning-state table."
+  value       = aws_dynamodb_table.state.arn
+}
+
 output "execution_role_arn" {
   description = "ARN of the Lambda execution role that every S3BucketManager trusts."
   value       = aws_iam_role.lambda_execution.arn

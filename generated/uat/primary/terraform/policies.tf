@@ -40,6 +40,18 @@ locals {
           ]
         },
         {
+          "Sid": "ProvisioningStateTable",
+          "Effect": "Allow",
+          "Action": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+          ],
+          "Resource": "arn:aws:dynamodb:us-east-1:200000000001:table/s3-bucket-provisioning-uat-state"
+        },
+        {
           "Sid": "WriteOwnLogs",
           "Effect": "Allow",
           "Action": [
@@ -65,6 +77,18 @@ locals {
             "arn:aws:iam::200000000003:role/S3BucketManager",
             "arn:aws:iam::200000000004:role/S3BucketManager"
           ]
+        },
+        {
+          "Sid": "ProvisioningStateTable",
+          "Effect": "Allow",
+          "Action": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+          ],
+          "Resource": "arn:aws:dynamodb:us-east-1:200000000001:table/s3-bucket-provisioning-uat-state"
         },
         {
           "Sid": "WriteOwnLogs",

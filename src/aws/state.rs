@@ -1,0 +1,280 @@
+//! The provisioning-state table as `xacct capacity` and `xacct verify` see it:
+//! the capacity counters, the customer records still `creating` (creates in
+//! flight), drift against a listing, and the conditional writes of
+//! `capacity --reconcile`. Names and shapes come from `contract::state`; the
+//! Lambda writes the same items (`lambda/src/state.rs`).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+
+use super::{Aws, AwsError};
+use crate::contract::state as s;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// One storage account's counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    pub count: u64,
+    pub listed_at: i64,
+}
+
+/// What the table says about the storage accounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// Counter per account (absent: the account has had no new customer yet).
+    pub counters: HashMap<String, Counter>,
+    /// Buckets of `creating` records, per account (creates in flight or interrupted).
+    pub creating: HashMap<String, Vec<String>>,
+}
+
+/// A counter compared with a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drift {
+    pub counter: u64,
+    pub listed: u64,
+    /// `creating` records of the account: a counter may exceed the listing by
+    /// up to this many while their buckets are being created.
+    pub in_flight: u64,
+}
+
+impl Drift {
+    /// `counter - listed`, zero when the difference is explained by creates in flight.
+    pub fn excess(&self) -> i64 {
+        let d = self.counter as i64 - self.listed as i64;
+        if (0..=self.in_flight as i64).contains(&d) {
+            0
+        } else {
+            d
+        }
+    }
+}
+
+impl State {
+    /// The drift of `account` against `listed` customer buckets; `None`
+    /// without a counter.
+    pub fn drift(&self, account: &str, listed: u64) -> Option<Drift> {
+        let c = self.counters.get(account)?;
+        Some(Drift {
+            counter: c.count,
+            listed,
+            in_flight: self.creating.get(account).map_or(0, |v| v.len() as u64),
+        })
+    }
+}
+
+fn key(k: String) -> Item {
+    HashMap::from([(s::PARTITION_KEY.to_owned(), AttributeValue::S(k))])
+}
+
+fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+fn get_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// The state table of an environment, reached with the caller's credentials
+/// (the primary account) in the table's region.
+pub struct Table {
+    client: aws_sdk_dynamodb::Client,
+    name: String,
+}
+
+impl Table {
+    pub fn new(aws: &Aws, region: &str, name: &str) -> Table {
+        let conf = aws_sdk_dynamodb::config::Builder::from(&aws.config)
+            .region(aws_config::Region::new(region.to_owned()))
+            .build();
+        Table {
+            client: aws_sdk_dynamodb::Client::from_conf(conf),
+            name: name.to_owned(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Counters (strongly consistent `BatchGetItem`, 100 keys a call) and the
+    /// `creating` records (paginated `Scan` with a filter).
+    pub async fn read(&self, accounts: &[String]) -> Result<State, AwsError> {
+        let mut state = State::default();
+        for chunk in accounts.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.iter().map(|a| key(s::counter_key(a))).collect()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| {
+                        AwsError::new("dynamodb:BatchGetItem", &self.name, e.to_string())
+                    })?,
+            );
+            while let Some(ka) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.name, ka)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk("dynamodb:BatchGetItem", &self.name, &e))?;
+                for item in out
+                    .responses()
+                    .and_then(|r| r.get(&self.name))
+                    .into_iter()
+                    .flatten()
+                {
+                    if let (Some(a), Some(n)) = (
+                        get_s(item, s::PARTITION_KEY)
+                            .and_then(|k| k.strip_prefix(s::COUNTER_PREFIX)),
+                        get_n(item, s::BUCKET_COUNT),
+                    ) {
+                        state.counters.insert(
+                            a.to_owned(),
+                            Counter {
+                                count: n.max(0) as u64,
+                                listed_at: get_n(item, s::LISTED_AT).unwrap_or(0),
+                            },
+                        );
+                    }
+                }
+                pending = out
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.name))
+                    .filter(|k| !k.keys().is_empty())
+                    .cloned();
+            }
+        }
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.name)
+                .consistent_read(true)
+                .filter_expression("#s = :creating")
+                .expression_attribute_names("#s", s::STATE)
+                .expression_attribute_values(":creating", AttributeValue::S(s::CREATING.into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("dynamodb:Scan", &self.name, &e))?;
+            for item in out.items() {
+                if let (Some(a), Some(b)) = (get_s(item, s::ACCOUNT), get_s(item, s::BUCKET)) {
+                    state
+                        .creating
+                        .entry(a.to_owned())
+                        .or_default()
+                        .push(b.to_owned());
+                }
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Sets `account`'s counter to its listing plus the `creating` records
+    /// whose bucket is not listed yet. A missing counter is created with
+    /// `attribute_not_exists`; an existing one is changed only if it still
+    /// holds the value read (compare-and-set), re-read and retried on a
+    /// conflict with a running Lambda. `listed_at` is kept (the Lambda uses it
+    /// to tell buckets older than the counter). Returns `(before, after)`.
+    pub async fn reconcile(
+        &self,
+        account: &str,
+        listed: &[String],
+    ) -> Result<(Option<u64>, u64), AwsError> {
+        let target = |state: &State| {
+            listed.len() as u64
+                + state.creating.get(account).map_or(0, |v| {
+                    v.iter().filter(|b| !listed.contains(b)).count() as u64
+                })
+        };
+        for _ in 0..5 {
+            let state = self.read(&[account.to_owned()]).await?;
+            let want = target(&state);
+            let now = AttributeValue::N(now_ms().to_string());
+            let result = match state.counters.get(account) {
+                Some(c) if c.count == want => return Ok((Some(c.count), want)),
+                Some(c) => self
+                    .client
+                    .update_item()
+                    .table_name(&self.name)
+                    .set_key(Some(key(s::counter_key(account))))
+                    .update_expression("SET #c = :want, #u = :now")
+                    .condition_expression("#c = :old")
+                    .expression_attribute_names("#c", s::BUCKET_COUNT)
+                    .expression_attribute_names("#u", s::UPDATED_AT)
+                    .expression_attribute_values(":want", AttributeValue::N(want.to_string()))
+                    .expression_attribute_values(":old", AttributeValue::N(c.count.to_string()))
+                    .expression_attribute_values(":now", now)
+                    .send()
+                    .await
+                    .map(|_| Some(c.count))
+                    .map_err(|e| {
+                        (
+                            e.as_service_error()
+                                .is_some_and(|s| s.is_conditional_check_failed_exception()),
+                            AwsError::sdk("dynamodb:UpdateItem", &self.name, &e),
+                        )
+                    }),
+                None => {
+                    let item = HashMap::from([
+                        (
+                            s::PARTITION_KEY.to_owned(),
+                            AttributeValue::S(s::counter_key(account)),
+                        ),
+                        (
+                            s::BUCKET_COUNT.to_owned(),
+                            AttributeValue::N(want.to_string()),
+                        ),
+                        (s::LISTED_AT.to_owned(), now.clone()),
+                        (s::UPDATED_AT.to_owned(), now),
+                    ]);
+                    self.client
+                        .put_item()
+                        .table_name(&self.name)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(#pk)")
+                        .expression_attribute_names("#pk", s::PARTITION_KEY)
+                        .send()
+                        .await
+                        .map(|_| None)
+                        .map_err(|e| {
+                            (
+                                e.as_service_error()
+                                    .is_some_and(|s| s.is_conditional_check_failed_exception()),
+                                AwsError::sdk("dynamodb:PutItem", &self.name, &e),
+                            )
+                        })
+                }
+            };
+            match result {
+                Ok(before) => return Ok((before, want)),
+                Err((true, _)) => continue,
+                Err((false, e)) => return Err(e),
+            }
+        }
+        Err(AwsError::new(
+            "dynamodb:UpdateItem",
+            &self.name,
+            format!("the counter of {account} kept changing (5 tries); run the reconcile again"),
+        ))
+    }
+}
