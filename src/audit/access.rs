@@ -483,7 +483,9 @@ pub(super) fn buckets(cx: &mut Ctx<'_>) {
         let doc = &b.doc;
         let named = [Named::resource(&doc.name, &doc.doc)];
         let bucket = contract::bucket_arn(&b.bucket);
-        let want = intent::bucket(e, &b.bucket);
+        let mut want = intent::bucket(e, &b.bucket);
+        want.statement
+            .extend(intent::log_delivery(e, &b.bucket, &doc.account));
         let want_n = [Named::resource("intent", &want)];
         let scope = Scope::open()
             .action(Values::Like(vec!["s3:*".into()]))
@@ -732,7 +734,9 @@ pub fn no_new_access_all(
         };
         // Customer bucket policies differ only by bucket name: render this one's.
         let own;
-        let r = if b.bucket != e.phr_bucket {
+        let r = if b.bucket == crate::model::log_bucket_name(&e.phr_bucket) {
+            &rendered.log_bucket_policy
+        } else if b.bucket != e.phr_bucket {
             own = crate::iam::documents::bucket_policy(&b.bucket, &e.readers);
             &own
         } else {

@@ -76,6 +76,17 @@ pub fn lambda_execution(input: &Input) -> PolicyDocument {
                 function_name(e)
             )]),
     );
+    // The shared provisioning state (issue 11): exactly the runtime's DynamoDB
+    // actions, on the environment's state table only.
+    doc.statement.push(
+        Statement::allow("State")
+            .actions(contract::state::RUNTIME_ACTIONS.iter().copied())
+            .resources([contract::state::table_arn(
+                &region(e),
+                &e.primary_account,
+                &contract::state::table_name(&function_name(e)),
+            )]),
+    );
     if let Some(t) = &e.ops_topic_arn {
         doc.statement.push(
             Statement::allow("Ops")
@@ -192,6 +203,28 @@ pub fn bucket(e: &Expect, bucket: &str) -> PolicyDocument {
         );
     }
     PolicyDocument::new(st)
+}
+
+/// The PHR bucket's server access logs (issue 15): S3's log delivery may put
+/// objects under the log prefix of `<phr bucket>-logs`, only for the PHR bucket
+/// of `account`. `None` for any other bucket.
+pub fn log_delivery(e: &Expect, bucket: &str, account: &str) -> Option<Statement> {
+    if bucket != crate::model::log_bucket_name(&e.phr_bucket) {
+        return None;
+    }
+    let arn = contract::bucket_arn(bucket);
+    Some(
+        Statement::allow("LogDelivery")
+            .principal(Principal::service("logging.s3.amazonaws.com"))
+            .actions(["s3:PutObject"])
+            .resources([format!("{arn}/{}*", crate::model::ACCESS_LOG_PREFIX)])
+            .condition(
+                "ArnLike",
+                "aws:SourceArn",
+                [contract::bucket_arn(&e.phr_bucket)],
+            )
+            .condition("StringEquals", "aws:SourceAccount", [account]),
+    )
 }
 
 /// Every S3 request on a bucket and its objects, by anyone.

@@ -342,7 +342,10 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
         file: Some(file.to_owned()),
         line: None,
     };
-    let mut buckets: Vec<(String, attributes::Bucket)> = Vec::new();
+    // (module, resource name, bucket): a setting resource names its bucket by a
+    // reference (`aws_s3_bucket.logs.id`) that is unknown in a plan and unresolved
+    // in the files, so it is matched by name, then by module and resource name.
+    let mut buckets: Vec<(String, String, attributes::Bucket)> = Vec::new();
     for (file, p) in all.iter().filter(|(_, p)| p.kind == "aws_s3_bucket") {
         let bucket = str_at(&p.values, "bucket").unwrap_or(&p.address).to_owned();
         let mut b = attributes::Bucket {
@@ -362,15 +365,23 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             .pointer("/versioning/0/enabled")
             .and_then(Value::as_bool)
             .map(|on| if on { "Enabled" } else { "Suspended" }.to_owned());
-        buckets.push((module_of(&p.address).to_owned(), b));
+        buckets.push((
+            module_of(&p.address).to_owned(),
+            resource_name(&p.address).to_owned(),
+            b,
+        ));
     }
     for (file, p) in all {
         let target = str_at(&p.values, "bucket");
         let module = module_of(&p.address);
-        let pick = |bs: &mut [(String, attributes::Bucket)]| -> Option<usize> {
+        let rname = resource_name(&p.address);
+        let pick = |bs: &mut [(String, String, attributes::Bucket)]| -> Option<usize> {
             if let Some(name) = target
-                && let Some(i) = bs.iter().position(|(_, b)| b.bucket == name)
+                && let Some(i) = bs.iter().position(|(_, _, b)| b.bucket == name)
             {
+                return Some(i);
+            }
+            if let Some(i) = bs.iter().position(|(m, r, _)| m == module && r == rname) {
                 return Some(i);
             }
             let same: Vec<usize> = (0..bs.len()).filter(|i| bs[*i].0 == module).collect();
@@ -385,10 +396,10 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             "aws_s3_bucket_public_access_block" => {
                 if let Some(i) = pick(&mut buckets) {
                     buckets[i]
-                        .1
+                        .2
                         .settings_at
                         .push(("block_public", place(file, p)));
-                    buckets[i].1.block_public = Some(attributes::BlockPublic {
+                    buckets[i].2.block_public = Some(attributes::BlockPublic {
                         block_public_acls: bool_at(v, "block_public_acls"),
                         block_public_policy: bool_at(v, "block_public_policy"),
                         ignore_public_acls: bool_at(v, "ignore_public_acls"),
@@ -398,8 +409,8 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             }
             "aws_s3_bucket_ownership_controls" => {
                 if let Some(i) = pick(&mut buckets) {
-                    buckets[i].1.settings_at.push(("ownership", place(file, p)));
-                    buckets[i].1.ownership = v
+                    buckets[i].2.settings_at.push(("ownership", place(file, p)));
+                    buckets[i].2.ownership = v
                         .pointer("/rule/0/object_ownership")
                         .and_then(Value::as_str)
                         .map(str::to_owned);
@@ -408,10 +419,10 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 if let Some(i) = pick(&mut buckets) {
                     buckets[i]
-                        .1
+                        .2
                         .settings_at
                         .push(("encryption", place(file, p)));
-                    buckets[i].1.encryption = v
+                    buckets[i].2.encryption = v
                         .pointer("/rule/0/apply_server_side_encryption_by_default/0/sse_algorithm")
                         .and_then(Value::as_str)
                         .map(str::to_owned);
@@ -420,10 +431,10 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             "aws_s3_bucket_versioning" => {
                 if let Some(i) = pick(&mut buckets) {
                     buckets[i]
-                        .1
+                        .2
                         .settings_at
                         .push(("versioning", place(file, p)));
-                    buckets[i].1.versioning = v
+                    buckets[i].2.versioning = v
                         .pointer("/versioning_configuration/0/status")
                         .and_then(Value::as_str)
                         .map(str::to_owned);
@@ -432,7 +443,7 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
             _ => {}
         }
     }
-    input.buckets.extend(buckets.into_iter().map(|(_, b)| b));
+    input.buckets.extend(buckets.into_iter().map(|(_, _, b)| b));
     for (file, p) in all {
         let v = &p.values;
         match p.kind.as_str() {
@@ -561,6 +572,13 @@ fn collect_values(place: &str, v: &Value, out: &mut Vec<(String, String, String)
         }
     }
     walk(place, "", v, out);
+}
+
+/// The resource's own name in an address: `this` of
+/// `module.phr_bucket.aws_s3_bucket_versioning.this` (an index `[0]` dropped).
+fn resource_name(address: &str) -> &str {
+    let last = address.rsplit('.').next().unwrap_or(address);
+    last.split('[').next().unwrap_or(last)
 }
 
 #[cfg(test)]

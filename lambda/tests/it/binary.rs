@@ -1,13 +1,12 @@
 //! The real `bootstrap` binary against the Runtime API emulator and moto, with
 //! the environment variables the generated Terraform sets.
 
-mod common;
 use xacct_testkit::runtime_api;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use runtime_api::{Outcome, RuntimeApi};
 
 /// The `AMBRA_*` names the generated dev Terraform puts in the Lambda environment.

@@ -8,9 +8,7 @@
 //! are all checked as `s3:CreateBucket`), so the removal cases are the actions
 //! moto checks under their own name.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 /// Sets up a moto with IAM enforcement: a Lambda identity in the primary
 /// account allowed only `sts:AssumeRole`, and in each storage account the

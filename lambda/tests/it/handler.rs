@@ -1,15 +1,13 @@
 //! Handler tests: real function-URL events through `handler::handle`, against
 //! a moto server with storage accounts reached by `sts:AssumeRole`.
 
-mod common;
-
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::mpsc;
 
+use crate::support::*;
 use aws_sdk_s3::types::{ObjectOwnership, ServerSideEncryption};
-use common::*;
 use xacct_provisioner::contract;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

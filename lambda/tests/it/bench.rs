@@ -15,16 +15,15 @@
 //! `aws_calls`) and the sequential round trips on the critical path, measured
 //! as `(p50 at L ms − p50 at 0 ms) / L`. Also peak RSS and the zip size.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+mod support;
 use xacct_testkit::runtime_api;
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
 use runtime_api::{Outcome, RuntimeApi};
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn event(customer: &str) -> String {

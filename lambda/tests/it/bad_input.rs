@@ -1,9 +1,7 @@
 //! Malformed requests: each is answered 4xx with a JSON error naming the
 //! problem, before any AWS call. Plus property tests: no input panics.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use proptest::prelude::*;
 use xacct_provisioner::api::{self, MAX_BODY_BYTES};
 use xacct_provisioner::contract;

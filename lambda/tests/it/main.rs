@@ -1,0 +1,8 @@
+//! The provisioner's integration tests, one binary with one module per concern
+//! (the moto harness and the Runtime API emulator come from `xacct-testkit`).
+
+mod bad_input; // hostile bodies and whole events: never a panic, always the right 4xx
+mod binary; // the real `bootstrap` behind Runtime API emulators, several processes at once
+mod handler; // the handler against moto: create, retry, race, capacity, PHR, self-test
+mod iam; // with IAM enforcement: exactly the generated permissions are enough
+mod support; // moto storage accounts, a provisioner wired like `main`, events
