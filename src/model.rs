@@ -390,7 +390,88 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
         file: path,
         diags: Vec::new(),
     };
-    let e = &spec.environment;
+    let (e, s, p, l, a) = (
+        &spec.environment,
+        &spec.storage,
+        &spec.phr,
+        &spec.lambda,
+        &spec.access,
+    );
+    check_environment(&mut c, e);
+    let (quota, warn) = check_storage(&mut c, e, s);
+    let location = check_phr(&mut c, e, s, p);
+    check_lambda(&mut c, l);
+    check_access(&mut c, a);
+    let capacity = spec.capacity.as_ref().map(|cap| Capacity {
+        expected_customers: cap.expected_customers,
+        growth_factor: cap.growth_factor,
+    });
+    if let Some(cap) = &capacity {
+        check_capacity(&mut c, s, cap, quota, opts);
+    }
+
+    let (errors, warnings): (Vec<_>, Vec<_>) = c
+        .diags
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
+    if !errors.is_empty() {
+        return Err(SpecError::Invalid {
+            path: path.to_owned(),
+            diagnostics: errors,
+        });
+    }
+    let env = Environment {
+        source: path.to_owned(),
+        name: e.name.clone(),
+        short_name: e.short_name.clone(),
+        production: e.production,
+        region: e.region.clone(),
+        primary_account: e.primary_account.clone(),
+        storage_accounts: s.accounts.clone(),
+        discover: s.discover,
+        organization_id: s.organization_id.clone(),
+        max_buckets_per_account: s.max_buckets_per_account,
+        bucket_prefix: s.bucket_prefix.clone(),
+        external_id: s.external_id.clone(),
+        bootstrap_role: s
+            .bootstrap_role
+            .clone()
+            .unwrap_or_else(|| contract::DEFAULT_BOOTSTRAP_ROLE.to_owned()),
+        capacity_warn_percent: warn,
+        s3_bucket_quota: quota,
+        allow_canary: s.allow_canary,
+        phr: Phr {
+            account: p.account.clone(),
+            bucket: p.bucket.clone(),
+            location: location.unwrap_or(PhrLocation::Primary),
+            legacy_access_keys: p.legacy_access_keys,
+            log_bucket: log_bucket_name(&p.bucket),
+            access_log_retention_days: p
+                .access_log_retention_days
+                .unwrap_or(DEFAULT_ACCESS_LOG_DAYS),
+            noncurrent_version_days: p.noncurrent_version_days.unwrap_or(DEFAULT_NONCURRENT_DAYS),
+        },
+        lambda: Lambda {
+            function_name: l.function_name.clone(),
+            memory_mb: l.memory_mb,
+            timeout_seconds: l.timeout_seconds,
+            log_retention_days: l.log_retention_days,
+            ops_topic_arn: l.ops_topic_arn.clone(),
+            reserved_concurrency: l
+                .reserved_concurrency
+                .unwrap_or(DEFAULT_RESERVED_CONCURRENCY),
+        },
+        invokers: a.invoker_principals.clone(),
+        readers: a.reader_principals.clone(),
+        verifiers: a.verifier_principals.clone(),
+        deployers: a.deployer_principals.clone(),
+        capacity,
+    };
+    Ok(Loaded { env, warnings })
+}
+
+/// `[environment]`: names, region, primary account.
+fn check_environment(c: &mut Checker<'_>, e: &crate::spec::EnvironmentSpec) {
     if e.name.trim().is_empty() || e.name.len() > 64 {
         c.error(
             "environment.name",
@@ -418,8 +499,15 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
         );
     }
     c.account("environment.primary_account", &e.primary_account);
+}
 
-    let s = &spec.storage;
+/// `[storage]`: accounts, discovery, quota and maximum, prefix, external ID,
+/// bootstrap role, warning threshold. Returns the quota and the threshold in force.
+fn check_storage(
+    c: &mut Checker<'_>,
+    e: &crate::spec::EnvironmentSpec,
+    s: &crate::spec::StorageSpec,
+) -> (u32, u8) {
     for (i, a) in s.accounts.iter().enumerate() {
         c.account(&format!("storage.accounts[{i}]"), a);
         if *a == e.primary_account {
@@ -512,8 +600,16 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
     if !(1..=100).contains(&warn) {
         c.error("storage.capacity_warn_percent", "must be between 1 and 100");
     }
+    (quota, warn)
+}
 
-    let p = &spec.phr;
+/// `[phr]`: where the PHR bucket lives, its name, its retention settings.
+fn check_phr(
+    c: &mut Checker<'_>,
+    e: &crate::spec::EnvironmentSpec,
+    s: &crate::spec::StorageSpec,
+    p: &crate::spec::PhrSpec,
+) -> Option<PhrLocation> {
     c.account("phr.account", &p.account);
     let location = if p.account == e.primary_account {
         Some(PhrLocation::Primary)
@@ -551,8 +647,11 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
             ),
         );
     }
+    location
+}
 
-    let l = &spec.lambda;
+/// `[lambda]`: function name, memory, timeout, log retention, concurrency, ops topic.
+fn check_lambda(c: &mut Checker<'_>, l: &crate::spec::LambdaSpec) {
     let fn_ok = !l.function_name.is_empty()
         && l.function_name.len() <= 54
         && l.function_name
@@ -595,103 +694,61 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
             format!("must be {}", crate::contract::SNS_TOPIC_ARN_RULE),
         );
     }
+}
 
-    let a = &spec.access;
+/// `[access]`: every principal list.
+fn check_access(c: &mut Checker<'_>, a: &crate::spec::AccessSpec) {
     c.principals("access.invoker_principals", &a.invoker_principals, true);
     c.principals("access.reader_principals", &a.reader_principals, true);
     c.principals("access.verifier_principals", &a.verifier_principals, false);
     c.principals("access.deployer_principals", &a.deployer_principals, false);
+}
 
-    let capacity = spec.capacity.as_ref().map(|cap| Capacity {
-        expected_customers: cap.expected_customers,
-        growth_factor: cap.growth_factor,
-    });
-    if let Some(cap) = &capacity {
-        if !(cap.growth_factor.is_finite() && cap.growth_factor >= 1.0) {
+/// `[capacity]`: the accounts must hold the expected customers with growth; the
+/// arithmetic is `capacity::plan`'s, the one `xacct capacity` prints.
+fn check_capacity(
+    c: &mut Checker<'_>,
+    s: &crate::spec::StorageSpec,
+    cap: &Capacity,
+    quota: u32,
+    opts: LoadOptions,
+) {
+    let plan = match crate::capacity::plan(
+        u64::from(cap.expected_customers),
+        cap.growth_factor,
+        s.max_buckets_per_account,
+        quota.max(1),
+    ) {
+        Ok(plan) => plan,
+        Err(crate::capacity::PlanError::Growth(_)) => {
             c.error("capacity.growth_factor", "must be a number >= 1.0");
-        } else if s.max_buckets_per_account > 0 && !s.accounts.is_empty() {
-            let needed = (f64::from(cap.expected_customers) * cap.growth_factor).ceil() as u64;
-            let have = s.accounts.len() as u64 * u64::from(s.max_buckets_per_account);
-            if have < needed {
-                let sev = if opts.strict {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
-                c.push(
-                    sev,
-                    "storage.accounts",
-                    format!(
-                        "capacity: {} accounts x {} buckets = {have} < {} customers x {} growth = {needed}; add {} more storage account(s)",
-                        s.accounts.len(),
-                        s.max_buckets_per_account,
-                        cap.expected_customers,
-                        cap.growth_factor,
-                        needed.div_ceil(u64::from(s.max_buckets_per_account)) - s.accounts.len() as u64
-                    ),
-                );
-            }
+            return;
         }
-    }
-
-    let (errors, warnings): (Vec<_>, Vec<_>) = c
-        .diags
-        .into_iter()
-        .partition(|d| d.severity == Severity::Error);
-    if !errors.is_empty() {
-        return Err(SpecError::Invalid {
-            path: path.to_owned(),
-            diagnostics: errors,
-        });
-    }
-    let env = Environment {
-        source: path.to_owned(),
-        name: e.name.clone(),
-        short_name: e.short_name.clone(),
-        production: e.production,
-        region: e.region.clone(),
-        primary_account: e.primary_account.clone(),
-        storage_accounts: s.accounts.clone(),
-        discover: s.discover,
-        organization_id: s.organization_id.clone(),
-        max_buckets_per_account: s.max_buckets_per_account,
-        bucket_prefix: s.bucket_prefix.clone(),
-        external_id: s.external_id.clone(),
-        bootstrap_role: s
-            .bootstrap_role
-            .clone()
-            .unwrap_or_else(|| contract::DEFAULT_BOOTSTRAP_ROLE.to_owned()),
-        capacity_warn_percent: warn,
-        s3_bucket_quota: quota,
-        allow_canary: s.allow_canary,
-        phr: Phr {
-            account: p.account.clone(),
-            bucket: p.bucket.clone(),
-            location: location.unwrap_or(PhrLocation::Primary),
-            legacy_access_keys: p.legacy_access_keys,
-            log_bucket: log_bucket_name(&p.bucket),
-            access_log_retention_days: p
-                .access_log_retention_days
-                .unwrap_or(DEFAULT_ACCESS_LOG_DAYS),
-            noncurrent_version_days: p.noncurrent_version_days.unwrap_or(DEFAULT_NONCURRENT_DAYS),
-        },
-        lambda: Lambda {
-            function_name: l.function_name.clone(),
-            memory_mb: l.memory_mb,
-            timeout_seconds: l.timeout_seconds,
-            log_retention_days: l.log_retention_days,
-            ops_topic_arn: l.ops_topic_arn.clone(),
-            reserved_concurrency: l
-                .reserved_concurrency
-                .unwrap_or(DEFAULT_RESERVED_CONCURRENCY),
-        },
-        invokers: a.invoker_principals.clone(),
-        readers: a.reader_principals.clone(),
-        verifiers: a.verifier_principals.clone(),
-        deployers: a.deployer_principals.clone(),
-        capacity,
+        // A zero maximum or quota is reported under [storage].
+        Err(_) => return,
     };
-    Ok(Loaded { env, warnings })
+    let have = s.accounts.len() as u64;
+    if have == 0 || have >= plan.accounts_configured {
+        return;
+    }
+    let sev = if opts.strict {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    c.push(
+        sev,
+        "storage.accounts",
+        format!(
+            "capacity: {have} accounts x {} buckets = {} < {} customers x {} growth = {}; add {} more storage account(s)",
+            s.max_buckets_per_account,
+            have * u64::from(s.max_buckets_per_account),
+            cap.expected_customers,
+            cap.growth_factor,
+            plan.buckets_needed,
+            plan.accounts_configured - have
+        ),
+    );
 }
 
 fn is_org_id(s: &str) -> bool {

@@ -116,8 +116,9 @@ pub async fn role(iam: &aws_sdk_iam::Client, name: &str) -> Result<Option<RoleSt
             .send()
             .await
             .map_err(|e| AwsError::sdk("iam:GetRolePolicy", format!("{name}/{n}"), &e))?;
-        let doc = parse_live(p.policy_document())
-            .map_err(|e| AwsError::new("iam:GetRolePolicy", format!("{name}/{n}"), e))?;
+        let doc = parse_live(p.policy_document()).map_err(|e| {
+            AwsError::new("iam:GetRolePolicy", format!("{name}/{n}"), e.to_string())
+        })?;
         state.inline.push((n, doc));
     }
     let mut arns = Vec::new();
@@ -168,7 +169,7 @@ pub async fn managed_policy(
         .unwrap_or_default();
     parse_live(text)
         .map(Some)
-        .map_err(|e| AwsError::new("iam:GetPolicyVersion", arn, e))
+        .map_err(|e| AwsError::new("iam:GetPolicyVersion", arn, e.to_string()))
 }
 
 /// The function, its URL and resource policy; `None` when it does not exist.
@@ -202,7 +203,7 @@ pub async fn function(aws: &Aws, name: &str) -> Result<Option<FunctionState>, Aw
     let policy = match lambda.get_policy().function_name(name).send().await {
         Ok(p) => Some(
             parse_lambda_policy(p.policy().unwrap_or_default())
-                .map_err(|e| AwsError::new("lambda:GetPolicy", name, e))?,
+                .map_err(|e| AwsError::new("lambda:GetPolicy", name, e.to_string()))?,
         ),
         Err(e) if is_code(e.code(), &["ResourceNotFoundException"]) => None,
         Err(e) => return Err(AwsError::sdk("lambda:GetPolicy", name, &e)),
@@ -260,7 +261,7 @@ pub async fn bucket(aws: &Aws, name: &str) -> Result<Option<BucketState>, AwsErr
     b.policy = match s3.get_bucket_policy().bucket(name).send().await {
         Ok(p) => Some(
             parse_live(p.policy().unwrap_or_default())
-                .map_err(|e| AwsError::new("s3:GetBucketPolicy", name, e))?,
+                .map_err(|e| AwsError::new("s3:GetBucketPolicy", name, e.to_string()))?,
         ),
         Err(e) if is_code(e.code(), &["NoSuchBucketPolicy"]) => None,
         Err(e) => return Err(AwsError::sdk("s3:GetBucketPolicy", name, &e)),

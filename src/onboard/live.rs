@@ -5,7 +5,7 @@
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::aws::{self, Aws, AwsError, audit_session, bucket_names};
+use crate::aws::{Aws, AwsError, audit_session, bucket_names};
 use crate::contract;
 use crate::model::Environment;
 
@@ -97,12 +97,14 @@ impl OrgAccount {
 }
 
 /// Every account of the organization with its `ambra-storage` tag, sorted by ID.
-pub async fn org_accounts(org: &aws_sdk_organizations::Client) -> Result<Vec<OrgAccount>, String> {
+pub async fn org_accounts(
+    org: &aws_sdk_organizations::Client,
+) -> Result<Vec<OrgAccount>, AwsError> {
     let mut out = Vec::new();
     let mut pages = org.list_accounts().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page =
-            page.map_err(|e| format!("organizations:ListAccounts: {}", aws::describe(&e)))?;
+            page.map_err(|e| AwsError::sdk("organizations:ListAccounts", "the organization", &e))?;
         for a in page.accounts() {
             out.push(OrgAccount {
                 id: a.id().unwrap_or_default().to_owned(),
@@ -122,13 +124,8 @@ pub async fn org_accounts(org: &aws_sdk_organizations::Client) -> Result<Vec<Org
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                format!(
-                    "organizations:ListTagsForResource {}: {}",
-                    a.id,
-                    aws::describe(&e)
-                )
-            })?;
+            let page =
+                page.map_err(|e| AwsError::sdk("organizations:ListTagsForResource", &a.id, &e))?;
             if let Some(t) = page
                 .tags()
                 .iter()

@@ -4,16 +4,16 @@
 //! value order do not matter; anything else does. A bare account ID principal
 //! is the same as its `:root` ARN (IAM rewrites one into the other).
 
-use crate::iam::{PolicyDocument, Principal, Statement, Values};
+use crate::iam::{ParseError, PolicyDocument, Principal, Statement, Values};
 
 /// IAM returns policy documents URL-encoded (`GetRole`, `GetRolePolicy`,
 /// `GetPolicyVersion`); Lambda and S3 return plain JSON. Accepts both.
-pub fn parse_live(text: &str) -> Result<PolicyDocument, String> {
+pub fn parse_live(text: &str) -> Result<PolicyDocument, ParseError> {
     match PolicyDocument::from_json(text) {
         Ok(d) => Ok(d),
         Err(first) => {
             let decoded = percent_decode(text);
-            PolicyDocument::from_json(&decoded).map_err(|_| first.to_string())
+            PolicyDocument::from_json(&decoded).map_err(|_| first)
         }
     }
 }
@@ -23,8 +23,8 @@ pub fn parse_live(text: &str) -> Result<PolicyDocument, String> {
 /// as a top-level `FunctionUrlAuthType` key. Both are mapped to the standard
 /// form (`{"AWS": ...}` / `{"Service": ...}` and a `StringEquals
 /// lambda:FunctionUrlAuthType` condition) before parsing.
-pub fn parse_lambda_policy(text: &str) -> Result<PolicyDocument, String> {
-    let mut v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub fn parse_lambda_policy(text: &str) -> Result<PolicyDocument, ParseError> {
+    let mut v: serde_json::Value = serde_json::from_str(text)?;
     let statements = match v.get_mut("Statement") {
         Some(serde_json::Value::Array(a)) => a.iter_mut().collect::<Vec<_>>(),
         Some(one) => vec![one],
@@ -58,7 +58,7 @@ pub fn parse_lambda_policy(text: &str) -> Result<PolicyDocument, String> {
             }
         }
     }
-    PolicyDocument::from_value(v).map_err(|e| e.to_string())
+    PolicyDocument::from_value(v)
 }
 
 /// `%XX` decoding (and `+` as space, as IAM's form encoding may produce).

@@ -326,7 +326,7 @@ async fn execution_role(ctx: &Ctx, aws: &Aws, r: &mut Result) {
             .send()
             .await
         {
-            Ok(o) => diff::parse_live(o.policy_document()),
+            Ok(o) => diff::parse_live(o.policy_document()).map_err(|e| e.to_string()),
             Err(e) => Err(aws::describe(&e)),
         };
         match doc {

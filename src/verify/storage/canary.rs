@@ -252,7 +252,7 @@ pub(super) async fn configure_and_read_back(
         .await
         .map_err(|e| ("s3:GetBucketPolicy", aws::describe(&e)))?;
     let live = diff::parse_live(got.policy().unwrap_or_default())
-        .map_err(|e| ("s3:GetBucketPolicy", e))?;
+        .map_err(|e| ("s3:GetBucketPolicy", e.to_string()))?;
     let want = crate::iam::documents::bucket_policy(name, &ctx.env.readers);
     if !diff::diff(&want, &live).is_empty() {
         return Err((

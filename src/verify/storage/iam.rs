@@ -233,7 +233,7 @@ pub(crate) async fn fetch_policy(
         .policy_version()
         .and_then(|v| v.document())
         .unwrap_or_default();
-    diff::parse_live(text)
+    diff::parse_live(text).map_err(|e| e.to_string())
 }
 
 /// The checks of [`read_iam_per_call`], on a `GetAccountAuthorizationDetails`
@@ -278,7 +278,8 @@ pub(super) async fn compare_details(
     );
     for p in role.role_policy_list() {
         let name = p.policy_name().unwrap_or_default();
-        let doc = diff::parse_live(p.policy_document().unwrap_or_default());
+        let doc =
+            diff::parse_live(p.policy_document().unwrap_or_default()).map_err(|e| e.to_string());
         inline_finding(acct, &role_arn, name, doc, r);
     }
     let listed = details
@@ -294,7 +295,9 @@ pub(super) async fn compare_details(
                     || (v.version_id().is_some() && v.version_id() == p.default_version_id())
             })
             .ok_or_else(|| "no default version".to_owned())
-            .and_then(|v| diff::parse_live(v.document().unwrap_or_default())),
+            .and_then(|v| {
+                diff::parse_live(v.document().unwrap_or_default()).map_err(|e| e.to_string())
+            }),
         None => fetch_policy(iam, &policy_arn).await,
     };
     management_findings(ctx, acct, &policy_arn, doc, r);
@@ -354,7 +357,7 @@ pub(super) async fn read_iam_per_call(
                     .send()
                     .await
                     .map_err(|e| aws::describe(&e))
-                    .and_then(|o| diff::parse_live(o.policy_document()));
+                    .and_then(|o| diff::parse_live(o.policy_document()).map_err(|e| e.to_string()));
                 inline_finding(acct, &role_arn, name, doc, r);
             }
         }
