@@ -1,19 +1,23 @@
 //! xacct's integration tests, one binary with one module per concern.
 
+mod accounts; // xacct accounts against moto Organizations
 mod adopt; // xacct adopt against a legacy setup in moto, terraform import of it
 mod audit; // the offline audit: document mutations, the committed tree, explain
 mod audit_decide; // the decided audit: mutation and rewrite tables, counterexamples, known misses
 mod audit_plan; // audit of real `terraform show -json` plans
 mod audit_shipped; // audit --env reads the committed files; audit --template; attributes
+mod capacity; // xacct capacity: arithmetic, live counts, drift, --reconcile
 mod checkov; // checkov over generated/ (issue 15): 0 failed checks
 mod ci_recipe; // the README CI recipe runs commands the CLI accepts
 mod cli; // exit codes and messages of the binary
 mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
-mod onboard; // onboard, offboard, capacity, accounts, stackset against moto
+mod offboard; // xacct offboard against moto
+mod onboard; // xacct onboard: spec edits, --apply, --create
 mod package; // the Lambda zip
 mod render; // snapshots of every rendered file; generated/ is current; write/check behaviour
 mod security; // issue 15: nothing public, no escalation (offline evaluator)
 mod setup_errors; // profile, credentials and endpoint problems: exit 2 with the fix
+mod stackset; // xacct stackset: commands and --apply against moto
 mod support; // moto (xacct-testkit), terraform, a deployed dev setup, the Lambda proxy
 mod terraform_moto; // terraform apply of the generated roots against moto
 mod validate; // every invalid-spec rule names its field
