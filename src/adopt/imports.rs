@@ -386,11 +386,14 @@ pub fn import_template(template: &str, ids: &[String]) -> (String, Vec<String>) 
             if !keep.contains(id) {
                 continue;
             }
+            // A `Key: !Ref Missing` line is dropped from the import template
+            // (an import does not compare properties; the stack update after
+            // it sets them); a reference inside a list or a `!Sub` blocks.
             let refs_missing = all.iter().any(|other| {
                 !keep.iter().any(|k| k == other)
-                    && (text.contains(&format!("!GetAtt {other}."))
-                        || text.contains(&format!("!Ref {other}\n"))
-                        || text.contains(&format!("- !Ref {other}")))
+                    && text
+                        .lines()
+                        .any(|l| references(l, other) && droppable(l, other).is_none())
             });
             if refs_missing {
                 keep.retain(|k| k != id);
@@ -414,12 +417,46 @@ pub fn import_template(template: &str, ids: &[String]) -> (String, Vec<String>) 
             {
                 continue;
             }
+            if line.trim().starts_with("- ")
+                && all
+                    .iter()
+                    .any(|o| !keep.iter().any(|k| k == o) && line.trim() == format!("- {o}"))
+            {
+                continue; // a `DependsOn` list item naming a resource left out
+            }
+            if all
+                .iter()
+                .any(|o| !keep.iter().any(|k| k == o) && droppable(line, o).is_some())
+            {
+                continue;
+            }
             t.push_str(line);
             t.push('\n');
         }
         out.push_str(&t);
     }
     (out, blocked)
+}
+
+/// Whether a template line refers to resource `id`.
+fn references(line: &str, id: &str) -> bool {
+    line.contains(&format!("!GetAtt {id}."))
+        || line.trim_end().ends_with(&format!("!Ref {id}"))
+        || line.contains(&format!("!Ref {id} "))
+        || line.contains(&format!("${{{id}}}"))
+        || line.contains(&format!("${{{id}."))
+}
+
+/// `Some(())` when the line is a whole `Key: !Ref id` / `Key: !GetAtt id.Attr`
+/// property that can be left out of an import template.
+fn droppable(line: &str, id: &str) -> Option<()> {
+    let (key, value) = line.trim().split_once(": ")?;
+    if key.is_empty() || key.starts_with('-') || key.contains(' ') {
+        return None;
+    }
+    let v = value.trim();
+    (v == format!("!Ref {id}") || (v.starts_with(&format!("!GetAtt {id}.")) && !v.contains(' ')))
+        .then_some(())
 }
 
 /// One file `adopt` writes: path relative to `generated/<env>/`, contents.

@@ -154,7 +154,9 @@ const EDITS: &[Edit] = &[
     ("dev", "primary/cloudformation/primary.yaml", "Principal: arn:aws:iam::100000000001:role/ambra-v3services-dev\n      FunctionUrlAuthType", "Principal: \"*\"\n      FunctionUrlAuthType", &["XA047"]),
     ("dev", "primary/cloudformation/primary.yaml", "FunctionUrlAuthType: AWS_IAM", "FunctionUrlAuthType: NONE", &["XA048"]),
     ("dev", "primary/cloudformation/primary.yaml", "      AuthType: AWS_IAM\n", "      AuthType: AWS_IAM\n      Cors:\n        AllowOrigins: [\"*\"]\n", &["XA046"]),
-    ("dev", "primary/cloudformation/primary.yaml", r#""arn:aws:iam::100000000002:role/S3BucketManager""#, r#""arn:aws:iam::*:role/*""#, &["XA002"]),
+    // The execution role's inline policy (indented deeper than the permissions
+    // boundary, which comes first and caps the role but grants nothing).
+    ("dev", "primary/cloudformation/primary.yaml", r#"                    "arn:aws:iam::100000000002:role/S3BucketManager""#, r#"                    "arn:aws:iam::*:role/*""#, &["XA002"]),
     ("dev", "primary/cloudformation/primary.yaml", r#""AWS": "arn:aws:iam::100000000001:role/ambra-storage-dev""#, r#""AWS": "*""#, &["XA015"]),
     // policies/*.json
     ("dev", "policies/s3-bucket-manager-trust.json", PRINCIPAL_ARN_DEV, r#""aws:PrincipalArn": "*""#, OPEN_OR_BROKEN),

@@ -143,7 +143,7 @@ pub const MUTATIONS: &[(&str, &str, &str, &str)] = &[
     ("dev", "mgmt", r#"+{"Effect":"Allow","Action":"s3:*Policy","Resource":"arn:aws:s3:::{X}-*"}"#, "XA007"),
     ("dev", "mgmt", r#"+{"Effect":"Allow","Action":"s3:Put*","Resource":"arn:aws:s3:::{X}-*"}"#, "XA007"),
     ("dev", "mgmt", r#"+{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::{X}-*/*"}"#, "XA007"),
-    ("dev", "mgmt", r#"+{"Effect":"Allow","Action":"s3:PutBucketAcl","Resource":"arn:aws:s3:::{X}-*"}"#, "XA007"),
+    ("dev", "mgmt", r#"+{"Effect":"Allow","Action":"s3:PutBucketWebsite","Resource":"arn:aws:s3:::{X}-*"}"#, "XA007"),
     ("dev", "mgmt", r#"+{"Effect":"Allow","Action":"s3:DeleteBucketPolicy","Resource":"arn:aws:s3:::{X}-a*"}"#, "XA007"),
     ("dev", "mgmt", r#"+{"Effect":"Allow","Action":"s3:CreateBucket","Resource":"arn:aws:s3:::{PHR}"}"#, "XA005"),
     ("dev", "mgmt", r#"+{"Effect":"Allow","Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::*-dev-*"}"#, "XA005"),
