@@ -665,6 +665,7 @@ async fn every_bucket_call_names_the_owner_and_a_squatted_name_is_reported() {
     moto.record(false);
     let recording = std::fs::read_to_string(&rec).unwrap();
     let mut checked = 0;
+    let mut puts: Vec<String> = Vec::new();
     for line in recording.lines().filter(|l| !l.trim().is_empty()) {
         let req: serde_json::Value = serde_json::from_str(line).unwrap();
         let url = req["url"].as_str().unwrap_or_default();
@@ -694,8 +695,31 @@ async fn every_bucket_call_names_the_owner_and_a_squatted_name_is_reported() {
             continue; // CreateBucket has no owner parameter: the bucket is new.
         }
         assert_eq!(owner.as_deref(), Some(A1), "{} {url}", req["method"]);
+        if req["method"] == "PUT" {
+            puts.push(
+                query
+                    .split(['&', '='])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
         checked += 1;
     }
+    // The Lambda configures the bucket with exactly the contract's steps (the ones
+    // before the tags at once, in any order), the tags last: the same list the
+    // verifier's canary follows.
+    let steps: Vec<&str> = contract::BUCKET_STEPS
+        .iter()
+        .map(|s| s.subresource())
+        .collect();
+    let (last, before) = steps.split_last().unwrap();
+    assert_eq!(puts.last().map(String::as_str), Some(*last), "{puts:?}");
+    let mut got: Vec<&str> = puts[..puts.len() - 1].iter().map(String::as_str).collect();
+    got.sort_unstable();
+    let mut want = before.to_vec();
+    want.sort_unstable();
+    assert_eq!(got, want, "configuration steps on the wire: {puts:?}");
     // Ownership, encryption, policy and tagging: every S3 call about the bucket.
     assert!(
         checked >= 4,
