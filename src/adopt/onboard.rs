@@ -14,7 +14,7 @@ use super::read::{self, Storage};
 use crate::aws::{self, Aws, AwsError};
 use crate::contract;
 use crate::model::Environment;
-use crate::progress::{Event, Progress};
+use crate::progress::Progress;
 
 /// The change set's name.
 pub const CHANGE_SET: &str = "xacct-adopt";
@@ -135,7 +135,15 @@ pub async fn import(
                 ),
             ));
         }
-        wait(started, timeout, stack, &s, progress).await?;
+        crate::onboard::deploy::wait_tick(
+            started,
+            timeout,
+            stack,
+            &format!("stack {stack} (import)"),
+            &s,
+            progress,
+        )
+        .await?;
     }
     cfn.execute_change_set()
         .stack_name(stack)
@@ -165,30 +173,14 @@ pub async fn import(
                 format!("the import ended {s}"),
             ));
         }
-        wait(started, timeout, stack, &s, progress).await?;
-    }
-}
-
-async fn wait(
-    started: Instant,
-    timeout: Duration,
-    stack: &str,
-    state: &str,
-    progress: &Progress,
-) -> Result<(), AwsError> {
-    if started.elapsed() > timeout {
-        return Err(AwsError::new(
-            "cloudformation:DescribeStacks",
+        crate::onboard::deploy::wait_tick(
+            started,
+            timeout,
             stack,
-            format!("still {state} after {}s", timeout.as_secs()),
+            &format!("stack {stack} (import)"),
+            &s,
+            progress,
         )
-        .next("raise --timeout, or watch the stack and run again"));
+        .await?;
     }
-    progress.emit(&Event::Waiting {
-        what: format!("stack {stack} (import)"),
-        state: state.to_owned(),
-        seconds: started.elapsed().as_secs(),
-    });
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    Ok(())
 }

@@ -94,21 +94,44 @@ pub async fn deploy_stack(
                 format!("the stack ended {s}:{}", failed_events(&cfn, stack).await),
             ));
         }
-        if started.elapsed() > timeout {
-            return Err(AwsError::new(
-                "cloudformation:DescribeStacks",
-                stack,
-                format!("still {s} after {}s", timeout.as_secs()),
-            )
-            .next("raise --timeout, or watch the stack and run again"));
-        }
-        progress.emit(&Event::Waiting {
-            what: format!("stack {stack}"),
-            state: s.clone(),
-            seconds: started.elapsed().as_secs(),
-        });
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        wait_tick(
+            started,
+            timeout,
+            stack,
+            &format!("stack {stack}"),
+            &s,
+            progress,
+        )
+        .await?;
     }
+}
+
+/// One poll of a stack that is still in progress: fails once `timeout` has
+/// passed, else reports the wait (`what`, `state`) and sleeps 5 s. Shared by
+/// `onboard --apply` and its `--adopt` import.
+pub(crate) async fn wait_tick(
+    started: Instant,
+    timeout: Duration,
+    stack: &str,
+    what: &str,
+    state: &str,
+    progress: &Progress,
+) -> Result<(), AwsError> {
+    if started.elapsed() > timeout {
+        return Err(AwsError::new(
+            "cloudformation:DescribeStacks",
+            stack,
+            format!("still {state} after {}s", timeout.as_secs()),
+        )
+        .next("raise --timeout, or watch the stack and run again"));
+    }
+    progress.emit(&Event::Waiting {
+        what: what.to_owned(),
+        state: state.to_owned(),
+        seconds: started.elapsed().as_secs(),
+    });
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    Ok(())
 }
 
 async fn failed_events(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> String {
