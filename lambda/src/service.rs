@@ -15,19 +15,33 @@
 //! accounts yet) answers a `ready` record.
 //!
 //! # New customer
-//! 1. The same read yields the counters. A storage account without a counter
-//!    is counted once with a paginated `ListBuckets` and its counter created
-//!    with `attribute_not_exists` (so buckets older than the table count).
+//! 1. A warm container that read the fleet's counters less than
+//!    [`COUNTS_MAX_AGE`] ago reserves straight away from the counts it knows
+//!    (step 2 without a read); a customer that already has a record comes back
+//!    with the transaction's cancellation (`ALL_OLD`), so that costs no second
+//!    call either. Otherwise the read above yields the counters. A storage
+//!    account without a counter is counted once with a paginated `ListBuckets`
+//!    and its counter created with `attribute_not_exists` (so buckets older
+//!    than the table count).
 //! 2. Accounts are tried by **most headroom** (`max - bucket_count`), ties in
 //!    spec order (discovered accounts: ascending ID). Each try is one
 //!    `TransactWriteItems`: put the record (`creating`, the account) if absent
 //!    and increment the counter if `bucket_count < max`. A full account sends
 //!    the request to the next; a record that appeared meanwhile is followed.
-//!    When every account is full: 503 `capacity_exhausted`, an error log line
-//!    and the ops notification; nothing was written, so nothing is released.
-//! 3. `CreateBucket` in the record's account, then the four independent
+//!    When every account is full (by the known counts, then by a fresh read):
+//!    503 `capacity_exhausted`, an error log line and the ops notification;
+//!    nothing was written, so nothing is released.
+//! 3. `CreateBucket` in the record's account (with, concurrently, a read of the
+//!    account's counter for the warning threshold), then the independent
 //!    configuration calls concurrently, then the tags (the "configured"
-//!    marker) together with the record's `ready`: three sequential S3 round trips.
+//!    marker) together with the record's `ready`: three sequential S3 round
+//!    trips, four in all on a warm container.
+//!
+//! # Warning threshold
+//! The counter read after a reservation tells whether the account is at or
+//! above `capacity_warn_percent`; the first request (in any container) whose
+//! conditional write sets the counter's `warned_at` notifies ops, once per
+//! account. Each container logs `capacity_threshold` once per account.
 //!
 //! # Failures
 //! A `creating` record is resumed by the next request for the customer (the
@@ -63,6 +77,11 @@ pub const LIST_PAGE: i32 = 1000;
 /// listed is taken as counted by that listing (see [`Provisioner::adopt`]).
 pub const LISTING_MARGIN_MS: i64 = 2000;
 
+/// How long a container reserves from the counts it read last before it
+/// reads the counters again. Only the choice of account (most headroom)
+/// depends on them; the limit is kept by the reservation's condition.
+pub const COUNTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Test hook, compiled into debug builds only: when this variable is set, the
 /// process aborts right after a reservation is written (before `CreateBucket`),
 /// as a container killed at that moment would.
@@ -82,6 +101,10 @@ struct Ledger {
     known: HashMap<String, String>,
     /// Accounts already reported above the warning threshold by this container.
     warned: HashSet<String>,
+    /// Buckets per storage account as last seen (read, or learnt from this
+    /// container's own reservations), and when the fleet's counters were read.
+    counts: HashMap<String, usize>,
+    counts_read_at: Option<std::time::Instant>,
 }
 
 /// The provisioning service; one per container, shared by all requests.
@@ -330,6 +353,17 @@ impl Provisioner {
             return Ok(self.response(Kind::Standard, customer, bucket, account, false));
         }
 
+        // A warm container reserves straight from the counts it saw last:
+        // the transaction's conditions keep the limit, and a customer that
+        // already has a record comes back with the cancellation.
+        if let Some((fleet, counts)) = self.recent_counts()?
+            && let Some(answer) = self
+                .reserve_in_order(fleet, counts, &bucket, &customer)
+                .await?
+        {
+            return Ok(answer);
+        }
+
         // One read: the record, plus the counters when the accounts are known.
         let (record, counters) = match self.accounts_known() {
             Some(accounts) => self.table.read(Some(&bucket), &accounts).await,
@@ -359,12 +393,64 @@ impl Provisioner {
             };
             self.complete_counters(fleet, known).await?
         };
+        let counts: HashMap<String, usize> = counters
+            .into_values()
+            .map(|c| (c.account_id, c.count))
+            .collect();
+        self.remember_counts(&counts, true)?;
+        match self
+            .reserve_in_order(fleet, counts, &bucket, &customer)
+            .await?
+        {
+            Some(answer) => Ok(answer),
+            None => Err(self.exhausted(fleet.len()).await),
+        }
+    }
 
+    /// The counts this container saw last, when they cover the fleet and were
+    /// read from the table less than [`COUNTS_MAX_AGE`] ago.
+    #[allow(clippy::type_complexity)]
+    fn recent_counts(&self) -> Result<Option<(&[Storage], HashMap<String, usize>)>, ApiError> {
+        let Some(fleet) = self.fleet.get() else {
+            return Ok(None);
+        };
+        let ledger = self.ledger.lock().map_err(internal)?;
+        let fresh = ledger
+            .counts_read_at
+            .is_some_and(|t| t.elapsed() < COUNTS_MAX_AGE);
+        let covered = fleet
+            .iter()
+            .all(|s| ledger.counts.contains_key(&s.account_id));
+        Ok((fresh && covered).then(|| (fleet.as_slice(), ledger.counts.clone())))
+    }
+
+    /// Records counts seen in the table (`read`: a full read of the fleet's
+    /// counters, which restarts their age).
+    fn remember_counts(&self, counts: &HashMap<String, usize>, read: bool) -> Result<(), ApiError> {
+        let mut ledger = self.ledger.lock().map_err(internal)?;
+        for (a, c) in counts {
+            ledger.counts.insert(a.clone(), *c);
+        }
+        if read {
+            ledger.counts_read_at = Some(std::time::Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Tries the accounts by most headroom (ties in spec order), one
+    /// conditional reservation each. `None` when every one was full.
+    async fn reserve_in_order(
+        &self,
+        fleet: &[Storage],
+        counts: HashMap<String, usize>,
+        bucket: &str,
+        customer: &str,
+    ) -> Result<Option<BucketResponse>, ApiError> {
         let max = self.cfg.max_buckets_per_account;
         // Most headroom first; the stable sort keeps spec order for ties.
         let mut order: Vec<(&Storage, usize)> = fleet
             .iter()
-            .map(|st| (st, counters.get(&st.account_id).map_or(max, |c| c.count)))
+            .map(|st| (st, counts.get(&st.account_id).copied().unwrap_or(max)))
             .filter(|(_, count)| *count < max)
             .collect();
         order.sort_by_key(|(_, count)| *count);
@@ -372,19 +458,24 @@ impl Provisioner {
             let account = st.account_id.as_str();
             match self
                 .table
-                .reserve(&bucket, &customer, account, max)
+                .reserve(bucket, customer, account, max)
                 .await
                 .map_err(state_failed)?
             {
                 Reserve::Reserved => {
-                    return self.reserved(fleet, st, count, bucket, customer).await;
+                    let (bucket, customer) = (bucket.to_owned(), customer.to_owned());
+                    return self
+                        .reserved(fleet, st, count, bucket, customer)
+                        .await
+                        .map(Some);
                 }
                 Reserve::Claimed(rec) => {
-                    // Another container claimed the customer since our read.
+                    // Another request claimed the customer before this one.
                     let rec = match rec {
                         Some(rec) => Some(rec),
-                        None => self.table.record(&bucket).await.map_err(state_failed)?,
+                        None => self.table.record(bucket).await.map_err(state_failed)?,
                     };
+                    let customer = customer.to_owned();
                     return match rec {
                         Some(rec) if rec.ready => self.existing(customer, rec),
                         Some(rec) => self.resume(rec, customer).await,
@@ -395,9 +486,11 @@ impl Provisioner {
                                 "the record of {bucket} changed while this request read it; retry"
                             ),
                         )),
-                    };
+                    }
+                    .map(Some);
                 }
                 Reserve::Full => {
+                    self.remember_counts(&HashMap::from([(account.to_owned(), max)]), false)?;
                     info!(
                         event = "capacity_full",
                         bucket,
@@ -407,10 +500,12 @@ impl Provisioner {
                 }
             }
         }
-        Err(self.exhausted(fleet.len()).await)
+        Ok(None)
     }
 
-    /// A reservation was written: create and configure the bucket.
+    /// A reservation was written: create and configure the bucket, while the
+    /// account's counter is read back (off the critical path) for the warning
+    /// threshold and this container's counts.
     async fn reserved(
         &self,
         fleet: &[Storage],
@@ -424,13 +519,12 @@ impl Provisioner {
             event = "capacity_reserved",
             bucket,
             account_id = account,
-            bucket_count = count + 1
+            bucket_count_seen = count + 1
         );
         #[cfg(debug_assertions)]
         if std::env::var_os(TEST_ABORT_AFTER_RESERVE).is_some() {
             std::process::abort();
         }
-        self.check_threshold(account, count + 1).await;
         let rec = Record {
             bucket,
             customer: customer.clone(),
@@ -438,7 +532,30 @@ impl Provisioner {
             ready: false,
             counted_by_listing: false,
         };
-        self.finish(fleet, rec, customer).await
+        let (answer, ()) = tokio::join!(
+            self.finish(fleet, rec, customer),
+            self.after_reservation(account, count + 1)
+        );
+        answer
+    }
+
+    /// Reads the account's counter after a reservation (at least `seen`, the
+    /// count this request's reservation made of the counts it knew) and checks
+    /// the warning threshold with it.
+    async fn after_reservation(&self, account: &str, seen: usize) {
+        let count = match self.table.counter(account).await {
+            Ok(Some(c)) => c.count,
+            Ok(None) => seen,
+            Err(e) => {
+                state_failed(e);
+                seen
+            }
+        };
+        let count = count.max(seen);
+        if let Err(e) = self.remember_counts(&HashMap::from([(account.to_owned(), count)]), false) {
+            error!(event = "internal", error = %e.message);
+        }
+        self.check_threshold(account, count).await;
     }
 
     /// Continues a `creating` record (a failed or concurrent earlier request).
@@ -746,8 +863,8 @@ impl Provisioner {
     }
 
     /// One `capacity_threshold` warning per account and container once a
-    /// reservation takes the count to the threshold; the reservation that
-    /// reaches it exactly also notifies ops.
+    /// reservation finds the count at or above the threshold; the one request
+    /// that marks the counter `warned_at` (across containers) notifies ops.
     async fn check_threshold(&self, account: &str, count: usize) {
         let warn_at = self.cfg.warn_at();
         if count < warn_at {
@@ -770,7 +887,16 @@ impl Provisioner {
             warn_percent = self.cfg.warn_percent,
             "storage account is at or above the capacity warning threshold"
         );
-        if count == warn_at {
+        // One notification per account across all containers: the request
+        // whose conditional write marks the counter sends it.
+        let notify = match self.table.mark_warned(account).await {
+            Ok(first) => first,
+            Err(e) => {
+                state_failed(e);
+                false
+            }
+        };
+        if notify {
             let message = serde_json::json!({
                 "event": "capacity_threshold",
                 "environment": self.cfg.environment,

@@ -253,6 +253,44 @@ impl Table {
         Ok((record, counters))
     }
 
+    /// One account's counter (strongly consistent `GetItem`), if it exists.
+    pub async fn counter(&self, account: &str) -> Result<Option<Counter>, StateError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .set_key(Some(key(s::counter_key(account))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.fail("GetItem (counter)", &e))?;
+        Ok(out.item().and_then(counter_from))
+    }
+
+    /// Marks `account`'s counter as past the warning threshold, once for the
+    /// life of the counter (`attribute_not_exists(warned_at)`): `true` only
+    /// for the one request, in any container, whose write set it.
+    pub async fn mark_warned(&self, account: &str) -> Result<bool, StateError> {
+        match self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(key(s::counter_key(account))))
+            .update_expression("SET #w = :now")
+            .condition_expression("attribute_exists(#c) AND attribute_not_exists(#w)")
+            .expression_attribute_names("#w", s::WARNED_AT)
+            .expression_attribute_names("#c", s::BUCKET_COUNT)
+            .expression_attribute_values(":now", nv(now_ms()))
+            .return_values(ReturnValue::None)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(self.fail("UpdateItem (counter warned)", &e)),
+        }
+    }
+
     /// Creates an account's counter from a listing, unless another request
     /// already did (`attribute_not_exists`); returns the counter that holds.
     pub async fn init_counter(

@@ -185,6 +185,9 @@ pub mod state {
     pub const BUCKET_COUNT: &str = "bucket_count";
     pub const LISTED_AT: &str = "listed_at";
     pub const UPDATED_AT: &str = "updated_at";
+    /// Set on a counter, once, by the request whose reservation found the
+    /// account at or above the warning threshold (that request notifies ops).
+    pub const WARNED_AT: &str = "warned_at";
     pub const CREATED_AT: &str = "created_at";
     pub const CUSTOMER: &str = "customer";
     pub const BUCKET: &str = "bucket";

@@ -353,10 +353,10 @@ fn http_sink() -> (String, mpsc::Receiver<String>) {
     (url, rx)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn capacity_exhaustion_and_threshold_warning_with_sns() {
-    let moto = Moto::start();
-    let sns = aws_sdk_sns::Client::new(&default_sdk(&moto).await);
+/// The ops topic, with an HTTP subscription whose deliveries arrive on the
+/// receiver (the subscription confirmation already drained).
+async fn ops_topic(moto: &Moto) -> (String, mpsc::Receiver<String>) {
+    let sns = aws_sdk_sns::Client::new(&default_sdk(moto).await);
     let topic = sns
         .create_topic()
         .name("xacct-ops")
@@ -375,6 +375,25 @@ async fn capacity_exhaustion_and_threshold_warning_with_sns() {
         .await
         .unwrap();
     while rx.try_recv().is_ok() {}
+    (topic, rx)
+}
+
+/// The `Message` of every SNS notification delivered within `wait`.
+fn notifications(rx: &mpsc::Receiver<String>, wait: std::time::Duration) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    while let Ok(body) = rx.recv_timeout(wait) {
+        let envelope: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        if envelope["Type"] == "Notification" {
+            out.push(serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_exhaustion_and_threshold_warning_with_sns() {
+    let moto = Moto::start();
+    let (topic, rx) = ops_topic(&moto).await;
 
     let cfg = config(
         &[A1, A2],
@@ -437,6 +456,88 @@ async fn capacity_exhaustion_and_threshold_warning_with_sns() {
     seen.sort();
     assert_eq!(seen, [A1, A2]);
     assert_eq!(exhausted, 1, "one capacity_exhausted notification");
+}
+
+/// An account already past the warning threshold when its counter is created
+/// (buckets older than the table) notifies ops on the first reservation, and
+/// only once across containers; a warm container reserves from the counts it
+/// knows, without reading the table first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn threshold_notifies_once_across_containers_and_warm_requests_skip_the_read() {
+    let moto = Moto::start();
+    let (topic, rx) = ops_topic(&moto).await;
+    let s3 = s3_in(&moto, A1, "eu-west-1").await;
+    for name in ["ambra-dev-old-a", "ambra-dev-old-b", "ambra-dev-old-c"] {
+        s3.create_bucket()
+            .bucket(name)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    // A1 holds 3 of 10 before the table, the warning is at 20 % (2): the
+    // count is past the threshold from the first listing, never equal to it.
+    let cfg = config(
+        &[A1],
+        10,
+        "eu-west-1",
+        &[
+            (contract::env::CAPACITY_WARN_PERCENT, "20"),
+            (contract::env::OPS_TOPIC_ARN, &topic),
+        ],
+    );
+    let a = provisioner(&moto, cfg.clone()).await;
+    let b = provisioner(&moto, cfg).await;
+    let calls = |p: &xacct_provisioner::service::Provisioner| p.clients().counter.get();
+
+    // Container a: cold, reads, lists A1 once (3 buckets, already past 20 %).
+    let (status, r) = provision(&a, "first").await;
+    assert_eq!(status, 200, "{r}");
+    // Container b: cold as well; the account is still past the threshold but
+    // a already notified.
+    let (status, r) = provision(&b, "second").await;
+    assert_eq!(status, 200, "{r}");
+    // Both containers warm now: the same calls each.
+    let (before_b, before_a) = (calls(&b), calls(&a));
+    let (status, r) = provision(&b, "third").await;
+    assert_eq!(status, 200, "{r}");
+    let (status, r) = provision(&a, "fourth").await;
+    assert_eq!(status, 200, "{r}");
+    let (warm_b, warm_a) = (calls(&b) - before_b, calls(&a) - before_a);
+    assert_eq!(warm_a, warm_b, "both warm: the same calls");
+    // The same request in a cold container costs three calls more: the read,
+    // its first `sts:AssumeRole` into A1, and its one (refused) try to mark
+    // the threshold.
+    let c = provisioner(&moto, config(&[A1], 10, "eu-west-1", &[])).await;
+    let before_c = calls(&c);
+    assert_eq!(provision(&c, "fifth").await.0, 200);
+    assert_eq!(
+        calls(&c) - before_c,
+        warm_a + 3,
+        "a cold request: the read, sts:AssumeRole and the threshold mark more than a warm one"
+    );
+    // A known customer in a warm container: one call (the cancelled reservation).
+    let before_a = calls(&a);
+    let (status, r) = provision(&a, "second").await;
+    assert_eq!((status, r["created"].as_bool()), (200, Some(false)), "{r}");
+    assert_eq!(calls(&a) - before_a, 1, "known elsewhere: one call");
+    assert_eq!(counters(&moto, &[A1]).await, [(A1.into(), 8)].into());
+
+    let warned: Vec<_> = notifications(&rx, std::time::Duration::from_secs(3))
+        .into_iter()
+        .filter(|m| m["event"] == "capacity_threshold")
+        .collect();
+    assert_eq!(
+        warned.len(),
+        1,
+        "one notification across containers: {warned:?}"
+    );
+    assert_eq!(warned[0]["account_id"], A1);
+    assert_eq!(warned[0]["bucket_count"], 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
