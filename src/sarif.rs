@@ -198,7 +198,10 @@ impl Locator {
                 (encode(&parts.join("/")), Some(SRCROOT))
             }
             Err(_) => (
-                format!("file://{}", encode(&abs.to_string_lossy().replace('\\', "/"))),
+                format!(
+                    "file://{}",
+                    encode(&abs.to_string_lossy().replace('\\', "/"))
+                ),
                 None,
             ),
         }
@@ -252,13 +255,11 @@ impl Locator {
             let display = plan.display().to_string();
             if let Some(address) = plan_address(&display, &f.resource) {
                 let path = self.abs(&plan);
-                return self
-                    .plan_place(&path, &address)
-                    .unwrap_or(Place {
-                        path,
-                        start: 1,
-                        end: None,
-                    });
+                return self.plan_place(&path, &address).unwrap_or(Place {
+                    path,
+                    start: 1,
+                    end: None,
+                });
             }
         }
         for template in self.sources.templates.clone() {
@@ -595,7 +596,8 @@ fn template_resource_line(text: &str, id: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
             let t = l.trim_start();
-            t.starts_with(&yaml) || (t.starts_with(&json) && t[json.len()..].trim_start().starts_with(':'))
+            t.starts_with(&yaml)
+                || (t.starts_with(&json) && t[json.len()..].trim_start().starts_with(':'))
         })
         .map(|n| n + 1)
 }
@@ -746,49 +748,121 @@ fn anchor(id: &str) -> &'static str {
 /// What to do about a finding of check `id`.
 pub fn remedy(id: &str) -> &'static str {
     match id {
-        "XA001" => "Allow the Lambda execution role `sts:AssumeRole` on each storage account's `S3BucketManager`, and name the execution role in that role's trust policy; the message names the blocking statement or the missing grant.",
-        "XA002" => "Narrow the execution role's `sts:AssumeRole` statement to `arn:aws:iam::<storage account>:role/S3BucketManager` (or the discovery form with `aws:ResourceOrgID`); the counterexample is a role it may assume today.",
-        "XA003" => "Make `S3BucketManager`'s trust name only the Lambda execution role (and `access.verifier_principals`); remove wildcards in `aws:PrincipalArn` and any other principal.",
-        "XA004" => "Add the missing action on `<bucket_prefix>-*` to `S3BucketManagement` (see `contract::BUCKET_ACTIONS`), or remove the statement or condition that blocks it.",
-        "XA005" => "Scope `S3BucketManagement`'s bucket statements to `arn:aws:s3:::<bucket_prefix>-*`.",
+        "XA001" => {
+            "Allow the Lambda execution role `sts:AssumeRole` on each storage account's `S3BucketManager`, and name the execution role in that role's trust policy; the message names the blocking statement or the missing grant."
+        }
+        "XA002" => {
+            "Narrow the execution role's `sts:AssumeRole` statement to `arn:aws:iam::<storage account>:role/S3BucketManager` (or the discovery form with `aws:ResourceOrgID`); the counterexample is a role it may assume today."
+        }
+        "XA003" => {
+            "Make `S3BucketManager`'s trust name only the Lambda execution role (and `access.verifier_principals`); remove wildcards in `aws:PrincipalArn` and any other principal."
+        }
+        "XA004" => {
+            "Add the missing action on `<bucket_prefix>-*` to `S3BucketManagement` (see `contract::BUCKET_ACTIONS`), or remove the statement or condition that blocks it."
+        }
+        "XA005" => {
+            "Scope `S3BucketManagement`'s bucket statements to `arn:aws:s3:::<bucket_prefix>-*`."
+        }
         "XA006" => "Remove the non-S3 actions from `S3BucketManagement`.",
-        "XA007" => "Remove the destructive S3 action (delete, put policy or ACL) from the policy; canary deletion is allowed only with `storage.allow_canary`.",
-        "XA008" => "Replace the `*` principal (or NotPrincipal) with the principal ARNs that need access, or narrow it with `aws:PrincipalArn`/`aws:PrincipalAccount`/`aws:PrincipalOrgID`.",
+        "XA007" => {
+            "Remove the destructive S3 action (delete, put policy or ACL) from the policy; canary deletion is allowed only with `storage.allow_canary`."
+        }
+        "XA008" => {
+            "Replace the `*` principal (or NotPrincipal) with the principal ARNs that need access, or narrow it with `aws:PrincipalArn`/`aws:PrincipalAccount`/`aws:PrincipalOrgID`."
+        }
         "XA009" => "List the actions the statement needs instead of `*`.",
-        "XA010" => "Rewrite the statement with Action and Resource lists instead of NotAction/NotResource.",
-        "XA011" => "Scope the statement's Resource to the ARNs the actions need; only actions that cannot be scoped (`s3:ListAllMyBuckets`, `organizations:ListAccounts`) may use `*`.",
-        "XA012" => "Limit the function's resource policy to `access.invoker_principals` with `lambda:InvokeFunctionUrl` (auth `AWS_IAM`) and `lambda:InvokeFunction`.",
-        "XA013" => "Grant the invoker `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` in the function policy (and check its own identity policy).",
-        "XA014" => "Set the function URL's auth type to `AWS_IAM` (Terraform `authorization_type`, CloudFormation `AuthType`).",
-        "XA015" => "Remove grants to anonymous or foreign principals from the bucket policy; readers get `ListBucket`, `GetBucketLocation` and `GetObject` only.",
-        "XA016" => "Add a Deny of `s3:*` on the bucket and its objects when `aws:SecureTransport` is false.",
-        "XA017" => "Grant the reader `s3:ListBucket`, `s3:GetBucketLocation` and `s3:GetObject` in the bucket policy, or remove it from `access.reader_principals`.",
-        "XA018" => "Remove the secret from the file, rotate it now (it is compromised once committed), and pass credentials through a secret store or the environment instead.",
-        "XA019" => "Replace the unique ID (AROA/AIDA...) with the principal's ARN; recreate the grant if the principal was deleted.",
-        "XA020" => "Make the execution role's trust allow only `lambda.amazonaws.com` with `aws:SourceAccount` = the primary account (plus verifiers).",
-        "XA021" | "XA022" | "XA041" => "Review the document by hand: the audit could not decide it. Prefer conditions, values and references the audit can read (see README), or resolve the reference with `--parameters`.",
-        "XA023" => "Remove the access the rendered document does not grant (the counterexample is one such request), or change the spec and re-render if it is intended.",
-        "XA024" => "Remove the execution role's permissions beyond assuming storage roles, writing its logs, publishing to the ops topic and discovering accounts.",
-        "XA025" => "Remove the S3 actions the runtime does not need from `S3BucketManagement` (see `contract::BUCKET_ACTIONS`).",
-        "XA026" => "Fix the action's spelling (actions are `service:Action`), or update the action catalog if the action is newer.",
-        "XA040" => "Run `xacct render --env <spec>` and commit the result; change the spec or the templates instead of the rendered files.",
+        "XA010" => {
+            "Rewrite the statement with Action and Resource lists instead of NotAction/NotResource."
+        }
+        "XA011" => {
+            "Scope the statement's Resource to the ARNs the actions need; only actions that cannot be scoped (`s3:ListAllMyBuckets`, `organizations:ListAccounts`) may use `*`."
+        }
+        "XA012" => {
+            "Limit the function's resource policy to `access.invoker_principals` with `lambda:InvokeFunctionUrl` (auth `AWS_IAM`) and `lambda:InvokeFunction`."
+        }
+        "XA013" => {
+            "Grant the invoker `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` in the function policy (and check its own identity policy)."
+        }
+        "XA014" => {
+            "Set the function URL's auth type to `AWS_IAM` (Terraform `authorization_type`, CloudFormation `AuthType`)."
+        }
+        "XA015" => {
+            "Remove grants to anonymous or foreign principals from the bucket policy; readers get `ListBucket`, `GetBucketLocation` and `GetObject` only."
+        }
+        "XA016" => {
+            "Add a Deny of `s3:*` on the bucket and its objects when `aws:SecureTransport` is false."
+        }
+        "XA017" => {
+            "Grant the reader `s3:ListBucket`, `s3:GetBucketLocation` and `s3:GetObject` in the bucket policy, or remove it from `access.reader_principals`."
+        }
+        "XA018" => {
+            "Remove the secret from the file, rotate it now (it is compromised once committed), and pass credentials through a secret store or the environment instead."
+        }
+        "XA019" => {
+            "Replace the unique ID (AROA/AIDA...) with the principal's ARN; recreate the grant if the principal was deleted."
+        }
+        "XA020" => {
+            "Make the execution role's trust allow only `lambda.amazonaws.com` with `aws:SourceAccount` = the primary account (plus verifiers)."
+        }
+        "XA021" | "XA022" | "XA041" => {
+            "Review the document by hand: the audit could not decide it. Prefer conditions, values and references the audit can read (see README), or resolve the reference with `--parameters`."
+        }
+        "XA023" => {
+            "Remove the access the rendered document does not grant (the counterexample is one such request), or change the spec and re-render if it is intended."
+        }
+        "XA024" => {
+            "Remove the execution role's permissions beyond assuming storage roles, writing its logs, publishing to the ops topic and discovering accounts."
+        }
+        "XA025" => {
+            "Remove the S3 actions the runtime does not need from `S3BucketManagement` (see `contract::BUCKET_ACTIONS`)."
+        }
+        "XA026" => {
+            "Fix the action's spelling (actions are `service:Action`), or update the action catalog if the action is newer."
+        }
+        "XA040" => {
+            "Run `xacct render --env <spec>` and commit the result; change the spec or the templates instead of the rendered files."
+        }
         "XA042" => "Turn on all four Block Public Access flags of the bucket.",
         "XA043" => "Set the bucket's object ownership to `BucketOwnerEnforced`.",
         "XA044" => "Configure default encryption (SSE-S3 or SSE-KMS) on the bucket.",
         "XA045" => "Enable versioning on the PHR bucket.",
         "XA046" => "Remove the wildcard origin from the function URL's CORS (xacct renders none).",
-        "XA047" => "Add `SourceArn`/`SourceAccount` (or `PrincipalOrgID`) to the invoke permission, or name a specific principal.",
-        "XA048" => "Add `FunctionUrlAuthType = AWS_IAM` to the `lambda:InvokeFunctionUrl` permission.",
-        "XA049" => "Review the resource by hand or express the access with the roles and policies xacct renders.",
-        "XV001" => "Use credentials of the environment's primary account (`--profile`), or fix `environment.primary_account` in the spec.",
-        "XV002" => "Give the verifying principal the read permissions listed in README (xacct verify) in the primary account; the message names the API that failed.",
-        "XV030" => "Make the audit role (`--audit-role`) exist in the storage account and trust the verifying principal.",
-        "XV040" => "Add the verifier to `access.verifier_principals` and re-deploy to walk the trust chain directly.",
-        "XV043" | "XV044" | "XV048" => "Add storage accounts to `storage.accounts`, raise the limits, or reconcile the counters with `xacct capacity --reconcile`.",
-        "XV045" | "XV046" => "Check `S3BucketManagement` and the canary bucket in the storage account; delete a leftover canary bucket by hand.",
-        "XV041" | "XV042" | "XV047" => "Re-deploy the rendered trust and policies (Lambda execution role, `S3BucketManager`); the message names the step that failed.",
-        "XV049" => "Deploy the primary stack (it creates the provisioning-state table) and give the verifier read access to it.",
-        id if id.starts_with("XV") => "Re-deploy what xacct renders for this environment (`generated/<env>/`, Terraform or CloudFormation): the deployed resource differs from it. The message names the difference.",
+        "XA047" => {
+            "Add `SourceArn`/`SourceAccount` (or `PrincipalOrgID`) to the invoke permission, or name a specific principal."
+        }
+        "XA048" => {
+            "Add `FunctionUrlAuthType = AWS_IAM` to the `lambda:InvokeFunctionUrl` permission."
+        }
+        "XA049" => {
+            "Review the resource by hand or express the access with the roles and policies xacct renders."
+        }
+        "XV001" => {
+            "Use credentials of the environment's primary account (`--profile`), or fix `environment.primary_account` in the spec."
+        }
+        "XV002" => {
+            "Give the verifying principal the read permissions listed in README (xacct verify) in the primary account; the message names the API that failed."
+        }
+        "XV030" => {
+            "Make the audit role (`--audit-role`) exist in the storage account and trust the verifying principal."
+        }
+        "XV040" => {
+            "Add the verifier to `access.verifier_principals` and re-deploy to walk the trust chain directly."
+        }
+        "XV043" | "XV044" | "XV048" => {
+            "Add storage accounts to `storage.accounts`, raise the limits, or reconcile the counters with `xacct capacity --reconcile`."
+        }
+        "XV045" | "XV046" => {
+            "Check `S3BucketManagement` and the canary bucket in the storage account; delete a leftover canary bucket by hand."
+        }
+        "XV041" | "XV042" | "XV047" => {
+            "Re-deploy the rendered trust and policies (Lambda execution role, `S3BucketManager`); the message names the step that failed."
+        }
+        "XV049" => {
+            "Deploy the primary stack (it creates the provisioning-state table) and give the verifier read access to it."
+        }
+        id if id.starts_with("XV") => {
+            "Re-deploy what xacct renders for this environment (`generated/<env>/`, Terraform or CloudFormation): the deployed resource differs from it. The message names the difference."
+        }
         _ => "Fix the document or setting at the location shown, then run the audit again.",
     }
 }
@@ -827,7 +901,16 @@ pub fn log(tool: &str, checks: &[Check], findings: &[Finding], sources: Sources)
     let mut loc = Locator::new(sources);
     let rules: Vec<Value> = checks
         .iter()
-        .map(|c| rule(c, if live && c.id.starts_with("XA") { ", on the live documents" } else { "" }))
+        .map(|c| {
+            rule(
+                c,
+                if live && c.id.starts_with("XA") {
+                    ", on the live documents"
+                } else {
+                    ""
+                },
+            )
+        })
         .collect();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut results = Vec::new();
@@ -921,7 +1004,11 @@ mod tests {
     fn addresses_split_into_modules_type_and_name() {
         assert_eq!(
             split_address("module.phr_bucket.aws_s3_bucket.this[0]"),
-            Some((vec!["phr_bucket".into()], "aws_s3_bucket".into(), "this".into()))
+            Some((
+                vec!["phr_bucket".into()],
+                "aws_s3_bucket".into(),
+                "this".into()
+            ))
         );
         assert_eq!(
             split_address("aws_iam_role.lambda"),

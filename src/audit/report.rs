@@ -1,7 +1,6 @@
 //! Finding output: a table for people, JSON for machines, SARIF 2.1.0 for
 //! code-scanning UIs (built by [`crate::sarif`]).
 
-
 use super::{CHECKS, Check, Finding};
 
 /// A plain-text table, one finding per line, plus a summary line.

@@ -93,7 +93,9 @@ where
             })
         }
         SdkError::ResponseError(_) => Some(SetupError::new(
-            format!("sts:GetCallerIdentity{endpoint} got an answer that is not from AWS STS ({what})"),
+            format!(
+                "sts:GetCallerIdentity{endpoint} got an answer that is not from AWS STS ({what})"
+            ),
             "check --endpoint-url (or leave it out to reach AWS) and any proxy in between",
         )),
         _ => Some(SetupError::new(

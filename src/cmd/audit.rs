@@ -195,7 +195,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         findings = env_findings(spec, &args.generated)?;
     }
     let short_name = match args.env.as_deref() {
-        Some(spec) => Some(Environment::load(spec, LoadOptions::default())?.env.short_name),
+        Some(spec) => Some(
+            Environment::load(spec, LoadOptions::default())?
+                .env
+                .short_name,
+        ),
         None => None,
     };
     let kind = if !args.plan.is_empty() {

@@ -97,10 +97,14 @@ fn audit_env_places_results_in_the_committed_files_from_any_directory() {
     std::fs::write(&tfvars, &text).unwrap();
     let secret_line = text.lines().count() as u64;
     // A reader statement of the PHR bucket policy opened to everyone.
-    let stmt_line = repo.edit(
+    repo.edit(
         PHR_POLICY,
         r#""AWS": "arn:aws:iam::100000000001:role/ambra-storage-dev""#,
         r#""AWS": "*""#,
+    );
+    let sid = line_of(
+        &crate::read(&repo.path(PHR_POLICY)),
+        r#""Sid": "ReaderPrincipalsList""#,
     );
 
     // From a subdirectory, with absolute paths.
@@ -116,7 +120,12 @@ fn audit_env_places_results_in_the_committed_files_from_any_directory() {
             "sarif",
         ],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let a = sarif::check(&out.stdout);
     let at = placed(&a);
     assert_eq!(
@@ -141,8 +150,8 @@ fn audit_env_places_results_in_the_committed_files_from_any_directory() {
     assert!(!opened.is_empty(), "{at:?}");
     for (id, _, line) in &opened {
         assert!(
-            (stmt_line - 4..=stmt_line).contains(line),
-            "{id} at {line}, statement's principal at {stmt_line}: {at:?}"
+            (sid..=sid + 3).contains(line),
+            "{id} at {line}, the statement's Sid at {sid}: {at:?}"
         );
     }
     let r = rule(&a, "XA018");
@@ -215,7 +224,13 @@ fn distinct_findings_have_distinct_fingerprints_and_a_clean_run_validates() {
     std::fs::write(&tfvars, &text).unwrap();
     let out = xacct_in(
         &repo.root,
-        &["audit", "--env", "environments/dev.toml", "--format", "sarif"],
+        &[
+            "audit",
+            "--env",
+            "environments/dev.toml",
+            "--format",
+            "sarif",
+        ],
     );
     let doc = sarif::check(&out.stdout);
     let xa018: Vec<_> = placed(&doc)
@@ -227,12 +242,24 @@ fn distinct_findings_have_distinct_fingerprints_and_a_clean_run_validates() {
     // A clean environment: valid, no results, every rule described.
     let out = xacct_in(
         &crate::repo(),
-        &["audit", "--env", "environments/dev.toml", "--format", "sarif"],
+        &[
+            "audit",
+            "--env",
+            "environments/dev.toml",
+            "--format",
+            "sarif",
+        ],
     );
     assert_eq!(out.status.code(), Some(0));
     let doc = sarif::check(&out.stdout);
     assert!(placed(&doc).is_empty());
-    assert!(doc["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len() >= 30);
+    assert!(
+        doc["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 30
+    );
 }
 
 #[test]
@@ -282,7 +309,11 @@ fn audit_plan_places_results_in_the_generated_terraform() {
     let dir = repo.path("generated/dev/primary/terraform");
     std::fs::write(
         dir.join("zz_moto_override.tf"),
-        provider_override(None, &tf.moto.endpoint, &["iam", "sts", "s3", "lambda", "logs"]),
+        provider_override(
+            None,
+            &tf.moto.endpoint,
+            &["iam", "sts", "s3", "lambda", "logs"],
+        ),
     )
     .unwrap();
     let main = "generated/dev/primary/terraform/main.tf";
@@ -300,7 +331,11 @@ fn audit_plan_places_results_in_the_generated_terraform() {
         ),
     );
     let plan = repo.path("primary-plan.json");
-    tf.plan(&dir, &[&format!("-var=lambda_zip={}", zip.display())], &plan);
+    tf.plan(
+        &dir,
+        &[&format!("-var=lambda_zip={}", zip.display())],
+        &plan,
+    );
 
     let out = xacct_in(
         &repo.root,

@@ -154,7 +154,9 @@ fn fake_sts(response: Option<&'static str>) -> String {
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
             let body_len = loop {
-                let Ok(n) = conn.read(&mut chunk) else { break None };
+                let Ok(n) = conn.read(&mut chunk) else {
+                    break None;
+                };
                 if n == 0 {
                     break None;
                 }
@@ -200,7 +202,13 @@ fn sts_error(status: &str, code: &str, message: &str) -> &'static str {
 fn verify_against(endpoint: &str) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
         .current_dir(crate::repo())
-        .args(["verify", "--env", "environments/dev.toml", "--endpoint-url", endpoint])
+        .args([
+            "verify",
+            "--env",
+            "environments/dev.toml",
+            "--endpoint-url",
+            endpoint,
+        ])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLEVERIFY01")
@@ -255,5 +263,8 @@ fn an_access_denied_caller_identity_stays_an_xv002_finding() {
     )));
     let (code, out, err) = verify_against(&denied);
     assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("XV002") && out.contains("AccessDenied"), "{out}");
+    assert!(
+        out.contains("XV002") && out.contains("AccessDenied"),
+        "{out}"
+    );
 }

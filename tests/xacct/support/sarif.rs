@@ -57,7 +57,11 @@ pub fn github_errors(doc: &Value) -> Vec<String> {
                 "/help/text",
                 "/help/markdown",
             ] {
-                if rule.pointer(p).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
+                if rule
+                    .pointer(p)
+                    .and_then(Value::as_str)
+                    .is_none_or(|s| s.trim().is_empty())
+                {
                     err(format!("{at}: {p} missing or empty"));
                 }
             }
@@ -81,9 +85,11 @@ pub fn github_errors(doc: &Value) -> Vec<String> {
                     "{at}: security-severity is not a string number 0..10: {other:?}"
                 )),
             }
-            if !["error", "warning", "note"]
-                .contains(&rule["defaultConfiguration"]["level"].as_str().unwrap_or_default())
-            {
+            if !["error", "warning", "note"].contains(
+                &rule["defaultConfiguration"]["level"]
+                    .as_str()
+                    .unwrap_or_default(),
+            ) {
                 err(format!("{at}: defaultConfiguration.level"));
             }
         }
@@ -91,7 +97,10 @@ pub fn github_errors(doc: &Value) -> Vec<String> {
         for (i, res) in run["results"].as_array().into_iter().flatten().enumerate() {
             let id = res["ruleId"].as_str().unwrap_or_default();
             let at = format!("run {r} result {i} ({id})");
-            match res["ruleIndex"].as_u64().and_then(|n| rules.get(n as usize)) {
+            match res["ruleIndex"]
+                .as_u64()
+                .and_then(|n| rules.get(n as usize))
+            {
                 Some(rule) if rule["id"] == id => {}
                 _ => err(format!("{at}: ruleId/ruleIndex do not name a rule")),
             }
@@ -104,11 +113,17 @@ pub fn github_errors(doc: &Value) -> Vec<String> {
             let loc = &res["locations"][0]["physicalLocation"];
             let uri = loc["artifactLocation"]["uri"].as_str().unwrap_or_default();
             if uri.is_empty() || uri.starts_with('/') || uri.contains("://") || uri.contains("..") {
-                err(format!("{at}: uri {uri:?} is not relative to the repository"));
+                err(format!(
+                    "{at}: uri {uri:?} is not relative to the repository"
+                ));
             }
-            let base = loc["artifactLocation"]["uriBaseId"].as_str().unwrap_or_default();
+            let base = loc["artifactLocation"]["uriBaseId"]
+                .as_str()
+                .unwrap_or_default();
             if !bases.is_some_and(|b| b.contains_key(base)) {
-                err(format!("{at}: uriBaseId {base:?} not in run.originalUriBaseIds"));
+                err(format!(
+                    "{at}: uriBaseId {base:?} not in run.originalUriBaseIds"
+                ));
             }
             let start = loc["region"]["startLine"].as_u64().unwrap_or(0);
             if start < 1 {
@@ -120,7 +135,11 @@ pub fn github_errors(doc: &Value) -> Vec<String> {
                 err(format!("{at}: endLine {end} < startLine {start}"));
             }
             match res["partialFingerprints"].as_object() {
-                Some(p) if !p.is_empty() && p.values().all(|v| v.as_str().is_some_and(|s| !s.is_empty())) => {
+                Some(p)
+                    if !p.is_empty()
+                        && p.values()
+                            .all(|v| v.as_str().is_some_and(|s| !s.is_empty())) =>
+                {
                     let key = serde_json::to_string(p).unwrap();
                     if let Some(j) = prints.insert(key, i) {
                         err(format!("{at}: same partialFingerprints as result {j}"));
@@ -136,12 +155,24 @@ pub fn github_errors(doc: &Value) -> Vec<String> {
 /// Parses `text` as SARIF, asserts the schema and GitHub's requirements, and
 /// returns the log.
 pub fn check(text: &[u8]) -> Value {
-    let doc: Value = serde_json::from_slice(text)
-        .unwrap_or_else(|e| panic!("SARIF is not JSON ({e}):\n{}", String::from_utf8_lossy(text)));
+    let doc: Value = serde_json::from_slice(text).unwrap_or_else(|e| {
+        panic!(
+            "SARIF is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(text)
+        )
+    });
     let schema = schema_errors(&doc);
-    assert!(schema.is_empty(), "SARIF 2.1.0 schema:\n{}", schema.join("\n"));
+    assert!(
+        schema.is_empty(),
+        "SARIF 2.1.0 schema:\n{}",
+        schema.join("\n")
+    );
     let github = github_errors(&doc);
-    assert!(github.is_empty(), "code scanning requirements:\n{}", github.join("\n"));
+    assert!(
+        github.is_empty(),
+        "code scanning requirements:\n{}",
+        github.join("\n")
+    );
     doc
 }
 
@@ -155,7 +186,10 @@ pub fn placed(doc: &Value) -> Vec<(String, String, u64)> {
             let loc = &r["locations"][0]["physicalLocation"];
             (
                 r["ruleId"].as_str().unwrap_or_default().to_owned(),
-                loc["artifactLocation"]["uri"].as_str().unwrap_or_default().to_owned(),
+                loc["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
                 loc["region"]["startLine"].as_u64().unwrap_or(0),
             )
         })
