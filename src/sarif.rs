@@ -675,13 +675,19 @@ impl<'a> Spec<'a> {
 }
 
 /// The stable text of a finding: paths as their URIs, no line numbers.
-fn stable(text: &str, paths: &[(String, String)]) -> String {
+/// `text` with every path the run read written as its URI (`paths`: longest first).
+fn relative(text: &str, paths: &[(String, String)]) -> String {
     let mut s = text.to_owned();
     for (display, uri) in paths {
-        if !display.is_empty() && display != uri {
+        if display != uri && (display.contains('/') || display.contains('.')) {
             s = s.replace(display.as_str(), uri);
         }
     }
+    s
+}
+
+fn stable(text: &str, paths: &[(String, String)]) -> String {
+    let s = relative(text, paths);
     // `<uri>:<line>` -> `<uri>`; `line <n>` -> `line`.
     let mut out = String::with_capacity(s.len());
     let mut rest = s.as_str();
@@ -874,7 +880,17 @@ fn rule(c: &Check, severity_note: &str) -> Value {
         "id": c.id,
         "name": rule_name(c.title),
         "shortDescription": {"text": c.title},
-        "fullDescription": {"text": format!("{}. Severity {}{severity_note}.", c.title.trim_end_matches('.'), c.severity)},
+        "fullDescription": {"text": format!(
+            "{}. Severity {} (security-severity {}){severity_note}. {}",
+            c.title.trim_end_matches('.'),
+            c.severity,
+            security_severity(c.severity),
+            if c.id.starts_with("XV") {
+                "Found by `xacct verify` in what is deployed, compared with what xacct renders."
+            } else {
+                "Found offline by `xacct audit` in the IAM documents, committed files, templates or plans (and by `xacct verify` on the live documents)."
+            }
+        )},
         "help": {
             "text": format!("{fix}\nSee {url}"),
             "markdown": format!("**{}** ({}): {}\n\n**What to do:** {fix}\n\nWhere the result points into `generated/`, change the spec or the templates and run `xacct render`: hand edits are XA040. See [{}]({url}).", c.id, c.severity, c.title, c.id),
@@ -956,21 +972,28 @@ pub fn log(tool: &str, checks: &[Check], findings: &[Finding], sources: Sources)
         if let Some(end) = place.end.filter(|e| *e >= place.start) {
             region["endLine"] = json!(end);
         }
+        let resource = relative(&f.resource, &paths);
+        let mut properties = json!({"severity": f.severity.to_string(),
+            "security-severity": security_severity(f.severity),
+            "account": f.account});
+        if let Some(st) = &f.statement {
+            properties["statement"] = json!(st);
+        }
+        if let Some(c) = &f.counterexample {
+            properties["counterexample"] = json!(c);
+        }
         results.push(json!({
             "ruleId": f.check_id,
             "ruleIndex": checks.iter().position(|c| c.id == f.check_id).unwrap_or(0),
             "level": level(f.severity),
-            "message": {"text": f.message},
+            "message": {"text": relative(&f.message, &paths)},
             "locations": [{
                 "physicalLocation": {"artifactLocation": artifact, "region": region},
-                "logicalLocations": [{"name": f.resource, "kind": "resource",
-                    "fullyQualifiedName": format!("{}/{}", f.account, f.resource)}]
+                "logicalLocations": [{"name": resource, "kind": "resource",
+                    "fullyQualifiedName": format!("{}/{resource}", f.account)}]
             }],
             "partialFingerprints": {FINGERPRINT_KEY: print},
-            "properties": {"severity": f.severity.to_string(),
-                "security-severity": security_severity(f.severity),
-                "account": f.account,
-                "statement": f.statement, "counterexample": f.counterexample}
+            "properties": properties
         }));
     }
     let doc = json!({
