@@ -148,6 +148,9 @@ struct Place {
     end: Option<usize>,
 }
 
+/// A plan's Terraform root directory and its module directories by module path.
+type PlanRoot = Option<(PathBuf, BTreeMap<String, PathBuf>)>;
+
 /// Finds where each finding goes; caches the files it reads.
 struct Locator {
     cwd: PathBuf,
@@ -155,7 +158,7 @@ struct Locator {
     sources: Sources,
     texts: BTreeMap<PathBuf, Option<String>>,
     /// Per plan file: its Terraform root directory and the module directories by module path.
-    plan_roots: BTreeMap<PathBuf, Option<(PathBuf, BTreeMap<String, PathBuf>)>>,
+    plan_roots: BTreeMap<PathBuf, PlanRoot>,
 }
 
 impl Locator {
@@ -296,7 +299,7 @@ impl Locator {
             let path = self.abs(&spec);
             let (start, end) = self
                 .text(&path)
-                .and_then(|t| Spec::parse(t))
+                .and_then(Spec::parse)
                 .and_then(|s| s.account(&f.account))
                 .map_or((1, None), |(s, e)| (s, Some(e)));
             return Place { path, start, end };
@@ -429,7 +432,7 @@ impl Locator {
     /// the environment and the plan file's directory, the one declaring the most
     /// of the plan's root-module resources; its module directories from the
     /// plan's `configuration` (`module_calls[].source`).
-    fn plan_root(&mut self, plan: &Path) -> Option<(PathBuf, BTreeMap<String, PathBuf>)> {
+    fn plan_root(&mut self, plan: &Path) -> PlanRoot {
         if let Some(r) = self.plan_roots.get(plan) {
             return r.clone();
         }
@@ -438,7 +441,7 @@ impl Locator {
         found
     }
 
-    fn find_plan_root(&mut self, plan: &Path) -> Option<(PathBuf, BTreeMap<String, PathBuf>)> {
+    fn find_plan_root(&mut self, plan: &Path) -> PlanRoot {
         let value: Value = serde_json::from_str(self.text(plan)?).ok()?;
         let config = value.pointer("/configuration/root_module")?;
         let resources: Vec<(String, String)> = config
