@@ -14,5 +14,6 @@ pub mod model;
 pub mod onboard;
 pub mod progress;
 pub mod render;
+pub mod sarif;
 pub mod spec;
 pub mod verify;

@@ -1,9 +1,7 @@
 //! Finding output: a table for people, JSON for machines, SARIF 2.1.0 for
-//! code-scanning UIs.
+//! code-scanning UIs (built by [`crate::sarif`]).
 
-use serde_json::json;
-
-use super::{CHECKS, Check, Finding, Severity};
+use super::{CHECKS, Check, Finding};
 
 /// A plain-text table, one finding per line, plus a summary line.
 pub fn table(findings: &[Finding]) -> String {
@@ -64,78 +62,13 @@ pub fn json(findings: &[Finding]) -> String {
     s
 }
 
-fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
-    }
-}
-
-/// SARIF 2.1.0 with one rule per check and a logical location per finding.
-pub fn sarif(findings: &[Finding], artifact: &str) -> String {
+/// SARIF 2.1.0 of `xacct audit`: one rule per check (see [`crate::sarif`] for
+/// where results are placed); `sources` are the files the run read.
+pub fn sarif(findings: &[Finding], sources: crate::sarif::Sources) -> String {
     let checks: Vec<Check> = CHECKS
         .iter()
         .chain(super::attributes::CHECKS)
         .copied()
         .collect();
-    sarif_for("xacct audit", &checks, findings, artifact)
-}
-
-/// SARIF 2.1.0 for any tool of xacct: one rule per check in `checks`, one
-/// result per finding, located in the statement's document when there is one.
-pub fn sarif_for(tool: &str, checks: &[Check], findings: &[Finding], artifact: &str) -> String {
-    let rules: Vec<_> = checks
-        .iter()
-        .map(|c| {
-            json!({
-                "id": c.id,
-                "shortDescription": {"text": c.title},
-                "defaultConfiguration": {"level": level(c.severity)},
-                "properties": {"severity": c.severity.to_string()}
-            })
-        })
-        .collect();
-    let results: Vec<_> = findings
-        .iter()
-        .map(|f| {
-            let uri = f
-                .file
-                .clone()
-                .or_else(|| f.statement.as_ref().map(|s| s.document.clone()))
-                .unwrap_or_else(|| artifact.to_owned());
-            let mut physical = json!({"artifactLocation": {"uri": uri}});
-            if let Some(line) = f.line {
-                physical["region"] = json!({"startLine": line});
-            }
-            json!({
-                "ruleId": f.check_id,
-                "ruleIndex": checks.iter().position(|c| c.id == f.check_id).unwrap_or(0),
-                "level": level(f.severity),
-                "message": {"text": f.message},
-                "locations": [{
-                    "physicalLocation": physical,
-                    "logicalLocations": [{"name": f.resource, "kind": "resource",
-                        "fullyQualifiedName": format!("{}/{}", f.account, f.resource)}]
-                }],
-                "properties": {"severity": f.severity.to_string(), "account": f.account,
-                    "statement": f.statement, "counterexample": f.counterexample}
-            })
-        })
-        .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": tool,
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules
-            }},
-            "results": results
-        }]
-    });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    crate::sarif::log("xacct audit", &checks, findings, sources)
 }

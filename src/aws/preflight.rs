@@ -52,6 +52,59 @@ pub async fn preflight(aws: &Aws, target: &Target) -> Result<(), SetupError> {
     }
 }
 
+/// Whether a failed `sts:GetCallerIdentity` is a local setup problem (no
+/// connection, rejected or expired credentials, an endpoint that does not
+/// answer like STS) rather than something about the environment: then it is
+/// answered like the preflight's problems (exit 2), never as a finding.
+pub fn caller_identity_problem<E>(
+    e: &aws_sdk_sts::error::SdkError<E>,
+    target: &Target,
+) -> Option<SetupError>
+where
+    E: std::error::Error + aws_sdk_sts::error::ProvideErrorMetadata + 'static,
+{
+    use aws_sdk_sts::error::SdkError;
+    const CREDENTIAL_CODES: &[&str] = &[
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "InvalidAccessKeyId",
+        "UnrecognizedClientException",
+        "MissingAuthenticationToken",
+        "RequestExpired",
+        "AuthFailure",
+    ];
+    let what = crate::aws::describe(e);
+    let endpoint = target
+        .endpoint_url
+        .as_deref()
+        .map(|u| format!(" at --endpoint-url {u}"))
+        .unwrap_or_default();
+    match e {
+        SdkError::ServiceError(_) => {
+            let code = aws_sdk_sts::error::ProvideErrorMetadata::code(e).unwrap_or_default();
+            CREDENTIAL_CODES.contains(&code).then(|| {
+                SetupError::new(
+                    format!("the AWS credentials were rejected by sts:GetCallerIdentity{endpoint} ({what})"),
+                    "refresh or replace them: run `aws sso login --profile NAME`, pass another --profile, or set AWS_PROFILE",
+                )
+            })
+        }
+        SdkError::ResponseError(_) => Some(SetupError::new(
+            format!(
+                "sts:GetCallerIdentity{endpoint} got an answer that is not from AWS STS ({what})"
+            ),
+            "check --endpoint-url (or leave it out to reach AWS) and any proxy in between",
+        )),
+        _ => Some(SetupError::new(
+            format!("cannot reach AWS STS{endpoint} for sts:GetCallerIdentity ({what})"),
+            "check the network, --region and --endpoint-url (or leave it out to reach AWS)",
+        )),
+    }
+}
+
 fn no_credentials(why: &str) -> SetupError {
     SetupError::new(
         format!("no AWS credentials found ({why})"),

@@ -194,17 +194,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .context("--env, --plan or --template is required")?;
         findings = env_findings(spec, &args.generated)?;
     }
-    let artifact = args
-        .plan
-        .first()
-        .or(args.template.first())
-        .or(args.env.as_ref())
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    let short_name = match args.env.as_deref() {
+        Some(spec) => Some(
+            Environment::load(spec, LoadOptions::default())?
+                .env
+                .short_name,
+        ),
+        None => None,
+    };
+    let kind = if !args.plan.is_empty() {
+        "audit-plan"
+    } else if !args.template.is_empty() {
+        "audit-template"
+    } else {
+        "audit"
+    };
+    let sources = crate::sarif::Sources {
+        spec: args.env.clone(),
+        generated: short_name.as_ref().map(|s| args.generated.join(s)),
+        plans: args.plan.clone(),
+        templates: args.template.clone(),
+        live: false,
+        category: Some(format!(
+            "xacct/{kind}/{}/",
+            short_name.as_deref().unwrap_or("no-env")
+        )),
+    };
     let text = match args.format {
         Format::Table => report::table(&findings),
         Format::Json => report::json(&findings),
-        Format::Sarif => report::sarif(&findings, &artifact),
+        Format::Sarif => report::sarif(&findings, sources),
     };
     use std::io::Write;
     std::io::stdout().lock().write_all(text.as_bytes())?;

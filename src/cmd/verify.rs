@@ -60,11 +60,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let rt = runtime()?;
     let aws = args.live.load(&rt, "verify", &env.region)?;
-    let r = rt.block_on(verify::run_with(&env, &opts, aws));
+    let r = rt.block_on(verify::run_with(&env, &opts, aws))?;
     let text = match args.format {
         Format::Table => report::table(&r),
         Format::Json => report::json(&r),
-        Format::Sarif => report::sarif(&r, &args.env.display().to_string()),
+        Format::Sarif => {
+            // The rendered files next to the spec's repository: `generated/<short_name>`.
+            let generated = crate::sarif::repo_root(Some(&args.env))
+                .join("generated")
+                .join(&env.short_name);
+            report::sarif(&r, &args.env, Some(&generated))
+        }
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(

@@ -4,7 +4,10 @@
 //!
 //! Knows nothing about clap: [`run`] takes an [`Environment`] and [`Options`]
 //! and returns a [`Report`]. An AWS failure never aborts the run: it becomes a
-//! finding for the account it happened in, and the other accounts go on.
+//! finding for the account it happened in, and the other accounts go on. A
+//! local setup problem (no connection, rejected credentials: the first call,
+//! `sts:GetCallerIdentity`, tells) is not a finding: the run stops with a
+//! [`SetupError`](crate::aws::SetupError) (exit 2).
 
 pub mod checks;
 pub mod diff;
@@ -238,13 +241,17 @@ pub struct Ctx {
 }
 
 /// Verifies one environment.
-pub async fn run(env: &Environment, opts: &Options) -> Report {
+pub async fn run(env: &Environment, opts: &Options) -> Result<Report, crate::aws::SetupError> {
     let aws = Aws::load(&opts.target, &env.region).await;
     run_with(env, opts, aws).await
 }
 
 /// [`run`] with an already loaded configuration.
-pub async fn run_with(env: &Environment, opts: &Options, aws: Aws) -> Report {
+pub async fn run_with(
+    env: &Environment,
+    opts: &Options,
+    aws: Aws,
+) -> Result<Report, crate::aws::SetupError> {
     run_chain_with(env, opts, aws, None).await
 }
 
@@ -257,7 +264,7 @@ pub async fn run_chain_with(
     opts: &Options,
     aws: Aws,
     lambda_session: Option<Aws>,
-) -> Report {
+) -> Result<Report, crate::aws::SetupError> {
     let ctx = Arc::new(Ctx {
         env: env.clone(),
         docs: Documents::build(env),
@@ -289,10 +296,14 @@ pub async fn run_chain_with(
                     ),
                     None,
                 ));
-                return finish(report);
+                return Ok(finish(report));
             }
         }
         Err(e) => {
+            // No connection, rejected credentials: the operator's to fix, exit 2.
+            if let Some(problem) = aws::caller_identity_problem(&e, &opts.target) {
+                return Err(problem);
+            }
             report.findings.push(finding(
                 checks::PRIMARY_UNREACHABLE,
                 &primary_acct,
@@ -307,7 +318,7 @@ pub async fn run_chain_with(
             s.findings = 1;
             s.worst = Some(checks::PRIMARY_UNREACHABLE.severity);
             report.accounts.push(s);
-            return finish(report);
+            return Ok(finish(report));
         }
     }
 
@@ -469,7 +480,7 @@ pub async fn run_chain_with(
             .map(|a| (a.kind, a.account.clone(), a.findings))
             .collect(),
     });
-    report
+    Ok(report)
 }
 
 /// Sorts findings (severity, check, account), dedups, and fills in per-account counts.

@@ -72,12 +72,20 @@ pub fn json(r: &Report) -> String {
     s
 }
 
-/// SARIF 2.1.0: one rule per `XV` and `XA` check.
-pub fn sarif(r: &Report, artifact: &str) -> String {
+/// SARIF 2.1.0: one rule per `XV` and `XA` check; live findings are placed
+/// at the spec field or generated policy that governs them ([`crate::sarif`]).
+pub fn sarif(r: &Report, spec: &std::path::Path, generated: Option<&std::path::Path>) -> String {
     let all: Vec<audit::Check> = checks::CHECKS
         .iter()
         .chain(audit::CHECKS.iter())
         .copied()
         .collect();
-    audit::report::sarif_for("xacct verify", &all, &r.findings, artifact)
+    let sources = crate::sarif::Sources {
+        spec: Some(spec.to_owned()),
+        generated: generated.map(std::path::Path::to_owned),
+        live: true,
+        category: Some(format!("xacct/verify/{}/", r.environment)),
+        ..Default::default()
+    };
+    crate::sarif::log("xacct verify", &all, &r.findings, sources)
 }

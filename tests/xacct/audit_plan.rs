@@ -14,7 +14,7 @@ const TERRAFORM_HINT: &str = "terraform is required for this test: install terra
 (https://developer.hashicorp.com/terraform/install) and the hashicorp/aws provider in a filesystem \
 mirror at /opt/tf-plugins, or set XACCT_TERRAFORM to the binary";
 
-fn terraform_bin() -> String {
+pub(crate) fn terraform_bin() -> String {
     let bin = std::env::var("XACCT_TERRAFORM").unwrap_or_else(|_| "terraform".to_owned());
     match Command::new(&bin).arg("version").output() {
         Ok(o) if o.status.success() => bin,
@@ -27,7 +27,7 @@ fn terraform_bin() -> String {
 }
 
 /// One provider override: moto endpoints, fake keys, no account lookups.
-fn provider_override(alias: Option<&str>, endpoint: &str, services: &[&str]) -> String {
+pub(crate) fn provider_override(alias: Option<&str>, endpoint: &str, services: &[&str]) -> String {
     let alias = alias
         .map(|a| format!("  alias                       = \"{a}\"\n"))
         .unwrap_or_default();
@@ -42,10 +42,10 @@ fn provider_override(alias: Option<&str>, endpoint: &str, services: &[&str]) -> 
     )
 }
 
-struct Tf {
-    bin: String,
-    cli_config: PathBuf,
-    moto: moto::Moto,
+pub(crate) struct Tf {
+    pub(crate) bin: String,
+    pub(crate) cli_config: PathBuf,
+    pub(crate) moto: moto::Moto,
 }
 
 impl Tf {
@@ -70,7 +70,7 @@ impl Tf {
     }
 
     /// init + plan + show -json; returns the plan JSON path.
-    fn plan(&self, dir: &Path, extra: &[&str], json_out: &Path) {
+    pub(crate) fn plan(&self, dir: &Path, extra: &[&str], json_out: &Path) {
         self.run(
             dir,
             &["init", "-input=false", "-no-color", "-backend=false"],

@@ -293,7 +293,12 @@ fn cli_env_reports_file_and_line_in_json_and_sarif() {
     let results = v["runs"][0]["results"].as_array().unwrap();
     let r = results.iter().find(|r| r["ruleId"] == "XA003").unwrap();
     let loc = &r["locations"][0]["physicalLocation"];
-    assert_eq!(loc["artifactLocation"]["uri"], f.display().to_string());
+    // Outside the repository (a temp --generated): an absolute file URI, no uriBaseId.
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        format!("file://{}", f.canonicalize().unwrap().display())
+    );
+    assert!(loc["artifactLocation"]["uriBaseId"].is_null());
     assert_eq!(loc["region"]["startLine"], 13);
     let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     assert!(

@@ -15,6 +15,7 @@ mod offboard; // xacct offboard against moto
 mod onboard; // xacct onboard: spec edits, --apply, --create
 mod package; // the Lambda zip
 mod render; // snapshots of every rendered file; generated/ is current; write/check behaviour
+mod sarif; // SARIF for code scanning: official schema, GitHub's requirements, places, fingerprints
 mod security; // issue 15: nothing public, no escalation (offline evaluator)
 mod setup_errors; // profile, credentials and endpoint problems: exit 2 with the fix
 mod stackset; // xacct stackset: commands and --apply against moto

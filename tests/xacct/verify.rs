@@ -365,7 +365,7 @@ fn table_and_sarif_output() {
     for acct in [PRIMARY, STORAGE_A, STORAGE_B] {
         assert!(table.lines().any(|l| l.starts_with(acct)), "{table}");
     }
-    let sarif: Value = serde_json::from_str(&run("sarif")).unwrap();
+    let sarif = crate::support::sarif::check(run("sarif").as_bytes());
     assert_eq!(sarif["version"], "2.1.0");
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
@@ -373,6 +373,84 @@ fn table_and_sarif_output() {
     assert!(rules.iter().any(|r| r["id"] == "XV032"));
     assert!(rules.iter().any(|r| r["id"] == "XA003"));
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
+
+/// Verify's SARIF: valid (schema and code scanning), each live finding at the
+/// spec field or the generated policy that governs it, stable across runs.
+#[test]
+fn sarif_places_live_findings_at_the_spec_field_or_generated_policy() {
+    let s = setup();
+    s.rt.block_on(async {
+        tamper(&s.moto, &s.env, "trust-star").await;
+        tamper(&s.moto, &s.env, "phr-public-access-block").await;
+        tamper(&s.moto, &s.env, "account-public-access-block-off").await;
+    });
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
+            .current_dir(root().join("src"))
+            .arg("verify")
+            .arg("--env")
+            .arg(&s.spec)
+            .args(["--endpoint-url", &s.moto.endpoint, "--format", "sarif"])
+            .env_clear()
+            .env("AWS_ACCESS_KEY_ID", s.verifier.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", s.verifier.secret_access_key())
+            .env(
+                "AWS_SESSION_TOKEN",
+                s.verifier.session_token().unwrap_or_default(),
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        crate::support::sarif::check(&out.stdout)
+    };
+    let doc = run();
+    let at = crate::support::sarif::placed(&doc);
+    let spec = std::fs::read_to_string(&s.spec).unwrap();
+    let line = |needle: &str| {
+        spec.lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not in the spec")) as u64
+            + 1
+    };
+    let spec_uri = "environments/dev.toml".to_owned();
+    // The trust: the generated trust policy; the PHR bucket: `phr.bucket`;
+    // the storage account's own setting: its entry in `storage.accounts`.
+    for want in [
+        (
+            "XV032".to_owned(),
+            "generated/dev/policies/s3-bucket-manager-trust.json".to_owned(),
+            1,
+        ),
+        ("XV022".to_owned(), spec_uri.clone(), line("bucket = \"")),
+        (
+            "XV036".to_owned(),
+            spec_uri.clone(),
+            line(&format!("\"{STORAGE_B}\"")),
+        ),
+    ] {
+        assert!(at.contains(&want), "{want:?} not in {at:?}");
+    }
+    // Nothing is left at line 1 of the spec without a reason: every spec result is on a field.
+    assert!(
+        at.iter().all(|(_, uri, l)| uri != &spec_uri || *l > 1),
+        "{at:?}"
+    );
+    let again = run();
+    assert_eq!(
+        crate::support::sarif::fingerprints(&again),
+        crate::support::sarif::fingerprints(&doc)
+    );
+    assert_eq!(crate::support::sarif::placed(&again), at);
 }
 
 #[test]
@@ -688,6 +766,7 @@ fn enforced_run(s: &Setup) -> xacct::verify::Report {
         as_session(&s.verifier),
         Some(as_session(&lambda_creds)),
     ))
+    .expect("moto answers sts:GetCallerIdentity")
 }
 
 fn storage_findings(r: &xacct::verify::Report, acct: &str) -> Vec<String> {
