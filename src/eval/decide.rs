@@ -17,7 +17,7 @@
 //! witness is always consistent. Anything this module does not model (an
 //! operator, a policy variable) is an [`Answer::Unknown`], never a "no".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::pattern::{self, Bits, Cell, Class, Pattern, Tok};
 use super::{Caller, Kind, Named, Request};
@@ -130,15 +130,19 @@ fn caller_of(text: &str) -> Caller {
 #[derive(Default)]
 struct Field {
     patterns: Vec<Pattern>,
+    /// Pattern -> its index in `patterns` (a policy with 1,000 literal ARNs
+    /// would otherwise cost a quadratic number of comparisons).
+    ids: HashMap<Pattern, usize>,
     domain: Vec<usize>,
 }
 
 impl Field {
     fn id(&mut self, p: Pattern) -> usize {
-        if let Some(i) = self.patterns.iter().position(|q| *q == p) {
+        if let Some(&i) = self.ids.get(&p) {
             return i;
         }
-        self.patterns.push(p);
+        self.patterns.push(p.clone());
+        self.ids.insert(p, self.patterns.len() - 1);
         self.patterns.len() - 1
     }
 }
