@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::audit::{self, Expect, Finding, Input, Severity, plan, report, shipped, template};
+use crate::envelope::{self, Envelope, Summary};
 use crate::model::{Environment, LoadOptions};
 
 /// Output formats of `xacct audit`.
@@ -201,21 +202,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .or(args.env.as_ref())
         .map(|p| p.display().to_string())
         .unwrap_or_default();
+    let code = u8::from(
+        findings
+            .iter()
+            .any(|f| f.severity >= Severity::from(args.fail_on)),
+    );
     let text = match args.format {
         Format::Table => report::table(&findings),
-        Format::Json => report::json(&findings),
+        Format::Json => {
+            let environment = match args.env.as_deref() {
+                Some(spec) => Some(Environment::load(spec, LoadOptions::default())?.env.name),
+                None => None,
+            };
+            Envelope::new(
+                "audit",
+                environment.as_deref(),
+                Summary::new(code).findings(&findings),
+                AuditJson {
+                    fail_on: Severity::from(args.fail_on),
+                    findings: envelope::findings(&findings),
+                },
+            )
+            .to_json()
+        }
         Format::Sarif => report::sarif(&findings, &artifact),
     };
     use std::io::Write;
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(
-        if findings
-            .iter()
-            .any(|f| f.severity >= Severity::from(args.fail_on))
-        {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    Ok(envelope::exit(code))
+}
+
+/// `audit --format json`: the envelope's own fields.
+#[derive(serde::Serialize)]
+struct AuditJson<'a> {
+    /// The `--fail-on` threshold `summary.exit_code` was computed against.
+    fail_on: Severity,
+    findings: Vec<envelope::Finding<'a>>,
 }
