@@ -220,7 +220,7 @@ fn cli_exit_codes_and_formats() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"], serde_json::json!([]));
     assert_eq!(v["summary"]["findings"], 0);
-    assert_eq!(v["environment"], "dev");
+    assert_eq!(v["environment"], "development");
 
     let out = xacct(&[
         "audit",

@@ -107,7 +107,7 @@ fn audit_json_is_the_envelope_with_counts_by_severity() {
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = parse(&r);
-    assert_eq!(v["environment"], "dev");
+    assert_eq!(v["environment"], "development");
     let findings = v["findings"].as_array().unwrap();
     assert_eq!(v["summary"]["findings"], findings.len());
     let critical = findings
@@ -155,7 +155,7 @@ fn validate_and_render_json() {
     let v = parse(&r);
     assert!(v["environment"].is_null(), "two specs: no one environment");
     assert_eq!(v["summary"]["specs"], 2);
-    assert_eq!(v["specs"][0]["environment"], "dev");
+    assert_eq!(v["specs"][0]["environment"], "development");
     assert_eq!(
         v["specs"][0]["storage_accounts"],
         json!(["100000000002", "100000000003"])
@@ -167,7 +167,7 @@ fn validate_and_render_json() {
         "--format",
         "json",
     ]);
-    assert_eq!(parse(&r)["environment"], "dev");
+    assert_eq!(parse(&r)["environment"], "development");
     // An invalid spec: exit 2, text on stderr, nothing on stdout.
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.toml");
@@ -459,7 +459,7 @@ fn live_commands_json_against_moto() {
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let v = parse(&r);
-    assert_eq!(v["environment"], "dev");
+    assert_eq!(v["environment"], "development");
     assert_eq!(v["plan"]["buckets_needed"], 10000);
     assert_eq!(v["plan"]["accounts_to_add"], 8);
     let a = v["accounts"]
