@@ -77,16 +77,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let code = u8::from(report.failed());
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => crate::envelope::Envelope::new(
+            "adopt",
+            Some(&report.environment),
+            crate::envelope::Summary::new(code)
+                .count("imports", report.imports.len())
+                .count("to_create", report.to_create.len())
+                .count("access", report.access.len())
+                .count("unmanaged", report.unmanaged.len())
+                .count("errors", report.errors.len()),
+            &report,
+        )
+        .to_json(),
         Format::Table => table(&report, written.as_ref(), &dir),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(if report.failed() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::envelope::exit(code))
 }
 
 type Written = (Vec<PathBuf>, Vec<PathBuf>);

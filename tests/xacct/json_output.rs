@@ -571,3 +571,40 @@ fn live_commands_json_against_moto() {
     );
     w.check_clean();
 }
+
+#[test]
+fn every_command_with_format_json_is_in_the_schema() {
+    use clap::CommandFactory;
+    let schema: Value = serde_json::from_str(&crate::read(
+        &root().join("docs/schema/xacct-output-v1.json"),
+    ))
+    .unwrap();
+    let mut in_schema: Vec<String> = schema["properties"]["command"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    in_schema.sort();
+    let cli = xacct::cmd::Cli::command();
+    let mut with_json: Vec<String> = cli
+        .get_subcommands()
+        .filter(|c| {
+            c.get_arguments().any(|a| {
+                a.get_id() == "format"
+                    && a.get_possible_values()
+                        .iter()
+                        .any(|v| v.get_name() == "json")
+            })
+        })
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    with_json.sort();
+    assert_eq!(with_json, in_schema);
+    for c in [
+        "audit", "verify", "capacity", "validate", "render", "explain", "onboard", "offboard",
+        "accounts",
+    ] {
+        assert!(with_json.iter().any(|x| x == c), "{c} has no --format json");
+    }
+}
