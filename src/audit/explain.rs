@@ -134,6 +134,7 @@ pub struct InputError {
 
 const PRINCIPAL_EXAMPLE: &str =
     "arn:aws:iam::100000000002:role/S3BucketManager, lambda.amazonaws.com or anonymous";
+const ROLE_EXAMPLE: &str = "arn:aws:iam::100000000002:role/S3BucketManager";
 const ACTION_EXAMPLE: &str = "s3:CreateBucket";
 const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];
 
@@ -247,7 +248,7 @@ pub fn parse_principal(value: &str) -> Result<Caller, InputError> {
         return Ok(Caller::Anonymous);
     }
     if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
-        check_account(ARG, value, value, PRINCIPAL_EXAMPLE)?;
+        check_account(ARG, value, value, "100000000002")?;
         return Ok(Caller::Aws(format!("arn:aws:iam::{value}:root")));
     }
     if !value.starts_with("arn:") {
@@ -275,7 +276,7 @@ pub fn parse_principal(value: &str) -> Result<Caller, InputError> {
             PRINCIPAL_EXAMPLE,
         ));
     }
-    let [_, service, region, account, resource] = split_arn(ARG, value, PRINCIPAL_EXAMPLE)?;
+    let [_, service, region, account, resource] = split_arn(ARG, value, ROLE_EXAMPLE)?;
     if service != "iam" {
         return Err(input_error(
             ARG,
@@ -283,7 +284,7 @@ pub fn parse_principal(value: &str) -> Result<Caller, InputError> {
             format!(
                 "a principal ARN is an IAM ARN (`arn:aws:iam::...`), not `{service}`; for an assumed-role session pass the role's ARN"
             ),
-            PRINCIPAL_EXAMPLE,
+            ROLE_EXAMPLE,
         ));
     }
     if !region.is_empty() {
@@ -291,10 +292,10 @@ pub fn parse_principal(value: &str) -> Result<Caller, InputError> {
             ARG,
             value,
             format!("IAM ARNs have no region (got `{region}`): arn:aws:iam::<account>:..."),
-            PRINCIPAL_EXAMPLE,
+            ROLE_EXAMPLE,
         ));
     }
-    check_account(ARG, value, account, PRINCIPAL_EXAMPLE)?;
+    check_account(ARG, value, account, ROLE_EXAMPLE)?;
     if resource == "root" {
         return Ok(Caller::Aws(value.to_owned()));
     }
@@ -303,7 +304,7 @@ pub fn parse_principal(value: &str) -> Result<Caller, InputError> {
             .strip_prefix(kind)
             .and_then(|r| r.strip_prefix('/'))
         {
-            check_iam_path_name(ARG, value, kind, rest, PRINCIPAL_EXAMPLE)?;
+            check_iam_path_name(ARG, value, kind, rest, ROLE_EXAMPLE)?;
             return Ok(Caller::Aws(value.to_owned()));
         }
     }
@@ -311,7 +312,7 @@ pub fn parse_principal(value: &str) -> Result<Caller, InputError> {
         ARG,
         value,
         format!("the principal `{resource}` must be `root`, `role/<name>` or `user/<name>`"),
-        PRINCIPAL_EXAMPLE,
+        ROLE_EXAMPLE,
     ))
 }
 
