@@ -8,6 +8,7 @@ pub mod aws;
 pub mod capacity;
 pub mod cmd;
 pub use xacct_contract as contract;
+pub mod envelope;
 pub mod eval;
 pub mod iam;
 pub mod model;

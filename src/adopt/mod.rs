@@ -67,6 +67,8 @@ pub struct CfnStack {
 /// What `adopt` found and what applying changes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// The spec's `environment.name` (in JSON: the envelope's `environment`).
+    #[serde(skip)]
     pub environment: String,
     /// Rendered resources that exist: one import each.
     pub imports: Vec<Import>,

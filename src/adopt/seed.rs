@@ -45,7 +45,9 @@ pub struct Config {
     /// The function uses the seed's variable names.
     pub seed_names: bool,
     pub variables: Vec<Variable>,
-    /// Findings: values that disagree, secrets to remove.
+    /// Values that disagree, secrets to remove (messages; in JSON `problems`,
+    /// since `findings` is always an array of finding objects).
+    #[serde(rename = "problems")]
     pub findings: Vec<String>,
 }
 

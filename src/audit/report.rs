@@ -1,5 +1,5 @@
-//! Finding output: a table for people, JSON for machines, SARIF 2.1.0 for
-//! code-scanning UIs (built by [`crate::sarif`]).
+//! Finding output: a table for people and SARIF 2.1.0 for code-scanning UIs
+//! (built by [`crate::sarif`]; JSON: `crate::envelope`, built in `cmd::audit`).
 
 use super::{CHECKS, Check, Finding};
 
@@ -54,12 +54,6 @@ pub fn table(findings: &[Finding]) -> String {
     }
     out.push_str(&format!("{} finding(s)\n", findings.len()));
     out
-}
-
-pub fn json(findings: &[Finding]) -> String {
-    let mut s = serde_json::to_string_pretty(findings).unwrap_or_else(|_| "[]".to_owned());
-    s.push('\n');
-    s
 }
 
 /// SARIF 2.1.0 of `xacct audit`: one rule per check (see [`crate::sarif`] for

@@ -54,12 +54,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map_err(|e| StepFailed(anyhow::anyhow!(e)))?;
     if args.format == Format::Json {
         let report = live::AccountsReport::new(&accounts, &env.storage_accounts);
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(if report.in_sync {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+        let code = u8::from(!report.in_sync);
+        crate::envelope::Envelope::new(
+            "accounts",
+            Some(&env.name),
+            crate::envelope::Summary::new(code)
+                .count("accounts", report.accounts.len())
+                .count("missing_from_spec", report.missing_from_spec.len())
+                .count("missing_tag", report.missing_tag.len())
+                .count("suspended", report.suspended.len())
+                .count("not_in_organization", report.not_in_organization.len()),
+            &report,
+        )
+        .print()?;
+        return Ok(crate::envelope::exit(code));
     }
     println!(
         "{:<14} {:<10} {:<8} {:<7} name",

@@ -77,16 +77,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let code = u8::from(report.failed());
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => crate::envelope::Envelope::new(
+            "adopt",
+            Some(&report.environment),
+            crate::envelope::Summary::new(code)
+                .count("imports", report.imports.len())
+                .count("to_create", report.to_create.len())
+                .count("access", report.access.len())
+                .count("unmanaged", report.unmanaged.len())
+                .count("errors", report.errors.len()),
+            &report,
+        )
+        .to_json(),
         Format::Table => table(&report, written.as_ref(), &dir),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(if report.failed() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::envelope::exit(code))
 }
 
 type Written = (Vec<PathBuf>, Vec<PathBuf>);
@@ -256,8 +264,11 @@ fn tail(s: &mut String, r: &Report, written: Option<&Written>, dir: &std::path::
 /// `onboard --apply` into an account that already has the storage role or
 /// policy (and no stack): prints what exists and the access change; without
 /// `adopt` stops (exit 1, nothing changed); with it imports them into the
-/// stack. `None`: carry on with the ordinary deploy.
+/// stack. `None`: carry on with the ordinary deploy. With `json` (onboard
+/// `--format json`) the text goes to stderr so stdout stays pure JSON.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn onboard_existing(
+    json: bool,
     adopt: bool,
     env: &crate::model::Environment,
     session: &crate::aws::Aws,
@@ -287,11 +298,18 @@ pub(crate) async fn onboard_existing(
         errors: Vec::new(),
         changes_access: false,
     };
-    print!(
+    let say = |text: String| {
+        if json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    };
+    say(format!(
         "{account} already has {}:\n{}",
         contract_names(&existing),
         sections(&report)
-    );
+    ));
     if !adopt {
         eprintln!(
             "xacct onboard: {account} already has {} and no stack {stack}; nothing was changed in AWS. Review the access change above, then re-run with --adopt to import the existing resources into the stack (they are never deleted or replaced)",
@@ -303,9 +321,9 @@ pub(crate) async fn onboard_existing(
         return Ok(None);
     };
     for b in &req.not_importable {
-        println!(
-            "note: {b} cannot be imported in this step; the stack update creates or updates it"
-        );
+        say(format!(
+            "note: {b} cannot be imported in this step; the stack update creates or updates it\n"
+        ));
     }
     let status = ob::import(
         session,
@@ -314,14 +332,14 @@ pub(crate) async fn onboard_existing(
         &super::progress::stderr("onboard"),
     )
     .await?;
-    println!(
-        "imported {} into {stack} in {account}: {status}",
+    say(format!(
+        "imported {} into {stack} in {account}: {status}\n",
         req.resources
             .iter()
             .map(|r| r.logical_id.as_str())
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    ));
     Ok(None)
 }
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::audit::{self, Expect, Finding, Input, Severity, plan, report, shipped, template};
+use crate::envelope::{self, Envelope, Summary};
 use crate::model::{Environment, LoadOptions};
 
 /// Output formats of `xacct audit`.
@@ -194,14 +195,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .context("--env, --plan or --template is required")?;
         findings = env_findings(spec, &args.generated)?;
     }
-    let short_name = match args.env.as_deref() {
-        Some(spec) => Some(
-            Environment::load(spec, LoadOptions::default())?
-                .env
-                .short_name,
-        ),
+    let loaded = match args.env.as_deref() {
+        Some(spec) => Some(Environment::load(spec, LoadOptions::default())?.env),
         None => None,
     };
+    let short_name = loaded.as_ref().map(|e| e.short_name.clone());
     let kind = if !args.plan.is_empty() {
         "audit-plan"
     } else if !args.template.is_empty() {
@@ -220,21 +218,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             short_name.as_deref().unwrap_or("no-env")
         )),
     };
+    let code = u8::from(
+        findings
+            .iter()
+            .any(|f| f.severity >= Severity::from(args.fail_on)),
+    );
     let text = match args.format {
         Format::Table => report::table(&findings),
-        Format::Json => report::json(&findings),
+        Format::Json => Envelope::new(
+            "audit",
+            loaded.as_ref().map(|e| e.name.as_str()),
+            Summary::new(code).findings(&findings),
+            AuditJson {
+                fail_on: Severity::from(args.fail_on),
+                findings: envelope::findings(&findings),
+            },
+        )
+        .to_json(),
         Format::Sarif => report::sarif(&findings, sources),
     };
     use std::io::Write;
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(
-        if findings
-            .iter()
-            .any(|f| f.severity >= Severity::from(args.fail_on))
-        {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    Ok(envelope::exit(code))
+}
+
+/// `audit --format json`: the envelope's own fields.
+#[derive(serde::Serialize)]
+struct AuditJson<'a> {
+    /// The `--fail-on` threshold `summary.exit_code` was computed against.
+    fail_on: Severity,
+    findings: Vec<envelope::Finding<'a>>,
 }

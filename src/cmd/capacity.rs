@@ -33,8 +33,74 @@ pub struct Args {
     /// Read-only role assumed in each storage account to count its buckets.
     #[arg(long, value_name = "NAME", default_value = crate::contract::DEFAULT_BOOTSTRAP_ROLE)]
     pub audit_role: String,
+    /// Output format (json: the plan, each account's counts and counter, what was reconciled).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: super::TextFormat,
     #[command(flatten)]
     pub live: LiveArgs,
+}
+
+/// `capacity --format json`: the envelope's own fields.
+#[derive(Debug, Default, serde::Serialize)]
+struct CapacityJson {
+    offline: bool,
+    reconcile: bool,
+    /// The arithmetic; null without a customer figure.
+    plan: Option<PlanJson>,
+    /// Live counts, one per storage account (empty with `--offline`).
+    accounts: Vec<AccountJson>,
+    /// The provisioning-state table (null with `--offline`).
+    state_table: Option<TableJson>,
+    /// Accounts whose counter differs from the listing (or is missing, with `--reconcile`).
+    drifting: Vec<String>,
+    reconciled: Vec<ReconciledJson>,
+    /// Accounts `--reconcile` could not correct, with the reason.
+    unresolved: Vec<AccountError>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct PlanJson {
+    #[serde(flatten)]
+    plan: capacity::Plan,
+    accounts_in_spec: usize,
+    /// Accounts to onboard to reach `accounts_configured` (0: enough).
+    accounts_to_add: u64,
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+struct AccountJson {
+    account: String,
+    /// Null when the account could not be read (then `error` says why).
+    customer_buckets: Option<u64>,
+    total_buckets: Option<u64>,
+    /// `max_buckets_per_account` minus customer buckets.
+    headroom: Option<i64>,
+    /// The S3 bucket quota minus all buckets.
+    quota_left: Option<i64>,
+    /// The capacity counter in the state table (null: none or unreadable).
+    counter: Option<u64>,
+    /// Counter minus listing beyond creates in flight (0: none).
+    drift: Option<i64>,
+    error: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct TableJson {
+    name: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ReconciledJson {
+    account: String,
+    before: Option<u64>,
+    after: u64,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct AccountError {
+    account: String,
+    error: String,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -48,6 +114,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .growth
         .or(env.capacity.as_ref().map(|c| c.growth_factor))
         .unwrap_or(1.0);
+    let text = args.format == super::TextFormat::Text;
+    let mut json = CapacityJson {
+        offline: args.offline,
+        reconcile: args.reconcile,
+        ..CapacityJson::default()
+    };
     let mut out = String::new();
     match customers {
         Some(n) => {
@@ -56,13 +128,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 out.push_str(&l);
                 out.push('\n');
             }
+            let have = env.storage_accounts.len();
+            json.plan = Some(PlanJson {
+                accounts_to_add: plan.accounts_configured.saturating_sub(have as u64),
+                accounts_in_spec: have,
+                plan,
+            });
         }
         None => out.push_str(
             "no customer figure: pass --customers N (or set capacity.expected_customers)\n",
         ),
     }
-    print!("{out}");
+    if text {
+        print!("{out}");
+    }
     if args.offline {
+        if !text {
+            print_json(&env, 0, json)?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     anyhow::ensure!(
@@ -80,13 +163,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     ));
     let table = state::Table::new(&aws, &env.region, &env.state_table_name());
     let state = rt.block_on(table.read(&env.storage_accounts));
+    json.state_table = Some(TableJson {
+        name: table.name().to_string(),
+        error: state.as_ref().err().map(ToString::to_string),
+    });
     let max = u64::from(env.max_buckets_per_account);
     let quota = u64::from(env.s3_bucket_quota);
-    println!();
-    println!(
-        "{:<14} {:>9} {:>9} {:>9} {:>12} {:>8} {:>6}",
-        "account", "customer", "all", "headroom", "quota left", "counter", "drift"
-    );
+    if text {
+        println!();
+        println!(
+            "{:<14} {:>9} {:>9} {:>9} {:>12} {:>8} {:>6}",
+            "account", "customer", "all", "headroom", "quota left", "counter", "drift"
+        );
+    }
     let (mut failed, mut used) = (0usize, 0u64);
     let mut drifting = Vec::new();
     for (acct, r) in &counts {
@@ -103,26 +192,46 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 {
                     drifting.push(acct.clone());
                 }
-                println!(
-                    "{acct:<14} {:>9} {:>9} {:>9} {:>12} {counter:>8} {excess:>6}",
-                    c.customer,
-                    c.total,
-                    max as i64 - c.customer as i64,
-                    quota as i64 - c.total as i64
-                );
+                let headroom = max as i64 - c.customer as i64;
+                let quota_left = quota as i64 - c.total as i64;
+                if text {
+                    println!(
+                        "{acct:<14} {:>9} {:>9} {headroom:>9} {quota_left:>12} {counter:>8} {excess:>6}",
+                        c.customer, c.total,
+                    );
+                }
+                json.accounts.push(AccountJson {
+                    account: acct.clone(),
+                    customer_buckets: Some(c.customer),
+                    total_buckets: Some(c.total),
+                    headroom: Some(headroom),
+                    quota_left: Some(quota_left),
+                    counter: drift.map(|d| d.counter),
+                    drift: drift.map(|d| d.excess()),
+                    error: None,
+                });
             }
             Err(e) => {
                 failed += 1;
-                println!("{acct:<14} unreachable: {e}");
+                if text {
+                    println!("{acct:<14} unreachable: {e}");
+                }
+                json.accounts.push(AccountJson {
+                    account: acct.clone(),
+                    error: Some(e.to_string()),
+                    ..AccountJson::default()
+                });
             }
         }
     }
     let reachable = counts.len() - failed;
-    println!(
-        "total: {used} customer bucket(s) in {reachable} reachable account(s), {} of {} free",
-        (reachable as u64 * max).saturating_sub(used),
-        reachable as u64 * max
-    );
+    let free = (reachable as u64 * max).saturating_sub(used);
+    if text {
+        println!(
+            "total: {used} customer bucket(s) in {reachable} reachable account(s), {free} of {} free",
+            reachable as u64 * max
+        );
+    }
     if let Err(e) = &state {
         failed += 1;
         eprintln!(
@@ -133,10 +242,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut unresolved = 0usize;
     if !drifting.is_empty() && !args.reconcile {
         unresolved = drifting.len();
-        println!(
-            "drift: the counter of {} differs from its listing (creates in flight allowed for); `xacct capacity --reconcile` corrects it",
-            drifting.join(", ")
-        );
+        if text {
+            println!(
+                "drift: the counter of {} differs from its listing (creates in flight allowed for); `xacct capacity --reconcile` corrects it",
+                drifting.join(", ")
+            );
+        }
     }
     if args.reconcile {
         for acct in &drifting {
@@ -151,28 +262,69 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e),
             };
             match fixed {
-                Ok((before, after)) => println!(
-                    "reconciled {acct}: counter {} -> {after}",
-                    before.map_or("(none)".to_owned(), |b| b.to_string())
-                ),
+                Ok((before, after)) => {
+                    if text {
+                        println!(
+                            "reconciled {acct}: counter {} -> {after}",
+                            before.map_or("(none)".to_owned(), |b| b.to_string())
+                        );
+                    }
+                    json.reconciled.push(ReconciledJson {
+                        account: acct.clone(),
+                        before,
+                        after,
+                    });
+                }
                 Err(e) => {
                     unresolved += 1;
                     eprintln!("xacct capacity: could not reconcile {acct}: {e}");
+                    json.unresolved.push(AccountError {
+                        account: acct.clone(),
+                        error: e.to_string(),
+                    });
                 }
             }
         }
-        if drifting.is_empty() && state.is_ok() {
+        if drifting.is_empty() && state.is_ok() && text {
             println!("reconcile: every counter matches its listing");
         }
     }
     if failed > 0 {
         eprintln!("xacct capacity: {failed} account(s) or the state table could not be read");
-        return Ok(ExitCode::from(1));
     }
-    if unresolved > 0 {
-        return Ok(ExitCode::from(1));
+    let code = u8::from(failed > 0 || unresolved > 0);
+    json.drifting = drifting;
+    if !text {
+        print_json(&env, code, json)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::envelope::exit(code))
+}
+
+fn print_json(env: &crate::model::Environment, code: u8, json: CapacityJson) -> anyhow::Result<()> {
+    let used: u64 = json
+        .accounts
+        .iter()
+        .filter_map(|a| a.customer_buckets)
+        .sum();
+    let reachable = json.accounts.iter().filter(|a| a.error.is_none()).count() as u64;
+    let free = (reachable * u64::from(env.max_buckets_per_account)).saturating_sub(used);
+    crate::envelope::Envelope::new(
+        "capacity",
+        Some(&env.name),
+        crate::envelope::Summary::new(code)
+            .count("accounts", json.accounts.len())
+            .count(
+                "unreachable",
+                json.accounts.iter().filter(|a| a.error.is_some()).count(),
+            )
+            .count("customer_buckets", used)
+            .count("free", free)
+            .count("drifting", json.drifting.len())
+            .count("reconciled", json.reconciled.len()),
+        json,
+    )
+    .print()?;
+    Ok(())
 }
 
 /// The customer bucket names of one account, listed through the audit role.

@@ -179,6 +179,16 @@ impl From<FailOn> for crate::audit::Severity {
     }
 }
 
+/// `--format` of the commands whose text output is not a table: `text`
+/// (alias `table`, the default) or `json` (the envelope of `crate::envelope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TextFormat {
+    #[default]
+    #[value(alias = "table")]
+    Text,
+    Json,
+}
+
 /// A step against AWS failed: exit code 1, not 2 (the input was fine).
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]

@@ -62,11 +62,93 @@ pub struct Args {
     /// import it into the stack (CloudFormation IMPORT) instead of stopping.
     #[arg(long, requires = "apply")]
     pub adopt: bool,
+    /// Output format (json: what was written, the steps left to apply, and with
+    /// --apply what was applied; AWS progress stays on stderr).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: super::TextFormat,
     #[command(flatten)]
     pub live: LiveArgs,
 }
 
+/// `onboard --format json`: the envelope's own fields.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct OnboardJson {
+    /// The account onboarded (12 digits).
+    pub account: String,
+    /// `--apply` was given: the stack was (to be) deployed.
+    pub apply: bool,
+    /// `--create`: the account created through Organizations.
+    pub created: Option<Created>,
+    pub spec: String,
+    /// The spec was edited (false: the account was already in it).
+    pub spec_changed: bool,
+    /// `<out>/<short_name>`.
+    pub dir: String,
+    pub written: Vec<String>,
+    pub unchanged: usize,
+    pub removed: Vec<String>,
+    /// What is left to apply, in order (empty when nothing changed).
+    pub steps: Vec<String>,
+    /// `--apply`: what was deployed and verified (null without --apply).
+    pub applied: Option<Applied>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Created {
+    pub account: String,
+    pub name: String,
+    pub ou: Option<String>,
+}
+
+/// What `--apply` did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Applied {
+    pub stack: String,
+    /// The stack's final status (null when the deploy did not run).
+    pub stack_status: Option<String>,
+    pub public_access_block: bool,
+    /// The account verifies (no finding at high or above).
+    pub verified: bool,
+    #[serde(serialize_with = "crate::envelope::serialize_findings")]
+    pub findings: Vec<crate::audit::Finding>,
+}
+
+/// Prints a text line, or nothing in `--format json`.
+fn say(json: bool, line: impl std::fmt::Display) {
+    if !json {
+        println!("{line}");
+    }
+}
+
 pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.format == super::TextFormat::Json;
+    let mut out = OnboardJson {
+        apply: args.apply,
+        spec: crate::envelope::path(&args.env),
+        ..OnboardJson::default()
+    };
+    let (code, env_name) = onboard(&mut args, &mut out)?;
+    if json {
+        let findings = out
+            .applied
+            .as_ref()
+            .map(|a| a.findings.clone())
+            .unwrap_or_default();
+        let mut summary = crate::envelope::Summary::new(code)
+            .count("written", out.written.len())
+            .count("unchanged", out.unchanged)
+            .count("removed", out.removed.len())
+            .count("steps", out.steps.len());
+        if out.applied.is_some() {
+            summary = summary.findings(&findings);
+        }
+        crate::envelope::Envelope::new("onboard", Some(&env_name), summary, &out).print()?;
+    }
+    Ok(crate::envelope::exit(code))
+}
+
+fn onboard(args: &mut Args, out: &mut OnboardJson) -> anyhow::Result<(u8, String)> {
+    let json = args.format == super::TextFormat::Json;
     if let Some(a) = &args.account {
         onboard::check_account(a)?;
     }
@@ -77,11 +159,12 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read `{}`", args.env.display()))?;
     let env = Environment::from_str(&args.env, &text, LoadOptions::default())?.env;
     if args.create {
-        let id = create(&args)?;
+        let id = create(args, out)?;
         args.account = Some(id);
     }
     let account_owned = args.account.clone().unwrap_or_default();
     let account = account_owned.as_str();
+    out.account = account_owned.clone();
     anyhow::ensure!(
         account != env.primary_account,
         "{account} is the primary account of {} ({}): it cannot also be a storage account",
@@ -90,38 +173,53 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     );
     let renderer = Renderer::new()?;
     let out_dir = args.out.join(&env.short_name);
+    out.dir = crate::envelope::path(&out_dir);
     let current = renderer.render(&env)?;
     if env.storage_accounts.iter().any(|a| a == account) {
         if output::check(&out_dir, &current).is_empty() && !args.apply {
-            println!(
-                "nothing to do: {account} is already a storage account of {} and `{}` is up to date",
-                env.name,
-                out_dir.display()
+            out.unchanged = current.len();
+            say(
+                json,
+                format_args!(
+                    "nothing to do: {account} is already a storage account of {} and `{}` is up to date",
+                    env.name,
+                    out_dir.display()
+                ),
             );
-            return Ok(ExitCode::SUCCESS);
+            return Ok((0, env.name));
         }
         let report = output::write(&out_dir, &current)
             .with_context(|| format!("writing `{}`", out_dir.display()))?;
+        out.written = crate::envelope::paths(&report.written);
+        out.unchanged = report.unchanged;
+        out.removed = crate::envelope::paths(&report.removed);
         if report.written.is_empty() && report.removed.is_empty() {
-            println!(
-                "{account} is already in `{}` and `{}` is up to date",
-                args.env.display(),
-                out_dir.display()
+            say(
+                json,
+                format_args!(
+                    "{account} is already in `{}` and `{}` is up to date",
+                    args.env.display(),
+                    out_dir.display()
+                ),
             );
         } else {
-            println!(
-                "{account} is already in `{}`; `{}` was not up to date and was re-rendered ({} written, {} removed)",
-                args.env.display(),
-                out_dir.display(),
-                report.written.len(),
-                report.removed.len()
+            say(
+                json,
+                format_args!(
+                    "{account} is already in `{}`; `{}` was not up to date and was re-rendered ({} written, {} removed)",
+                    args.env.display(),
+                    out_dir.display(),
+                    report.written.len(),
+                    report.removed.len()
+                ),
             );
-            print_steps(&args.env, &env, &out_dir, account, &report.written);
+            out.steps = steps(&args.env, &env, &out_dir, account, &report.written);
+            print_steps(json, &out.steps);
         }
         if args.apply {
-            return apply(&args, &env, &out_dir);
+            return Ok((apply(args, &env, &out_dir, out)?, env.name));
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok((0, env.name));
     }
     let new_text = onboard::add_account(&args.env, &text, account)?;
     let change = onboard::plan_change(&args.env, new_text, &args.out).with_context(|| {
@@ -132,30 +230,44 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     })?;
     super::print_warnings(&change.warnings);
     let report = onboard::apply_change(&args.env, &change, Order::GeneratedFirst, Some(&current))?;
-    println!(
-        "added {account} to storage.accounts in `{}` ({} storage accounts); `{}`: {} written, {} unchanged, {} removed",
-        args.env.display(),
-        change.env.storage_accounts.len(),
-        change.out_dir.display(),
-        report.written.len(),
-        report.unchanged,
-        report.removed.len()
+    out.spec_changed = true;
+    out.written = crate::envelope::paths(&report.written);
+    out.unchanged = report.unchanged;
+    out.removed = crate::envelope::paths(&report.removed);
+    say(
+        json,
+        format_args!(
+            "added {account} to storage.accounts in `{}` ({} storage accounts); `{}`: {} written, {} unchanged, {} removed",
+            args.env.display(),
+            change.env.storage_accounts.len(),
+            change.out_dir.display(),
+            report.written.len(),
+            report.unchanged,
+            report.removed.len()
+        ),
     );
-    print_steps(
+    out.steps = steps(
         &args.env,
         &change.env,
         &change.out_dir,
         account,
         &report.written,
     );
+    print_steps(json, &out.steps);
     if args.apply {
-        return apply(&args, &change.env, &change.out_dir);
+        return Ok((apply(args, &change.env, &change.out_dir, out)?, env.name));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok((0, env.name))
 }
 
 /// `--apply`: deploy the storage stack into the account, then verify it.
-fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitCode> {
+fn apply(
+    args: &Args,
+    env: &Environment,
+    out_dir: &Path,
+    out: &mut OnboardJson,
+) -> anyhow::Result<u8> {
+    let json = args.format == super::TextFormat::Json;
     let account = args.account.as_deref().unwrap_or_default();
     let role = args
         .bootstrap_role
@@ -173,16 +285,20 @@ fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitC
     let base = args.live.load(&rt, "onboard", &env.region)?;
     let role_arn = format!("arn:aws:iam::{account}:role/{role}");
     let stack = env.storage_stack_name();
+    let applied = out.applied.insert(Applied {
+        stack: stack.clone(),
+        ..Applied::default()
+    });
     rt.block_on(async {
         let session = base
             .assume(&role_arn, None)
             .await
             .map_err(|e| StepFailed(anyhow::anyhow!("{e}\n{left}")))?;
-        if let Some(code) = super::adopt::onboard_existing(args.adopt, env, &session, account, &stack, &template, args.timeout)
+        if let Some(code) = super::adopt::onboard_existing(json, args.adopt, env, &session, account, &stack, &template, args.timeout)
             .await
             .map_err(|e| StepFailed(anyhow::anyhow!("{e}\n{left}")))?
         {
-            return Ok(code);
+            return Ok(if code == ExitCode::SUCCESS { 0 } else { 1 });
         }
         let status = crate::onboard::deploy::deploy_stack(
             &session,
@@ -193,7 +309,8 @@ fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitC
         )
         .await
         .map_err(|e| StepFailed(anyhow::anyhow!("deploying {stack} into {account}: {e}\n{left}")))?;
-        println!("stack {stack} in {account}: {status}");
+        say(json, format_args!("stack {stack} in {account}: {status}"));
+        applied.stack_status = Some(status.to_string());
         crate::onboard::deploy::put_account_public_access_block(&session, account)
             .await
             .map_err(|e| {
@@ -202,26 +319,32 @@ fn apply(args: &Args, env: &Environment, out_dir: &Path) -> anyhow::Result<ExitC
                     crate::onboard::deploy::account_public_access_block_command(account)
                 ))
             })?;
-        println!("account-level Block Public Access in {account}: on (all four flags)");
+        applied.public_access_block = true;
+        say(json, format_args!("account-level Block Public Access in {account}: on (all four flags)"));
         let findings = crate::onboard::deploy::verify_account(env, &base, role, account).await;
         for f in &findings {
-            println!("{} {:?} {}: {}", f.check_id, f.severity, f.resource, f.message);
+            say(json, format_args!("{} {:?} {}: {}", f.check_id, f.severity, f.resource, f.message));
         }
         let bad = findings
             .iter()
             .filter(|f| f.severity >= crate::audit::Severity::High)
             .count();
+        applied.verified = bad == 0;
+        applied.findings = findings;
         if bad == 0 {
-            println!(
-                "verified {account}: S3BucketManager and S3BucketManagement match what was rendered; left: apply the primary stack if it changed, then xacct verify --env {}",
-                args.env.display()
+            say(
+                json,
+                format_args!(
+                    "verified {account}: S3BucketManager and S3BucketManagement match what was rendered; left: apply the primary stack if it changed, then xacct verify --env {}",
+                    args.env.display()
+                ),
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         } else {
             eprintln!(
                 "xacct onboard: the stack is deployed but {account} does not verify ({bad} finding(s))"
             );
-            Ok(ExitCode::from(1))
+            Ok(1)
         }
     })
 }
@@ -265,19 +388,16 @@ pub fn steps(
     s
 }
 
-fn print_steps(spec: &Path, env: &Environment, out_dir: &Path, account: &str, written: &[PathBuf]) {
-    println!("Apply, in this order:");
-    for (i, step) in steps(spec, env, out_dir, account, written)
-        .iter()
-        .enumerate()
-    {
-        println!("  {}. {step}", i + 1);
+fn print_steps(json: bool, steps: &[String]) {
+    say(json, "Apply, in this order:");
+    for (i, step) in steps.iter().enumerate() {
+        say(json, format_args!("  {}. {step}", i + 1));
     }
 }
 
 /// `--create`: CreateAccount (tagged `ambra-storage`), wait for it, move it to
 /// the OU. Returns the new account ID. Nothing local is changed here.
-fn create(args: &Args) -> anyhow::Result<String> {
+fn create(args: &Args, out: &mut OnboardJson) -> anyhow::Result<String> {
     let email = args.email.as_deref().unwrap_or_default();
     let name = args.name.as_deref().unwrap_or_default();
     anyhow::ensure!(
@@ -317,13 +437,21 @@ fn create(args: &Args) -> anyhow::Result<String> {
         })
         .await
     })?;
-    println!(
-        "created account {id} ({name}), tagged {}{}",
-        crate::contract::STORAGE_ACCOUNT_TAG,
-        args.ou
-            .as_deref()
-            .map(|o| format!(", in {o}"))
-            .unwrap_or_default()
+    say(
+        args.format == super::TextFormat::Json,
+        format_args!(
+            "created account {id} ({name}), tagged {}{}",
+            crate::contract::STORAGE_ACCOUNT_TAG,
+            args.ou
+                .as_deref()
+                .map(|o| format!(", in {o}"))
+                .unwrap_or_default()
+        ),
     );
+    out.created = Some(Created {
+        account: id.clone(),
+        name: name.to_owned(),
+        ou: args.ou.clone(),
+    });
     Ok(id)
 }

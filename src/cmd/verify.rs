@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::audit::Severity;
+use crate::envelope::{self, Envelope, Summary};
 use crate::verify::{self, Options, report};
 
 use super::audit::Format;
@@ -61,9 +62,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let aws = args.live.load(&rt, "verify", &env.region)?;
     let r = rt.block_on(verify::run_with(&env, &opts, aws))?;
+    let code = u8::from(
+        r.findings
+            .iter()
+            .any(|f| f.severity >= Severity::from(args.fail_on)),
+    );
     let text = match args.format {
         Format::Table => report::table(&r),
-        Format::Json => report::json(&r),
+        Format::Json => Envelope::new(
+            "verify",
+            Some(&env.name),
+            Summary::new(code)
+                .findings(&r.findings)
+                .count("accounts", r.accounts.len())
+                .count(
+                    "unreachable",
+                    r.accounts.iter().filter(|a| !a.reachable).count(),
+                ),
+            VerifyJson {
+                fail_on: Severity::from(args.fail_on),
+                caller: r.caller.as_deref(),
+                chain_path: r.chain_path,
+                accounts: &r.accounts,
+                findings: envelope::findings(&r.findings),
+            },
+        )
+        .to_json(),
         Format::Sarif => {
             // The rendered files next to the spec's repository: `generated/<short_name>`.
             let generated = crate::sarif::repo_root(Some(&args.env))
@@ -73,14 +97,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(
-        if r.findings
-            .iter()
-            .any(|f| f.severity >= Severity::from(args.fail_on))
-        {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    Ok(envelope::exit(code))
+}
+
+/// `verify --format json`: the envelope's own fields.
+#[derive(serde::Serialize)]
+struct VerifyJson<'a> {
+    /// The `--fail-on` threshold `summary.exit_code` was computed against.
+    fail_on: Severity,
+    /// The ARN the checks ran as (null when the primary account was unreachable).
+    caller: Option<&'a str>,
+    chain_path: verify::ChainPath,
+    /// One entry per account, with `finding_count` and `worst` (a severity or null).
+    accounts: &'a [verify::AccountSummary],
+    findings: Vec<envelope::Finding<'a>>,
 }

@@ -211,7 +211,8 @@ pub fn diff(org: &[OrgAccount], spec_accounts: &[String]) -> Vec<Drift> {
 /// One account of `xacct accounts --format json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportAccount {
-    pub id: String,
+    /// The 12-digit account ID.
+    pub account: String,
     pub name: String,
     pub status: String,
     /// Value of the `ambra-storage` tag (`null`: absent).
@@ -239,7 +240,7 @@ impl AccountsReport {
             .iter()
             .filter(|a| spec_accounts.contains(&a.id) || a.tag.is_some())
             .map(|a| ReportAccount {
-                id: a.id.clone(),
+                account: a.id.clone(),
                 name: a.name.clone(),
                 status: a.status.clone(),
                 tag: a.tag.clone(),
@@ -342,7 +343,7 @@ mod tests {
         let ids: Vec<(&str, bool, bool)> = r
             .accounts
             .iter()
-            .map(|a| (a.id.as_str(), a.tagged, a.in_spec))
+            .map(|a| (a.account.as_str(), a.tagged, a.in_spec))
             .collect();
         assert_eq!(
             ids,

@@ -104,6 +104,8 @@ pub struct AccountSummary {
     pub canary: Option<bool>,
     /// The account's capacity counter in the provisioning-state table.
     pub capacity_counter: Option<u64>,
+    /// Findings about this account (the findings themselves are in the report's `findings`).
+    #[serde(rename = "finding_count")]
     pub findings: usize,
     pub worst: Option<Severity>,
 }

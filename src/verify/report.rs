@@ -1,5 +1,5 @@
 //! Output of `xacct verify`: the audit's finding table plus a per-account
-//! summary, JSON (report object), and SARIF 2.1.0 with the `XV` and `XA` rules.
+//! summary, and SARIF 2.1.0 with the `XV` and `XA` rules (JSON: `crate::envelope`).
 
 use super::{ChainPath, Report, checks};
 use crate::audit;
@@ -64,12 +64,6 @@ pub fn table(r: &Report) -> String {
     out.push('\n');
     out.push_str(&summary(r));
     out
-}
-
-pub fn json(r: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|_| "{}".to_owned());
-    s.push('\n');
-    s
 }
 
 /// SARIF 2.1.0: one rule per `XV` and `XA` check; live findings are placed

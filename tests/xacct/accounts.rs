@@ -151,7 +151,7 @@ fn accounts_diffs_organizations_tags_against_the_spec() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| (a["id"].as_str().unwrap().to_owned(), a))
+        .map(|a| (a["account"].as_str().unwrap().to_owned(), a))
         .collect();
     assert_eq!(listed.len(), 5, "{v}");
     assert!(!listed.contains_key(&ids["other"]));

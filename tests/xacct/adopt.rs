@@ -68,11 +68,14 @@ fn xacct(m: &Moto, creds: &Credentials, args: &[&str]) -> Out {
         cmd.env("AWS_SESSION_TOKEN", t);
     }
     let out = cmd.output().unwrap();
-    Out {
+    let out = Out {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    };
+    // adopt and verify `--format json`: one valid envelope with the exit code.
+    crate::support::schema::check_run(args, out.code, &out.stdout);
+    out
 }
 
 fn adopt(m: &Moto, creds: &Credentials, w: &Work, extra: &[&str]) -> Out {
@@ -302,7 +305,7 @@ fn adopt_reports_the_access_change_and_writes_imports_for_exactly_what_exists() 
     assert_eq!(var("ambra_phr_cred_secret_key")["status"], "secret");
     assert_eq!(var("ambra_phr_cred_secret_key")["value"], Value::Null);
     assert!(
-        cfg["findings"]
+        cfg["problems"]
             .as_array()
             .unwrap()
             .iter()

@@ -186,10 +186,16 @@ fn findings_cite_the_offending_statement() {
 }
 
 fn xacct(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_xacct"))
+    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
         .args(args)
         .output()
-        .expect("run xacct")
+        .expect("run xacct");
+    crate::support::schema::check_run(
+        args,
+        out.status.code().unwrap_or(-1),
+        &String::from_utf8_lossy(&out.stdout),
+    );
+    out
 }
 
 #[test]
@@ -212,7 +218,9 @@ fn cli_exit_codes_and_formats() {
     ]);
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v, serde_json::json!([]));
+    assert_eq!(v["findings"], serde_json::json!([]));
+    assert_eq!(v["summary"]["findings"], 0);
+    assert_eq!(v["environment"], "development");
 
     let out = xacct(&[
         "audit",
@@ -265,7 +273,7 @@ fn cli_reports_findings_with_exit_1_in_every_format() {
         "json",
     ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let f = &v[0];
+    let f = &v["findings"][0];
     for field in [
         "check_id",
         "severity",

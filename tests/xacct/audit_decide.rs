@@ -266,7 +266,7 @@ fn counterexample_is_in_json_and_sarif() {
         &subst(r#"s|{R}"|arn:aws:iam::{P}:role/*"|"#, &env),
     );
     let f = audit::run(&input);
-    let json: serde_json::Value = serde_json::from_str(&audit::report::json(&f)).unwrap();
+    let json = serde_json::to_value(xacct::envelope::findings(&f)).unwrap();
     let c = &json[0]["counterexample"];
     assert!(
         c["principal"]

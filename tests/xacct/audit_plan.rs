@@ -157,10 +157,16 @@ fn plan_of_generated_dev_roots_audits_clean_and_catches_auth_none() {
 
     // Through the binary, with and without the spec's intent.
     let xacct = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_xacct"))
+        let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
             .args(args)
             .output()
-            .unwrap()
+            .unwrap();
+        crate::support::schema::check_run(
+            args,
+            out.status.code().unwrap_or(-1),
+            &String::from_utf8_lossy(&out.stdout),
+        );
+        out
     };
     let p = primary_json.to_str().unwrap();
     let s = storage_json.to_str().unwrap();
@@ -182,7 +188,7 @@ fn plan_of_generated_dev_roots_audits_clean_and_catches_auth_none() {
     // Plan only: intent comes from the plan; dev's canary deletion is then reported.
     let out = xacct(&["audit", "--plan", p, "--plan", s, "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = v
+    let ids: Vec<&str> = v["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -322,8 +328,11 @@ fn plan_attribute_mutations_are_each_caught() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::support::schema::check("audit", &v);
+    assert_eq!(v["summary"]["exit_code"], 1);
     assert!(
-        v.as_array()
+        v["findings"]
+            .as_array()
             .unwrap()
             .iter()
             .any(|f| f["check_id"] == "XA042" && f["file"] == json.display().to_string()),

@@ -238,10 +238,16 @@ fn broken_committed_json_is_cannot_decide_not_clean() {
 }
 
 fn xacct(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_xacct"))
+    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
         .args(args)
         .output()
-        .unwrap()
+        .expect("run xacct");
+    crate::support::schema::check_run(
+        args,
+        out.status.code().unwrap_or(-1),
+        &String::from_utf8_lossy(&out.stdout),
+    );
+    out
 }
 
 #[test]
@@ -271,7 +277,7 @@ fn cli_env_reports_file_and_line_in_json_and_sarif() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let hit = v
+    let hit = v["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -336,7 +342,7 @@ fn template_generated_clean_and_hand_written_seed_caught() {
             "json",
         ]);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let got: Vec<&str> = v
+        let got: Vec<&str> = v["findings"]
             .as_array()
             .unwrap()
             .iter()
@@ -418,7 +424,8 @@ fn template_generated_clean_and_hand_written_seed_caught() {
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
-        v.as_array()
+        v["findings"]
+            .as_array()
             .unwrap()
             .iter()
             .all(|f| f["check_id"] == "XA041" || f["check_id"] == "XA022"),

@@ -11,6 +11,7 @@ mod checkov; // checkov over generated/ (issue 15): 0 failed checks
 mod ci_recipe; // the README CI recipe runs commands the CLI accepts
 mod cli; // exit codes and messages of the binary
 mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
+mod json_output; // issue 14: the JSON envelope of every command against its schema; explain input checks
 mod offboard; // xacct offboard against moto
 mod onboard; // xacct onboard: spec edits, --apply, --create
 mod package; // the Lambda zip

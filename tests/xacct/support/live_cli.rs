@@ -42,11 +42,14 @@ pub(crate) fn xacct_as(m: Option<&Moto>, (key, secret): (&str, &str), args: &[&s
             .args(["--endpoint-url", &m.endpoint]);
     }
     let out = cmd.output().unwrap();
-    Out {
+    let out = Out {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    };
+    // Every `--format json` run: one valid envelope with the exit code.
+    crate::support::schema::check_run(args, out.code, &out.stdout);
+    out
 }
 
 /// Every file under `dir` with its contents.
