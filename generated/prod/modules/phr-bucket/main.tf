@@ -39,8 +39,9 @@ variable "noncurrent_version_days" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer-managed KMS key of the PHR bucket (spec security.kms_key)."
+  description = "Customer-managed KMS key of the PHR bucket (spec security.kms_key); the primary root passes it. Null only where the module is instantiated with count = 0 (storage-account module)."
   type        = string
+  default     = null
 }
 
 resource "aws_s3_bucket" "this" {
