@@ -220,6 +220,7 @@ async fn replay(m: &Moto, env: &xacct::model::Environment, in_flight: usize) -> 
                 let a = session(creds_in(&base, &acct, "OrganizationAccountAccessRole").await);
                 let iam = aws_sdk_iam::Client::new(&a);
                 let sq = aws_sdk_servicequotas::Client::new(&a);
+                let xa = session_of(&a);
                 let (d, _, bpa) = tokio::join!(
                     iam.get_account_authorization_details()
                         .filter(aws_sdk_iam::types::EntityType::Role)
@@ -229,7 +230,7 @@ async fn replay(m: &Moto, env: &xacct::model::Environment, in_flight: usize) -> 
                         .service_code("s3")
                         .quota_code("L-DC2B2D3D")
                         .send(),
-                    xacct::verify::storage::account_public_access_block(&session_of(&a), &acct),
+                    xacct::verify::storage::account_public_access_block(&xa, &acct),
                 );
                 assert!(d.is_ok(), "{d:?}");
                 assert!(bpa.is_ok(), "{bpa:?}");
