@@ -106,6 +106,7 @@ checks! {
 ///   the setting belongs to the account, there is no bucket to name.
 /// - `kms:CreateKey`: the key's ARN does not exist before the call
 ///   (`security.kms_key`); the key policy then decides who uses it.
+///   `kms:ListAliases`: a listing (Terraform and CloudFormation read the alias through it).
 /// - `lambda:CreateCodeSigningConfig`: likewise for the code signing
 ///   configuration (`security.code_signing_profile_version_arn`).
 /// - `cloudtrail:DescribeTrails`: Terraform and CloudFormation read trails
@@ -116,6 +117,7 @@ pub const UNSCOPABLE_ACTIONS: &[&str] = &[
     "s3:GetAccountPublicAccessBlock",
     "s3:PutAccountPublicAccessBlock",
     "kms:CreateKey",
+    "kms:ListAliases",
     "lambda:CreateCodeSigningConfig",
     "cloudtrail:DescribeTrails",
 ];

@@ -449,7 +449,7 @@ fn deployer_security(env: &Environment) -> Vec<Statement> {
     if sec.kms_key {
         statements.push(
             Statement::allow("CreateCustomerManagedKey")
-                .actions(["kms:CreateKey"])
+                .actions(["kms:CreateKey", "kms:ListAliases"])
                 .resources(["*"]),
         );
         statements.push(
