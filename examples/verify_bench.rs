@@ -9,9 +9,10 @@
 //! own default).
 //!
 //! After each verify run, the same moto server gets a "replay": verify's
-//! storage-account requests (5 per account: audit-role `AssumeRole`, then
-//! `GetAccountAuthorizationDetails` with `GetServiceQuota`; chain `AssumeRole`
-//! and `ListBuckets`) sent straight from the SDK with the same concurrency and
+//! storage-account requests (6 per account: audit-role `AssumeRole`, then
+//! `GetAccountAuthorizationDetails` with `GetServiceQuota` and the account-level
+//! Block Public Access (`s3control GetPublicAccessBlock`, XV036); chain
+//! `AssumeRole` and `ListBuckets`) sent straight from the SDK with the same concurrency and
 //! no checks. Its wall time is moto's server-bound floor for those requests,
 //! and requests / replay time is moto's sustained throughput.
 //!
@@ -219,7 +220,8 @@ async fn replay(m: &Moto, env: &xacct::model::Environment, in_flight: usize) -> 
                 let a = session(creds_in(&base, &acct, "OrganizationAccountAccessRole").await);
                 let iam = aws_sdk_iam::Client::new(&a);
                 let sq = aws_sdk_servicequotas::Client::new(&a);
-                let (d, _) = tokio::join!(
+                let xa = session_of(&a);
+                let (d, _, bpa) = tokio::join!(
                     iam.get_account_authorization_details()
                         .filter(aws_sdk_iam::types::EntityType::Role)
                         .filter(aws_sdk_iam::types::EntityType::LocalManagedPolicy)
@@ -228,8 +230,10 @@ async fn replay(m: &Moto, env: &xacct::model::Environment, in_flight: usize) -> 
                         .service_code("s3")
                         .quota_code("L-DC2B2D3D")
                         .send(),
+                    xacct::verify::storage::account_public_access_block(&xa, &acct),
                 );
                 assert!(d.is_ok(), "{d:?}");
+                assert!(bpa.is_ok(), "{bpa:?}");
             };
             let chain = async {
                 let mgr = session(creds_in(&base, &acct, "S3BucketManager").await);
@@ -243,7 +247,13 @@ async fn replay(m: &Moto, env: &xacct::model::Environment, in_flight: usize) -> 
         r.unwrap();
         accounts += 1;
     }
-    accounts * 5
+    accounts * 6
+}
+
+/// xacct's client bundle over an SDK configuration (path-style S3, the S3
+/// Control host fix for moto), as verify builds it.
+fn session_of(c: &aws_config::SdkConfig) -> xacct::aws::Aws {
+    deploy::session(c)
 }
 
 /// A loopback TCP proxy to moto's `port` that holds the first chunk of every

@@ -133,6 +133,22 @@ pub struct Lambda {
 /// concurrency to everything else.
 pub const DEFAULT_RESERVED_CONCURRENCY: u32 = 10;
 
+/// Opt-in defense-in-depth controls of the primary account (`[security]`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Security {
+    /// A customer-managed KMS key (rotation on) for the PHR bucket and the log group.
+    pub kms_key: bool,
+    /// A multi-region CloudTrail trail writing to the environment's log bucket.
+    pub cloudtrail: bool,
+    /// S3 Block Public Access for the whole primary account.
+    pub primary_account_public_access_block: bool,
+    /// Signer profile version ARN the function's code must be signed with.
+    pub code_signing_profile_version_arn: Option<String>,
+}
+
+/// Key prefix of CloudTrail's log files in the log bucket.
+pub const TRAIL_PREFIX: &str = "cloudtrail";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capacity {
     pub expected_customers: u32,
@@ -166,6 +182,7 @@ pub struct Environment {
     pub verifiers: Vec<String>,
     pub deployers: Vec<String>,
     pub capacity: Option<Capacity>,
+    pub security: Security,
 }
 
 /// Options of [`Environment::load`].
@@ -267,6 +284,25 @@ impl Environment {
 
     pub fn storage_stack_name(&self) -> String {
         format!("xacct-{}-storage", self.short_name)
+    }
+
+    /// `<function>-trail`: the optional CloudTrail trail (`security.cloudtrail`).
+    pub fn trail_name(&self) -> String {
+        format!("{}-trail", self.lambda.function_name)
+    }
+
+    pub fn trail_arn(&self) -> String {
+        format!(
+            "arn:aws:cloudtrail:{}:{}:trail/{}",
+            self.region,
+            self.primary_account,
+            self.trail_name()
+        )
+    }
+
+    /// `alias/<function>`: the alias of the optional customer-managed key.
+    pub fn kms_alias(&self) -> String {
+        format!("alias/{}", self.lambda.function_name)
     }
 
     pub fn phr_in_primary(&self) -> bool {
@@ -402,6 +438,8 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
     let location = check_phr(&mut c, e, s, p);
     check_lambda(&mut c, l);
     check_access(&mut c, a);
+    let security = spec.security.clone().unwrap_or_default();
+    check_security(&mut c, e, p, &security);
     let capacity = spec.capacity.as_ref().map(|cap| Capacity {
         expected_customers: cap.expected_customers,
         growth_factor: cap.growth_factor,
@@ -466,6 +504,12 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
         verifiers: a.verifier_principals.clone(),
         deployers: a.deployer_principals.clone(),
         capacity,
+        security: Security {
+            kms_key: security.kms_key,
+            cloudtrail: security.cloudtrail,
+            primary_account_public_access_block: security.primary_account_public_access_block,
+            code_signing_profile_version_arn: security.code_signing_profile_version_arn,
+        },
     };
     Ok(Loaded { env, warnings })
 }
@@ -694,6 +738,86 @@ fn check_lambda(c: &mut Checker<'_>, l: &crate::spec::LambdaSpec) {
             format!("must be {}", crate::contract::SNS_TOPIC_ARN_RULE),
         );
     }
+}
+
+/// `[security]`: the key and the trail live in the primary account next to the
+/// log group and need the PHR bucket (and its log bucket) there; the signing
+/// profile must be a Signer profile version ARN.
+fn check_security(
+    c: &mut Checker<'_>,
+    e: &crate::spec::EnvironmentSpec,
+    p: &crate::spec::PhrSpec,
+    s: &crate::spec::SecuritySpec,
+) {
+    let phr_elsewhere = p.account != e.primary_account;
+    if s.kms_key && phr_elsewhere {
+        c.error(
+            "security.kms_key",
+            format!(
+                "the customer-managed key is rendered in the primary account ({}) for the log group and the PHR bucket, but phr.account is {:?}; next step: set phr.account to the primary account, or remove security.kms_key",
+                e.primary_account, p.account
+            ),
+        );
+    }
+    if s.cloudtrail && phr_elsewhere {
+        c.error(
+            "security.cloudtrail",
+            format!(
+                "the trail writes to the environment's log bucket, which lives with the PHR bucket in account {:?}, not in the primary account ({}); next step: set phr.account to the primary account, or remove security.cloudtrail",
+                p.account, e.primary_account
+            ),
+        );
+    }
+    if let Some(arn) = &s.code_signing_profile_version_arn
+        && let Err(rule) = check_signing_profile_version_arn(arn)
+    {
+        c.error(
+            "security.code_signing_profile_version_arn",
+            format!(
+                "{rule}; next step: copy the profile version ARN from `aws signer get-signing-profile --profile-name <name>` (field profileVersionArn)"
+            ),
+        );
+    }
+}
+
+/// `arn:aws:signer:<region>:<account>:/signing-profiles/<name>/<version>`:
+/// name 2-64 of `[A-Za-z0-9_]`, version 10 of `[A-Za-z0-9]`.
+pub fn check_signing_profile_version_arn(arn: &str) -> Result<(), String> {
+    let shape = "must be a Signer profile version ARN like arn:aws:signer:us-east-1:123456789012:/signing-profiles/MyProfile/abcdef0123";
+    let rest = arn
+        .strip_prefix("arn:aws:signer:")
+        .ok_or_else(|| format!("{shape} (got {arn:?})"))?;
+    let mut parts = rest.splitn(3, ':');
+    let (region, account, resource) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    if !is_region(region) {
+        return Err(format!("{shape}: {region:?} is not a region (got {arn:?})"));
+    }
+    if !is_account_id(account) {
+        return Err(format!(
+            "{shape}: the account must be 12 digits (got {arn:?})"
+        ));
+    }
+    let Some((name, version)) = resource
+        .strip_prefix("/signing-profiles/")
+        .and_then(|r| r.split_once('/'))
+    else {
+        return Err(format!(
+            "{shape}: the resource must be /signing-profiles/<name>/<version> (got {arn:?})"
+        ));
+    };
+    let name_ok = (2..=64).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let version_ok = version.len() == 10 && version.chars().all(|c| c.is_ascii_alphanumeric());
+    if !name_ok || !version_ok {
+        return Err(format!(
+            "{shape}: the profile name is 2-64 of [A-Za-z0-9_] and the version 10 of [A-Za-z0-9] (got {arn:?})"
+        ));
+    }
+    Ok(())
 }
 
 /// `[access]`: every principal list.

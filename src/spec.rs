@@ -15,6 +15,29 @@ pub struct Spec {
     pub access: AccessSpec,
     #[serde(default)]
     pub capacity: Option<CapacitySpec>,
+    /// Optional defense-in-depth controls (issue 15), all off by default.
+    #[serde(default)]
+    pub security: Option<SecuritySpec>,
+}
+
+/// `[security]`: opt-in controls of the primary account.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySpec {
+    /// Render a customer-managed KMS key (rotation on) for the PHR bucket
+    /// (SSE-KMS with the bucket key) and the function's log group.
+    #[serde(default)]
+    pub kms_key: bool,
+    /// Render a multi-region CloudTrail trail of the primary account writing to
+    /// the environment's log bucket.
+    #[serde(default)]
+    pub cloudtrail: bool,
+    /// Turn on S3 Block Public Access for the whole primary account.
+    #[serde(default)]
+    pub primary_account_public_access_block: bool,
+    /// AWS Signer profile version ARN: enforce code signing on the function.
+    #[serde(default)]
+    pub code_signing_profile_version_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

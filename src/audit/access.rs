@@ -14,9 +14,9 @@ use super::input::{Doc, Expect};
 use super::{
     BUCKET_PUBLIC, BUCKET_READER, BUCKET_TLS, Check, Counterexample, Ctx, DESTRUCTIVE,
     EXECUTION_EXTRA, FUNCTION_URL_AUTH, FUNCTION_URL_CALLER, FUNCTION_URL_INVOKER_DENIED, Finding,
-    LAMBDA_ASSUMES_OTHER, LAMBDA_CANNOT_ASSUME, LAMBDA_TRUST_OPEN, MANAGEMENT_EXTRA,
-    MANAGEMENT_FOREIGN_BUCKET, MANAGEMENT_MISSING, MANAGEMENT_NON_S3, NEW_ACCESS,
-    STORAGE_ROLE_OPEN, UNDECIDED, intent, statement_info,
+    KMS_KEY_OPEN, KMS_KEY_USER_DENIED, LAMBDA_ASSUMES_OTHER, LAMBDA_CANNOT_ASSUME,
+    LAMBDA_TRUST_OPEN, MANAGEMENT_EXTRA, MANAGEMENT_FOREIGN_BUCKET, MANAGEMENT_MISSING,
+    MANAGEMENT_NON_S3, NEW_ACCESS, STORAGE_ROLE_OPEN, UNDECIDED, intent, statement_info,
 };
 
 fn with_ctx(mut r: Request, ctx: &[(String, Vec<String>)]) -> Request {
@@ -761,4 +761,73 @@ pub fn no_new_access_all(
         ));
     }
     out
+}
+
+/// The customer-managed key: nothing outside [`intent::kms_key`] may use or
+/// manage it (decided over every principal, `kms:*` action and context), and
+/// the readers (through S3, for a PHR object) and CloudWatch Logs (for the
+/// function's log group) can use it.
+pub(super) fn kms_key(cx: &mut Ctx<'_>) {
+    let input = cx.input;
+    let e = &input.expect;
+    let Some(doc) = &input.kms_key_policy else {
+        return;
+    };
+    let key = format!(
+        "arn:aws:kms:{}:{}:key/customer-managed",
+        intent::region(e),
+        doc.account
+    );
+    let named = [Named::resource(&doc.name, &doc.doc)];
+    let want = intent::kms_key(e);
+    let want_n = [Named::resource("intent", &want)];
+    let scope = Scope::open().action(Values::Like(vec!["kms:*".into()]));
+    let g = gap(&[&named], &[&want_n], &scope);
+    cx.witness(
+        KMS_KEY_OPEN,
+        doc,
+        eval::Kind::Resource,
+        &key,
+        "the key policy lets someone outside the intent use or manage the key",
+        g,
+    );
+    let region = intent::region(e);
+    let bucket = contract::bucket_arn(&e.phr_bucket);
+    for r in &e.readers {
+        let acct = eval::arn_account(r).unwrap_or_default().to_owned();
+        let req = Request::new(Caller::Aws(r.clone()), "kms:Decrypt", &key)
+            .with("kms:ViaService", [format!("s3.{region}.amazonaws.com")])
+            .with("kms:CallerAccount", [acct])
+            .with("kms:EncryptionContext:aws:s3:arn", [bucket.clone()]);
+        let d = eval::evaluate(&named, &req);
+        if !d.allowed() {
+            cx.cannot(
+                KMS_KEY_USER_DENIED,
+                doc,
+                &key,
+                &format!("reader {r} is not allowed kms:Decrypt through S3 for {bucket}"),
+                &d,
+            );
+        }
+    }
+    let log_group = format!(
+        "arn:aws:logs:{region}:{}:log-group:/aws/lambda/{}",
+        e.primary_account,
+        e.function_arn.rsplit(':').next().unwrap_or_default()
+    );
+    let logs = format!("logs.{region}.amazonaws.com");
+    for action in ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"] {
+        let req = Request::new(Caller::Service(logs.clone()), action, &key)
+            .with("kms:EncryptionContext:aws:logs:arn", [log_group.clone()]);
+        let d = eval::evaluate(&named, &req);
+        if !d.allowed() {
+            cx.cannot(
+                KMS_KEY_USER_DENIED,
+                doc,
+                &key,
+                &format!("{logs} is not allowed {action} for {log_group}"),
+                &d,
+            );
+        }
+    }
 }

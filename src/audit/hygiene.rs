@@ -122,7 +122,12 @@ pub(super) fn hygiene(cx: &mut Ctx<'_>) {
                 .resource
                 .as_ref()
                 .is_some_and(|r| r.iter().any(|v| v == "*"));
-            if star_resource {
+            // In a key policy `Resource: "*"` is the key itself.
+            let key_policy = input
+                .kms_key_policy
+                .as_ref()
+                .is_some_and(|k| k.name == doc.name);
+            if star_resource && !key_policy {
                 let scoped: Vec<&str> = actions
                     .iter()
                     .copied()

@@ -87,6 +87,8 @@ pub struct Input {
     pub storage: Vec<StorageAccount>,
     pub bucket_policies: Vec<BucketPolicy>,
     pub function_url_policy: Option<Doc>,
+    /// Policy of the customer-managed KMS key (`security.kms_key`), when there is one.
+    pub kms_key_policy: Option<Doc>,
     /// `(where, auth type)` of function URL configurations seen outside `texts`
     /// (plan values); the texts are scanned when the audit runs.
     pub function_url_auth: Vec<(String, String)>,
@@ -214,6 +216,10 @@ impl Input {
                 &d.function_url_policy,
             )),
             function_url_auth: Vec::new(),
+            kms_key_policy: d
+                .kms_key_policy
+                .as_ref()
+                .map(|k| mk(documents::KMS_KEY_POLICY_FILE, primary, k)),
             other_docs: vec![mk("deployer-policy.json", primary, &d.deployer)],
             ..Input::default()
         }
@@ -289,6 +295,7 @@ impl Input {
         }
         v.extend(self.bucket_policies.iter().map(|b| &b.doc));
         v.extend(self.function_url_policy.iter());
+        v.extend(self.kms_key_policy.iter());
         v.extend(self.other_docs.iter());
         v
     }

@@ -207,13 +207,16 @@ pub fn bucket(e: &Expect, bucket: &str) -> PolicyDocument {
 
 /// The PHR bucket's server access logs (issue 15): S3's log delivery may put
 /// objects under the log prefix of `<phr bucket>-logs`, only for the PHR bucket
-/// of `account`. `None` for any other bucket.
-pub fn log_delivery(e: &Expect, bucket: &str, account: &str) -> Option<Statement> {
+/// of `account`; and the primary account's CloudTrail trails (`security.cloudtrail`)
+/// may check the bucket and put their log files under `cloudtrail/AWSLogs/<primary>/`.
+/// Empty for any other bucket.
+pub fn log_delivery(e: &Expect, bucket: &str, account: &str) -> Vec<Statement> {
     if bucket != crate::model::log_bucket_name(&e.phr_bucket) {
-        return None;
+        return Vec::new();
     }
     let arn = contract::bucket_arn(bucket);
-    Some(
+    let trails = format!("arn:aws:cloudtrail:*:{}:trail/*", e.primary_account);
+    vec![
         Statement::allow("LogDelivery")
             .principal(Principal::service("logging.s3.amazonaws.com"))
             .actions(["s3:PutObject"])
@@ -224,8 +227,110 @@ pub fn log_delivery(e: &Expect, bucket: &str, account: &str) -> Option<Statement
                 [contract::bucket_arn(&e.phr_bucket)],
             )
             .condition("StringEquals", "aws:SourceAccount", [account]),
-    )
+        Statement::allow("TrailChecksBucket")
+            .principal(Principal::service("cloudtrail.amazonaws.com"))
+            .actions(["s3:GetBucketAcl"])
+            .resources([arn.clone()])
+            .condition("ArnLike", "aws:SourceArn", [trails.as_str()]),
+        Statement::allow("TrailDelivery")
+            .principal(Principal::service("cloudtrail.amazonaws.com"))
+            .actions(["s3:PutObject"])
+            .resources([format!(
+                "{arn}/{}/AWSLogs/{}/*",
+                crate::model::TRAIL_PREFIX,
+                e.primary_account
+            )])
+            .condition("ArnLike", "aws:SourceArn", [trails.as_str()])
+            .condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                [e.primary_account.as_str()],
+            ),
+    ]
 }
+
+/// Who may use the customer-managed key (`security.kms_key`), whatever its
+/// policy says: the primary account administers it (no cryptographic use, no
+/// grants); CloudWatch Logs for the function's log group only; the account's
+/// principals and the readers only through S3 and only for the PHR bucket's
+/// objects; CloudTrail for the account's trails, and the account decrypting
+/// their logs. Anything else (another account, another service, direct use by
+/// a reader, another log group or bucket) is outside the intent.
+pub fn kms_key(e: &Expect) -> PolicyDocument {
+    let root = format!("arn:aws:iam::{}:root", e.primary_account);
+    let region = region(e);
+    let log_group = format!(
+        "arn:aws:logs:{region}:{}:log-group:/aws/lambda/{}",
+        e.primary_account,
+        function_name(e)
+    );
+    let bucket = contract::bucket_arn(&e.phr_bucket);
+    let phr = [bucket.clone(), format!("{bucket}/*")];
+    let via_s3 = format!("s3.{region}.amazonaws.com");
+    let trails = format!("arn:aws:cloudtrail:*:{}:trail/*", e.primary_account);
+    let mut s3_users = vec![root.clone()];
+    s3_users.extend(e.readers.iter().cloned());
+    PolicyDocument::new(vec![
+        Statement {
+            not_action: Some(crate::iam::Values::many(KMS_USE_ACTIONS.iter().copied())),
+            ..Statement::allow("AccountAdministers")
+                .principal(Principal::aws([root.as_str()]))
+                .resources(["*"])
+        },
+        Statement::allow("LogsForTheFunctionLogGroup")
+            .principal(Principal::service(&format!("logs.{region}.amazonaws.com")))
+            .actions(["kms:*"])
+            .resources(["*"])
+            .condition(
+                "ArnEquals",
+                "kms:EncryptionContext:aws:logs:arn",
+                [log_group],
+            ),
+        Statement::allow("PhrObjectsThroughS3")
+            .principal(Principal::aws(s3_users))
+            .actions(["kms:Decrypt", "kms:GenerateDataKey*"])
+            .resources(["*"])
+            .condition("StringEquals", "kms:ViaService", [via_s3])
+            .condition("ArnLike", "kms:EncryptionContext:aws:s3:arn", phr),
+        Statement::allow("TrailLogs")
+            .principal(Principal::service("cloudtrail.amazonaws.com"))
+            .actions(["kms:GenerateDataKey*"])
+            .resources(["*"])
+            .condition(
+                "StringLike",
+                "kms:EncryptionContext:aws:cloudtrail:arn",
+                [trails.as_str()],
+            ),
+        Statement::allow("TrailDescribesKey")
+            .principal(Principal::service("cloudtrail.amazonaws.com"))
+            .actions(["kms:DescribeKey"])
+            .resources(["*"]),
+        Statement::allow("AccountReadsTrailLogs")
+            .principal(Principal::aws([root.as_str()]))
+            .actions(["kms:Decrypt"])
+            .resources(["*"])
+            .condition(
+                "StringLike",
+                "kms:EncryptionContext:aws:cloudtrail:arn",
+                [trails.as_str()],
+            ),
+    ])
+}
+
+/// Key actions that use key material or delegate its use (grants): the
+/// account's administration never includes them.
+pub const KMS_USE_ACTIONS: &[&str] = &[
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DeriveSharedSecret",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+    "kms:GenerateMac",
+    "kms:ReEncrypt*",
+    "kms:RetireGrant",
+    "kms:Sign",
+    "kms:Verify*",
+];
 
 /// Every S3 request on a bucket and its objects, by anyone.
 pub fn bucket_all(bucket: &str) -> PolicyDocument {

@@ -94,10 +94,33 @@ checks! {
     EXECUTION_EXTRA = "XA024", High, "The Lambda execution role may do more than assume storage roles, write its logs, notify ops and discover accounts";
     MANAGEMENT_EXTRA = "XA025", High, "S3BucketManagement allows an S3 action the runtime does not need on prefixed buckets or their objects";
     UNKNOWN_ACTION = "XA026", Low, "An action of a catalogued service that is not in the action catalog (typo, or newer than the catalog)";
+    KMS_KEY_OPEN = "XA027", Critical, "The customer-managed KMS key's policy lets someone outside the intent use or manage the key";
+    KMS_KEY_USER_DENIED = "XA028", Medium, "A reader (through S3) or CloudWatch Logs (for the function's log group) cannot use the customer-managed KMS key";
 }
 
-/// Actions that cannot be scoped to a resource ARN and may use `Resource: *`.
-pub const UNSCOPABLE_ACTIONS: &[&str] = &["s3:ListAllMyBuckets", "organizations:ListAccounts"];
+/// Actions that cannot be scoped to a resource ARN and may use `Resource: *`
+/// (the Service Authorization Reference lists no resource type for them):
+/// - `s3:ListAllMyBuckets`, `organizations:ListAccounts`: account-wide listings.
+/// - `s3:GetAccountPublicAccessBlock`, `s3:PutAccountPublicAccessBlock`: the
+///   account's Block Public Access (`security.primary_account_public_access_block`);
+///   the setting belongs to the account, there is no bucket to name.
+/// - `kms:CreateKey`: the key's ARN does not exist before the call
+///   (`security.kms_key`); the key policy then decides who uses it.
+///   `kms:ListAliases`: a listing (Terraform and CloudFormation read the alias through it).
+/// - `lambda:CreateCodeSigningConfig`: likewise for the code signing
+///   configuration (`security.code_signing_profile_version_arn`).
+/// - `cloudtrail:DescribeTrails`: Terraform and CloudFormation read trails
+///   through this listing (`security.cloudtrail`).
+pub const UNSCOPABLE_ACTIONS: &[&str] = &[
+    "s3:ListAllMyBuckets",
+    "organizations:ListAccounts",
+    "s3:GetAccountPublicAccessBlock",
+    "s3:PutAccountPublicAccessBlock",
+    "kms:CreateKey",
+    "kms:ListAliases",
+    "lambda:CreateCodeSigningConfig",
+    "cloudtrail:DescribeTrails",
+];
 
 /// The statement behind a finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -245,6 +268,7 @@ pub fn run(input: &Input) -> Vec<Finding> {
     access::function_url(&mut cx);
     access::buckets(&mut cx);
     access::lambda_trust(&mut cx);
+    access::kms_key(&mut cx);
     secrets::scan(input, &mut cx.findings);
     attributes::check(input, &mut cx.findings);
     input.locate(&mut cx.findings);

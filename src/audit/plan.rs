@@ -278,6 +278,11 @@ pub fn input_from_plans(
                     readers_required,
                 });
             }
+            "aws_kms_key" => {
+                if let Some(doc) = policy(p, "policy")? {
+                    input.kms_key_policy = Some(mk(doc));
+                }
+            }
             "aws_lambda_function_url" => {
                 let auth = str_at(&p.values, "authorization_type").unwrap_or("(unknown)");
                 input

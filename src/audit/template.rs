@@ -572,6 +572,7 @@ const READ_TYPES: &[&str] = &[
     "AWS::Lambda::Permission",
     "AWS::Lambda::Url",
     "AWS::Lambda::Function",
+    "AWS::KMS::Key",
 ];
 
 fn grants_access(kind: &str) -> bool {
@@ -1026,6 +1027,11 @@ fn read_instance(
                 }
                 for r in roles {
                     attach(input, &account, &r, &lambda_role_name, &pname, d.clone());
+                }
+            }
+            "AWS::KMS::Key" => {
+                if let Some(d) = read_doc(props, "KeyPolicy", 0, format!("{file}#{id}"), input)? {
+                    input.kms_key_policy = Some(d);
                 }
             }
             "AWS::S3::BucketPolicy" => {

@@ -158,6 +158,21 @@ impl Aws {
         aws_sdk_servicequotas::Client::from_conf(conf)
     }
 
+    /// KMS: the customer-managed key's rotation and policy (verify XV027).
+    pub fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.config)
+    }
+
+    /// CloudTrail: the optional trail (verify XV028).
+    pub fn cloudtrail(&self) -> aws_sdk_cloudtrail::Client {
+        aws_sdk_cloudtrail::Client::new(&self.config)
+    }
+
+    /// CloudWatch Logs: the function's log group (its KMS key, verify XV027).
+    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.config)
+    }
+
     pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
         aws_sdk_cloudformation::Client::new(&self.config)
     }

@@ -37,9 +37,27 @@ pub struct Args {
     /// Cargo target directory of the build.
     #[arg(long, value_name = "DIR", default_value = "target")]
     pub target_dir: PathBuf,
+    /// Environment spec: when it enforces code signing
+    /// (`security.code_signing_profile_version_arn`), print the signing step.
+    #[arg(long, value_name = "SPEC")]
+    pub env: Option<PathBuf>,
+    /// Versioned S3 bucket the zip is uploaded to for signing (with --env).
+    #[arg(long, value_name = "BUCKET", requires = "env")]
+    pub code_bucket: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Read the spec first: a bad spec is a usage error before any build.
+    let env = match &args.env {
+        Some(path) => match crate::model::Environment::load(path, Default::default()) {
+            Ok(l) => Some(l.env),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
     let binary = match args.binary {
         Some(b) => b,
         None => build(&args.target_dir)?,
@@ -56,7 +74,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.out.display(),
         binary.display()
     );
+    if let Some(env) = &env {
+        let bucket = args
+            .code_bucket
+            .as_deref()
+            .unwrap_or("<versioned code bucket>");
+        if let Some(steps) = signing_steps(env, &args.out, bucket) {
+            println!("{steps}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The signing step for an environment that enforces code signing: upload the
+/// zip to a versioned bucket, start an AWS Signer job with the spec's profile,
+/// deploy the signed object. Printed, never run: xacct does not call Signer.
+/// `None` when the spec does not set `security.code_signing_profile_version_arn`.
+pub fn signing_steps(env: &crate::model::Environment, zip: &Path, bucket: &str) -> Option<String> {
+    let arn = env.security.code_signing_profile_version_arn.as_deref()?;
+    // arn:aws:signer:<region>:<account>:/signing-profiles/<name>/<version> (validated).
+    let mut parts = arn.splitn(6, ':');
+    let region = parts.nth(3).unwrap_or_default();
+    let owner = parts.next().unwrap_or_default();
+    let rest = parts.next().unwrap_or_default();
+    let mut names = rest.trim_start_matches("/signing-profiles/").split('/');
+    let (name, version) = (
+        names.next().unwrap_or_default(),
+        names.next().unwrap_or_default(),
+    );
+    let function = &env.lambda.function_name;
+    let key = format!("{function}/bootstrap.zip");
+    Some(format!(
+        "code signing is enforced for {function} (security.code_signing_profile_version_arn = {arn}): Lambda refuses an unsigned zip. Sign it:
+  aws s3api put-object --region {region} --bucket {bucket} --key {key} --body {zip}
+  aws signer start-signing-job --region {region} --profile-name {name} --profile-owner {owner} --source 's3={{bucketName={bucket},key={key},version=<VersionId printed by put-object>}}' --destination 's3={{bucketName={bucket},prefix={function}/signed/}}'
+  aws signer describe-signing-job --region {region} --job-id <jobId> (wait for status Succeeded; profile version must be {version})
+then deploy s3://{bucket}/{function}/signed/<jobId>.zip: CloudFormation CodeS3Bucket={bucket} CodeS3Key={function}/signed/<jobId>.zip, or Terraform lambda_zip = the downloaded signed zip.
+The signer needs signer:StartSigningJob on the profile and s3:GetObjectVersion/s3:PutObject on the bucket; the deployer policy has no signer action.",
+        zip = zip.display()
+    ))
 }
 
 /// Runs the static release build; returns the path of `bootstrap`.

@@ -30,7 +30,48 @@ pub struct Documents {
     pub execution_boundary: PolicyDocument,
     /// Bucket policy of the environment's log bucket (PHR server access logs).
     pub log_bucket_policy: PolicyDocument,
+    /// Key policy of the customer-managed key (`security.kms_key`), else `None`.
+    pub kms_key_policy: Option<PolicyDocument>,
 }
+
+/// File (under `policies/`) of the customer-managed key's policy.
+pub const KMS_KEY_POLICY_FILE: &str = "kms-key-policy.json";
+
+/// Key administration the primary account may delegate through IAM: every
+/// action to keep the key manageable (no lockout), none that encrypts,
+/// decrypts or hands out grants, and none that turns rotation off.
+pub const KMS_ADMIN_ACTIONS: &[&str] = &[
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+];
+
+/// What CloudWatch Logs does with the key for one log group.
+pub const KMS_LOGS_ACTIONS: &[&str] = &[
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+];
 
 /// Customer used to show the customer bucket policy in `policies/`.
 pub const EXAMPLE_CUSTOMER: &str = "example-customer";
@@ -48,12 +89,13 @@ impl Documents {
             deployer: deployer(env),
             execution_boundary: execution_boundary(env),
             log_bucket_policy: log_bucket_policy(env),
+            kms_key_policy: env.security.kms_key.then(|| kms_key_policy(env)),
         }
     }
 
     /// `(file name under policies/, document)` in a stable order.
     pub fn files(&self) -> Vec<(&'static str, &PolicyDocument)> {
-        vec![
+        let mut files = vec![
             ("lambda-execution-trust.json", &self.lambda_trust),
             ("lambda-execution-policy.json", &self.lambda_execution),
             ("s3-bucket-manager-trust.json", &self.storage_trust),
@@ -64,7 +106,11 @@ impl Documents {
             ("deployer-policy.json", &self.deployer),
             ("lambda-execution-boundary.json", &self.execution_boundary),
             ("log-bucket-policy.json", &self.log_bucket_policy),
-        ]
+        ];
+        if let Some(k) = &self.kms_key_policy {
+            files.push((KMS_KEY_POLICY_FILE, k));
+        }
+        files
     }
 }
 
@@ -228,7 +274,7 @@ pub fn function_url_policy(env: &Environment) -> PolicyDocument {
 /// Nobody else is granted anything; the account's own principals read it.
 pub fn log_bucket_policy(env: &Environment) -> PolicyDocument {
     let arn = contract::bucket_arn(&env.phr.log_bucket);
-    PolicyDocument::new(vec![
+    let mut statements = vec![
         Statement::deny("DenyInsecureTransport")
             .principal(Principal::aws(["*"]))
             .actions(["s3:*"])
@@ -248,7 +294,138 @@ pub fn log_bucket_policy(env: &Environment) -> PolicyDocument {
                 "aws:SourceAccount",
                 [env.phr.account.as_str()],
             ),
-    ])
+    ];
+    if env.security.cloudtrail {
+        statements.push(
+            Statement::allow("CloudTrailChecksBucketAcl")
+                .principal(Principal::service("cloudtrail.amazonaws.com"))
+                .actions(["s3:GetBucketAcl"])
+                .resources([arn.clone()])
+                .condition("StringEquals", "aws:SourceArn", [env.trail_arn()]),
+        );
+        statements.push(
+            Statement::allow("CloudTrailWritesTrailLogs")
+                .principal(Principal::service("cloudtrail.amazonaws.com"))
+                .actions(["s3:PutObject"])
+                .resources([format!(
+                    "{arn}/{}/AWSLogs/{}/*",
+                    crate::model::TRAIL_PREFIX,
+                    env.primary_account
+                )])
+                .condition("StringEquals", "aws:SourceArn", [env.trail_arn()])
+                .condition(
+                    "StringEquals",
+                    "aws:SourceAccount",
+                    [env.primary_account.as_str()],
+                ),
+        );
+    }
+    PolicyDocument::new(statements)
+}
+
+/// The policy of the customer-managed key (`security.kms_key`): the primary
+/// account administers it through IAM (no crypto, no grants); CloudWatch Logs
+/// uses it for the function's log group only (`kms:EncryptionContext:aws:logs:arn`);
+/// the account's principals and the readers use it only through S3
+/// (`kms:ViaService`, `kms:CallerAccount`) and only for the PHR bucket's objects;
+/// with `security.cloudtrail`, CloudTrail encrypts this account's trail logs and
+/// the account may decrypt them. No wildcard principal anywhere. In a key policy
+/// `Resource: "*"` means this key.
+pub fn kms_key_policy(env: &Environment) -> PolicyDocument {
+    let root = format!("arn:aws:iam::{}:root", env.primary_account);
+    let s3 = format!("s3.{}.amazonaws.com", env.region);
+    let bucket = contract::bucket_arn(&env.phr.bucket);
+    let phr_context = [bucket.clone(), format!("{bucket}/*")];
+    let mut reader_accounts: Vec<&str> = env
+        .readers
+        .iter()
+        .filter_map(|r| crate::eval::arn_account(r))
+        .collect();
+    reader_accounts.sort_unstable();
+    reader_accounts.dedup();
+    let mut statements = vec![
+        Statement::allow("KeyAdministrationByTheAccount")
+            .principal(Principal::aws([root.as_str()]))
+            .actions(KMS_ADMIN_ACTIONS.iter().copied())
+            .resources(["*"]),
+        Statement::allow("LogsEncryptsTheFunctionLogGroup")
+            .principal(Principal::service(&format!(
+                "logs.{}.amazonaws.com",
+                env.region
+            )))
+            .actions(KMS_LOGS_ACTIONS.iter().copied())
+            .resources(["*"])
+            .condition(
+                "ArnEquals",
+                "kms:EncryptionContext:aws:logs:arn",
+                [env.log_group_arn()],
+            ),
+        Statement::allow("AccountUsesKeyThroughS3ForPhrBucket")
+            .principal(Principal::aws([root.as_str()]))
+            .actions(["kms:Decrypt", "kms:GenerateDataKey"])
+            .resources(["*"])
+            .condition("StringEquals", "kms:ViaService", [s3.as_str()])
+            .condition(
+                "StringEquals",
+                "kms:CallerAccount",
+                [env.primary_account.as_str()],
+            )
+            .condition(
+                "ArnLike",
+                "kms:EncryptionContext:aws:s3:arn",
+                phr_context.clone(),
+            ),
+    ];
+    if !env.readers.is_empty() {
+        statements.push(
+            Statement::allow("ReadersDecryptPhrObjectsThroughS3")
+                .principal(Principal::aws(env.readers.iter().cloned()))
+                .actions(["kms:Decrypt"])
+                .resources(["*"])
+                .condition("StringEquals", "kms:ViaService", [s3.as_str()])
+                .condition("StringEquals", "kms:CallerAccount", reader_accounts)
+                .condition("ArnLike", "kms:EncryptionContext:aws:s3:arn", phr_context),
+        );
+    }
+    if env.security.cloudtrail {
+        let trails = format!("arn:aws:cloudtrail:*:{}:trail/*", env.primary_account);
+        statements.push(
+            Statement::allow("CloudTrailEncryptsTheTrailLogs")
+                .principal(Principal::service("cloudtrail.amazonaws.com"))
+                .actions(["kms:GenerateDataKey"])
+                .resources(["*"])
+                .condition("StringEquals", "aws:SourceArn", [env.trail_arn()])
+                .condition(
+                    "StringLike",
+                    "kms:EncryptionContext:aws:cloudtrail:arn",
+                    [trails.as_str()],
+                ),
+        );
+        statements.push(
+            Statement::allow("CloudTrailDescribesTheKey")
+                .principal(Principal::service("cloudtrail.amazonaws.com"))
+                .actions(["kms:DescribeKey"])
+                .resources(["*"])
+                .condition("StringEquals", "aws:SourceArn", [env.trail_arn()]),
+        );
+        statements.push(
+            Statement::allow("AccountDecryptsTrailLogs")
+                .principal(Principal::aws([root.as_str()]))
+                .actions(["kms:Decrypt"])
+                .resources(["*"])
+                .condition(
+                    "StringEquals",
+                    "kms:CallerAccount",
+                    [env.primary_account.as_str()],
+                )
+                .condition(
+                    "StringLike",
+                    "kms:EncryptionContext:aws:cloudtrail:arn",
+                    [trails.as_str()],
+                ),
+        );
+    }
+    PolicyDocument::new(statements)
 }
 
 /// The permissions boundary of the Lambda execution role: exactly what the
@@ -257,6 +434,112 @@ pub fn log_bucket_policy(env: &Environment) -> PolicyDocument {
 /// deployer may only create or change roles that carry this boundary.
 pub fn execution_boundary(env: &Environment) -> PolicyDocument {
     lambda_execution(env)
+}
+
+/// The deployer's statements for the opt-in `[security]` controls. None of them
+/// can switch a control off: no `kms:DisableKeyRotation`, no
+/// `cloudtrail:StopLogging`/`DeleteTrail`, no `lambda:DeleteFunctionCodeSigningConfig`.
+/// `kms:PutKeyPolicy` is needed to create and update the key; `xacct verify`
+/// compares the live key policy with the rendered one (XV027) and the audit
+/// decides the rendered one (XA027).
+fn deployer_security(env: &Environment) -> Vec<Statement> {
+    let sec = &env.security;
+    let (region, account) = (env.region.as_str(), env.primary_account.as_str());
+    let mut statements = Vec::new();
+    if sec.kms_key {
+        statements.push(
+            Statement::allow("CreateCustomerManagedKey")
+                .actions(["kms:CreateKey", "kms:ListAliases"])
+                .resources(["*"]),
+        );
+        statements.push(
+            Statement::allow("ManageCustomerManagedKeyWithRotation")
+                .actions([
+                    "kms:CreateAlias",
+                    "kms:DescribeKey",
+                    "kms:EnableKeyRotation",
+                    "kms:GetKeyPolicy",
+                    "kms:GetKeyRotationStatus",
+                    "kms:ListResourceTags",
+                    "kms:PutKeyPolicy",
+                    "kms:ScheduleKeyDeletion",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:UpdateKeyDescription",
+                ])
+                .resources([
+                    format!("arn:aws:kms:{region}:{account}:key/*"),
+                    format!("arn:aws:kms:{region}:{account}:{}", env.kms_alias()),
+                ]),
+        );
+        statements.push(
+            Statement::allow("EncryptLogGroupWithTheKey")
+                .actions(["logs:AssociateKmsKey"])
+                .resources([env.log_group_arn(), format!("{}:*", env.log_group_arn())]),
+        );
+    }
+    if sec.cloudtrail {
+        statements.push(
+            Statement::allow("ManageTrailWithoutStopOrDelete")
+                .actions([
+                    "cloudtrail:AddTags",
+                    "cloudtrail:CreateTrail",
+                    "cloudtrail:GetEventSelectors",
+                    "cloudtrail:GetInsightSelectors",
+                    "cloudtrail:GetTrail",
+                    "cloudtrail:GetTrailStatus",
+                    "cloudtrail:ListTags",
+                    "cloudtrail:PutEventSelectors",
+                    "cloudtrail:RemoveTags",
+                    "cloudtrail:StartLogging",
+                    "cloudtrail:UpdateTrail",
+                ])
+                .resources([env.trail_arn()]),
+        );
+        statements.push(
+            Statement::allow("ReadTrails")
+                .actions(["cloudtrail:DescribeTrails"])
+                .resources(["*"]),
+        );
+    }
+    if sec.primary_account_public_access_block {
+        statements.push(
+            Statement::allow("AccountBlockPublicAccess")
+                .actions([
+                    "s3:GetAccountPublicAccessBlock",
+                    "s3:PutAccountPublicAccessBlock",
+                ])
+                .resources(["*"]),
+        );
+    }
+    if sec.code_signing_profile_version_arn.is_some() {
+        statements.push(
+            Statement::allow("CreateCodeSigningConfig")
+                .actions(["lambda:CreateCodeSigningConfig"])
+                .resources(["*"]),
+        );
+        statements.push(
+            Statement::allow("ManageCodeSigningConfigWithoutDelete")
+                .actions([
+                    "lambda:GetCodeSigningConfig",
+                    "lambda:ListTags",
+                    "lambda:TagResource",
+                    "lambda:UpdateCodeSigningConfig",
+                ])
+                .resources([format!(
+                    "arn:aws:lambda:{region}:{account}:code-signing-config:*"
+                )]),
+        );
+        statements.push(
+            Statement::allow("AttachCodeSigningConfigToFunction")
+                .actions(["lambda:PutFunctionCodeSigningConfig"])
+                .resources([
+                    env.function_arn(),
+                    format!("arn:aws:lambda:{region}:{account}:code-signing-config:*"),
+                ]),
+        );
+    }
+    statements
 }
 
 /// What the deployer of the primary stack needs, on these resources only.
@@ -394,6 +677,7 @@ pub fn deployer(env: &Environment) -> PolicyDocument {
                 env.region, env.primary_account
             )]),
     ];
+    statements.extend(deployer_security(env));
     if env.phr_in_primary() {
         statements.push(
             Statement::allow("ManagePhrBucketWithoutDelete")

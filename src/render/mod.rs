@@ -491,6 +491,16 @@ fn context(env: &Environment, docs: &Documents) -> tera::Context {
         },
         "invokers": env.invokers,
         "readers": env.readers,
+        "security": {
+            "kms_key": env.security.kms_key,
+            "cloudtrail": env.security.cloudtrail,
+            "primary_bpa": env.security.primary_account_public_access_block,
+            "code_signing": env.security.code_signing_profile_version_arn.is_some(),
+            "code_signing_profile_version_arn": env.security.code_signing_profile_version_arn,
+            "trail_name": env.trail_name(),
+            "trail_prefix": crate::model::TRAIL_PREFIX,
+            "kms_alias": env.kms_alias(),
+        },
     });
     let mut policies = serde_json::Map::new();
     policies.insert("lambda_trust".into(), policy_forms(&docs.lambda_trust));
@@ -515,6 +525,9 @@ fn context(env: &Environment, docs: &Documents) -> tera::Context {
         "execution_boundary".into(),
         policy_forms(&docs.execution_boundary),
     );
+    if let Some(k) = &docs.kms_key_policy {
+        policies.insert("kms_key_policy".into(), policy_forms(k));
+    }
 
     let mut ctx = tera::Context::new();
     ctx.insert("header", &header);

@@ -28,6 +28,10 @@ checks! {
     PHR_PUBLIC_ACCESS = "XV022", Critical, "The PHR bucket's Block Public Access is not fully on";
     PHR_OWNERSHIP = "XV023", Medium, "The PHR bucket's object ownership is not BucketOwnerEnforced";
     PHR_POLICY = "XV024", High, "The PHR bucket policy differs from the rendered TLS-only reader policy";
+    LOG_BUCKET = "XV025", High, "The environment's log bucket is missing, or its Block Public Access, object ownership, encryption, lifecycle or TLS-only policy differ from the rendered ones";
+    PHR_ACCESS_LOGGING = "XV026", High, "The PHR bucket's server access logs do not go to the environment's log bucket";
+    KMS_KEY = "XV027", Critical, "The customer-managed KMS key (security.kms_key) is missing, its rotation is off, its policy differs from the rendered one, or the PHR bucket or the log group does not use it";
+    TRAIL = "XV028", High, "The CloudTrail trail (security.cloudtrail) is missing, not logging, not multi-region, without log file validation, or not writing to the log bucket";
     STORAGE_UNREACHABLE = "XV030", High, "A storage account cannot be read through the audit role";
     STORAGE_ROLE_MISSING = "XV031", High, "S3BucketManager does not exist in a storage account";
     STORAGE_TRUST = "XV032", Critical, "S3BucketManager's trust policy differs from the rendered one";
@@ -35,6 +39,7 @@ checks! {
     STORAGE_POLICY = "XV034", Critical, "S3BucketManagement is missing or differs from the rendered one";
     STORAGE_EXTRA_POLICY = "XV035", High, "S3BucketManager has a policy that was not rendered";
     STORAGE_ACCOUNT_PUBLIC_ACCESS = "XV036", Critical, "A storage account's account-level Block Public Access is not fully on, or cannot be read";
+    PRIMARY_ACCOUNT_PUBLIC_ACCESS = "XV037", Critical, "The primary account's account-level Block Public Access (security.primary_account_public_access_block) is not fully on, or cannot be read";
     SELF_TEST_PATH = "XV040", Info, "The trust chain was checked through the Lambda's self-test, not walked directly";
     CHAIN_ASSUME = "XV041", High, "The Lambda execution role cannot assume a storage account's S3BucketManager (live)";
     CHAIN_LIST = "XV042", High, "S3BucketManager cannot list buckets (capacity unknown)";

@@ -58,7 +58,364 @@ pub async fn check(ctx: &Ctx, aws: &Aws) -> Result {
         r.findings.extend(f);
         r.phr_policy = p;
     }
+    if env.security.primary_account_public_access_block {
+        r.findings
+            .extend(primary_account_public_access_block(aws, acct).await);
+    }
+    let key_arn = if env.security.kms_key {
+        let (f, arn) = kms_key(ctx, aws, acct).await;
+        r.findings.extend(f);
+        arn
+    } else {
+        None
+    };
+    if env.security.cloudtrail {
+        r.findings
+            .extend(trail(ctx, aws, acct, key_arn.as_deref()).await);
+    }
     r
+}
+
+/// XV027: the customer-managed key (found by its alias) is enabled, rotates,
+/// carries the rendered policy, and the PHR bucket (SSE-KMS) and the function's
+/// log group use it. Returns the key's ARN when it was found.
+async fn kms_key(ctx: &Ctx, aws: &Aws, acct: &str) -> (Vec<Finding>, Option<String>) {
+    let env = &ctx.env;
+    let alias = env.kms_alias();
+    let alias_arn = format!("arn:aws:kms:{}:{acct}:{alias}", env.region);
+    let f = |res: &str, why: String| finding(checks::KMS_KEY, acct, res, why, None);
+    let kms = aws.kms();
+    let key = match kms.describe_key().key_id(&alias).send().await {
+        Ok(o) => o.key_metadata().cloned(),
+        Err(e) => {
+            return (
+                vec![f(
+                    &alias_arn,
+                    format!(
+                        "the key {alias} is missing or unreadable: {}",
+                        aws::describe(&e)
+                    ),
+                )],
+                None,
+            );
+        }
+    };
+    let Some(key) = key else {
+        return (vec![f(&alias_arn, format!("{alias} names no key"))], None);
+    };
+    let (id, arn) = (
+        key.key_id().to_owned(),
+        key.arn().unwrap_or_default().to_owned(),
+    );
+    let mut out = Vec::new();
+    if !key.enabled() {
+        out.push(f(&arn, "the key is disabled".to_owned()));
+    }
+    let s3 = aws.s3();
+    let (rotation, policy, enc, groups) = tokio::join!(
+        kms.get_key_rotation_status().key_id(&id).send(),
+        kms.get_key_policy()
+            .key_id(&id)
+            .policy_name("default")
+            .send(),
+        s3.get_bucket_encryption().bucket(&env.phr.bucket).send(),
+        aws.logs()
+            .describe_log_groups()
+            .log_group_name_prefix(env.log_group_name())
+            .send(),
+    );
+    match rotation {
+        Ok(o) if o.key_rotation_enabled() => {}
+        Ok(_) => out.push(f(&arn, "automatic key rotation is off".to_owned())),
+        Err(e) => out.push(f(
+            &arn,
+            format!("key rotation cannot be read: {}", aws::describe(&e)),
+        )),
+    }
+    match policy.map(|o| o.policy().map(diff::parse_live)) {
+        Ok(Some(Ok(live))) => {
+            if let Some(want) = &ctx.docs.kms_key_policy {
+                out.extend(diff_findings(
+                    checks::KMS_KEY,
+                    acct,
+                    &arn,
+                    "key policy",
+                    &format!("policies/{}", crate::iam::documents::KMS_KEY_POLICY_FILE),
+                    want,
+                    &format!("live:kms:{id}/policy"),
+                    &live,
+                ));
+            }
+        }
+        Ok(Some(Err(e))) => out.push(f(&arn, format!("key policy does not parse: {e}"))),
+        Ok(None) => out.push(f(&arn, "the key has no policy".to_owned())),
+        Err(e) => out.push(f(
+            &arn,
+            format!("key policy cannot be read: {}", aws::describe(&e)),
+        )),
+    }
+    let uses =
+        |k: Option<&str>| k.is_some_and(|k| k == arn || k == id || k.ends_with(&format!("/{id}")));
+    let phr_arn = crate::contract::bucket_arn(&env.phr.bucket);
+    match enc {
+        Ok(o) => {
+            let kms_rule = o.server_side_encryption_configuration().is_some_and(|c| {
+                c.rules().iter().any(|r| {
+                    r.apply_server_side_encryption_by_default()
+                        .is_some_and(|d| {
+                            d.sse_algorithm().as_str() == "aws:kms" && uses(d.kms_master_key_id())
+                        })
+                })
+            });
+            if !kms_rule {
+                out.push(f(
+                    &phr_arn,
+                    format!("the PHR bucket's default encryption is not SSE-KMS with {alias}"),
+                ));
+            }
+        }
+        Err(e) => out.push(f(
+            &phr_arn,
+            format!(
+                "the PHR bucket's encryption cannot be read: {}",
+                aws::describe(&e)
+            ),
+        )),
+    }
+    let group = env.log_group_name();
+    match groups {
+        Ok(o) => {
+            let live = o
+                .log_groups()
+                .iter()
+                .find(|g| g.log_group_name() == Some(group.as_str()));
+            if !live.is_some_and(|g| uses(g.kms_key_id())) {
+                out.push(f(
+                    &env.log_group_arn(),
+                    format!("the log group {group} is not encrypted with {alias}"),
+                ));
+            }
+        }
+        Err(e) => out.push(f(
+            &env.log_group_arn(),
+            format!("the log group cannot be read: {}", aws::describe(&e)),
+        )),
+    }
+    (out, Some(arn))
+}
+
+/// XV028: the trail exists, logs, covers every region, validates log files,
+/// writes to the log bucket under [`crate::model::TRAIL_PREFIX`], and uses the
+/// customer-managed key when there is one.
+async fn trail(ctx: &Ctx, aws: &Aws, acct: &str, key_arn: Option<&str>) -> Vec<Finding> {
+    let env = &ctx.env;
+    let (name, arn) = (env.trail_name(), env.trail_arn());
+    let f = |why: String| finding(checks::TRAIL, acct, &arn, why, None);
+    let ct = aws.cloudtrail();
+    let (t, status) = tokio::join!(
+        ct.get_trail().name(&name).send(),
+        ct.get_trail_status().name(&name).send()
+    );
+    let t = match t {
+        Ok(o) => match o.trail().cloned() {
+            Some(t) => t,
+            None => return vec![f(format!("trail {name} is missing"))],
+        },
+        Err(e) => {
+            return vec![f(format!(
+                "trail {name} is missing or unreadable: {}",
+                aws::describe(&e)
+            ))];
+        }
+    };
+    let mut out = Vec::new();
+    if t.s3_bucket_name() != Some(env.phr.log_bucket.as_str())
+        || t.s3_key_prefix() != Some(crate::model::TRAIL_PREFIX)
+    {
+        out.push(f(format!(
+            "the trail writes to s3://{}/{}, expected s3://{}/{}",
+            t.s3_bucket_name().unwrap_or_default(),
+            t.s3_key_prefix().unwrap_or_default(),
+            env.phr.log_bucket,
+            crate::model::TRAIL_PREFIX
+        )));
+    }
+    if t.is_multi_region_trail() != Some(true) {
+        out.push(f("the trail does not cover every region".to_owned()));
+    }
+    if t.log_file_validation_enabled() != Some(true) {
+        out.push(f("log file validation is off".to_owned()));
+    }
+    if let Some(key) = key_arn
+        && t.kms_key_id() != Some(key)
+    {
+        out.push(f(format!(
+            "the trail's logs are not encrypted with the customer-managed key (kms key {:?})",
+            t.kms_key_id()
+        )));
+    }
+    match status {
+        Ok(s) if s.is_logging() == Some(true) => {}
+        Ok(_) => out.push(f("the trail is not logging".to_owned())),
+        Err(e) => out.push(f(format!(
+            "the trail's status cannot be read: {}",
+            aws::describe(&e)
+        ))),
+    }
+    out
+}
+
+/// XV037: with `security.primary_account_public_access_block`, the primary
+/// account's Block Public Access has all four flags on.
+async fn primary_account_public_access_block(aws: &Aws, acct: &str) -> Option<Finding> {
+    let resource = format!("arn:aws:s3:::account/{acct}");
+    let why = match super::storage::account_public_access_block(aws, acct).await {
+        Ok(true) => return None,
+        Ok(false) => {
+            "the account-level Block Public Access is not fully on (all four flags)".to_owned()
+        }
+        Err(e) => format!("the account-level Block Public Access could not be read: {e}"),
+    };
+    Some(finding(
+        checks::PRIMARY_ACCOUNT_PUBLIC_ACCESS,
+        acct,
+        &resource,
+        why,
+        None,
+    ))
+}
+
+/// XV026: the PHR bucket's server access logs go to the log bucket, under
+/// [`crate::model::ACCESS_LOG_PREFIX`].
+async fn phr_access_logging(ctx: &Ctx, s3: &aws_sdk_s3::Client, account: &str) -> Option<Finding> {
+    let (bucket, logs) = (&ctx.env.phr.bucket, &ctx.env.phr.log_bucket);
+    let why = match s3.get_bucket_logging().bucket(bucket).send().await {
+        Ok(o) => match o.logging_enabled() {
+            Some(l)
+                if l.target_bucket() == logs
+                    && l.target_prefix() == crate::model::ACCESS_LOG_PREFIX =>
+            {
+                return None;
+            }
+            Some(l) => format!(
+                "server access logs go to s3://{}/{}, expected s3://{logs}/{}",
+                l.target_bucket(),
+                l.target_prefix(),
+                crate::model::ACCESS_LOG_PREFIX
+            ),
+            None => format!(
+                "server access logging is off (expected s3://{logs}/{})",
+                crate::model::ACCESS_LOG_PREFIX
+            ),
+        },
+        Err(e) => format!(
+            "server access logging cannot be read: {}",
+            aws::describe(&e)
+        ),
+    };
+    Some(finding(
+        checks::PHR_ACCESS_LOGGING,
+        account,
+        &crate::contract::bucket_arn(bucket),
+        why,
+        None,
+    ))
+}
+
+/// XV025: the log bucket exists with Block Public Access, BucketOwnerEnforced,
+/// default encryption, the retention lifecycle and the rendered TLS-only policy.
+async fn log_bucket(ctx: &Ctx, s3: &aws_sdk_s3::Client, account: &str) -> Vec<Finding> {
+    let bucket = ctx.env.phr.log_bucket.as_str();
+    let arn = crate::contract::bucket_arn(bucket);
+    let f = |why: String| finding(checks::LOG_BUCKET, account, &arn, why, None);
+    if let Err(e) = s3.head_bucket().bucket(bucket).send().await {
+        return vec![f(format!(
+            "log bucket {bucket} is missing or unreadable: {}",
+            aws::describe(&e)
+        ))];
+    }
+    let (bpa, own, enc, life, pol) = tokio::join!(
+        s3.get_public_access_block().bucket(bucket).send(),
+        s3.get_bucket_ownership_controls().bucket(bucket).send(),
+        s3.get_bucket_encryption().bucket(bucket).send(),
+        s3.get_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .send(),
+        s3.get_bucket_policy().bucket(bucket).send(),
+    );
+    let mut out = Vec::new();
+    match bpa {
+        Ok(o) if super::storage::all_blocked(o.public_access_block_configuration()) => {}
+        Ok(_) => out.push(f("Block Public Access is not fully on".to_owned())),
+        Err(e) => out.push(f(format!("no Block Public Access: {}", aws::describe(&e)))),
+    }
+    match own {
+        Ok(o) => {
+            let modes: Vec<String> = o
+                .ownership_controls()
+                .map(|c| {
+                    c.rules()
+                        .iter()
+                        .map(|r| r.object_ownership().as_str().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if modes != ["BucketOwnerEnforced"] {
+                out.push(f(format!(
+                    "object ownership is {modes:?}, expected BucketOwnerEnforced"
+                )));
+            }
+        }
+        Err(e) => out.push(f(format!("no ownership controls: {}", aws::describe(&e)))),
+    }
+    match enc {
+        Ok(o)
+            if o.server_side_encryption_configuration().is_some_and(|c| {
+                c.rules()
+                    .iter()
+                    .any(|r| r.apply_server_side_encryption_by_default().is_some())
+            }) => {}
+        Ok(_) => out.push(f("no default encryption rule".to_owned())),
+        Err(e) => out.push(f(format!("no default encryption: {}", aws::describe(&e)))),
+    }
+    let days = i32::try_from(ctx.env.phr.access_log_retention_days).unwrap_or(i32::MAX);
+    match life {
+        Ok(o) => {
+            let expires = o.rules().iter().any(|r| {
+                r.status().as_str() == "Enabled"
+                    && r.expiration().and_then(|e| e.days()) == Some(days)
+            });
+            if !expires {
+                out.push(f(format!(
+                    "no enabled lifecycle rule expires logs after {days} days (phr.access_log_retention_days)"
+                )));
+            }
+        }
+        Err(e) => out.push(f(format!(
+            "no lifecycle configuration: {}",
+            aws::describe(&e)
+        ))),
+    }
+    match pol {
+        Ok(o) => match diff::parse_live(o.policy().unwrap_or_default()) {
+            Ok(doc) => out.extend(diff_findings(
+                checks::LOG_BUCKET,
+                account,
+                &arn,
+                "log bucket policy",
+                "policies/log-bucket-policy.json",
+                &ctx.docs.log_bucket_policy,
+                &format!("live:s3:{bucket}/policy"),
+                &doc,
+            )),
+            Err(e) => out.push(f(format!("bucket policy does not parse: {e}"))),
+        },
+        Err(e) => out.push(f(format!(
+            "no bucket policy (requests without TLS are not denied): {}",
+            aws::describe(&e)
+        ))),
+    }
+    out
 }
 
 async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
@@ -627,6 +984,12 @@ pub async fn phr(ctx: &Ctx, aws: &Aws, account: &str) -> (Vec<Finding>, Option<P
             None
         }
     };
+    let (logging, logs) = tokio::join!(
+        phr_access_logging(ctx, &s3, account),
+        log_bucket(ctx, &s3, account)
+    );
+    out.extend(logging);
+    out.extend(logs);
     (out, policy)
 }
 

@@ -52,3 +52,27 @@ fn a_missing_binary_names_the_path_and_the_fix() {
         "{msg}"
     );
 }
+
+/// With code signing in the spec, `xacct package` prints the exact signing
+/// step (upload, `aws signer start-signing-job` with the spec's profile, the
+/// signed object to deploy); without it, nothing. It never calls AWS.
+#[test]
+fn signing_step_follows_the_spec() {
+    let load = |p: &str| {
+        xacct::model::Environment::load(&crate::repo().join(p), Default::default())
+            .unwrap()
+            .env
+    };
+    let prod = load("environments/prod.toml");
+    let zip = std::path::Path::new("target/lambda/bootstrap.zip");
+    let steps = package::signing_steps(&prod, zip, "ambra-code-prod").expect("prod signs");
+    for want in [
+        "aws s3api put-object --region us-east-1 --bucket ambra-code-prod --key s3-bucket-provisioning-prod/bootstrap.zip --body target/lambda/bootstrap.zip",
+        "aws signer start-signing-job --region us-east-1 --profile-name xacct_prod --profile-owner 300000000001",
+        "prefix=s3-bucket-provisioning-prod/signed/",
+        "a1b2c3d4e5",
+    ] {
+        assert!(steps.contains(want), "{want:?} missing from:\n{steps}");
+    }
+    assert!(package::signing_steps(&load("environments/dev.toml"), zip, "b").is_none());
+}

@@ -232,3 +232,173 @@ fn the_boundary_caps_the_execution_role_at_the_runtime_needs() {
         }
     }
 }
+
+/// prod renders the customer-managed key (`security.kms_key`): its policy
+/// audits clean (XA027, XA028), and each widening is caught by XA027 with a
+/// counterexample the plain evaluator confirms on the widened policy; a reader
+/// left without the S3 path is XA028.
+#[test]
+fn kms_key_policy_is_audited_and_every_widening_is_caught() {
+    use xacct::audit::{self, Input};
+    let env = env("prod");
+    assert!(env.security.kms_key, "prod turns the key on");
+    let input = Input::from_env(&env);
+    let clean = audit::run(&input);
+    assert!(clean.is_empty(), "{clean:#?}");
+    let key = Documents::build(&env).kms_key_policy.unwrap();
+    let idx = |sid: &str| {
+        key.statement
+            .iter()
+            .position(|s| s.sid.as_deref() == Some(sid))
+            .unwrap()
+    };
+    let reader = idx("ReadersDecryptPhrObjectsThroughS3");
+    let admin = idx("KeyAdministrationByTheAccount");
+    let logs = idx("LogsEncryptsTheFunctionLogGroup");
+    let via_s3 = idx("AccountUsesKeyThroughS3ForPhrBucket");
+    type Mutation = Box<dyn Fn(&mut PolicyDocument)>;
+    let foreign = "arn:aws:iam::999999999999:role/intruder";
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "foreign reader",
+            Box::new(move |d: &mut PolicyDocument| {
+                let st = &mut d.statement[reader];
+                st.principal = Some(xacct::iam::Principal::aws([
+                    "arn:aws:iam::300000000001:role/ambra-storage-prod",
+                    foreign,
+                ]));
+                st.condition.get_mut("StringEquals").unwrap().insert(
+                    "kms:CallerAccount".into(),
+                    xacct::iam::Values::many(["300000000001", "999999999999"]),
+                );
+            }),
+        ),
+        (
+            "reader outside S3",
+            Box::new(move |d: &mut PolicyDocument| {
+                let st = &mut d.statement[reader];
+                st.condition
+                    .get_mut("StringEquals")
+                    .unwrap()
+                    .remove("kms:ViaService");
+            }),
+        ),
+        (
+            "grants for the account",
+            Box::new(move |d: &mut PolicyDocument| {
+                let st = &mut d.statement[admin];
+                let mut a = st.action.clone().unwrap();
+                a.0.push("kms:CreateGrant".into());
+                st.action = Some(a);
+            }),
+        ),
+        (
+            "logs for any log group",
+            Box::new(move |d: &mut PolicyDocument| {
+                d.statement[logs].condition.clear();
+            }),
+        ),
+        (
+            "another bucket through S3",
+            Box::new(move |d: &mut PolicyDocument| {
+                let st = &mut d.statement[via_s3];
+                st.condition.get_mut("ArnLike").unwrap().insert(
+                    "kms:EncryptionContext:aws:s3:arn".into(),
+                    xacct::iam::Values::one("arn:aws:s3:::*"),
+                );
+            }),
+        ),
+    ];
+    for (name, mutate) in &cases {
+        let mut i = input.clone();
+        let doc = i.kms_key_policy.as_mut().unwrap();
+        mutate(&mut doc.doc);
+        let widened = doc.doc.clone();
+        let f = audit::run(&i);
+        let hit = f
+            .iter()
+            .find(|f| f.check_id == "XA027")
+            .unwrap_or_else(|| panic!("{name}: no XA027 in {f:#?}"));
+        let req = hit
+            .counterexample
+            .as_ref()
+            .expect("counterexample")
+            .request();
+        assert!(
+            evaluate(&[Named::resource("key", &widened)], &req).allowed(),
+            "{name}: the counterexample is not allowed by the widened policy: {req:?}"
+        );
+        let want = audit::intent::kms_key(&i.expect);
+        assert!(
+            !evaluate(&[Named::resource("intent", &want)], &req).allowed(),
+            "{name}: the counterexample is within the intent: {req:?}"
+        );
+    }
+    // A reader the key does not serve (prod's reader is in the primary account,
+    // so the account's S3 statement serves it too: both go).
+    let mut i = input.clone();
+    let doc = i.kms_key_policy.as_mut().unwrap();
+    doc.doc.statement.remove(reader.max(via_s3));
+    doc.doc.statement.remove(reader.min(via_s3));
+    let f = audit::run(&i);
+    assert!(
+        f.iter()
+            .any(|f| f.check_id == "XA028" && f.message.contains("ambra-storage-prod")),
+        "{f:#?}"
+    );
+}
+
+/// The deployer's statements for the `[security]` controls exist only when the
+/// control is on, and none of them can switch a control off.
+#[test]
+fn deployer_can_not_switch_security_controls_off() {
+    let prod = env("prod");
+    let dev = env("dev");
+    let d = Documents::build(&prod).deployer;
+    let deployer = Caller::Aws("arn:aws:iam::300000000001:role/deployer".into());
+    let allowed = |doc: &PolicyDocument, action: &str, resource: &str| {
+        evaluate(
+            &[Named::identity("deployer", doc)],
+            &Request::new(deployer.clone(), action, resource),
+        )
+        .allowed()
+    };
+    let key = "arn:aws:kms:us-east-1:300000000001:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let trail = prod.trail_arn();
+    let csc = "arn:aws:lambda:us-east-1:300000000001:code-signing-config:csc-0123456789abcdef0";
+    let function = prod.function_arn();
+    for (action, resource) in [
+        ("kms:CreateKey", "*"),
+        ("kms:EnableKeyRotation", key),
+        ("kms:PutKeyPolicy", key),
+        ("cloudtrail:CreateTrail", trail.as_str()),
+        ("cloudtrail:StartLogging", trail.as_str()),
+        ("s3:PutAccountPublicAccessBlock", "*"),
+        ("lambda:CreateCodeSigningConfig", "*"),
+        ("lambda:PutFunctionCodeSigningConfig", function.as_str()),
+        ("lambda:GetCodeSigningConfig", csc),
+    ] {
+        assert!(
+            allowed(&d, action, resource),
+            "prod deployer needs {action} on {resource}"
+        );
+        assert!(
+            !allowed(&Documents::build(&dev).deployer, action, resource),
+            "dev (controls off) deployer must not have {action}"
+        );
+    }
+    for (action, resource) in [
+        ("kms:DisableKeyRotation", key),
+        ("kms:Decrypt", key),
+        ("kms:CreateGrant", key),
+        ("cloudtrail:StopLogging", trail.as_str()),
+        ("cloudtrail:DeleteTrail", trail.as_str()),
+        ("lambda:DeleteFunctionCodeSigningConfig", function.as_str()),
+        ("lambda:DeleteCodeSigningConfig", csc),
+    ] {
+        assert!(
+            !allowed(&d, action, resource),
+            "deployer may {action} on {resource}"
+        );
+    }
+}

@@ -78,10 +78,36 @@ fn every_rule_names_its_field() {
         ("bad external id", b.replace("max_buckets_per_account = 1000", "max_buckets_per_account = 1000\nexternal_id = \"x\""), "storage.external_id", "2-1224"),
         ("bad topic arn", b.replace("log_retention_days = 30", "log_retention_days = 30\nops_topic_arn = \"ops\""), "lambda.ops_topic_arn", "SNS topic ARN"),
         ("growth below one", format!("{b}\n[capacity]\nexpected_customers = 10\ngrowth_factor = 0.5\n"), "capacity.growth_factor", ">= 1.0"),
+        ("kms key with phr in a storage account", format!("{}\n[security]\nkms_key = true\n", b.replace("[phr]\naccount = \"111111111111\"", "[phr]\naccount = \"222222222222\"")), "security.kms_key", "next step: set phr.account to the primary account"),
+        ("trail with phr in a storage account", format!("{}\n[security]\ncloudtrail = true\n", b.replace("[phr]\naccount = \"111111111111\"", "[phr]\naccount = \"222222222222\"")), "security.cloudtrail", "log bucket"),
+        ("signing profile not an arn", format!("{b}\n[security]\ncode_signing_profile_version_arn = \"xacct_prod\"\n"), "security.code_signing_profile_version_arn", "next step: copy the profile version ARN"),
+        ("signing profile without version", format!("{b}\n[security]\ncode_signing_profile_version_arn = \"arn:aws:signer:us-east-1:111111111111:/signing-profiles/xacct\"\n"), "security.code_signing_profile_version_arn", "/signing-profiles/<name>/<version>"),
+        ("signing profile short account", format!("{b}\n[security]\ncode_signing_profile_version_arn = \"arn:aws:signer:us-east-1:1111:/signing-profiles/xacct/a1b2c3d4e5\"\n"), "security.code_signing_profile_version_arn", "12 digits"),
+        ("signing profile bad version", format!("{b}\n[security]\ncode_signing_profile_version_arn = \"arn:aws:signer:us-east-1:111111111111:/signing-profiles/xacct/v1\"\n"), "security.code_signing_profile_version_arn", "version 10"),
     ];
     for (case, text, field, rule) in &cases {
         assert_ne!(text, &b, "{case}: the edit did not apply");
         assert_rejected(case, text, field, rule);
+    }
+}
+
+/// Every `[security]` control is off by default and each can be turned on.
+#[test]
+fn security_controls_are_off_by_default_and_load_when_set() {
+    let off = load(&base(), false).unwrap().env.security;
+    assert_eq!(off, xacct::model::Security::default());
+    let arn = "arn:aws:signer:us-east-1:111111111111:/signing-profiles/xacct_two/a1b2c3d4e5";
+    let text = format!(
+        "{}\n[security]\nkms_key = true\ncloudtrail = true\nprimary_account_public_access_block = true\ncode_signing_profile_version_arn = \"{arn}\"\n",
+        base()
+    );
+    let on = load(&text, false).unwrap().env.security;
+    assert!(on.kms_key && on.cloudtrail && on.primary_account_public_access_block);
+    assert_eq!(on.code_signing_profile_version_arn.as_deref(), Some(arn));
+    // An unknown key is a parse error that names it.
+    match load(&format!("{}\n[security]\nkms = true\n", base()), false) {
+        Err(SpecError::Parse { message, .. }) => assert!(message.contains("kms"), "{message}"),
+        other => panic!("expected a parse error, got {other:?}"),
     }
 }
 

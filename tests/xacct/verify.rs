@@ -663,6 +663,23 @@ async fn tamper(m: &Moto, env: &Environment, name: &str) {
                 .await
                 .unwrap();
         }
+        "log-bucket-policy-removed" => {
+            s3(&p)
+                .delete_bucket_policy()
+                .bucket(&env.phr.log_bucket)
+                .send()
+                .await
+                .unwrap();
+        }
+        "phr-access-logging-off" => {
+            s3(&p)
+                .put_bucket_logging()
+                .bucket(&env.phr.bucket)
+                .bucket_logging_status(aws_sdk_s3::types::BucketLoggingStatus::builder().build())
+                .send()
+                .await
+                .unwrap();
+        }
         other => panic!("unknown tampering {other}"),
     }
 }
@@ -737,6 +754,40 @@ tampering! {
     tamper_execution_role_boundary_removed: "boundary-removed" => "XV017" in PRIMARY;
     tamper_account_public_access_block_removed: "account-public-access-block-off" => "XV036" in STORAGE_B;
     unreachable_storage_account_is_a_finding: "audit-role-missing" => "XV030" in STORAGE_B;
+    tamper_log_bucket_policy_removed: "log-bucket-policy-removed" => "XV025" in PRIMARY;
+    tamper_phr_access_logging_off: "phr-access-logging-off" => "XV026" in PRIMARY;
+}
+
+/// dev with `[security] primary_account_public_access_block = true`: clean when
+/// the primary account's Block Public Access is on, XV037 once it is removed.
+#[test]
+fn primary_account_public_access_block_is_verified_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("environments/dev.toml")).unwrap()
+        + "\n[security]\nprimary_account_public_access_block = true\n";
+    let spec = dir.path().join("dev.toml");
+    std::fs::write(&spec, text).unwrap();
+    let s = setup_with(spec, Moto::start());
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    s.rt.block_on(async {
+        let p = in_account(&base(&s.moto), PRIMARY).await;
+        session(&p)
+            .s3control()
+            .delete_public_access_block()
+            .account_id(PRIMARY)
+            .send()
+            .await
+            .unwrap();
+    });
+    let (code, report, _) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    let f = findings(&report);
+    assert_eq!(code, 1, "{f:#?}");
+    assert!(
+        f.iter()
+            .any(|(id, acct, _)| id == "XV037" && acct == PRIMARY),
+        "{f:#?}"
+    );
 }
 
 /// With moto's IAM enforcement on, the chain's identity policies are enforced:
@@ -1063,5 +1114,72 @@ fn self_test_path_reports_every_storage_account_when_the_lambda_role_is_refused(
         f.iter()
             .any(|(id, acct, _)| id == "XV033" && acct == STORAGE_B),
         "{f:#?}"
+    );
+}
+
+/// dev with `[security] kms_key = true, cloudtrail = true`: clean as deployed;
+/// the key's rotation turned off is XV027, the trail stopped is XV028, the log
+/// group recreated without the key is XV027 again.
+#[test]
+fn kms_key_and_trail_are_verified_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("environments/dev.toml")).unwrap()
+        + "\n[security]\nkms_key = true\ncloudtrail = true\n";
+    let spec = dir.path().join("dev.toml");
+    std::fs::write(&spec, text).unwrap();
+    let s = setup_with(spec, Moto::start());
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    let p = s.rt.block_on(in_account(&base(&s.moto), PRIMARY));
+    let kms = aws_sdk_kms::Client::new(&p);
+    s.rt.block_on(async {
+        let key = kms
+            .describe_key()
+            .key_id(s.env.kms_alias())
+            .send()
+            .await
+            .unwrap();
+        kms.disable_key_rotation()
+            .key_id(key.key_metadata().unwrap().key_id())
+            .send()
+            .await
+            .unwrap();
+        aws_sdk_cloudtrail::Client::new(&p)
+            .stop_logging()
+            .name(s.env.trail_name())
+            .send()
+            .await
+            .unwrap();
+    });
+    let (code, report, _) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    let f = findings(&report);
+    assert_eq!(code, 1, "{f:#?}");
+    for (id, what) in [("XV027", "rotation"), ("XV028", "not logging")] {
+        assert!(
+            f.iter()
+                .any(|(i, acct, m)| i == id && acct == PRIMARY && m.contains(what)),
+            "{id} {what}: {f:#?}"
+        );
+    }
+    // moto has no DisassociateKmsKey: the log group is recreated without the key.
+    s.rt.block_on(async {
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&p);
+        logs.delete_log_group()
+            .log_group_name(s.env.log_group_name())
+            .send()
+            .await
+            .unwrap();
+        logs.create_log_group()
+            .log_group_name(s.env.log_group_name())
+            .send()
+            .await
+            .unwrap();
+    });
+    let (_, report, _) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|(i, _, m)| i == "XV027" && m.contains("log group")),
+        "{report:#}"
     );
 }

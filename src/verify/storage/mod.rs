@@ -175,7 +175,7 @@ pub async fn account_public_access_block(
     }
 }
 
-fn all_blocked(c: Option<&aws_sdk_s3::types::PublicAccessBlockConfiguration>) -> bool {
+pub fn all_blocked(c: Option<&aws_sdk_s3::types::PublicAccessBlockConfiguration>) -> bool {
     [
         c.and_then(|c| c.block_public_acls()),
         c.and_then(|c| c.ignore_public_acls()),

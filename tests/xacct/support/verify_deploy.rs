@@ -228,6 +228,21 @@ pub async fn deploy(m: &Moto, env: &Environment) {
         &d.phr_bucket_policy.to_compact_json(),
     )
     .await;
+    deploy_log_bucket(&s3(&phr_cfg), env, &d.log_bucket_policy.to_compact_json()).await;
+    if let Some(policy) = &d.kms_key_policy {
+        deploy_kms_key(&primary, env, &policy.to_compact_json()).await;
+    }
+    if env.security.cloudtrail {
+        deploy_trail(&primary, env).await;
+    }
+    if env.security.primary_account_public_access_block {
+        xacct::onboard::deploy::put_account_public_access_block(
+            &session(&primary),
+            &env.primary_account,
+        )
+        .await
+        .unwrap();
+    }
 
     // Storage accounts.
     for acct in &env.storage_accounts {
@@ -327,6 +342,136 @@ pub async fn deploy_phr(s3: &aws_sdk_s3::Client, bucket: &str, policy: &str) {
     s3.put_bucket_policy()
         .bucket(bucket)
         .policy(policy)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The environment's log bucket as the templates render it (Block Public
+/// Access, BucketOwnerEnforced, SSE-S3, retention lifecycle, TLS-only policy),
+/// and the PHR bucket's server access logging into it.
+pub async fn deploy_log_bucket(s3: &aws_sdk_s3::Client, env: &Environment, policy: &str) {
+    use aws_sdk_s3::types::*;
+    let logs = env.phr.log_bucket.as_str();
+    deploy_phr(s3, logs, policy).await;
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(logs)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(
+                    LifecycleRule::builder()
+                        .id("expire-access-logs")
+                        .status(ExpirationStatus::Enabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("").build())
+                        .expiration(
+                            LifecycleExpiration::builder()
+                                .days(env.phr.access_log_retention_days as i32)
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_logging()
+        .bucket(&env.phr.bucket)
+        .bucket_logging_status(
+            BucketLoggingStatus::builder()
+                .logging_enabled(
+                    LoggingEnabled::builder()
+                        .target_bucket(logs)
+                        .target_prefix(xacct::model::ACCESS_LOG_PREFIX)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The customer-managed key as the templates render it (`security.kms_key`):
+/// the rendered key policy, rotation on, the alias; the PHR bucket's SSE-KMS
+/// with the bucket key and the function's log group use it.
+pub async fn deploy_kms_key(primary: &SdkConfig, env: &Environment, policy: &str) {
+    use aws_sdk_s3::types::*;
+    let kms = aws_sdk_kms::Client::new(primary);
+    let key = kms
+        .create_key()
+        .description("xacct test key")
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    let meta = key.key_metadata().unwrap();
+    let (id, arn) = (meta.key_id().to_owned(), meta.arn().unwrap().to_owned());
+    kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+    kms.create_alias()
+        .alias_name(env.kms_alias())
+        .target_key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    s3(primary)
+        .put_bucket_encryption()
+        .bucket(&env.phr.bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id(&arn)
+                                .build()
+                                .unwrap(),
+                        )
+                        .bucket_key_enabled(true)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_cloudwatchlogs::Client::new(primary)
+        .create_log_group()
+        .log_group_name(env.log_group_name())
+        .kms_key_id(&arn)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The trail as the templates render it (`security.cloudtrail`), logging.
+pub async fn deploy_trail(primary: &SdkConfig, env: &Environment) {
+    let ct = aws_sdk_cloudtrail::Client::new(primary);
+    let mut req = ct
+        .create_trail()
+        .name(env.trail_name())
+        .s3_bucket_name(&env.phr.log_bucket)
+        .s3_key_prefix(xacct::model::TRAIL_PREFIX)
+        .is_multi_region_trail(true)
+        .include_global_service_events(true)
+        .enable_log_file_validation(true);
+    if env.security.kms_key {
+        let key = aws_sdk_kms::Client::new(primary)
+            .describe_key()
+            .key_id(env.kms_alias())
+            .send()
+            .await
+            .unwrap();
+        req = req.kms_key_id(key.key_metadata().unwrap().arn().unwrap());
+    }
+    req.send().await.unwrap();
+    ct.start_logging()
+        .name(env.trail_name())
         .send()
         .await
         .unwrap();

@@ -49,12 +49,11 @@ resource "aws_iam_role_policy" "lambda_execution" {
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
-  # checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a customer-managed KMS key is not rendered yet
+  # checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; set security.kms_key in the spec for a customer-managed key
   # checkov:skip=CKV_AWS_338:retention comes from the spec (lambda.log_retention_days; prod keeps 365 days)
   name              = "/aws/lambda/s3-bucket-provisioning-dev"
   retention_in_days = var.log_retention_days
 }
-
 # Shared provisioning state (ARCHITECTURE.md, "Account choice and idempotency"):
 # one counter item per storage account and one record per customer. Conditional
 # writes keep every account at or below max_buckets_per_account across all
@@ -86,7 +85,7 @@ resource "aws_lambda_function" "provisioner" {
   # checkov:skip=CKV_AWS_117:calls only AWS APIs over TLS and reaches no VPC resource; a VPC would add NAT or endpoints for no gain
   # checkov:skip=CKV_AWS_173:no secret in the environment (IDs and names); Lambda encrypts it at rest; the legacy PHR keys exist only with phr.legacy_access_keys
   # checkov:skip=CKV_AWS_50:no X-Ray: every request is one structured log line with its request ID and AWS call count
-  # checkov:skip=CKV_AWS_272:code signing is opt-in and not rendered yet (README Security model: residual risk)
+  # checkov:skip=CKV_AWS_272:code signing is opt-in (spec security.code_signing_profile_version_arn; README Security model)
   function_name    = "s3-bucket-provisioning-dev"
   description      = "S3 bucket provisioning service (development), rendered by xacct"
   role             = aws_iam_role.lambda_execution.arn

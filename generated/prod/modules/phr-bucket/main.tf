@@ -38,10 +38,15 @@ variable "noncurrent_version_days" {
   type        = number
 }
 
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key of the PHR bucket (spec security.kms_key); the primary root passes it. Null only where the module is instantiated with count = 0 (storage-account module)."
+  type        = string
+  default     = null
+}
+
 resource "aws_s3_bucket" "this" {
   # checkov:skip=CKV2_AWS_62:no consumer of object events; access is recorded by the server access logs
   # checkov:skip=CKV_AWS_144:single region by design (where medical data lives is the spec region); versioning, lifecycle and prevent_destroy guard against loss
-  # checkov:skip=CKV_AWS_145:SSE-S3 (AES256) by default; a customer-managed KMS key is not rendered yet (README Security model)
   bucket = var.bucket_name
 
   tags = {
@@ -77,8 +82,10 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
     }
+    bucket_key_enabled = true
   }
 }
 
@@ -203,6 +210,11 @@ resource "aws_s3_bucket_policy" "logs" {
   policy = var.log_bucket_policy
 
   depends_on = [aws_s3_bucket_public_access_block.logs]
+}
+
+output "log_bucket_name" {
+  description = "Name of the environment's log bucket."
+  value       = aws_s3_bucket.logs.id
 }
 
 output "log_bucket_arn" {

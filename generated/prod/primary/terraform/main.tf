@@ -50,12 +50,56 @@ resource "aws_iam_role_policy" "lambda_execution" {
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
-  # checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a customer-managed KMS key is not rendered yet
   # checkov:skip=CKV_AWS_338:retention comes from the spec (lambda.log_retention_days; prod keeps 365 days)
   name              = "/aws/lambda/s3-bucket-provisioning-prod"
   retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
 }
 
+# Customer-managed key (spec security.kms_key) for the PHR bucket (SSE-KMS with
+# the bucket key) and the log group above; rotation on. Key policy: policies.tf,
+# generated/prod/policies/kms-key-policy.json (audited: XA027, XA028).
+resource "aws_kms_key" "this" {
+  description             = "xacct production: PHR bucket and function log group"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = local.kms_key_policy
+
+  tags = {
+    environment  = var.environment
+    "managed-by" = "xacct"
+  }
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/s3-bucket-provisioning-prod"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+# S3 Block Public Access for the whole primary account (spec
+# security.primary_account_public_access_block): no bucket of this account can
+# be made public, whatever its own settings or policy say.
+resource "aws_s3_account_public_access_block" "primary" {
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+# Code signing (spec security.code_signing_profile_version_arn): Lambda refuses
+# any code not signed by this profile version. `xacct package --env` prints the
+# signing step.
+resource "aws_lambda_code_signing_config" "this" {
+  description = "xacct production: only code signed by the configured profile"
+
+  allowed_publishers {
+    signing_profile_version_arns = ["arn:aws:signer:us-east-1:300000000001:/signing-profiles/xacct_prod/a1b2c3d4e5"]
+  }
+
+  policies {
+    untrusted_artifact_on_deployment = "Enforce"
+  }
+}
 # Shared provisioning state (ARCHITECTURE.md, "Account choice and idempotency"):
 # one counter item per storage account and one record per customer. Conditional
 # writes keep every account at or below max_buckets_per_account across all
@@ -87,7 +131,6 @@ resource "aws_lambda_function" "provisioner" {
   # checkov:skip=CKV_AWS_117:calls only AWS APIs over TLS and reaches no VPC resource; a VPC would add NAT or endpoints for no gain
   # checkov:skip=CKV_AWS_173:no secret in the environment (IDs and names); Lambda encrypts it at rest; the legacy PHR keys exist only with phr.legacy_access_keys
   # checkov:skip=CKV_AWS_50:no X-Ray: every request is one structured log line with its request ID and AWS call count
-  # checkov:skip=CKV_AWS_272:code signing is opt-in and not rendered yet (README Security model: residual risk)
   function_name    = "s3-bucket-provisioning-prod"
   description      = "S3 bucket provisioning service (production), rendered by xacct"
   role             = aws_iam_role.lambda_execution.arn
@@ -102,6 +145,8 @@ resource "aws_lambda_function" "provisioner" {
   # A runaway caller cannot take the account's whole Lambda concurrency
   # (spec lambda.reserved_concurrency).
   reserved_concurrent_executions = 10
+
+  code_signing_config_arn = aws_lambda_code_signing_config.this.arn
 
   environment {
     variables = local.lambda_environment
@@ -159,4 +204,27 @@ module "phr_bucket" {
   log_bucket_policy         = local.log_bucket_policy
   access_log_retention_days = 365
   noncurrent_version_days   = 90
+  kms_key_arn               = aws_kms_key.this.arn
+}
+
+# CloudTrail trail of the primary account (spec security.cloudtrail), every
+# region, log file validation on, into the environment's log bucket.
+resource "aws_cloudtrail" "this" {
+  # checkov:skip=CKV_AWS_252:no SNS notification per delivered log file; nobody consumes one
+  # checkov:skip=CKV2_AWS_10:delivered to the log bucket only; a CloudWatch Logs copy is the operator's choice
+  name                          = "s3-bucket-provisioning-prod-trail"
+  s3_bucket_name                = module.phr_bucket.log_bucket_name
+  s3_key_prefix                 = "cloudtrail"
+  is_multi_region_trail         = true
+  include_global_service_events = true
+  enable_log_file_validation    = true
+  enable_logging                = true
+  kms_key_id                    = aws_kms_key.this.arn
+
+  tags = {
+    environment  = var.environment
+    "managed-by" = "xacct"
+  }
+
+  depends_on = [module.phr_bucket]
 }

@@ -200,6 +200,187 @@ locals {
               "aws:SourceAccount": "300000000001"
             }
           }
+        },
+        {
+          "Sid": "CloudTrailChecksBucketAcl",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "cloudtrail.amazonaws.com"
+          },
+          "Action": "s3:GetBucketAcl",
+          "Resource": "arn:aws:s3:::ambra-phr-production-logs",
+          "Condition": {
+            "StringEquals": {
+              "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:300000000001:trail/s3-bucket-provisioning-prod-trail"
+            }
+          }
+        },
+        {
+          "Sid": "CloudTrailWritesTrailLogs",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "cloudtrail.amazonaws.com"
+          },
+          "Action": "s3:PutObject",
+          "Resource": "arn:aws:s3:::ambra-phr-production-logs/cloudtrail/AWSLogs/300000000001/*",
+          "Condition": {
+            "StringEquals": {
+              "aws:SourceAccount": "300000000001",
+              "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:300000000001:trail/s3-bucket-provisioning-prod-trail"
+            }
+          }
+        }
+      ]
+    }
+  EOT
+
+  kms_key_policy = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Sid": "KeyAdministrationByTheAccount",
+          "Effect": "Allow",
+          "Principal": {
+            "AWS": "arn:aws:iam::300000000001:root"
+          },
+          "Action": [
+            "kms:CancelKeyDeletion",
+            "kms:CreateAlias",
+            "kms:DeleteAlias",
+            "kms:DescribeKey",
+            "kms:DisableKey",
+            "kms:EnableKey",
+            "kms:EnableKeyRotation",
+            "kms:GetKeyPolicy",
+            "kms:GetKeyRotationStatus",
+            "kms:ListGrants",
+            "kms:ListKeyPolicies",
+            "kms:ListKeyRotations",
+            "kms:ListResourceTags",
+            "kms:PutKeyPolicy",
+            "kms:RevokeGrant",
+            "kms:ScheduleKeyDeletion",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:UpdateAlias",
+            "kms:UpdateKeyDescription"
+          ],
+          "Resource": "*"
+        },
+        {
+          "Sid": "LogsEncryptsTheFunctionLogGroup",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "logs.us-east-1.amazonaws.com"
+          },
+          "Action": [
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo"
+          ],
+          "Resource": "*",
+          "Condition": {
+            "ArnEquals": {
+              "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:300000000001:log-group:/aws/lambda/s3-bucket-provisioning-prod"
+            }
+          }
+        },
+        {
+          "Sid": "AccountUsesKeyThroughS3ForPhrBucket",
+          "Effect": "Allow",
+          "Principal": {
+            "AWS": "arn:aws:iam::300000000001:root"
+          },
+          "Action": [
+            "kms:Decrypt",
+            "kms:GenerateDataKey"
+          ],
+          "Resource": "*",
+          "Condition": {
+            "ArnLike": {
+              "kms:EncryptionContext:aws:s3:arn": [
+                "arn:aws:s3:::ambra-phr-production",
+                "arn:aws:s3:::ambra-phr-production/*"
+              ]
+            },
+            "StringEquals": {
+              "kms:CallerAccount": "300000000001",
+              "kms:ViaService": "s3.us-east-1.amazonaws.com"
+            }
+          }
+        },
+        {
+          "Sid": "ReadersDecryptPhrObjectsThroughS3",
+          "Effect": "Allow",
+          "Principal": {
+            "AWS": "arn:aws:iam::300000000001:role/ambra-storage-prod"
+          },
+          "Action": "kms:Decrypt",
+          "Resource": "*",
+          "Condition": {
+            "ArnLike": {
+              "kms:EncryptionContext:aws:s3:arn": [
+                "arn:aws:s3:::ambra-phr-production",
+                "arn:aws:s3:::ambra-phr-production/*"
+              ]
+            },
+            "StringEquals": {
+              "kms:CallerAccount": "300000000001",
+              "kms:ViaService": "s3.us-east-1.amazonaws.com"
+            }
+          }
+        },
+        {
+          "Sid": "CloudTrailEncryptsTheTrailLogs",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "cloudtrail.amazonaws.com"
+          },
+          "Action": "kms:GenerateDataKey",
+          "Resource": "*",
+          "Condition": {
+            "StringEquals": {
+              "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:300000000001:trail/s3-bucket-provisioning-prod-trail"
+            },
+            "StringLike": {
+              "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:300000000001:trail/*"
+            }
+          }
+        },
+        {
+          "Sid": "CloudTrailDescribesTheKey",
+          "Effect": "Allow",
+          "Principal": {
+            "Service": "cloudtrail.amazonaws.com"
+          },
+          "Action": "kms:DescribeKey",
+          "Resource": "*",
+          "Condition": {
+            "StringEquals": {
+              "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:300000000001:trail/s3-bucket-provisioning-prod-trail"
+            }
+          }
+        },
+        {
+          "Sid": "AccountDecryptsTrailLogs",
+          "Effect": "Allow",
+          "Principal": {
+            "AWS": "arn:aws:iam::300000000001:root"
+          },
+          "Action": "kms:Decrypt",
+          "Resource": "*",
+          "Condition": {
+            "StringEquals": {
+              "kms:CallerAccount": "300000000001"
+            },
+            "StringLike": {
+              "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:300000000001:trail/*"
+            }
+          }
         }
       ]
     }

@@ -41,7 +41,7 @@ variable "noncurrent_version_days" {
 resource "aws_s3_bucket" "this" {
   # checkov:skip=CKV2_AWS_62:no consumer of object events; access is recorded by the server access logs
   # checkov:skip=CKV_AWS_144:single region by design (where medical data lives is the spec region); versioning, lifecycle and prevent_destroy guard against loss
-  # checkov:skip=CKV_AWS_145:SSE-S3 (AES256) by default; a customer-managed KMS key is not rendered yet (README Security model)
+  # checkov:skip=CKV_AWS_145:SSE-S3 (AES256) by default; set security.kms_key in the spec for SSE-KMS with a customer-managed key
   bucket = var.bucket_name
 
   tags = {
@@ -203,6 +203,11 @@ resource "aws_s3_bucket_policy" "logs" {
   policy = var.log_bucket_policy
 
   depends_on = [aws_s3_bucket_public_access_block.logs]
+}
+
+output "log_bucket_name" {
+  description = "Name of the environment's log bucket."
+  value       = aws_s3_bucket.logs.id
 }
 
 output "log_bucket_arn" {
