@@ -496,6 +496,7 @@ impl Locator {
             "XV015" => Some("lambda-execution-policy.json"),
             "XV017" => Some("lambda-execution-boundary.json"),
             "XV024" => Some("phr-bucket-policy.json"),
+            "XV025" => Some("log-bucket-policy.json"),
             "XV032" => Some("s3-bucket-manager-trust.json"),
             "XV034" => Some("s3-bucket-management-policy.json"),
             _ => None,
@@ -524,6 +525,12 @@ impl Locator {
                 .account(&f.account)
                 .or_else(|| s.key("storage", "max_buckets_per_account")),
             "XV049" => s.table("capacity").or_else(|| s.table("storage")),
+            "XV026" => s
+                .key("phr", "access_log_retention_days")
+                .or_else(|| s.key("phr", "bucket")),
+            "XV027" => s.key("security", "kms_key"),
+            "XV028" => s.key("security", "cloudtrail"),
+            "XV037" => s.key("security", "primary_account_public_access_block"),
             _ => s.account(&f.account),
         };
         let (start, end) = field
