@@ -347,16 +347,12 @@ pub fn cells(
     }
     let mut alphabet: Vec<char> = Vec::new();
     let mut seen: HashMap<Vec<bool>, usize> = HashMap::new();
-    // The alphabet index of every literal character (single-character tokens
-    // move on exactly that class, which keeps large literal sets cheap).
-    let mut class_of: HashMap<char, usize> = HashMap::new();
     for c in candidates {
         let sig: Vec<bool> = classes.iter().map(|cl| cl.has(c)).collect();
-        let k = *seen.entry(sig).or_insert_with(|| {
+        seen.entry(sig).or_insert_with(|| {
             alphabet.push(c);
             alphabet.len() - 1
         });
-        class_of.entry(c).or_insert(k);
     }
     // For each token class, the alphabet indices it accepts.
     let accepts: HashMap<&Class, Vec<usize>> = classes
@@ -410,38 +406,45 @@ pub fn cells(
             order.push(acc);
         }
         if !st.is_empty() {
-            // Successor of every class in one pass over the live patterns.
-            let mut next: Vec<State> = vec![Vec::new(); alphabet.len()];
+            // The classes of the live tokens, and every move as (pattern,
+            // next position, class). Characters that no live class tells
+            // apart reach the same successor, so each such group is stepped
+            // once. Groups are taken in the order of their first character,
+            // which is the order the successors were first reached when every
+            // character was stepped: states, parents and witnesses are the same.
+            let mut live: Vec<&Class> = Vec::new();
+            let mut moves: Vec<(u32, u16, usize)> = Vec::new();
             for (i, set) in &st {
                 let p = &patterns[*i as usize];
                 for &pos in set {
-                    let (tok, to) = match p.toks.get(pos as usize) {
-                        Some(t @ Tok::One(_)) => (t, pos + 1),
-                        Some(t @ Tok::Run(_)) => (t, pos),
+                    let (cl, to) = match p.toks.get(pos as usize) {
+                        Some(Tok::One(c)) => (c, pos + 1),
+                        Some(Tok::Run(c)) => (c, pos),
                         None => continue,
                     };
-                    let cl = match tok {
-                        Tok::One(c) | Tok::Run(c) => c,
-                    };
-                    let single = match cl {
-                        Class::Chars(v) if v.len() == 1 => class_of.get(&v[0]).copied(),
-                        _ => None,
-                    };
-                    let mut add = |k: usize| {
-                        let n = &mut next[k];
-                        match n.last_mut() {
-                            Some((j, v)) if *j == *i => v.push(to),
-                            _ => n.push((*i, vec![to])),
+                    let j = match live.iter().position(|l| *l == cl) {
+                        Some(j) => j,
+                        None => {
+                            live.push(cl);
+                            live.len() - 1
                         }
                     };
-                    match single {
-                        Some(k) => add(k),
-                        None => accepts[cl].iter().for_each(|&k| add(k)),
+                    moves.push((*i, to, j));
+                }
+            }
+            let (reps, class_groups) = groups(&alphabet, &live, &accepts);
+            let mut next: Vec<State> = vec![Vec::new(); reps.len()];
+            for &(i, to, j) in &moves {
+                for &g in &class_groups[j] {
+                    let n = &mut next[g];
+                    match n.last_mut() {
+                        Some((pi, v)) if *pi == i => v.push(to),
+                        _ => n.push((i, vec![to])),
                     }
                 }
             }
-            for (k, mut next) in next.into_iter().enumerate() {
-                let c = alphabet[k];
+            for (g, mut next) in next.into_iter().enumerate() {
+                let c = alphabet[reps[g]];
                 for (i, v) in &mut next {
                     v.sort_unstable();
                     v.dedup();
@@ -473,6 +476,41 @@ pub fn cells(
             }
         })
         .collect())
+}
+
+/// The alphabet grouped by the live classes: the first alphabet index of each
+/// group (ascending), and for each live class the groups it accepts. More than
+/// 128 live classes: one group per character.
+fn groups(
+    alphabet: &[char],
+    live: &[&Class],
+    accepts: &HashMap<&Class, Vec<usize>>,
+) -> (Vec<usize>, Vec<Vec<usize>>) {
+    if live.len() > 128 {
+        let reps = (0..alphabet.len()).collect();
+        return (reps, live.iter().map(|cl| accepts[*cl].clone()).collect());
+    }
+    let mut sigs: Vec<u128> = Vec::new();
+    let mut reps: Vec<usize> = Vec::new();
+    for (k, &c) in alphabet.iter().enumerate() {
+        let sig = live
+            .iter()
+            .enumerate()
+            .filter(|(_, cl)| cl.has(c))
+            .fold(0u128, |s, (j, _)| s | (1 << j));
+        if !sigs.contains(&sig) {
+            sigs.push(sig);
+            reps.push(k);
+        }
+    }
+    let class_groups = (0..live.len())
+        .map(|j| {
+            (0..sigs.len())
+                .filter(|&g| sigs[g] & (1 << j) != 0)
+                .collect()
+        })
+        .collect();
+    (reps, class_groups)
 }
 
 #[cfg(test)]
