@@ -17,7 +17,9 @@
 //! witness is always consistent. Anything this module does not model (an
 //! operator, a policy variable) is an [`Answer::Unknown`], never a "no".
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::pattern::{self, Bits, Cell, Class, Pattern, Tok};
 use super::{Caller, Kind, Named, Request};
@@ -761,6 +763,66 @@ fn cond_value(c: &Cond, vals: Option<&[&Bits]>, mask: &Bits) -> bool {
 
 /// Decides whether some request in `scope` is allowed (as by
 /// [`evaluate`](super::evaluate)) by every set in `must` and by none in `must_not`.
+/// What a free field's cells depend on (see [`field_cells`]).
+#[derive(PartialEq, Eq, Hash)]
+struct CellsKey {
+    action: bool,
+    patterns: Vec<Pattern>,
+    domain: Vec<usize>,
+    exclude: Vec<usize>,
+}
+
+/// Entries of the per-thread cells cache before it starts over.
+const CELLS_CACHE_MAX: usize = 256;
+
+thread_local! {
+    /// The cells of free fields already partitioned by this thread: the audit
+    /// asks many questions over the same field (1,000 role ARNs, the same
+    /// actions), and the cells are a function of the key alone.
+    static CELLS: std::cell::RefCell<HashMap<CellsKey, Vec<Cell>>> =
+        std::cell::RefCell::new(HashMap::default());
+}
+
+/// Empties this thread's cells cache (benchmarks measure cold audits with it:
+/// one `xacct audit` run starts with an empty cache).
+pub fn forget_cells() {
+    CELLS.with(|c| c.borrow_mut().clear());
+}
+
+/// Every cell of a free field whose strings are in its domain (and, for the
+/// action field, in none of the `exclude`d patterns), each with a witness.
+/// The action field also gets one cell per distinct region the catalog's
+/// actions fall in, so witnesses name real actions.
+fn field_cells(
+    patterns: &[Pattern],
+    domain: &[usize],
+    exclude: &[usize],
+    action: bool,
+) -> Result<Vec<Cell>, String> {
+    let valid = |b: &Bits| domain.iter().any(|&d| b.get(d)) && !exclude.iter().any(|&i| b.get(i));
+    let mut cs = pattern::cells(patterns, &valid, exclude, STATE_LIMIT)
+        .map_err(|e| format!("too many states ({}) in one field", e.0))?;
+    if action {
+        let mut seen: std::collections::HashSet<Bits> =
+            cs.iter().map(|c| c.matched.clone()).collect();
+        for a in super::catalog::actions() {
+            let mut b = Bits::new(patterns.len());
+            for (i, p) in patterns.iter().enumerate() {
+                if p.matches(&a.lower) {
+                    b.set(i);
+                }
+            }
+            if domain.iter().any(|&d| b.get(d)) && seen.insert(b.clone()) {
+                cs.push(Cell {
+                    matched: b,
+                    witness: a.lower.clone(),
+                });
+            }
+        }
+    }
+    Ok(cs)
+}
+
 pub fn find(must: &[&[Named<'_>]], must_not: &[&[Named<'_>]], scope: &Scope) -> Answer {
     match find_inner(must, must_not, scope) {
         Ok(Some(r)) => Answer::Witness(r),
@@ -885,31 +947,27 @@ fn find_inner(
             }
             None => {
                 let domain = &field.domain;
-                let valid = |b: &Bits| {
-                    domain.iter().any(|&d| b.get(d))
-                        && (f != ACTION || !covered_ids.iter().any(|&i| b.get(i)))
-                };
                 let exclude: &[usize] = if f == ACTION { &covered_ids } else { &[] };
-                let mut cs = pattern::cells(&field.patterns, &valid, exclude, STATE_LIMIT)
-                    .map_err(|e| format!("too many states ({}) in one field", e.0))?;
-                if f == ACTION {
-                    let mut seen: std::collections::HashSet<Bits> =
-                        cs.iter().map(|c| c.matched.clone()).collect();
-                    for a in super::catalog::actions() {
-                        let mut b = Bits::new(field.patterns.len());
-                        for (i, p) in field.patterns.iter().enumerate() {
-                            if p.matches(&a.lower) {
-                                b.set(i);
+                let key = CellsKey {
+                    action: f == ACTION,
+                    patterns: field.patterns.clone(),
+                    domain: domain.clone(),
+                    exclude: exclude.to_vec(),
+                };
+                let cs = match CELLS.with(|c| c.borrow().get(&key).cloned()) {
+                    Some(cs) => cs,
+                    None => {
+                        let cs = field_cells(&field.patterns, domain, exclude, f == ACTION)?;
+                        CELLS.with(|c| {
+                            let mut c = c.borrow_mut();
+                            if c.len() >= CELLS_CACHE_MAX {
+                                c.clear();
                             }
-                        }
-                        if domain.iter().any(|&d| b.get(d)) && seen.insert(b.clone()) {
-                            cs.push(Cell {
-                                matched: b,
-                                witness: a.lower.clone(),
-                            });
-                        }
+                            c.insert(key, cs.clone());
+                        });
+                        cs
                     }
-                }
+                };
                 let mut ch: Vec<Choice> = Vec::new();
                 if f >= KEYS {
                     ch.push(None);

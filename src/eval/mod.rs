@@ -366,6 +366,19 @@ fn aws_principal_match(value: &str, caller: &str) -> Option<PrincipalMatch> {
 /// Wildcard match: `*` any run, `?` one character. Allocation-free on ASCII
 /// (what policies hold); falls back to `char`s otherwise.
 pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    // No wildcard (a policy's literal ARNs, the common case): equality.
+    // (`str::contains(char)` searches with memchr.)
+    if pattern == text {
+        return true;
+    }
+    if !pattern.contains('*') && !pattern.contains('?') {
+        // Folding ASCII only, like the character comparison below.
+        return if ignore_case {
+            pattern.eq_ignore_ascii_case(text)
+        } else {
+            pattern == text
+        };
+    }
     if pattern.is_ascii() && text.is_ascii() {
         glob_items(
             pattern.as_bytes(),

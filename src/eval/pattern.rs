@@ -14,7 +14,7 @@
 //! The exploration is exact: two characters in the same class are accepted by
 //! the same tokens, so one representative per class reaches every product state.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A set of characters one token accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -346,7 +346,7 @@ pub fn cells(
         candidates.push(fresh);
     }
     let mut alphabet: Vec<char> = Vec::new();
-    let mut seen: HashMap<Vec<bool>, usize> = HashMap::new();
+    let mut seen: HashMap<Vec<bool>, usize> = HashMap::default();
     for c in candidates {
         let sig: Vec<bool> = classes.iter().map(|cl| cl.has(c)).collect();
         seen.entry(sig).or_insert_with(|| {
@@ -376,11 +376,11 @@ pub fn cells(
             (!s.is_empty()).then_some((i as u32, s))
         })
         .collect();
-    let mut index: HashMap<State, usize> = HashMap::new();
+    let mut index: HashMap<State, usize> = HashMap::default();
     let mut states: Vec<State> = vec![start.clone()];
     let mut parent: Vec<(usize, char)> = vec![(usize::MAX, ' ')];
     index.insert(start, 0);
-    let mut found: HashMap<Bits, usize> = HashMap::new();
+    let mut found: HashMap<Bits, usize> = HashMap::default();
     let mut order: Vec<Bits> = Vec::new();
     let mut head = 0;
     while head < states.len() {
