@@ -528,6 +528,7 @@ impl Locator {
             "XV026" => s
                 .key("phr", "access_log_retention_days")
                 .or_else(|| s.key("phr", "bucket")),
+            "XV019" => s.key("security", "code_signing_profile_version_arn"),
             "XV027" => s.key("security", "kms_key"),
             "XV028" => s.key("security", "cloudtrail"),
             "XV037" => s.key("security", "primary_account_public_access_block"),

@@ -23,6 +23,7 @@ checks! {
     LAMBDA_EXTRA_POLICY = "XV016", High, "The Lambda execution role has a policy that was not rendered";
     LAMBDA_BOUNDARY = "XV017", Critical, "The Lambda execution role lacks the rendered permissions boundary, or the boundary policy differs from the rendered one";
     FUNCTION_CONCURRENCY = "XV018", High, "The function's reserved concurrency differs from the spec (lambda.reserved_concurrency)";
+    FUNCTION_CODE_SIGNING = "XV019", Critical, "The spec sets security.code_signing_profile_version_arn but the function has no code signing configuration attached";
     PHR_MISSING = "XV020", High, "The PHR bucket is missing or cannot be read";
     PHR_ENCRYPTION = "XV021", High, "The PHR bucket has no default encryption";
     PHR_PUBLIC_ACCESS = "XV022", Critical, "The PHR bucket's Block Public Access is not fully on";

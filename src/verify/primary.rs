@@ -506,6 +506,10 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
                     None,
                 )),
             }
+            if env.security.code_signing_profile_version_arn.is_some() {
+                r.findings
+                    .extend(code_signing(&lambda, name, acct, &arn).await);
+            }
             let live: BTreeMap<String, String> = c
                 .environment()
                 .and_then(|e| e.variables())
@@ -1070,4 +1074,37 @@ pub async fn self_test(ctx: &Ctx, aws: &Aws) -> SelfTest {
         .map_err(|e| format!("the self-test body is not JSON: {e}"))?;
     let accounts = body.get("accounts").cloned().unwrap_or_default();
     serde_json::from_value(accounts).map_err(|e| format!("unexpected self-test answer: {e}"))
+}
+
+/// XV019: with code signing in the spec, the function must have a code
+/// signing configuration attached (its `Enforce` policy and publishers are the
+/// rendered template's; the audit reads those).
+async fn code_signing(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    acct: &str,
+    arn: &str,
+) -> Option<Finding> {
+    let message = match lambda
+        .get_function_code_signing_config()
+        .function_name(name)
+        .send()
+        .await
+    {
+        Ok(o) if !o.code_signing_config_arn().is_empty() => return None,
+        Ok(_) => format!(
+            "function {name} has no code signing configuration: unsigned code can be deployed; apply the primary stack (it attaches the rendered configuration)"
+        ),
+        Err(e) => format!(
+            "cannot read the code signing configuration of {name}: {}",
+            aws::describe(&e)
+        ),
+    };
+    Some(finding(
+        checks::FUNCTION_CODE_SIGNING,
+        acct,
+        arn,
+        message,
+        None,
+    ))
 }

@@ -790,6 +790,32 @@ fn primary_account_public_access_block_is_verified_when_configured() {
     );
 }
 
+/// XV019: with a signing profile in the spec, the deployment that attaches the
+/// code signing configuration verifies clean, and a function without one is a
+/// critical finding.
+#[test]
+fn code_signing_is_verified_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("environments/dev.toml")).unwrap()
+        + "\n[security]\ncode_signing_profile_version_arn = \"arn:aws:signer:us-east-1:100000000001:/signing-profiles/xacct_dev/a1b2c3d4e5\"\n";
+    let spec = dir.path().join("dev.toml");
+    std::fs::write(&spec, text).unwrap();
+    let s = setup_with(spec.clone(), Moto::start());
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+
+    // The same spec against a function deployed without the configuration.
+    let plain = setup();
+    let (code, report, _) = verify(&plain.moto, &plain.verifier, &spec, &[]);
+    let f = findings(&report);
+    assert_eq!(code, 1, "{f:#?}");
+    assert!(
+        f.iter()
+            .any(|(id, acct, _)| id == "XV019" && acct == PRIMARY),
+        "{f:#?}"
+    );
+}
+
 /// With moto's IAM enforcement on, the chain's identity policies are enforced:
 /// the Lambda role's inline policy (sts:AssumeRole on the storage roles) and
 /// `S3BucketManagement` (every S3 call of the count and the canary). moto

@@ -167,8 +167,22 @@ pub async fn deploy(m: &Moto, env: &Environment) {
     for (k, v) in xacct::render::lambda_env(env) {
         vars = vars.variables(k, v.unwrap_or_default());
     }
+    // The templates attach a code signing configuration when the spec names a
+    // signing profile (moto keeps the ARN it is given; it has no
+    // CreateCodeSigningConfig).
+    let code_signing = env
+        .security
+        .code_signing_profile_version_arn
+        .as_ref()
+        .map(|_| {
+            format!(
+                "arn:aws:lambda:{}:{}:code-signing-config:csc-0123456789abcdef0",
+                env.region, env.primary_account
+            )
+        });
     lambda
         .create_function()
+        .set_code_signing_config_arn(code_signing)
         .function_name(&env.lambda.function_name)
         .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
         .handler("bootstrap")
