@@ -762,11 +762,7 @@ tampering! {
 /// the primary account's Block Public Access is on, XV037 once it is removed.
 #[test]
 fn primary_account_public_access_block_is_verified_when_configured() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("environments/dev.toml")).unwrap()
-        + "\n[security]\nprimary_account_public_access_block = true\n";
-    let spec = dir.path().join("dev.toml");
-    std::fs::write(&spec, text).unwrap();
+    let (_dir, spec) = dev_spec_with("\n[security]\nprimary_account_public_access_block = true\n");
     let s = setup_with(spec, Moto::start());
     let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
     assert_eq!(code, 0, "{report:#}\n{stderr}");
@@ -781,12 +777,26 @@ fn primary_account_public_access_block_is_verified_when_configured() {
             .unwrap();
     });
     let (code, report, _) = verify(&s.moto, &s.verifier, &s.spec, &[]);
-    let f = findings(&report);
+    assert_finding(code, &report, "XV037", PRIMARY);
+}
+
+/// `environments/dev.toml` plus `extra` (a `[security]` section), in a
+/// temporary directory that lives as long as the returned guard.
+fn dev_spec_with(extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("environments/dev.toml")).unwrap() + extra;
+    let spec = dir.path().join("dev.toml");
+    std::fs::write(&spec, text).unwrap();
+    (dir, spec)
+}
+
+/// Exit 1 with a finding `id` about account `acct`.
+fn assert_finding(code: i32, report: &Value, id: &str, acct: &str) {
+    let f = findings(report);
     assert_eq!(code, 1, "{f:#?}");
     assert!(
-        f.iter()
-            .any(|(id, acct, _)| id == "XV037" && acct == PRIMARY),
-        "{f:#?}"
+        f.iter().any(|(i, a, _)| i == id && a == acct),
+        "{id}: {f:#?}"
     );
 }
 
@@ -795,11 +805,9 @@ fn primary_account_public_access_block_is_verified_when_configured() {
 /// critical finding.
 #[test]
 fn code_signing_is_verified_when_configured() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("environments/dev.toml")).unwrap()
-        + "\n[security]\ncode_signing_profile_version_arn = \"arn:aws:signer:us-east-1:100000000001:/signing-profiles/xacct_dev/a1b2c3d4e5\"\n";
-    let spec = dir.path().join("dev.toml");
-    std::fs::write(&spec, text).unwrap();
+    let (_dir, spec) = dev_spec_with(
+        "\n[security]\ncode_signing_profile_version_arn = \"arn:aws:signer:us-east-1:100000000001:/signing-profiles/xacct_dev/a1b2c3d4e5\"\n",
+    );
     let s = setup_with(spec.clone(), Moto::start());
     let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
     assert_eq!(code, 0, "{report:#}\n{stderr}");
@@ -807,13 +815,7 @@ fn code_signing_is_verified_when_configured() {
     // The same spec against a function deployed without the configuration.
     let plain = setup();
     let (code, report, _) = verify(&plain.moto, &plain.verifier, &spec, &[]);
-    let f = findings(&report);
-    assert_eq!(code, 1, "{f:#?}");
-    assert!(
-        f.iter()
-            .any(|(id, acct, _)| id == "XV019" && acct == PRIMARY),
-        "{f:#?}"
-    );
+    assert_finding(code, &report, "XV019", PRIMARY);
 }
 
 /// With moto's IAM enforcement on, the chain's identity policies are enforced:
@@ -1148,11 +1150,7 @@ fn self_test_path_reports_every_storage_account_when_the_lambda_role_is_refused(
 /// group recreated without the key is XV027 again.
 #[test]
 fn kms_key_and_trail_are_verified_when_configured() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("environments/dev.toml")).unwrap()
-        + "\n[security]\nkms_key = true\ncloudtrail = true\n";
-    let spec = dir.path().join("dev.toml");
-    std::fs::write(&spec, text).unwrap();
+    let (_dir, spec) = dev_spec_with("\n[security]\nkms_key = true\ncloudtrail = true\n");
     let s = setup_with(spec, Moto::start());
     let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
     assert_eq!(code, 0, "{report:#}\n{stderr}");

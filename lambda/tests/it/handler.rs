@@ -185,14 +185,13 @@ async fn retry_finishes_a_partial_configuration_and_new_containers_agree() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn buckets_older_than_the_table_are_counted_once_and_adopted() {
-    let moto = Moto::start();
-    // Two buckets the previous runtime made before the table existed, in A2.
-    let s3 = s3_in(&moto, A2, "eu-west-1").await;
-    for name in ["ambra-dev-old-a", "ambra-dev-old-b"] {
+/// Customer buckets made in `account` (eu-west-1) by hand, as the previous
+/// runtime did before the state table existed.
+async fn buckets_before_the_table(moto: &Moto, account: &str, names: &[&str]) {
+    let s3 = s3_in(moto, account, "eu-west-1").await;
+    for name in names {
         s3.create_bucket()
-            .bucket(name)
+            .bucket(*name)
             .create_bucket_configuration(
                 aws_sdk_s3::types::CreateBucketConfiguration::builder()
                     .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
@@ -202,6 +201,14 @@ async fn buckets_older_than_the_table_are_counted_once_and_adopted() {
             .await
             .unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buckets_older_than_the_table_are_counted_once_and_adopted() {
+    let moto = Moto::start();
+    // Two buckets the previous runtime made before the table existed, in A2.
+    buckets_before_the_table(&moto, A2, &["ambra-dev-old-a", "ambra-dev-old-b"]).await;
+    let s3 = s3_in(&moto, A2, "eu-west-1").await;
     // Clearly older than the listing below (S3 creation times are to the second).
     tokio::time::sleep(std::time::Duration::from_millis(
         xacct_provisioner::service::LISTING_MARGIN_MS as u64 + 1100,
@@ -466,19 +473,12 @@ async fn capacity_exhaustion_and_threshold_warning_with_sns() {
 async fn threshold_notifies_once_across_containers_and_warm_requests_skip_the_read() {
     let moto = Moto::start();
     let (topic, rx) = ops_topic(&moto).await;
-    let s3 = s3_in(&moto, A1, "eu-west-1").await;
-    for name in ["ambra-dev-old-a", "ambra-dev-old-b", "ambra-dev-old-c"] {
-        s3.create_bucket()
-            .bucket(name)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
+    buckets_before_the_table(
+        &moto,
+        A1,
+        &["ambra-dev-old-a", "ambra-dev-old-b", "ambra-dev-old-c"],
+    )
+    .await;
     // A1 holds 3 of 10 before the table, the warning is at 20 % (2): the
     // count is past the threshold from the first listing, never equal to it.
     let cfg = config(
