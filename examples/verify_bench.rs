@@ -36,8 +36,6 @@ use xacct_testkit::moto;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 use deploy::*;
 use moto::Moto;
 
@@ -80,11 +78,6 @@ fn main() {
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|ms| *ms > 0)
         .map(Duration::from_millis);
-    let proxy_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     if let Some(l) = latency {
         println!(
             "(every request held {} ms by a loopback proxy)",
@@ -124,7 +117,7 @@ fn main() {
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
         ];
         let endpoint = match latency {
-            Some(l) => latency_proxy(&proxy_rt, m.port, l),
+            Some(l) => xacct_testkit::latency::proxy(m.port, l),
             None => m.endpoint.clone(),
         };
         let recording = std::env::var("MOTO_RECORDER_FILEPATH").ok();
@@ -254,59 +247,4 @@ async fn replay(m: &Moto, env: &xacct::model::Environment, in_flight: usize) -> 
 /// Control host fix for moto), as verify builds it.
 fn session_of(c: &aws_config::SdkConfig) -> xacct::aws::Aws {
     deploy::session(c)
-}
-
-/// A loopback TCP proxy to moto's `port` that holds the first chunk of every
-/// request for `delay`: the first chunk on a connection, and the first after
-/// moto has answered on it (later chunks of one request pass at once).
-/// Answers pass straight through.
-fn latency_proxy(rt: &tokio::runtime::Runtime, port: u16, delay: Duration) -> String {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                let new_request = Arc::new(AtomicBool::new(true));
-                let up = async {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    while let Ok(n) = cr.read(&mut buf).await {
-                        if n == 0 {
-                            break;
-                        }
-                        if new_request.swap(false, Ordering::SeqCst) {
-                            tokio::time::sleep(delay).await;
-                        }
-                        if sw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                    let _ = sw.shutdown().await;
-                };
-                let down = async {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    while let Ok(n) = sr.read(&mut buf).await {
-                        if n == 0 {
-                            break;
-                        }
-                        new_request.store(true, Ordering::SeqCst);
-                        if cw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                    let _ = cw.shutdown().await;
-                };
-                tokio::join!(up, down);
-            });
-        }
-    });
-    endpoint
 }

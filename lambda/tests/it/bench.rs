@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 
 use runtime_api::{Outcome, RuntimeApi};
 use support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn event(customer: &str) -> String {
     let mut v: serde_json::Value =
@@ -48,58 +47,6 @@ fn list(var: &str, default: &str) -> Vec<u64> {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect()
-}
-
-/// A loopback TCP proxy to moto's `port` that holds the first chunk of every
-/// request for `delay` (the first on a connection, and the first after moto
-/// answered on it). Answers pass straight through.
-async fn latency_proxy(port: u16, delay: Duration) -> String {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                let new_request = Arc::new(AtomicBool::new(true));
-                let up = async {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    while let Ok(n) = cr.read(&mut buf).await {
-                        if n == 0 {
-                            break;
-                        }
-                        if new_request.swap(false, Ordering::SeqCst) {
-                            tokio::time::sleep(delay).await;
-                        }
-                        if sw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                    let _ = sw.shutdown().await;
-                };
-                let down = async {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    while let Ok(n) = sr.read(&mut buf).await {
-                        if n == 0 {
-                            break;
-                        }
-                        new_request.store(true, Ordering::SeqCst);
-                        if cw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                    let _ = cw.shutdown().await;
-                };
-                tokio::join!(up, down);
-            });
-        }
-    });
-    endpoint
 }
 
 struct Proc {
@@ -253,7 +200,7 @@ async fn main() {
             let endpoint = if latency == 0 {
                 moto.endpoint.clone()
             } else {
-                latency_proxy(moto.port, Duration::from_millis(latency)).await
+                xacct_testkit::latency::proxy(moto.port, Duration::from_millis(latency))
             };
             let tag = format!("{fleet}-{latency}");
             let p = Proc::start(&binary, &moto, &endpoint, &accounts);
