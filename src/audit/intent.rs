@@ -1,6 +1,11 @@
 //! The intent of every audit question, as policy documents built from the
 //! [`Expect`]ed principals, accounts and prefix (never from the documents under
 //! review), and the request context AWS sets on the intended callers' requests.
+//!
+//! Some of these read like `iam::documents` (the trust of the execution role,
+//! for one) on purpose: the intent is a second, independent statement of who
+//! may do what, built from an `Expect` that plans and templates also yield. If
+//! it called the renderer, a renderer bug would be its own intent and audit clean.
 
 use crate::contract;
 use crate::iam::{PolicyDocument, Principal, Statement};
