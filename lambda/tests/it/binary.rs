@@ -240,14 +240,18 @@ fn answered(logs: &[serde_json::Value], request_id: &str) -> serde_json::Value {
 
 /// Four warm containers (processes), each sent `per_process` new customers at
 /// once, two accounts of `max`: every account ends at exactly `max`, every
-/// extra request is a 503 `capacity_exhausted`, the counters agree.
+/// extra request is a 503 `capacity_exhausted`, the counters agree, and ops is
+/// told once per account that it passed the warning threshold (80 %), however
+/// many containers saw it.
 async fn burst(max: usize, per_process: usize) {
     let moto = Moto::start();
     for a in [A1, A2] {
         create_manager_role(&moto, a, None).await;
     }
     create_state_table(&moto).await;
-    let env = lambda_env(&[A1, A2], max);
+    let (topic, rx) = ops_topic(&moto).await;
+    let mut env = lambda_env(&[A1, A2], max);
+    env.push(("AMBRA_OPS_TOPIC_ARN", topic));
     let fleet: Vec<Container> = (0..4).map(|_| Container::start(&moto, &env, &[])).collect();
     // Warm every container first (a GET is answered 405 without AWS), so all
     // of them race from the same moment.
@@ -298,6 +302,13 @@ async fn burst(max: usize, per_process: usize) {
         "every extra request is a 503"
     );
     assert_eq!(counts, [(A1.into(), max), (A2.into(), max)].into());
+    let mut warned: Vec<String> = notifications(&rx, Duration::from_secs(3))
+        .into_iter()
+        .filter(|m| m["event"] == "capacity_threshold")
+        .map(|m| m["account_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    warned.sort();
+    assert_eq!(warned, [A1, A2], "one threshold notification per account");
 }
 
 /// The reproduction: four warm containers, each sent eight new

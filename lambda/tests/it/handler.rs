@@ -2,9 +2,6 @@
 //! a moto server with storage accounts reached by `sts:AssumeRole`.
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::sync::mpsc;
 
 use crate::support::*;
 use aws_sdk_s3::types::{ObjectOwnership, ServerSideEncryption};
@@ -315,86 +312,6 @@ async fn two_containers_share_the_counters_and_never_overfill() {
     // b answers a customer a created from the record: one call.
     let (status, r) = provision(&b, "c-0-0").await;
     assert_eq!((status, r["created"].as_bool()), (200, Some(false)));
-}
-
-/// Collects the bodies SNS POSTs to an HTTP subscription.
-fn http_sink() -> (String, mpsc::Receiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/ops",
-        listener.local_addr().unwrap().port()
-    );
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            // Read headers, then Content-Length bytes of body.
-            let body = loop {
-                let n = s.read(&mut chunk).unwrap_or(0);
-                if n == 0 {
-                    break String::new();
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let len = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        break String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
-                    }
-                }
-            };
-            let _ =
-                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            let _ = tx.send(body);
-        }
-    });
-    (url, rx)
-}
-
-/// The ops topic, with an HTTP subscription whose deliveries arrive on the
-/// receiver (the subscription confirmation already drained).
-async fn ops_topic(moto: &Moto) -> (String, mpsc::Receiver<String>) {
-    let sns = aws_sdk_sns::Client::new(&default_sdk(moto).await);
-    let topic = sns
-        .create_topic()
-        .name("xacct-ops")
-        .send()
-        .await
-        .unwrap()
-        .topic_arn()
-        .unwrap()
-        .to_owned();
-    let (url, rx) = http_sink();
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("http")
-        .endpoint(&url)
-        .send()
-        .await
-        .unwrap();
-    while rx.try_recv().is_ok() {}
-    (topic, rx)
-}
-
-/// The `Message` of every SNS notification delivered within `wait`.
-fn notifications(rx: &mpsc::Receiver<String>, wait: std::time::Duration) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    while let Ok(body) = rx.recv_timeout(wait) {
-        let envelope: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-        if envelope["Type"] == "Notification" {
-            out.push(serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap());
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
