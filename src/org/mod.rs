@@ -290,7 +290,11 @@ pub fn drift(file: &Snapshot, live: &Snapshot) -> Vec<String> {
                 "{} `{}` ({id}) attached to {} (not in the file)",
                 p.kind.short(),
                 p.name,
-                p.targets.join(", ")
+                p.targets
+                    .iter()
+                    .map(|t| live.describe_target(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
             Some(f) => {
                 let (ft, lt): (BTreeSet<_>, BTreeSet<_>) =

@@ -658,3 +658,206 @@ fn the_bundled_environments_audit_clean_with_and_without_the_sample_organization
         );
     }
 }
+
+/// moto's Organizations: an organization (moto's default account manages it)
+/// with `storage` and `sandbox` OUs, two storage accounts created in it and
+/// moved to `storage`; returns (storage account IDs, storage OU, sandbox OU).
+async fn moto_org(b: &aws_config::SdkConfig) -> (Vec<String>, String, String) {
+    let org = aws_sdk_organizations::Client::new(b);
+    let (root_id, storage_ou) = org_with_storage_ou(b).await;
+    let sandbox = org
+        .create_organizational_unit()
+        .parent_id(&root_id)
+        .name("sandbox")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let mut ids = Vec::new();
+    for name in ["storage-1", "storage-2"] {
+        let out = org
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap();
+        let id = out.create_account_status().unwrap().account_id().unwrap().to_owned();
+        org.move_account()
+            .account_id(&id)
+            .source_parent_id(&root_id)
+            .destination_parent_id(&storage_ou)
+            .send()
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    (ids, storage_ou, sandbox)
+}
+
+async fn scp(b: &aws_config::SdkConfig, name: &str, content: &str) -> String {
+    let org = aws_sdk_organizations::Client::new(b);
+    org.create_policy()
+        .name(name)
+        .description(name)
+        .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .content(content)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned()
+}
+
+const DENY_TAGGING: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoBucketTagging","Effect":"Deny","Action":"s3:PutBucketTagging","Resource":"*"}]}"#;
+
+#[test]
+fn org_snapshot_is_deterministic_and_check_names_attached_detached_and_edited_policies() {
+    let m = Moto::start();
+    let rt = rt();
+    let b = base(&m);
+    let (ids, storage_ou, sandbox) = rt.block_on(moto_org(&b));
+    let policy = rt.block_on(scp(&b, "DenyTagging", DENY_TAGGING));
+    let w = Work::with_spec(&dev_spec_with(&[&ids[0], &ids[1]]));
+    let file = w.root.join("dev.org.json");
+    let snap = |extra: &[&str]| {
+        let mut a = vec!["org", "snapshot", "--env", w.s()];
+        a.extend_from_slice(extra);
+        xacct(Some(&m), &a)
+    };
+    let r = snap(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let first = std::fs::read_to_string(&file).unwrap();
+    // The primary account is not in moto's organization: reported, not dropped.
+    assert!(r.stderr.contains("100000000001"), "{}", r.stderr);
+    let s: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(s["outside"], json!(["100000000001"]));
+    assert_eq!(s["paths"][&ids[0]], json!([s["root_id"], storage_ou]));
+    // Two runs, byte-identical (a second file too, with a fixed clock).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = snap(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), first);
+    let other = w.root.join("again.org.json");
+    let r = snap(&["--out", other.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let strip = |t: &str| {
+        let mut v: Value = serde_json::from_str(t).unwrap();
+        v["read_at"] = Value::Null;
+        v
+    };
+    assert_eq!(strip(&std::fs::read_to_string(&other).unwrap()), strip(&first));
+    assert_eq!(snap(&["--check"]).code, 0);
+
+    let org = aws_sdk_organizations::Client::new(&b);
+    // Attached.
+    rt.block_on(org.attach_policy().policy_id(&policy).target_id(&storage_ou).send()).unwrap();
+    let r = snap(&["--check"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("`DenyTagging`") && r.stdout.contains("attached to") && r.stdout.contains("storage"), "{}", r.stdout);
+    assert_eq!(snap(&[]).code, 0);
+    assert_eq!(snap(&["--check"]).code, 0);
+    // Edited.
+    rt.block_on(
+        org.update_policy()
+            .policy_id(&policy)
+            .content(DENY_TAGGING.replace("s3:PutBucketTagging", "s3:PutBucketPolicy"))
+            .send(),
+    )
+    .unwrap();
+    let r = snap(&["--check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["changes"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().contains("content edited")), "{}", r.stdout);
+    assert_eq!(snap(&[]).code, 0);
+    // Detached (and attached elsewhere).
+    rt.block_on(org.detach_policy().policy_id(&policy).target_id(&storage_ou).send()).unwrap();
+    rt.block_on(org.attach_policy().policy_id(&policy).target_id(&sandbox).send()).unwrap();
+    let r = snap(&["--check"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("detached from"), "{}", r.stdout);
+    // --check without a file is an input error.
+    let r = snap(&["--check", "--out", w.root.join("none.json").to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn an_scp_denying_a_bucket_step_on_the_storage_ou_fails_audit_and_onboard_and_not_on_another_ou() {
+    let m = Moto::start();
+    let rt = rt();
+    let b = base(&m);
+    let (ids, storage_ou, sandbox) = rt.block_on(moto_org(&b));
+    let policy = rt.block_on(scp(&b, "DenyTagging", DENY_TAGGING));
+    let org = aws_sdk_organizations::Client::new(&b);
+    for (target, blocked) in [(&sandbox, false), (&storage_ou, true)] {
+        rt.block_on(org.attach_policy().policy_id(&policy).target_id(target).send()).unwrap();
+        let w = Work::with_spec(&dev_spec_with(&[&ids[0], &ids[1]]));
+        let r = xacct(Some(&m), &["org", "snapshot", "--env", w.s()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let gen_dir = w.o().to_owned();
+        // The snapshot beside the spec is used by default; --no-org skips it.
+        let a = xacct(None, &["audit", "--env", w.s(), "--generated", &gen_dir, "--format", "json"]);
+        let v: Value = serde_json::from_str(&a.stdout).unwrap();
+        let hits: Vec<&Value> = v["findings"].as_array().unwrap().iter().filter(|f| f["check_id"] == "XA060").collect();
+        if blocked {
+            assert_eq!(a.code, 1, "{}", a.stdout);
+            assert_eq!(hits.len(), 2, "one per storage account: {}", a.stdout);
+            for h in &hits {
+                let msg = h["message"].as_str().unwrap();
+                assert!(msg.contains("s3:PutBucketTagging") && msg.contains("`DenyTagging`") && msg.contains(&policy) && msg.contains("OU `storage`"), "{msg}");
+                assert_eq!(h["statement"]["sid"], "NoBucketTagging");
+            }
+            let n = xacct(None, &["audit", "--env", w.s(), "--generated", &gen_dir, "--no-org"]);
+            assert_eq!(n.code, 0, "{}", n.stdout);
+        } else {
+            assert!(hits.is_empty(), "{}", a.stdout);
+            assert_eq!(a.code, 0, "{}", a.stdout);
+        }
+        rt.block_on(org.detach_policy().policy_id(&policy).target_id(target).send()).unwrap();
+    }
+}
+
+#[test]
+fn onboard_refuses_an_account_whose_guardrails_block_the_chain_and_deploys_when_they_do_not() {
+    let m = moto_with(&[]);
+    let rt = rt();
+    let b = base(&m);
+    let (ids, storage_ou, sandbox) = rt.block_on(moto_org(&b));
+    let policy = rt.block_on(scp(&b, "DenyTagging", DENY_TAGGING));
+    let org = aws_sdk_organizations::Client::new(&b);
+    rt.block_on(org.attach_policy().policy_id(&policy).target_id(&storage_ou).send()).unwrap();
+    let w = Work::new();
+    let r = w.run(Some(&m), &["onboard", "--account", &ids[0], "--apply"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("refusing to deploy")
+            && r.stderr.contains("`DenyTagging`")
+            && r.stderr.contains(&policy)
+            && r.stderr.contains("OU `storage`")
+            && r.stderr.contains("s3:PutBucketTagging"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("CREATE_COMPLETE"), "{}", r.stdout);
+    // Nothing was deployed into the account.
+    rt.block_on(async {
+        let c = in_account(&b, &ids[0]).await;
+        let role = aws_sdk_iam::Client::new(&c).get_role().role_name("S3BucketManager").send().await;
+        assert!(role.is_err(), "the stack was deployed: {role:?}");
+    });
+    // The same SCP on an unrelated OU does not stop it.
+    rt.block_on(org.detach_policy().policy_id(&policy).target_id(&storage_ou).send()).unwrap();
+    rt.block_on(org.attach_policy().policy_id(&policy).target_id(&sandbox).send()).unwrap();
+    let r = w.run(Some(&m), &["onboard", "--account", &ids[0], "--apply"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(&format!("verified {}", ids[0])), "{}", r.stdout);
+}
