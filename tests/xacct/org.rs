@@ -686,7 +686,12 @@ async fn moto_org(b: &aws_config::SdkConfig) -> (Vec<String>, String, String) {
             .send()
             .await
             .unwrap();
-        let id = out.create_account_status().unwrap().account_id().unwrap().to_owned();
+        let id = out
+            .create_account_status()
+            .unwrap()
+            .account_id()
+            .unwrap()
+            .to_owned();
         org.move_account()
             .account_id(&id)
             .source_parent_id(&root_id)
@@ -755,15 +760,30 @@ fn org_snapshot_is_deterministic_and_check_names_attached_detached_and_edited_po
         v["read_at"] = Value::Null;
         v
     };
-    assert_eq!(strip(&std::fs::read_to_string(&other).unwrap()), strip(&first));
+    assert_eq!(
+        strip(&std::fs::read_to_string(&other).unwrap()),
+        strip(&first)
+    );
     assert_eq!(snap(&["--check"]).code, 0);
 
     let org = aws_sdk_organizations::Client::new(&b);
     // Attached.
-    rt.block_on(org.attach_policy().policy_id(&policy).target_id(&storage_ou).send()).unwrap();
+    rt.block_on(
+        org.attach_policy()
+            .policy_id(&policy)
+            .target_id(&storage_ou)
+            .send(),
+    )
+    .unwrap();
     let r = snap(&["--check"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("`DenyTagging`") && r.stdout.contains("attached to") && r.stdout.contains("storage"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("`DenyTagging`")
+            && r.stdout.contains("attached to")
+            && r.stdout.contains("storage"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(snap(&[]).code, 0);
     assert_eq!(snap(&["--check"]).code, 0);
     // Edited.
@@ -777,16 +797,40 @@ fn org_snapshot_is_deterministic_and_check_names_attached_detached_and_edited_po
     let r = snap(&["--check", "--format", "json"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert!(v["changes"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().contains("content edited")), "{}", r.stdout);
+    assert!(
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("content edited")),
+        "{}",
+        r.stdout
+    );
     assert_eq!(snap(&[]).code, 0);
     // Detached (and attached elsewhere).
-    rt.block_on(org.detach_policy().policy_id(&policy).target_id(&storage_ou).send()).unwrap();
-    rt.block_on(org.attach_policy().policy_id(&policy).target_id(&sandbox).send()).unwrap();
+    rt.block_on(
+        org.detach_policy()
+            .policy_id(&policy)
+            .target_id(&storage_ou)
+            .send(),
+    )
+    .unwrap();
+    rt.block_on(
+        org.attach_policy()
+            .policy_id(&policy)
+            .target_id(&sandbox)
+            .send(),
+    )
+    .unwrap();
     let r = snap(&["--check"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("detached from"), "{}", r.stdout);
     // --check without a file is an input error.
-    let r = snap(&["--check", "--out", w.root.join("none.json").to_str().unwrap()]);
+    let r = snap(&[
+        "--check",
+        "--out",
+        w.root.join("none.json").to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
@@ -799,30 +843,67 @@ fn an_scp_denying_a_bucket_step_on_the_storage_ou_fails_audit_and_onboard_and_no
     let policy = rt.block_on(scp(&b, "DenyTagging", DENY_TAGGING));
     let org = aws_sdk_organizations::Client::new(&b);
     for (target, blocked) in [(&sandbox, false), (&storage_ou, true)] {
-        rt.block_on(org.attach_policy().policy_id(&policy).target_id(target).send()).unwrap();
+        rt.block_on(
+            org.attach_policy()
+                .policy_id(&policy)
+                .target_id(target)
+                .send(),
+        )
+        .unwrap();
         let w = Work::with_spec(&dev_spec_with(&[&ids[0], &ids[1]]));
         let r = xacct(Some(&m), &["org", "snapshot", "--env", w.s()]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let gen_dir = w.o().to_owned();
         // The snapshot beside the spec is used by default; --no-org skips it.
-        let a = xacct(None, &["audit", "--env", w.s(), "--generated", &gen_dir, "--format", "json"]);
+        let a = xacct(
+            None,
+            &[
+                "audit",
+                "--env",
+                w.s(),
+                "--generated",
+                &gen_dir,
+                "--format",
+                "json",
+            ],
+        );
         let v: Value = serde_json::from_str(&a.stdout).unwrap();
-        let hits: Vec<&Value> = v["findings"].as_array().unwrap().iter().filter(|f| f["check_id"] == "XA060").collect();
+        let hits: Vec<&Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check_id"] == "XA060")
+            .collect();
         if blocked {
             assert_eq!(a.code, 1, "{}", a.stdout);
             assert_eq!(hits.len(), 2, "one per storage account: {}", a.stdout);
             for h in &hits {
                 let msg = h["message"].as_str().unwrap();
-                assert!(msg.contains("s3:PutBucketTagging") && msg.contains("`DenyTagging`") && msg.contains(&policy) && msg.contains("OU `storage`"), "{msg}");
+                assert!(
+                    msg.contains("s3:PutBucketTagging")
+                        && msg.contains("`DenyTagging`")
+                        && msg.contains(&policy)
+                        && msg.contains("OU `storage`"),
+                    "{msg}"
+                );
                 assert_eq!(h["statement"]["sid"], "NoBucketTagging");
             }
-            let n = xacct(None, &["audit", "--env", w.s(), "--generated", &gen_dir, "--no-org"]);
+            let n = xacct(
+                None,
+                &["audit", "--env", w.s(), "--generated", &gen_dir, "--no-org"],
+            );
             assert_eq!(n.code, 0, "{}", n.stdout);
         } else {
             assert!(hits.is_empty(), "{}", a.stdout);
             assert_eq!(a.code, 0, "{}", a.stdout);
         }
-        rt.block_on(org.detach_policy().policy_id(&policy).target_id(target).send()).unwrap();
+        rt.block_on(
+            org.detach_policy()
+                .policy_id(&policy)
+                .target_id(target)
+                .send(),
+        )
+        .unwrap();
     }
 }
 
@@ -834,7 +915,13 @@ fn onboard_refuses_an_account_whose_guardrails_block_the_chain_and_deploys_when_
     let (ids, storage_ou, sandbox) = rt.block_on(moto_org(&b));
     let policy = rt.block_on(scp(&b, "DenyTagging", DENY_TAGGING));
     let org = aws_sdk_organizations::Client::new(&b);
-    rt.block_on(org.attach_policy().policy_id(&policy).target_id(&storage_ou).send()).unwrap();
+    rt.block_on(
+        org.attach_policy()
+            .policy_id(&policy)
+            .target_id(&storage_ou)
+            .send(),
+    )
+    .unwrap();
     let w = Work::new();
     let r = w.run(Some(&m), &["onboard", "--account", &ids[0], "--apply"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
@@ -851,13 +938,133 @@ fn onboard_refuses_an_account_whose_guardrails_block_the_chain_and_deploys_when_
     // Nothing was deployed into the account.
     rt.block_on(async {
         let c = in_account(&b, &ids[0]).await;
-        let role = aws_sdk_iam::Client::new(&c).get_role().role_name("S3BucketManager").send().await;
+        let role = aws_sdk_iam::Client::new(&c)
+            .get_role()
+            .role_name("S3BucketManager")
+            .send()
+            .await;
         assert!(role.is_err(), "the stack was deployed: {role:?}");
     });
     // The same SCP on an unrelated OU does not stop it.
-    rt.block_on(org.detach_policy().policy_id(&policy).target_id(&storage_ou).send()).unwrap();
-    rt.block_on(org.attach_policy().policy_id(&policy).target_id(&sandbox).send()).unwrap();
+    rt.block_on(
+        org.detach_policy()
+            .policy_id(&policy)
+            .target_id(&storage_ou)
+            .send(),
+    )
+    .unwrap();
+    rt.block_on(
+        org.attach_policy()
+            .policy_id(&policy)
+            .target_id(&sandbox)
+            .send(),
+    )
+    .unwrap();
     let r = w.run(Some(&m), &["onboard", "--account", &ids[0], "--apply"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains(&format!("verified {}", ids[0])), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("verified {}", ids[0])),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn verify_reads_the_live_scps_and_reports_a_blocked_bucket_step() {
+    use crate::support::verify_deploy::{PRIMARY, VERIFIER_ROLE, creds_in, deploy, load};
+    let m = Moto::start();
+    let rt = rt();
+    let b = base(&m);
+    // The primary account manages the organization, so the verifier may read it.
+    let (ids, storage_ou, sandbox, policy) = rt.block_on(async {
+        let p = in_account(&b, PRIMARY).await;
+        let (ids, storage_ou, sandbox) = moto_org(&p).await;
+        let policy = scp(&p, "DenyTagging", DENY_TAGGING).await;
+        (ids, storage_ou, sandbox, policy)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("dev.toml");
+    std::fs::write(&spec, dev_spec_with(&[&ids[0], &ids[1]])).unwrap();
+    let env = load(&spec);
+    let verifier = rt.block_on(async {
+        // moto's CreateAccount made OrganizationAccountAccessRole; the deployment makes its own.
+        for id in &ids {
+            let iam = aws_sdk_iam::Client::new(&in_account(&b, id).await);
+            let role = "OrganizationAccountAccessRole";
+            let attached = iam
+                .list_attached_role_policies()
+                .role_name(role)
+                .send()
+                .await
+                .unwrap();
+            for a in attached.attached_policies() {
+                iam.detach_role_policy()
+                    .role_name(role)
+                    .policy_arn(a.policy_arn().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            let inline = iam
+                .list_role_policies()
+                .role_name(role)
+                .send()
+                .await
+                .unwrap();
+            for n in inline.policy_names() {
+                iam.delete_role_policy()
+                    .role_name(role)
+                    .policy_name(n)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            iam.delete_role().role_name(role).send().await.unwrap();
+        }
+        deploy(&m, &env).await;
+        creds_in(&b, PRIMARY, VERIFIER_ROLE).await
+    });
+    let (code, report, stderr) = crate::verify::verify(&m, &verifier, &spec, &[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    let p = rt.block_on(in_account(&b, PRIMARY));
+    let org = aws_sdk_organizations::Client::new(&p);
+    for (target, blocked) in [(&storage_ou, true), (&sandbox, false)] {
+        rt.block_on(
+            org.attach_policy()
+                .policy_id(&policy)
+                .target_id(target)
+                .send(),
+        )
+        .unwrap();
+        let (code, report, stderr) = crate::verify::verify(&m, &verifier, &spec, &[]);
+        let hits: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check_id"] == "XA060")
+            .collect();
+        if blocked {
+            assert_eq!(code, 1, "{report:#}\n{stderr}");
+            assert_eq!(hits.len(), 2, "{report:#}");
+            for h in hits {
+                let msg = h["message"].as_str().unwrap();
+                assert!(
+                    msg.starts_with("live: ")
+                        && msg.contains("`DenyTagging`")
+                        && msg.contains("s3:PutBucketTagging"),
+                    "{msg}"
+                );
+            }
+        } else {
+            assert_eq!(code, 0, "{report:#}\n{stderr}");
+            assert!(hits.is_empty(), "{report:#}");
+        }
+        rt.block_on(
+            org.detach_policy()
+                .policy_id(&policy)
+                .target_id(target)
+                .send(),
+        )
+        .unwrap();
+    }
 }
