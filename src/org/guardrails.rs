@@ -608,7 +608,7 @@ fn judge_kind(s: &Snapshot, kind: PolicyKind, r: &Intended) -> Verdict {
                     .iter()
                     .filter(|k| {
                         !r.context.iter().any(|(c, _)| c == *k)
-                            && fixed.context.get(k.as_str()).is_none()
+                            && !fixed.context.contains_key(k.as_str())
                     })
                     .collect();
                 Verdict::Undecided {
