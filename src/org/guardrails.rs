@@ -442,6 +442,41 @@ fn policy_label(s: &Snapshot, kind: PolicyKind, name: &str, id: &str, target: &s
     )
 }
 
+/// The policies of one kind attached at one level, with the labels findings cite.
+struct Level<'a> {
+    kind: PolicyKind,
+    attached: Vec<&'a super::Policy>,
+    labels: Vec<String>,
+}
+
+impl<'a> Level<'a> {
+    fn new(s: &'a Snapshot, kind: PolicyKind, target: &str) -> Self {
+        let attached = s.attached(kind, target);
+        let labels = attached
+            .iter()
+            .map(|p| policy_label(s, kind, &p.name, &p.id, target))
+            .collect();
+        Level {
+            kind,
+            attached,
+            labels,
+        }
+    }
+
+    /// The level's documents for the evaluator, named by their labels.
+    fn named(&self) -> Vec<Named<'_>> {
+        self.attached
+            .iter()
+            .zip(&self.labels)
+            .map(|(p, l)| Named {
+                name: l,
+                kind: named_kind(self.kind),
+                doc: &p.content,
+            })
+            .collect()
+    }
+}
+
 fn universal(kind: PolicyKind) -> PolicyDocument {
     let st = Statement::allow("Any").actions(["*"]).resources(["*"]);
     PolicyDocument::new(vec![match kind {
@@ -525,20 +560,9 @@ fn judge_kind(s: &Snapshot, kind: PolicyKind, r: &Intended) -> Verdict {
         doc: &univ,
     }];
     for target in &levels {
-        let attached = s.attached(kind, target);
-        let labels: Vec<String> = attached
-            .iter()
-            .map(|p| policy_label(s, kind, &p.name, &p.id, target))
-            .collect();
-        let named: Vec<Named<'_>> = attached
-            .iter()
-            .zip(&labels)
-            .map(|(p, l)| Named {
-                name: l,
-                kind: named_kind(kind),
-                doc: &p.content,
-            })
-            .collect();
+        let level = Level::new(s, kind, target);
+        let (attached, labels) = (&level.attached, level.labels.as_slice());
+        let named = level.named();
         let keys = keys_of(&attached.iter().map(|p| &p.content).collect::<Vec<_>>());
         let scope = scope_of(r, &keys);
         let w = match decide::find(&[&univ_n], &[&named], &scope) {
@@ -566,7 +590,7 @@ fn judge_kind(s: &Snapshot, kind: PolicyKind, r: &Intended) -> Verdict {
             Some(st) => {
                 let p = attached
                     .iter()
-                    .zip(&labels)
+                    .zip(labels)
                     .find(|(_, l)| **l == st.document);
                 let json = p
                     .and_then(|(p, _)| p.content.statement.get(st.index))
@@ -798,20 +822,8 @@ pub fn annotate(s: &Snapshot, findings: &mut [Finding]) {
                 continue;
             };
             for target in &levels {
-                let attached = s.attached(kind, target);
-                let labels: Vec<String> = attached
-                    .iter()
-                    .map(|p| policy_label(s, kind, &p.name, &p.id, target))
-                    .collect();
-                let named: Vec<Named<'_>> = attached
-                    .iter()
-                    .zip(&labels)
-                    .map(|(p, l)| Named {
-                        name: l,
-                        kind: named_kind(kind),
-                        doc: &p.content,
-                    })
-                    .collect();
+                let level = Level::new(s, kind, target);
+                let named = level.named();
                 let d = eval::evaluate(&named, &req);
                 if d.outcome == eval::Outcome::ExplicitDeny
                     && let Some(st) = d.statements.first()
