@@ -107,7 +107,7 @@ pub struct Policy {
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error(
-        "cannot read the organization snapshot `{path}`: {source}; run `xacct org snapshot --env <spec>` or pass --no-org"
+        "cannot read the organization snapshot `{path}` (run `xacct org snapshot --env <spec>` or pass --no-org)"
     )]
     Io {
         path: std::path::PathBuf,
