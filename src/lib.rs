@@ -13,6 +13,7 @@ pub mod eval;
 pub mod iam;
 pub mod model;
 pub mod onboard;
+pub mod org;
 pub mod progress;
 pub mod render;
 pub mod sarif;

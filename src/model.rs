@@ -181,8 +181,17 @@ pub struct Environment {
     pub readers: Vec<String>,
     pub verifiers: Vec<String>,
     pub deployers: Vec<String>,
+    /// Principals outside the zone of trust accepted explicitly (`access.external_principals`).
+    pub external_principals: Vec<ExternalPrincipal>,
     pub capacity: Option<Capacity>,
     pub security: Security,
+}
+
+/// A principal outside the zone of trust, accepted with a reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExternalPrincipal {
+    pub principal: String,
+    pub reason: String,
 }
 
 /// Options of [`Environment::load`].
@@ -503,6 +512,14 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
         readers: a.reader_principals.clone(),
         verifiers: a.verifier_principals.clone(),
         deployers: a.deployer_principals.clone(),
+        external_principals: a
+            .external_principals
+            .iter()
+            .map(|x| ExternalPrincipal {
+                principal: x.principal.clone(),
+                reason: x.reason.trim().to_owned(),
+            })
+            .collect(),
         capacity,
         security: Security {
             kms_key: security.kms_key,
@@ -826,6 +843,25 @@ fn check_access(c: &mut Checker<'_>, a: &crate::spec::AccessSpec) {
     c.principals("access.reader_principals", &a.reader_principals, true);
     c.principals("access.verifier_principals", &a.verifier_principals, false);
     c.principals("access.deployer_principals", &a.deployer_principals, false);
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, x) in a.external_principals.iter().enumerate() {
+        let field = format!("access.external_principals[{i}]");
+        if let Err(rule) = check_principal_arn(&x.principal) {
+            c.error(format!("{field}.principal"), rule);
+        }
+        if x.reason.trim().is_empty() {
+            c.error(
+                format!("{field}.reason"),
+                "must say why this principal outside the zone of trust is accepted (a non-empty reason)",
+            );
+        }
+        if !seen.insert(x.principal.as_str()) {
+            c.error(
+                format!("{field}.principal"),
+                format!("duplicate principal {:?}", x.principal),
+            );
+        }
+    }
 }
 
 /// `[capacity]`: the accounts must hold the expected customers with growth; the

@@ -135,6 +135,20 @@ pub struct AccessSpec {
     /// Principals that apply the primary stack; named in the deployer policy's docs.
     #[serde(default)]
     pub deployer_principals: Vec<String>,
+    /// Principals outside the zone of trust (the organization, else the
+    /// environment's accounts) accepted explicitly, each with its reason (issue 20).
+    #[serde(default)]
+    pub external_principals: Vec<ExternalPrincipalSpec>,
+}
+
+/// `[[access.external_principals]]`: one accepted external principal.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalPrincipalSpec {
+    /// An IAM ARN (account root, role or user); a root accepts the whole account.
+    pub principal: String,
+    /// Why this principal may reach the environment's data or roles (shown in every report).
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -38,6 +38,17 @@ pub struct Expect {
     pub discover: bool,
     /// The SNS topic the Lambda may publish capacity warnings to.
     pub ops_topic_arn: Option<String>,
+    /// The zone of trust's accounts (issue 20): the environment's accounts, plus
+    /// every account of the organization when a snapshot lists them.
+    pub zone_accounts: Vec<String>,
+    /// The organization's accounts come from a snapshot (membership is known).
+    pub org_snapshot: bool,
+    /// The organization of the zone of trust: the snapshot's, else `storage.organization_id`.
+    pub zone_org: Option<String>,
+    /// Principals outside the zone accepted explicitly: (principal, reason).
+    pub accepted_external: Vec<(String, String)>,
+    /// `environment.name`: the `environment` tag the runtime writes (empty when unknown).
+    pub environment_name: String,
 }
 
 impl Expect {
@@ -57,8 +68,37 @@ impl Expect {
             storage_accounts: env.storage_accounts.clone(),
             discover: env.discover,
             ops_topic_arn: env.lambda.ops_topic_arn.clone(),
+            zone_accounts: env_accounts(env),
+            org_snapshot: false,
+            zone_org: env.organization_id.clone(),
+            accepted_external: env
+                .external_principals
+                .iter()
+                .map(|x| (x.principal.clone(), x.reason.clone()))
+                .collect(),
+            environment_name: env.name.clone(),
         }
     }
+
+    /// Widens the zone of trust to the organization of a snapshot.
+    pub fn with_org(mut self, snapshot: &crate::org::Snapshot) -> Self {
+        self.zone_accounts
+            .extend(snapshot.accounts.iter().map(|a| a.id.clone()));
+        self.zone_accounts.sort();
+        self.zone_accounts.dedup();
+        self.org_snapshot = true;
+        self.zone_org = Some(snapshot.organization_id.clone());
+        self
+    }
+}
+
+/// The environment's accounts: primary, storage and PHR, sorted.
+pub fn env_accounts(env: &Environment) -> Vec<String> {
+    let mut v = vec![env.primary_account.clone(), env.phr.account.clone()];
+    v.extend(env.storage_accounts.iter().cloned());
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// One storage account's documents.

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod attributes;
 pub mod explain;
+pub mod external;
 pub mod hygiene;
 pub mod input;
 pub mod intent;
@@ -96,6 +97,12 @@ checks! {
     UNKNOWN_ACTION = "XA026", Low, "An action of a catalogued service that is not in the action catalog (typo, or newer than the catalog)";
     KMS_KEY_OPEN = "XA027", Critical, "The customer-managed KMS key's policy lets someone outside the intent use or manage the key";
     KMS_KEY_USER_DENIED = "XA028", Medium, "A reader (through S3) or CloudWatch Logs (for the function's log group) cannot use the customer-managed KMS key";
+    GUARDRAIL_BLOCKS = "XA060", High, "An SCP or RCP of the organization blocks an intended request of the provisioning chain";
+    GUARDRAIL_UNDECIDED = "XA061", High, "Whether an SCP or RCP blocks an intended request cannot be decided (condition key unknown offline, unmodelled operator)";
+    EXTERNAL_ACCESS = "XA062", Critical, "A principal outside the zone of trust may reach a bucket, the KMS key, the function or a role (external access)";
+    EXTERNAL_ACCEPTED = "XA063", Info, "External access accepted in access.external_principals (shown with its reason)";
+    ORG_ACCOUNT_OUTSIDE = "XA064", Medium, "An environment account is not in the organization of the snapshot";
+    ORG_MISMATCH = "XA065", High, "The organization snapshot does not match the spec (another organization, or unreadable)";
 }
 
 /// Actions that cannot be scoped to a resource ARN and may use `Resource: *`
@@ -269,6 +276,7 @@ pub fn run(input: &Input) -> Vec<Finding> {
     access::buckets(&mut cx);
     access::lambda_trust(&mut cx);
     access::kms_key(&mut cx);
+    cx.findings.extend(external::check(input));
     secrets::scan(input, &mut cx.findings);
     attributes::check(input, &mut cx.findings);
     input.locate(&mut cx.findings);

@@ -9,6 +9,7 @@
 mod audit;
 pub(crate) mod error;
 mod list;
+pub mod org;
 mod preflight;
 pub mod state;
 

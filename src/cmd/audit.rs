@@ -47,6 +47,54 @@ pub struct Args {
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value = "high")]
     pub fail_on: super::FailOn,
+    /// Organization snapshot (`xacct org snapshot`): its SCPs and RCPs are
+    /// evaluated over the provisioning chain and its accounts widen the zone of
+    /// trust. Default: `<folder of the spec>/<short_name>.org.json` when it exists.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_org")]
+    pub org: Option<PathBuf>,
+    /// Ignore the organization snapshot beside the spec.
+    #[arg(long)]
+    pub no_org: bool,
+}
+
+/// The organization snapshot an audit uses: `--org`, else the file beside the
+/// spec when it exists, none with `--no-org`. A named or present file that
+/// cannot be read is an input error (exit 2), never silently skipped.
+pub fn org_snapshot(
+    org: Option<&Path>,
+    no_org: bool,
+    spec: Option<&Path>,
+) -> anyhow::Result<Option<(crate::org::Snapshot, String)>> {
+    if no_org {
+        return Ok(None);
+    }
+    let path = match (org, spec) {
+        (Some(p), _) => p.to_owned(),
+        (None, Some(spec)) => {
+            let env = Environment::load(spec, LoadOptions::default())?.env;
+            let p = crate::org::default_path(spec, &env.short_name);
+            if !p.exists() {
+                return Ok(None);
+            }
+            p
+        }
+        (None, None) => return Ok(None),
+    };
+    let s = crate::org::Snapshot::load(&path)?;
+    Ok(Some((s, path.display().to_string())))
+}
+
+/// The guardrail findings of an input under a snapshot, and the mitigations
+/// noted on `findings` (never removed: a finding stays a finding).
+pub fn with_org(
+    input: &Input,
+    org: Option<&(crate::org::Snapshot, String)>,
+    findings: &mut Vec<Finding>,
+) {
+    if let Some((s, source)) = org {
+        crate::org::guardrails::annotate(s, findings);
+        findings.extend(crate::org::guardrails::check(input, s, source));
+    }
 }
 
 /// Every file under `dir`, as `(path, text)`, sorted; binary files are skipped.
@@ -89,11 +137,28 @@ pub fn env_input(spec: &Path, generated: &Path) -> anyhow::Result<Input> {
 /// `<generated>/<short_name>/` (policies, Terraform, CloudFormation), and every
 /// committed file that differs from the render (XA040).
 pub fn env_findings(spec: &Path, generated: &Path) -> anyhow::Result<Vec<Finding>> {
+    env_findings_org(spec, generated, None)
+}
+
+/// [`env_findings`] under an organization snapshot (and its source, for messages):
+/// the zone of trust widened to the organization, the guardrail findings
+/// (XA060-XA065) added and the mitigations noted.
+pub fn env_findings_org(
+    spec: &Path,
+    generated: &Path,
+    org: Option<&(crate::org::Snapshot, String)>,
+) -> anyhow::Result<Vec<Finding>> {
     let env = Environment::load(spec, LoadOptions::default())?.env;
-    let input = env_input(spec, generated)?;
+    let mut input = env_input(spec, generated)?;
     let dir = generated.join(&env.short_name);
     let files = read_tree(&dir)?;
-    let shipped = shipped::read(&dir.display().to_string(), &files, &env);
+    let mut shipped = shipped::read(&dir.display().to_string(), &files, &env);
+    if let Some((s, _)) = org {
+        input.expect = input.expect.clone().with_org(s);
+        for i in &mut shipped.inputs {
+            i.expect = i.expect.clone().with_org(s);
+        }
+    }
     let rendered = crate::render::Renderer::new()?
         .render(&env)
         .with_context(|| format!("rendering `{}`", spec.display()))?;
@@ -105,6 +170,7 @@ pub fn env_findings(spec: &Path, generated: &Path) -> anyhow::Result<Vec<Finding
         &env.primary_account,
         &spec.display().to_string(),
     ));
+    with_org(&input, org, &mut findings);
     Ok(findings)
 }
 
@@ -173,9 +239,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )),
         None => None,
     };
-    let run = |input: &Input| match &rendered {
-        Some(docs) => audit::run_with_rendered(input, docs),
-        None => audit::run(input),
+    let org = org_snapshot(args.org.as_deref(), args.no_org, args.env.as_deref())?;
+    let run = |input: &Input| {
+        let mut input = input.clone();
+        if let Some((s, _)) = &org {
+            input.expect = input.expect.clone().with_org(s);
+        }
+        let mut f = match &rendered {
+            Some(docs) => audit::run_with_rendered(&input, docs),
+            None => audit::run(&input),
+        };
+        with_org(&input, org.as_ref(), &mut f);
+        f
     };
     let mut findings = Vec::new();
     if !args.plan.is_empty() {
@@ -193,7 +268,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .env
             .as_deref()
             .context("--env, --plan or --template is required")?;
-        findings = env_findings(spec, &args.generated)?;
+        findings = env_findings_org(spec, &args.generated, org.as_ref())?;
     }
     let loaded = match args.env.as_deref() {
         Some(spec) => Some(Environment::load(spec, LoadOptions::default())?.env),

@@ -13,6 +13,7 @@ pub mod init;
 pub mod live;
 pub mod offboard;
 pub mod onboard;
+pub mod org;
 pub mod package;
 pub mod progress;
 pub mod render;
@@ -129,6 +130,11 @@ pub enum Command {
         after_help = "Examples:\n  xacct init --from-function s3-bucket-provisioning --profile prod-admin\n  xacct init --from-function s3-bucket-provisioning --out environments/prod.toml --force\n\nExit codes: 0 written and valid, 1 written but fields need a human (named) or a failed AWS step, 2 usage or input error (an existing file without --force)."
     )]
     Init(init::Args),
+    /// The organization around an environment: `org snapshot` reads its SCPs, RCPs and account paths for the audit.
+    #[command(
+        after_help = "Examples:\n  xacct org snapshot --env environments/prod.toml\n  xacct org snapshot --env environments/prod.toml --check\n\nExit codes: 0 written or in sync, 1 drift (--check) or a failed AWS step, 2 usage or input error."
+    )]
+    Org(org::Args),
 }
 
 /// Runs one parsed command line.
@@ -152,6 +158,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => completions::run(args),
         Command::Adopt(args) => adopt::run(args),
         Command::Init(args) => init::run(args),
+        Command::Org(args) => org::run(args),
     }
 }
 

@@ -290,6 +290,11 @@ fn apply(
         ..Applied::default()
     });
     rt.block_on(async {
+        // The organization's guardrails first: a stack the SCPs would stop, or a
+        // chain they would break, is refused before anything is deployed.
+        guardrails(env, &base, account, role)
+            .await
+            .map_err(|e| StepFailed(anyhow::anyhow!("{e}\n{left}")))?;
         let session = base
             .assume(&role_arn, None)
             .await
@@ -347,6 +352,51 @@ fn apply(
             Ok(1)
         }
     })
+}
+
+/// Refuses (naming each blocking policy, its attachment and statement) when the
+/// organization's SCPs or RCPs would block the storage stack's deployment in
+/// `account` or a request of the provisioning chain; an account in no
+/// organization has no guardrails. An organization the caller may not read is
+/// refused too: the check cannot be skipped silently.
+async fn guardrails(
+    env: &Environment,
+    aws: &crate::aws::Aws,
+    account: &str,
+    role: &str,
+) -> anyhow::Result<()> {
+    use crate::aws::org::{OrgReadError, READ_PERMISSIONS, read};
+    let accounts = crate::audit::input::env_accounts(env);
+    let s = match read(&aws.organizations(), &accounts, "").await {
+        Ok(s) => s,
+        Err(OrgReadError::NotInOrganization(_)) => return Ok(()),
+        Err(e) => anyhow::bail!(
+            "cannot read the organization's guardrails before deploying into {account}: {e}; the caller needs {READ_PERMISSIONS}"
+        ),
+    };
+    let input = crate::audit::Input::from_env(env);
+    let expect = input.expect.clone().with_org(&s);
+    let mut reqs = crate::org::guardrails::deployment(&expect, account, role, &s);
+    reqs.extend(
+        crate::org::guardrails::intended(&input, &s)
+            .into_iter()
+            .filter(|r| {
+                r.caller_account.as_deref() == Some(account) || r.resource_account == account
+            }),
+    );
+    let blocked = crate::org::guardrails::check_requests(&reqs, &s);
+    if blocked.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = blocked
+        .iter()
+        .map(|f| format!("  {} {}", f.check_id, f.message))
+        .collect();
+    anyhow::bail!(
+        "refusing to deploy into {account}: the organization's guardrails would block it ({} finding(s)):\n{}\nchange or exempt the guardrail, then run onboard --apply again",
+        blocked.len(),
+        lines.join("\n")
+    )
 }
 
 /// What to apply, in order, after `generated/` changed.

@@ -36,10 +36,28 @@ struct SpecJson {
     storage_accounts: Vec<String>,
     /// Warnings, as printed on stderr.
     warnings: Vec<String>,
+    /// External access (XA062, with a counterexample) and accepted external
+    /// principals (XA063) of the spec's documents, against the zone of trust.
+    #[serde(serialize_with = "crate::envelope::serialize_findings")]
+    external_access: Vec<crate::audit::Finding>,
+}
+
+/// The spec's external access: its documents against the zone of trust (the
+/// organization snapshot beside the spec when there is one).
+fn external_access(
+    path: &std::path::Path,
+    env: &Environment,
+) -> anyhow::Result<Vec<crate::audit::Finding>> {
+    let mut input = crate::audit::Input::from_env(env);
+    if let Some((s, _)) = super::audit::org_snapshot(None, false, Some(path))? {
+        input.expect = input.expect.clone().with_org(&s);
+    }
+    Ok(crate::audit::external::check(&input))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut specs = Vec::new();
+    let mut code = 0u8;
     for path in &args.env {
         let loaded = Environment::load(
             path,
@@ -48,17 +66,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
         )?;
         super::print_warnings(&loaded.warnings);
+        let external = external_access(path, &loaded.env)?;
+        let blocking = external
+            .iter()
+            .filter(|f| f.severity > crate::audit::Severity::Info)
+            .count();
+        if blocking > 0 {
+            code = 1;
+        }
         let mode = if loaded.env.discover {
             "discovery"
         } else {
             "explicit list"
         };
         if args.format == super::TextFormat::Text {
-            println!(
-                "{}: ok ({} storage account(s), {mode})",
-                path.display(),
-                loaded.env.storage_accounts.len(),
-            );
+            for f in &external {
+                println!(
+                    "{}: {} [{}] {}",
+                    path.display(),
+                    f.check_id,
+                    f.severity,
+                    f.message
+                );
+            }
+            if blocking == 0 {
+                println!(
+                    "{}: ok ({} storage account(s), {mode})",
+                    path.display(),
+                    loaded.env.storage_accounts.len(),
+                );
+            } else {
+                println!(
+                    "{}: {blocking} external access finding(s): a principal outside the zone of trust reaches the environment (remove it, or accept it in access.external_principals with a reason)",
+                    path.display()
+                );
+            }
         }
         specs.push(SpecJson {
             file: crate::envelope::path(path),
@@ -71,6 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
             storage_accounts: loaded.env.storage_accounts.clone(),
             warnings: loaded.warnings.iter().map(ToString::to_string).collect(),
+            external_access: external,
         });
     }
     if args.format == super::TextFormat::Json {
@@ -79,15 +122,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             _ => None,
         };
         let warnings: usize = specs.iter().map(|s| s.warnings.len()).sum();
+        let external: usize = specs.iter().map(|s| s.external_access.len()).sum();
         crate::envelope::Envelope::new(
             "validate",
             environment.as_deref(),
-            crate::envelope::Summary::new(0)
+            crate::envelope::Summary::new(code)
                 .count("specs", specs.len())
-                .count("warnings", warnings),
+                .count("warnings", warnings)
+                .count("external_access", external),
             ValidateJson { specs },
         )
         .print()?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::envelope::exit(code))
 }

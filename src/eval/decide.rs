@@ -51,6 +51,15 @@ impl Values {
     pub fn roles() -> Self {
         Values::Patterns(vec![principal_domain("role/", true)])
     }
+
+    /// IAM principals: account roots, roles and users of a 12-digit account.
+    pub fn iam_principals() -> Self {
+        Values::Patterns(vec![
+            principal_domain("root", false),
+            principal_domain("role/", true),
+            principal_domain("user/", true),
+        ])
+    }
 }
 
 /// The requests a question ranges over.

@@ -51,4 +51,6 @@ checks! {
     SELF_TEST = "XV047", High, "The Lambda's self-test could not be invoked or reported a failure";
     CAPACITY_DRIFT = "XV048", Medium, "A storage account's capacity counter differs from its bucket listing (drift)";
     STATE_TABLE = "XV049", High, "The provisioning-state table is missing or its capacity counters cannot be read";
+    ORG_UNREADABLE = "XV060", High, "The verifier cannot read the organization (SCPs, RCPs, accounts): guardrails and the organization's zone of trust were not checked";
+    ORG_ABSENT = "XV061", High, "The spec names an organization, but the caller's account is in no organization";
 }

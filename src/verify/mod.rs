@@ -460,10 +460,24 @@ pub async fn run_chain_with(
         )),
     }
 
-    // 5. The audit's evaluator over the live documents.
-    let live = live_input(&ctx, &primary, &storage);
+    // 5. The audit's evaluator over the live documents, under the live
+    // organization (its SCPs and RCPs, its accounts as the zone of trust).
+    let mut live = live_input(&ctx, &primary, &storage);
+    let org = live_org(env, &aws, &mut report.findings).await;
+    if let Some(s) = &org {
+        live.expect = live.expect.clone().with_org(s);
+    }
     let rendered = crate::iam::documents::Documents::build(&ctx.env);
-    for mut f in audit::run_with_rendered(&live, &rendered) {
+    let mut audited = audit::run_with_rendered(&live, &rendered);
+    if let Some(s) = &org {
+        crate::org::guardrails::annotate(s, &mut audited);
+        audited.extend(crate::org::guardrails::check(
+            &live,
+            s,
+            "the live organization",
+        ));
+    }
+    for mut f in audited {
         f.message = format!("live: {}", f.message);
         report.findings.push(f);
     }
@@ -483,6 +497,52 @@ pub async fn run_chain_with(
             .collect(),
     });
     Ok(report)
+}
+
+/// The live organization around the environment (Organizations API, the
+/// caller's credentials), or `None` with a finding when it cannot be read:
+/// XV060 when the caller may not read it (the permission it needs), XV061 when
+/// the spec names an organization and the caller's account is in none.
+async fn live_org(
+    env: &Environment,
+    aws: &Aws,
+    findings: &mut Vec<Finding>,
+) -> Option<crate::org::Snapshot> {
+    let accounts = audit::input::env_accounts(env);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    match crate::aws::org::read(&aws.organizations(), &accounts, &crate::org::rfc3339(now)).await {
+        Ok(s) => Some(s),
+        Err(crate::aws::org::OrgReadError::NotInOrganization(m)) => {
+            if let Some(o) = &env.organization_id {
+                findings.push(finding(
+                    checks::ORG_ABSENT,
+                    &env.primary_account,
+                    o,
+                    format!(
+                        "the spec names organization {o}, but the caller's account is in no organization ({m}): SCPs, RCPs and the organization's zone of trust were not checked"
+                    ),
+                    None,
+                ));
+            }
+            None
+        }
+        Err(e) => {
+            findings.push(finding(
+                checks::ORG_UNREADABLE,
+                &env.primary_account,
+                "organizations:DescribeOrganization",
+                format!(
+                    "setup: cannot read the organization, so its SCPs and RCPs were not evaluated and the zone of trust is the environment's accounts only: {e}; grant the verifier {}",
+                    crate::aws::org::READ_PERMISSIONS
+                ),
+                None,
+            ));
+            None
+        }
+    }
 }
 
 /// Sorts findings (severity, check, account), dedups, and fills in per-account counts.

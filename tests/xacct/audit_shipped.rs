@@ -485,7 +485,9 @@ fn rendered_fixture_specs_audit_clean_and_discovery_and_external_id_edits_are_ca
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let findings = env_findings(Path::new(&spec), tmp.path()).unwrap();
+        let mut findings = env_findings(Path::new(&spec), tmp.path()).unwrap();
+        // Accepted external principals (XA063, info) are shown, not failures.
+        findings.retain(|f| f.severity > xacct::audit::Severity::Info);
         assert!(
             findings.is_empty(),
             "{s}:\n{}",

@@ -14,6 +14,7 @@ mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
 mod json_output; // issue 14: the JSON envelope of every command against its schema; explain input checks
 mod offboard; // xacct offboard against moto
 mod onboard; // xacct onboard: spec edits, --apply, --create
+mod org; // issue 20: SCPs and RCPs (guardrail library, snapshot, audit, verify, onboard), the zone of trust
 mod package; // the Lambda zip
 mod render; // snapshots of every rendered file; generated/ is current; write/check behaviour
 mod sarif; // SARIF for code scanning: official schema, GitHub's requirements, places, fingerprints

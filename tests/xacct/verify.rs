@@ -16,7 +16,12 @@ use crate::support::{lambda_proxy, moto};
 
 /// Runs the real binary as the verifier role in the primary account; returns
 /// (exit code, parsed JSON report, stderr).
-fn verify(m: &Moto, creds: &Credentials, spec: &Path, extra: &[&str]) -> (i32, Value, String) {
+pub(crate) fn verify(
+    m: &Moto,
+    creds: &Credentials,
+    spec: &Path,
+    extra: &[&str],
+) -> (i32, Value, String) {
     verify_at(&m.endpoint, creds, spec, extra)
 }
 
