@@ -869,6 +869,26 @@ fn read_instance(
     for (id, kind, props) in &inst.resolved {
         let res_line = resource_line(text, id);
         let place = Place::at(format!("{file}#{id}"), file, res_line);
+        if let Some(mut r) =
+            super::settings::observe(kind, id, &account, place.clone(), props, None)
+        {
+            r.lines = super::settings::entry(kind)
+                .map(|e| e.attrs)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|a| {
+                    let leaf = a.path.rsplit('/').find(|p| p.parse::<usize>().is_err())?;
+                    let top = a.path.split('/').nth(1)?;
+                    let top_line = props_line(text, res_line, top)?;
+                    let next = next_resource_line(text, res_line? + 1);
+                    let line = line_starting(text, top_line, &format!("{leaf}:"))
+                        .filter(|l| next.is_none_or(|n| *l < n))
+                        .unwrap_or(top_line);
+                    Some((a.name, line))
+                })
+                .collect();
+            input.settings.push(r);
+        }
         // Reads the policy document under `key` (the `nth` one after the resource line).
         let read_doc = |props: &Value,
                         key: &str,
@@ -1021,6 +1041,11 @@ fn read_instance(
                 }
                 roles.sort();
                 roles.dedup();
+                if pname == input.expect.boundary_policy_name() {
+                    input
+                        .kinds
+                        .insert(d.name.clone(), crate::iam::documents::DocKind::ExecutionBoundary);
+                }
                 if roles.is_empty() {
                     input.other_docs.push(d);
                     continue;

@@ -546,6 +546,7 @@ fn instantiate(
                         attributes: BTreeMap::new(),
                     };
                     let values = body_values(&m, &b.body);
+                    let unknown = body_unknown(&m, &b.body);
                     for (k, attr) in POLICY_ATTRIBUTES {
                         if *k != kind {
                             continue;
@@ -577,6 +578,7 @@ fn instantiate(
                         "type": kind,
                         "name": name,
                         "values": values,
+                        "xacct_unknown": unknown,
                     }));
                 }
                 ("module", [name]) => {
@@ -638,6 +640,36 @@ fn count_is_zero(m: &Module<'_>, body: &Body) -> bool {
         .and_then(|a| m.known(&a.expr))
         .and_then(|v| v.as_u64())
         == Some(0)
+}
+
+/// The attributes of a block body that are set but not known offline (a
+/// reference to another resource), shaped like a plan's `after_unknown`.
+fn body_unknown(m: &Module<'_>, body: &Body) -> Value {
+    let mut out = Map::new();
+    for a in body.attributes() {
+        if !matches!(
+            a.key.as_str(),
+            "count" | "for_each" | "depends_on" | "provider"
+        ) && m.known(&a.expr).is_none()
+        {
+            out.insert(a.key.to_string(), Value::Bool(true));
+        }
+    }
+    for b in body.blocks() {
+        if matches!(
+            b.identifier.as_str(),
+            "lifecycle" | "provisioner" | "connection" | "dynamic"
+        ) {
+            continue;
+        }
+        let entry = out
+            .entry(b.identifier.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(a) = entry {
+            a.push(body_unknown(m, &b.body));
+        }
+    }
+    Value::Object(out)
 }
 
 /// A block body as plan values: attributes, and nested blocks as lists.

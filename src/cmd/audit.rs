@@ -97,8 +97,8 @@ pub fn env_findings(spec: &Path, generated: &Path) -> anyhow::Result<Vec<Finding
     let rendered = crate::render::Renderer::new()?
         .render(&env)
         .with_context(|| format!("rendering `{}`", spec.display()))?;
-    let docs = crate::iam::documents::Documents::build(&env);
-    let mut findings = shipped::run_all(&input, &shipped, &docs);
+    let floor = audit::Floor::build(&env).with_context(|| format!("rendering `{}`", spec.display()))?;
+    let mut findings = shipped::run_all(&input, &shipped, &floor);
     findings.extend(shipped::drift(
         &dir,
         &rendered,
@@ -167,14 +167,17 @@ pub fn plan_input(plans: &[PathBuf], spec: Option<&Path>) -> anyhow::Result<Inpu
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // With the environment known, every document is also compared with the
     // rendered one by the access it grants (no new access).
+    // ... and every security setting with the rendered one (no weaker setting).
     let rendered = match args.env.as_deref() {
-        Some(spec) => Some(crate::iam::documents::Documents::build(
-            &Environment::load(spec, LoadOptions::default())?.env,
-        )),
-        None => None,
+        Some(spec) if !(args.plan.is_empty() && args.template.is_empty()) => {
+            Some(audit::Floor::build(
+                &Environment::load(spec, LoadOptions::default())?.env,
+            )?)
+        }
+        _ => None,
     };
     let run = |input: &Input| match &rendered {
-        Some(docs) => audit::run_with_rendered(input, docs),
+        Some(floor) => audit::run_with_floor(input, floor),
         None => audit::run(input),
     };
     let mut findings = Vec::new();
