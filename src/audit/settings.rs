@@ -99,6 +99,9 @@ pub struct Entry {
     pub not_applicable: &'static [(&'static str, &'static str)],
     /// Set when the type has no security-relevant attribute: the reason.
     pub none: Option<&'static str>,
+    /// checkov checks of this type that judge a policy document in code: xacct
+    /// decides the document exactly instead (XA001-XA028, no new access XA023).
+    pub policy_checks: &'static [&'static str],
 }
 
 const fn a(name: &'static str, path: &'static str, weakens: Weakens) -> Attr {
@@ -144,6 +147,12 @@ const SIGNING: Weakens = Weakens::Order(&["Enforce", "Warn"]);
 const NA_TAGS: (&str, &str) = ("tags", "labels only; no access depends on them");
 const NA_DOC: &str = "an IAM or resource document: compared by no new access (XA023)";
 
+const IAM_TF_CHECKS: &[&str] = &[
+    "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_288", "CKV_AWS_289",
+    "CKV_AWS_290", "CKV_AWS_355",
+];
+const IAM_CFN_CHECKS: &[&str] = &["CKV_AWS_107", "CKV_AWS_108", "CKV_AWS_109", "CKV_AWS_110", "CKV_AWS_111"];
+
 /// Every resource type xacct renders, Terraform then CloudFormation.
 pub const TABLE: &[Entry] = &[
     // --- Terraform ---
@@ -158,6 +167,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_kms_key",
@@ -173,6 +183,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["policy"],
         not_applicable: &[NA_TAGS, ("description", "free text")],
         none: None,
+        policy_checks: &["CKV_AWS_33"],
     },
     Entry {
         resource_type: "aws_kms_alias",
@@ -180,6 +191,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_cloudtrail",
@@ -201,6 +213,7 @@ pub const TABLE: &[Entry] = &[
             ("sns_topic_name", "no trail notification is rendered; delivery is checked live (XV028)"),
         ],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_dynamodb_table",
@@ -211,8 +224,9 @@ pub const TABLE: &[Entry] = &[
             a("server_side_encryption.kms_key_arn", "/server_side_encryption/0/kms_key_arn", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[NA_TAGS, ("billing_mode", "capacity, not access")],
+        not_applicable: &[("CKV_AWS_119", "server_side_encryption.kms_key_arn is in the table (Same); the rendered AWS owned key holds no patient data (README Security model)"), NA_TAGS, ("billing_mode", "capacity, not access")],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_lambda_function",
@@ -223,7 +237,7 @@ pub const TABLE: &[Entry] = &[
             a("kms_key_arn", "/kms_key_arn", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[
+        not_applicable: &[("CKV_AWS_173", "kms_key_arn is in the table (Same)"), ("CKV_AWS_45", "the secret scan (XA018) reads every value"), ("runtime", "the custom runtime carries the binary; not an access setting, checkov gates deprecation in CI"), 
             NA_TAGS,
             ("tracing_config", "no X-Ray: every request is one structured log line (README Security model)"),
             ("vpc_config", "calls only AWS APIs over TLS and reaches no VPC resource"),
@@ -231,6 +245,7 @@ pub const TABLE: &[Entry] = &[
             ("environment", "IDs and names, no secret; audited by the secret scan (XA018)"),
         ],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_lambda_function_url",
@@ -244,6 +259,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[("invoke_mode", "response streaming or buffering, not access")],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_lambda_permission",
@@ -256,6 +272,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["action", "principal"],
         not_applicable: &[],
         none: None,
+        policy_checks: &["CKV_AWS_364"],
     },
     Entry {
         resource_type: "aws_lambda_code_signing_config",
@@ -266,6 +283,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_cloudwatch_log_group",
@@ -274,8 +292,9 @@ pub const TABLE: &[Entry] = &[
             a("kms_key_id", "/kms_key_id", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[NA_TAGS, ("skip_destroy", "the group is recreated by the stack")],
+        not_applicable: &[("CKV_AWS_338", "the same attribute as retention_in_days (Retention: must not drop below the spec's days)"), NA_TAGS, ("skip_destroy", "the group is recreated by the stack")],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_iam_role",
@@ -289,6 +308,7 @@ pub const TABLE: &[Entry] = &[
             ("managed_policy_arns", "computed by the provider from the attachments; an attachment outside the plan is XA049"),
         ],
         none: None,
+        policy_checks: &["CKV_AWS_60", "CKV_AWS_61", "CKV_AWS_274", "CKV_AWS_393"],
     },
     Entry {
         resource_type: "aws_iam_policy",
@@ -296,6 +316,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["policy"],
         not_applicable: &[],
         none: Some(NA_DOC),
+        policy_checks: IAM_TF_CHECKS,
     },
     Entry {
         resource_type: "aws_iam_role_policy",
@@ -303,25 +324,28 @@ pub const TABLE: &[Entry] = &[
         documents: &["policy"],
         not_applicable: &[],
         none: Some(NA_DOC),
+        policy_checks: IAM_TF_CHECKS,
     },
     Entry {
         resource_type: "aws_iam_role_policy_attachment",
         attrs: &[a("policy_arn", "/policy_arn", Weakens::Same)],
         documents: &[],
-        not_applicable: &[],
+        not_applicable: &[("CKV_AWS_274", "policy_arn is in the table (Same): an AdministratorAccess attachment differs from the render"), ],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_s3_bucket",
         attrs: &[d("force_destroy", "/force_destroy", Weakens::Off, "false")],
         documents: &["policy"],
-        not_applicable: &[
+        not_applicable: &[("CKV_AWS_143", "object lock is not rendered: PHR retention is versioning plus lifecycle"), 
             NA_TAGS,
             ("object_lock_enabled", "not rendered: PHR retention is versioning plus lifecycle (README Security model)"),
             ("replication_configuration", "not rendered: single-region data by design"),
             ("event_notification", "not rendered; no event consumer"),
         ],
         none: None,
+        policy_checks: &["CKV_AWS_70", "CKV_AWS_93"],
     },
     Entry {
         resource_type: "aws_s3_bucket_public_access_block",
@@ -334,6 +358,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_s3_bucket_ownership_controls",
@@ -341,6 +366,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_s3_bucket_server_side_encryption_configuration",
@@ -351,6 +377,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[("bucket_key_enabled", "request cost, not access")],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_s3_bucket_versioning",
@@ -361,6 +388,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_s3_bucket_lifecycle_configuration",
@@ -368,8 +396,9 @@ pub const TABLE: &[Entry] = &[
             a("rule", "/rule", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[],
+        not_applicable: &[("CKV_AWS_300", "rule is in the table (Same: the whole rule list)"), ],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_s3_bucket_logging",
@@ -380,6 +409,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "aws_s3_bucket_policy",
@@ -387,6 +417,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["policy"],
         not_applicable: &[],
         none: Some(NA_DOC),
+        policy_checks: &["CKV_AWS_70", "CKV_AWS_93"],
     },
     // --- CloudFormation ---
     Entry {
@@ -404,13 +435,14 @@ pub const TABLE: &[Entry] = &[
             a("LoggingConfiguration", "/LoggingConfiguration", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[
+        not_applicable: &[("AccessControl", "a canned ACL is inert: ObjectOwnership BucketOwnerEnforced (in the table) disables ACLs"), 
             ("Tags", "labels only; no access depends on them"),
             ("ObjectLockEnabled", "not rendered: PHR retention is versioning plus lifecycle (README Security model)"),
             ("ReplicationConfiguration", "not rendered: single-region data by design"),
             ("NotificationConfiguration", "not rendered; no event consumer"),
         ],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::S3::BucketPolicy",
@@ -418,6 +450,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["PolicyDocument"],
         not_applicable: &[],
         none: Some(NA_DOC),
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::KMS::Key",
@@ -433,6 +466,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["KeyPolicy"],
         not_applicable: &[("Tags", "labels only; no access depends on them"), ("Description", "free text")],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::KMS::Alias",
@@ -440,6 +474,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::CloudTrail::Trail",
@@ -461,6 +496,7 @@ pub const TABLE: &[Entry] = &[
             ("SnsTopicName", "no trail notification is rendered; delivery is checked live (XV028)"),
         ],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::DynamoDB::Table",
@@ -471,8 +507,9 @@ pub const TABLE: &[Entry] = &[
             a("KMSMasterKeyId", "/SSESpecification/KMSMasterKeyId", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[("Tags", "labels only; no access depends on them"), ("BillingMode", "capacity, not access")],
+        not_applicable: &[("CKV_AWS_119", "KMSMasterKeyId is in the table (Same); the rendered AWS owned key holds no patient data (README Security model)"), ("Tags", "labels only; no access depends on them"), ("BillingMode", "capacity, not access")],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::Lambda::Function",
@@ -483,7 +520,7 @@ pub const TABLE: &[Entry] = &[
             a("KmsKeyArn", "/KmsKeyArn", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[
+        not_applicable: &[("CKV_AWS_116", "synchronous invocation only; a DLQ applies to async events"), ("CKV_AWS_173", "KmsKeyArn is in the table (Same)"), ("CKV_AWS_45", "the secret scan (XA018) reads every value"), ("Runtime", "the custom runtime carries the binary; not an access setting, checkov gates deprecation in CI"), 
             ("Tags", "labels only; no access depends on them"),
             ("TracingConfig", "no X-Ray: every request is one structured log line (README Security model)"),
             ("VpcConfig", "calls only AWS APIs over TLS and reaches no VPC resource"),
@@ -491,6 +528,7 @@ pub const TABLE: &[Entry] = &[
             ("Environment", "IDs and names, no secret; audited by the secret scan (XA018)"),
         ],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::Lambda::Url",
@@ -504,6 +542,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[("InvokeMode", "response streaming or buffering, not access")],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::Lambda::Permission",
@@ -516,6 +555,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["Action", "Principal"],
         not_applicable: &[],
         none: None,
+        policy_checks: &["CKV_AWS_364"],
     },
     Entry {
         resource_type: "AWS::Lambda::CodeSigningConfig",
@@ -526,6 +566,7 @@ pub const TABLE: &[Entry] = &[
         documents: &[],
         not_applicable: &[],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::Logs::LogGroup",
@@ -536,6 +577,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["DataProtectionPolicy"],
         not_applicable: &[("Tags", "labels only; no access depends on them")],
         none: None,
+        policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::IAM::Role",
@@ -547,6 +589,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["AssumeRolePolicyDocument", "Policies"],
         not_applicable: &[("Tags", "labels only; no access depends on them")],
         none: None,
+        policy_checks: &["CKV_AWS_60", "CKV_AWS_61", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_107", "CKV_AWS_108", "CKV_AWS_109", "CKV_AWS_110", "CKV_AWS_111"],
     },
     Entry {
         resource_type: "AWS::IAM::ManagedPolicy",
@@ -554,6 +597,7 @@ pub const TABLE: &[Entry] = &[
         documents: &["PolicyDocument"],
         not_applicable: &[],
         none: Some(NA_DOC),
+        policy_checks: IAM_CFN_CHECKS,
     },
 ];
 

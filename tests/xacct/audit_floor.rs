@@ -1,0 +1,270 @@
+//! Issue 18, "the render is the floor": the settings table covers every
+//! resource the renderer emits (and every attribute checkov checks there);
+//! every setting weakened and every document widened, one at a time, is
+//! caught with its ID and place, through the committed files, `--template`
+//! and a real Terraform plan; equivalents and narrowings stay clean; one side
+//! alone is still checked against the intent's trust.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+use xacct::audit::{self, Finding, Floor, settings};
+use xacct::model::Environment;
+
+fn load(spec: &str) -> Environment {
+    Environment::load(Path::new(spec), Default::default())
+        .unwrap_or_else(|e| panic!("{spec}: {e}"))
+        .env
+}
+
+/// Every resource type in a render: `resource "<type>"` in `.tf`, `Type: AWS::...` in templates.
+fn rendered_types(env: &Environment) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for f in xacct::render::Renderer::new().unwrap().render(env).unwrap() {
+        let path = f.path.display().to_string();
+        for line in f.contents.lines() {
+            let t = line.trim_start();
+            let ty = if path.ends_with(".tf") {
+                t.strip_prefix("resource \"")
+                    .and_then(|r| r.split('"').next())
+            } else if path.ends_with(".yaml") {
+                t.strip_prefix("Type: ").filter(|x| x.starts_with("AWS::"))
+            } else {
+                None
+            };
+            if let Some(ty) = ty {
+                out.entry(ty.trim().to_owned()).or_insert_with(|| path.clone());
+            }
+        }
+    }
+    out
+}
+
+/// `a/[0]/b` and `/a/0/b` -> `a/b`; `Properties/` dropped.
+fn norm(path: &str) -> String {
+    path.trim_start_matches("Properties/")
+        .split('/')
+        .filter(|p| !p.is_empty() && !p.starts_with('[') && p.parse::<usize>().is_err())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The coverage problems of the table for the resource types of these specs.
+fn coverage_problems(specs: &[&str]) -> Vec<String> {
+    let data: Value = serde_json::from_str(&crate::read(&crate::input(
+        "checkov/attributes.json",
+    )))
+    .unwrap();
+    let mut problems = Vec::new();
+    let mut types = BTreeMap::new();
+    for s in specs {
+        types.extend(rendered_types(&load(s)));
+    }
+    assert!(types.len() > 20, "the walk found too few types: {types:?}");
+    for (ty, file) in &types {
+        let Some(e) = settings::entry(ty) else {
+            problems.push(format!(
+                "{ty} (rendered in {file}) has no entry in audit::settings::TABLE"
+            ));
+            continue;
+        };
+        for row in data["checks"].as_array().unwrap() {
+            if row[1] != ty.as_str() {
+                continue;
+            }
+            let id = row[2].as_str().unwrap();
+            let na = |k: &str| e.not_applicable.iter().any(|(n, _)| *n == k);
+            match row[3].as_str().filter(|a| !a.is_empty()) {
+                None => {
+                    if !(e.policy_checks.contains(&id) || na(id)) {
+                        problems.push(format!(
+                            "{ty}: checkov {id} decides in code and is neither a policy check nor not applicable"
+                        ));
+                    }
+                }
+                Some(attr) => {
+                    let a = norm(attr);
+                    let top = a.split('/').next().unwrap_or_default();
+                    let covered = e.attrs.iter().any(|x| {
+                        let p = norm(x.path);
+                        p == a || p.starts_with(&format!("{a}/")) || a.starts_with(&format!("{p}/"))
+                    }) || na(top)
+                        || na(&a)
+                        || e.documents.contains(&top);
+                    if !covered {
+                        problems.push(format!(
+                            "{ty}: checkov {id} checks `{attr}`, which is neither in the table nor not applicable"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+const SPECS: &[&str] = &[
+    "environments/dev.toml",
+    "environments/uat.toml",
+    "environments/prod.toml",
+    "tests/inputs/all_options.toml",
+    "tests/inputs/discovery.toml",
+    "tests/inputs/external_id.toml",
+    "tests/inputs/phr_in_storage.toml",
+];
+
+#[test]
+fn settings_table_covers_every_rendered_resource() {
+    let problems = coverage_problems(SPECS);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let data: Value = serde_json::from_str(&crate::read(&crate::input(
+        "checkov/attributes.json",
+    )))
+    .unwrap();
+    assert!(data["checkov_version"].as_str().is_some_and(|v| v.starts_with('3')));
+}
+
+/// prod (every `[security]` control on): the render's floor and the committed tree.
+struct Prod {
+    env: Environment,
+    floor: Floor,
+    dir: String,
+    files: Vec<(String, String)>,
+}
+
+impl Prod {
+    fn new() -> Self {
+        let env = load("environments/prod.toml");
+        let floor = Floor::build(&env).unwrap();
+        let dir = "generated/prod".to_owned();
+        let files = xacct::cmd::audit::read_tree(Path::new(&dir)).unwrap();
+        Prod {
+            env,
+            floor,
+            dir,
+            files,
+        }
+    }
+
+    /// The audit of the committed files with `edit` applied to the file ending in `file`.
+    fn audit_edited(&self, file: &str, edit: &dyn Fn(&str) -> String) -> Vec<Finding> {
+        let mut files = self.files.clone();
+        let f = files
+            .iter_mut()
+            .find(|(p, _)| p.ends_with(file))
+            .unwrap_or_else(|| panic!("no committed {file}"));
+        let edited = edit(&f.1);
+        assert_ne!(edited, f.1, "the edit of {file} changed nothing");
+        f.1 = edited;
+        let shipped = audit::shipped::read(&self.dir, &files, &self.env);
+        let mut out = shipped.findings.clone();
+        for i in &shipped.inputs {
+            out.extend(audit::run_with_floor(i, &self.floor));
+        }
+        out
+    }
+}
+
+fn replace(from: &'static str, to: &'static str) -> impl Fn(&str) -> String {
+    move |t: &str| {
+        assert!(t.contains(from), "`{from}` not found");
+        t.replacen(from, to, 1)
+    }
+}
+
+fn show(f: &[Finding]) -> String {
+    f.iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{} {}",
+                f.check_id,
+                f.account,
+                f.file.as_deref().unwrap_or("-"),
+                f.line.unwrap_or(0),
+                f.message
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// (file, from, to, check, where: a substring of file:line or of the resource)
+type Case = (&'static str, &'static str, &'static str, &'static str, &'static str);
+
+/// One weakening per attribute of the table that prod renders (Terraform, CloudFormation).
+const WEAKENINGS: &[Case] = &[
+    // account-level Block Public Access, primary and storage
+    ("primary/terraform/main.tf", "block_public_policy     = true", "block_public_policy     = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "block_public_acls       = true", "block_public_acls       = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "ignore_public_acls      = true", "ignore_public_acls      = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "restrict_public_buckets = true", "restrict_public_buckets = false", "XA050", "primary/terraform/main.tf:"),
+    ("modules/storage-account/main.tf", "restrict_public_buckets = true", "restrict_public_buckets = false", "XA050", "modules/storage-account/main.tf:"),
+    ("modules/storage-account/main.tf", "block_public_policy     = true", "block_public_policy     = false", "XA050", "modules/storage-account/main.tf:"),
+    // KMS
+    ("primary/terraform/main.tf", "enable_key_rotation     = true", "enable_key_rotation     = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "deletion_window_in_days = 30", "deletion_window_in_days = 7", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "deletion_window_in_days = 30", "deletion_window_in_days = 30\n  customer_master_key_spec = \"RSA_2048\"", "XA050", "primary/terraform/main.tf:"),
+    ("primary/cloudformation/primary.yaml", "EnableKeyRotation: true", "EnableKeyRotation: false", "XA050", "primary.yaml:"),
+    ("primary/cloudformation/primary.yaml", "PendingWindowInDays: 30", "PendingWindowInDays: 7", "XA050", "primary.yaml:"),
+    // CloudTrail
+    ("primary/terraform/main.tf", "is_multi_region_trail         = true", "is_multi_region_trail         = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "include_global_service_events = true", "include_global_service_events = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "enable_log_file_validation    = true", "enable_log_file_validation    = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "enable_logging                = true", "enable_logging                = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "  kms_key_id                    = aws_kms_key.this.arn\n", "", "XA050", "primary/terraform/main.tf:"),
+    ("primary/cloudformation/primary.yaml", "IsMultiRegionTrail: true", "IsMultiRegionTrail: false", "XA050", "primary.yaml:"),
+    ("primary/cloudformation/primary.yaml", "IsLogging: true", "IsLogging: false", "XA050", "primary.yaml:"),
+    ("primary/cloudformation/primary.yaml", "EnableLogFileValidation: true", "EnableLogFileValidation: false", "XA050", "primary.yaml:"),
+    ("primary/cloudformation/primary.yaml", "IncludeGlobalServiceEvents: true", "IncludeGlobalServiceEvents: false", "XA050", "primary.yaml:"),
+    // DynamoDB
+    ("primary/terraform/main.tf", "point_in_time_recovery {\n    enabled = true", "point_in_time_recovery {\n    enabled = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "deletion_protection_enabled = true", "deletion_protection_enabled = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "server_side_encryption {\n    enabled = true", "server_side_encryption {\n    enabled = false", "XA050", "primary/terraform/main.tf:"),
+    ("primary/cloudformation/primary.yaml", "PointInTimeRecoveryEnabled: true", "PointInTimeRecoveryEnabled: false", "XA050", "primary.yaml:"),
+    ("primary/cloudformation/primary.yaml", "DeletionProtectionEnabled: true", "DeletionProtectionEnabled: false", "XA050", "primary.yaml:"),
+    ("primary/cloudformation/primary.yaml", "SSEEnabled: true", "SSEEnabled: false", "XA050", "primary.yaml:"),
+    // Lambda
+    ("primary/terraform/main.tf", "untrusted_artifact_on_deployment = \"Enforce\"", "untrusted_artifact_on_deployment = \"Warn\"", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "  reserved_concurrent_executions = 10\n", "", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "  code_signing_config_arn = aws_lambda_code_signing_config.this.arn\n", "", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "authorization_type = \"AWS_IAM\"\n", "authorization_type = \"AWS_IAM\"\n  cors {\n    allow_origins = [\"https://example.com\"]\n  }\n", "XA046", "primary/terraform/main.tf:"),
+    ("primary/terraform/terraform.tfvars", "log_retention_days      = 365", "log_retention_days      = 30", "XA050", "primary/terraform/main.tf:"),
+    ("primary/terraform/main.tf", "  kms_key_id        = aws_kms_key.this.arn\n", "", "XA050", "primary/terraform/main.tf:"),
+    ("primary/cloudformation/primary.yaml", "UntrustedArtifactOnDeployment: Enforce", "UntrustedArtifactOnDeployment: Warn", "XA050", "primary.yaml:"),
+    ("primary/cloudformation/primary.yaml", "ReservedConcurrentExecutions: 10", "ReservedConcurrentExecutions: 500", "XA050", "primary.yaml:"),
+    ("primary/cloudformation/primary.yaml", "RetentionInDays: 365", "RetentionInDays: 7", "XA050", "primary.yaml:"),
+    // the PHR and log buckets
+    ("modules/phr-bucket/main.tf", "sse_algorithm     = \"aws:kms\"", "sse_algorithm     = \"AES256\"", "XA044", "modules/phr-bucket/main.tf:"),
+    ("modules/phr-bucket/main.tf", "status = \"Enabled\"\n  }", "status = \"Suspended\"\n  }", "XA045", "modules/phr-bucket/main.tf:"),
+    ("modules/phr-bucket/main.tf", "noncurrent_days = var.noncurrent_version_days", "noncurrent_days = 1", "XA050", "modules/phr-bucket/main.tf:"),
+    ("modules/phr-bucket/main.tf", "target_prefix = \"s3-access/\"", "target_prefix = \"elsewhere/\"", "XA050", "modules/phr-bucket/main.tf:"),
+    ("modules/phr-bucket/main.tf", "days = var.access_log_retention_days", "days = 1", "XA050", "modules/phr-bucket/main.tf:"),
+];
+
+fn assert_caught(p: &Prod, (file, from, to, id, place): Case) {
+    let f = p.audit_edited(file, &replace(from, to));
+    assert!(
+        f.iter().any(|x| x.check_id == id
+            && format!(
+                "{}:{} {}",
+                x.file.as_deref().unwrap_or_default(),
+                x.line.map(|l| l.to_string()).unwrap_or_default(),
+                x.resource
+            )
+            .contains(place)
+            && x.line.is_some()),
+        "{file}: `{from}` -> `{to}` is not reported as {id} at {place}:\n{}",
+        show(&f)
+    );
+}
+
+#[test]
+fn prod_committed_files_are_clean_and_every_weakening_is_caught() {
+    let p = Prod::new();
+    let clean = p.audit_edited("policies/deployer-policy.json", &|t: &str| format!("{t}\n"));
+    assert!(clean.is_empty(), "prod is not clean:\n{}", show(&clean));
+    for case in WEAKENINGS {
+        assert_caught(&p, *case);
+    }
+}
