@@ -268,3 +268,187 @@ fn prod_committed_files_are_clean_and_every_weakening_is_caught() {
         assert_caught(&p, *case);
     }
 }
+
+/// Edits one statement (by Sid) of a committed policy file.
+fn statement_edit(sid: &'static str, edit: fn(&mut Value)) -> impl Fn(&str) -> String {
+    move |t: &str| {
+        let mut doc: Value = serde_json::from_str(t).unwrap();
+        let st = doc["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no statement {sid}"));
+        edit(st);
+        serde_json::to_string_pretty(&doc).unwrap()
+    }
+}
+
+fn document_edit(edit: fn(&mut Value)) -> impl Fn(&str) -> String {
+    move |t: &str| {
+        let mut doc: Value = serde_json::from_str(t).unwrap();
+        edit(&mut doc);
+        serde_json::to_string_pretty(&doc).unwrap()
+    }
+}
+
+type DocCase = (&'static str, &'static str, fn(&mut Value));
+
+/// One widening per rendered document kind that has no older test (issue 18 item 1).
+const WIDENINGS: &[DocCase] = &[
+    ("lambda-execution-boundary.json", "AssumeStorageRoles", |s| {
+        s["Resource"] = Value::from("arn:aws:iam::*:role/*")
+    }),
+    ("kms-key-policy.json", "CloudTrailEncryptsTheTrailLogs", |s| {
+        s["Condition"]["StringEquals"]
+            .as_object_mut()
+            .unwrap()
+            .remove("aws:SourceArn");
+    }),
+    // (Gaining kms:GenerateDataKey is not new access in prod: the account
+    // statement already lets the account's principals do it through S3.)
+    ("kms-key-policy.json", "ReadersDecryptPhrObjectsThroughS3", |s| {
+        s["Action"] = serde_json::json!(["kms:Decrypt", "kms:ReEncryptFrom"])
+    }),
+    ("log-bucket-policy.json", "S3ServerAccessLogsOfPhrBucket", |s| {
+        s["Condition"].as_object_mut().unwrap().remove("ArnLike");
+    }),
+    ("log-bucket-policy.json", "CloudTrailWritesTrailLogs", |s| {
+        s["Resource"] = Value::from("arn:aws:s3:::ambra-phr-production-logs/*")
+    }),
+    ("deployer-policy.json", "ManagePhrBucketWithoutDelete", |s| {
+        s["Action"].as_array_mut().unwrap().push("s3:DeleteBucket".into())
+    }),
+    ("deployer-policy.json", "NeverWidenOrRemoveTheBoundary", |s| {
+        s["Effect"] = Value::from("Allow")
+    }),
+];
+
+#[test]
+fn prod_every_document_widened_is_new_access_and_equivalents_stay_clean() {
+    let p = Prod::new();
+    // Every rendered document kind has a widening here or in audit.rs/audit_decide.rs.
+    for (file, sid, edit) in WIDENINGS {
+        let f = p.audit_edited(&format!("policies/{file}"), &statement_edit(sid, *edit));
+        assert!(
+            f.iter().any(|x| x.check_id == "XA023"
+                && x.file.as_deref().is_some_and(|p| p.ends_with(file))
+                && x.line.is_some()),
+            "{file} {sid} widened is not XA023 at the file:\n{}",
+            show(&f)
+        );
+    }
+    // Rewrites that mean the same, and narrowings: no finding at all.
+    let same: &[(&str, fn(&mut Value))] = &[
+        ("kms-key-policy.json", |d| {
+            d["Statement"].as_array_mut().unwrap().reverse()
+        }),
+        ("deployer-policy.json", |d| {
+            // One statement split in two, same actions.
+            let st = d["Statement"].as_array_mut().unwrap();
+            let mut second = st[0].clone();
+            let actions = st[0]["Action"].as_array().unwrap().clone();
+            let (a, b) = actions.split_at(actions.len() / 2);
+            st[0]["Action"] = Value::from(a.to_vec());
+            second["Sid"] = Value::from("ManageProvisioningFunctionRest");
+            second["Action"] = Value::from(b.to_vec());
+            st.push(second);
+        }),
+        ("lambda-execution-boundary.json", |d| {
+            // Narrower: one log action less.
+            let st = d["Statement"].as_array_mut().unwrap();
+            let logs = st.iter_mut().find(|s| s["Sid"] == "WriteOwnLogs").unwrap();
+            logs["Action"] = Value::from("logs:PutLogEvents");
+        }),
+    ];
+    for (file, edit) in same {
+        let f = p.audit_edited(&format!("policies/{file}"), &document_edit(*edit));
+        assert!(f.is_empty(), "{file}: an equivalent or narrower rewrite is reported:\n{}", show(&f));
+    }
+    let stronger: &[Case] = &[
+        ("primary/terraform/terraform.tfvars", "log_retention_days      = 365", "log_retention_days      = 400", "", ""),
+        ("primary/terraform/main.tf", "reserved_concurrent_executions = 10", "reserved_concurrent_executions = 5", "", ""),
+        ("primary/cloudformation/primary.yaml", "RetentionInDays: 365", "RetentionInDays: 0", "", ""),
+        ("primary/cloudformation/primary.yaml", "EnableKeyRotation: true", "EnableKeyRotation: \"true\"", "", ""),
+        ("primary/terraform/main.tf", "deletion_window_in_days = 30", "deletion_window_in_days = 30 # the maximum", "", ""),
+    ];
+    for (file, from, to, _, _) in stronger {
+        let f = p.audit_edited(file, &replace(from, to));
+        assert!(f.is_empty(), "{file}: `{to}` is as strong or stronger, yet reported:\n{}", show(&f));
+    }
+}
+
+/// The same weakenings through `--template` (each template alone, with the spec's intent).
+#[test]
+fn prod_template_weakenings_are_caught_and_a_storage_template_admitting_nobody_is_xa001() {
+    let p = Prod::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, text: &str, spec: &str| -> Vec<Finding> {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let input = xacct::cmd::audit::template_input(&[path], &[], Some(Path::new(spec))).unwrap();
+        let floor = if spec.ends_with("prod.toml") {
+            p.floor.clone()
+        } else {
+            Floor::build(&load(spec)).unwrap()
+        };
+        audit::run_with_floor(&input, &floor)
+    };
+    let primary = crate::read(Path::new("generated/prod/primary/cloudformation/primary.yaml"));
+    let f = run("primary.yaml", &primary, "environments/prod.toml");
+    assert!(f.is_empty(), "the committed prod template is not clean:\n{}", show(&f));
+    let storage = crate::read(Path::new("generated/prod/storage/cloudformation/storage-account.yaml"));
+    let f = run("storage.yaml", &storage, "environments/prod.toml");
+    assert!(f.is_empty(), "the committed prod storage template is not clean:\n{}", show(&f));
+    for (file, from, to, id, place) in WEAKENINGS.iter().filter(|c| c.0.ends_with(".yaml")) {
+        let f = run("primary.yaml", &replace(from, to)(&primary), "environments/prod.toml");
+        assert!(
+            f.iter().any(|x| x.check_id == *id
+                && x.file.as_deref().is_some_and(|f| f.ends_with("primary.yaml"))
+                && x.line.is_some()),
+            "{file}: `{from}` -> `{to}` through --template is not {id} at {place}:\n{}",
+            show(&f)
+        );
+    }
+    // A widened boundary embedded in the template is new access.
+    let f = run(
+        "primary.yaml",
+        &replace(
+            "\"arn:aws:iam::300000000010:role/S3BucketManager\"",
+            "\"arn:aws:iam::*:role/*\"",
+        )(&primary),
+        "environments/prod.toml",
+    );
+    assert!(
+        f.iter().any(|x| x.check_id == "XA023" && x.message.contains("ExecutionBoundary")),
+        "{}",
+        show(&f)
+    );
+    // Issue 18 item 5: the storage side alone, its trust admitting nobody (or
+    // anybody): never clean.
+    let dev = crate::read(Path::new("generated/dev/storage/cloudformation/storage-account.yaml"));
+    let star = replace(
+        "\"aws:PrincipalArn\": \"arn:aws:iam::100000000001:role/s3-bucket-provisioning-dev-execution\"",
+        "\"aws:PrincipalArn\": \"*\"",
+    )(&dev);
+    let f = run("storage-account.yaml", &star, "environments/dev.toml");
+    assert!(!f.is_empty(), "a storage trust with aws:PrincipalArn \"*\" audits clean");
+    let nobody = replace(
+        "\"aws:PrincipalArn\": \"arn:aws:iam::100000000001:role/s3-bucket-provisioning-dev-execution\"",
+        "\"aws:PrincipalArn\": \"arn:aws:iam::100000000001:role/someone-else\"",
+    )(&dev);
+    let f = run("storage-account.yaml", &nobody, "environments/dev.toml");
+    assert!(
+        f.iter().any(|x| x.check_id == "XA001" && x.line.is_some()),
+        "a storage-only template whose trust admits nobody is not XA001:\n{}",
+        show(&f)
+    );
+    // And the primary side alone: an execution policy that assumes no storage role.
+    let primary_dev = crate::read(Path::new("generated/dev/primary/cloudformation/primary.yaml"));
+    let f = run(
+        "primary-dev.yaml",
+        &primary_dev.replace(":role/S3BucketManager\"", ":role/S3BucketManagerX\""),
+        "environments/dev.toml",
+    );
+    assert!(f.iter().any(|x| x.check_id == "XA001"), "{}", show(&f));
+}
