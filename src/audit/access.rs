@@ -746,7 +746,10 @@ pub fn no_new_access_all(
                     .bucket_policies
                     .iter()
                     .find(|b| std::ptr::eq(&b.doc, d))
-                    .map_or_else(|| super::input::bucket_of(&d.doc).unwrap_or_default(), |b| b.bucket.clone());
+                    .map_or_else(
+                        || super::input::bucket_of(&d.doc).unwrap_or_default(),
+                        |b| b.bucket.clone(),
+                    );
                 own = crate::iam::documents::bucket_policy(&bucket, &e.readers);
                 &own
             }
@@ -776,9 +779,11 @@ pub fn no_new_access_all(
             .map(|b| b.bucket.as_str());
         let (ekind, holder, resources): (eval::Kind, Option<String>, Vec<String>) = match kind {
             DocKind::LambdaTrust => (eval::Kind::Resource, None, vec![e.lambda_role_arn.clone()]),
-            DocKind::LambdaExecution | DocKind::ExecutionBoundary => {
-                (eval::Kind::Identity, Some(e.lambda_role_arn.clone()), vec![])
-            }
+            DocKind::LambdaExecution | DocKind::ExecutionBoundary => (
+                eval::Kind::Identity,
+                Some(e.lambda_role_arn.clone()),
+                vec![],
+            ),
             DocKind::StorageTrust => (eval::Kind::Resource, None, vec![storage_role]),
             DocKind::StorageManagement => (eval::Kind::Identity, Some(storage_role), vec![]),
             DocKind::PhrBucketPolicy | DocKind::CustomerBucketPolicy | DocKind::LogBucketPolicy => {
@@ -804,7 +809,10 @@ pub fn no_new_access_all(
         } else {
             res_key
         };
-        if seen.iter().any(|(k, doc, key)| *k == kind && *doc == &d.doc && *key == dedup_key) {
+        if seen
+            .iter()
+            .any(|(k, doc, key)| *k == kind && *doc == &d.doc && *key == dedup_key)
+        {
             continue;
         }
         seen.push((kind, &d.doc, dedup_key));

@@ -229,7 +229,11 @@ impl Input {
                 },
                 BucketPolicy {
                     bucket: env.phr.log_bucket.clone(),
-                    doc: mk("log-bucket-policy.json", &env.phr.account, &d.log_bucket_policy),
+                    doc: mk(
+                        "log-bucket-policy.json",
+                        &env.phr.account,
+                        &d.log_bucket_policy,
+                    ),
                     readers_required: false,
                 },
                 BucketPolicy {
@@ -254,7 +258,11 @@ impl Input {
                 .map(|k| mk(documents::KMS_KEY_POLICY_FILE, primary, k)),
             other_docs: vec![
                 mk("deployer-policy.json", primary, &d.deployer),
-                mk("lambda-execution-boundary.json", primary, &d.execution_boundary),
+                mk(
+                    "lambda-execution-boundary.json",
+                    primary,
+                    &d.execution_boundary,
+                ),
             ],
             ..Input::default()
         }
@@ -343,7 +351,11 @@ impl Input {
     pub fn kinds_of(&self) -> Vec<(DocKind, &Doc)> {
         let mut v: Vec<(DocKind, &Doc)> = Vec::new();
         v.extend(self.lambda_trust.iter().map(|d| (DocKind::LambdaTrust, d)));
-        v.extend(self.lambda_execution.iter().map(|d| (DocKind::LambdaExecution, d)));
+        v.extend(
+            self.lambda_execution
+                .iter()
+                .map(|d| (DocKind::LambdaExecution, d)),
+        );
         for s in &self.storage {
             v.extend(s.trust.iter().map(|d| (DocKind::StorageTrust, d)));
             v.extend(s.management.iter().map(|d| (DocKind::StorageManagement, d)));
@@ -359,8 +371,16 @@ impl Input {
             };
             v.push((kind, &b.doc));
         }
-        v.extend(self.function_url_policy.iter().map(|d| (DocKind::FunctionUrlPolicy, d)));
-        v.extend(self.kms_key_policy.iter().map(|d| (DocKind::KmsKeyPolicy, d)));
+        v.extend(
+            self.function_url_policy
+                .iter()
+                .map(|d| (DocKind::FunctionUrlPolicy, d)),
+        );
+        v.extend(
+            self.kms_key_policy
+                .iter()
+                .map(|d| (DocKind::KmsKeyPolicy, d)),
+        );
         for d in &self.other_docs {
             let file = d.name.rsplit('/').next().unwrap_or(&d.name);
             let kind = self.kinds.get(&d.name).copied().or_else(|| {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::attributes::{self, Place};
-use super::settings;
 use super::input::{BucketPolicy, Doc, Expect, Input, bucket_of};
+use super::settings;
 use crate::contract;
 use crate::iam::{PolicyDocument, Principal, Statement};
 
@@ -34,6 +34,8 @@ pub struct Planned {
     /// `after_unknown` of the resource's change (or the file reader's `xacct_unknown`):
     /// attributes that are set but known only after apply.
     pub unknown: Value,
+    /// Read from committed files by `terraform.rs`, not planned by Terraform.
+    pub from_files: bool,
 }
 
 /// Every resource in `planned_values` (all modules), or in `resource_changes[].change.after`.
@@ -84,6 +86,7 @@ pub fn resources(plan: &Value) -> Result<Vec<Planned>, PlanError> {
                         .pointer("/change/after_unknown")
                         .cloned()
                         .unwrap_or(Value::Null),
+                    from_files: false,
                 });
             }
         }
@@ -110,6 +113,7 @@ fn walk_module(m: &Value, out: &mut Vec<Planned>) {
                 kind: kind.to_owned(),
                 values: r.get("values").cloned().unwrap_or(Value::Null),
                 unknown: r.get("xacct_unknown").cloned().unwrap_or(Value::Null),
+                from_files: r.get("xacct_unknown").is_some(),
             });
         }
     }
@@ -287,9 +291,10 @@ pub fn input_from_plans(
                     input.lambda_execution = Some(mk(doc));
                 } else {
                     if pname == input.expect.boundary_policy_name() {
-                        input
-                            .kinds
-                            .insert(name.clone(), crate::iam::documents::DocKind::ExecutionBoundary);
+                        input.kinds.insert(
+                            name.clone(),
+                            crate::iam::documents::DocKind::ExecutionBoundary,
+                        );
                     }
                     input.other_docs.push(mk(doc));
                 }
@@ -481,14 +486,21 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
     }
     input.buckets.extend(buckets.into_iter().map(|(_, _, b)| b));
     for (file, p) in all {
-        input.settings.extend(settings::observe(
-            &p.kind,
-            &p.address,
-            &account(p),
-            place(file, p),
-            &p.values,
-            Some(&p.unknown),
-        ));
+        input.settings.extend(
+            settings::observe(
+                &p.kind,
+                &p.address,
+                &account(p),
+                place(file, p),
+                &p.values,
+                Some(&p.unknown),
+            )
+            .map(|mut r| {
+                // `terraform.rs` marks its resources; anything else is a real plan.
+                r.computed = !p.from_files;
+                r
+            }),
+        );
     }
     for (file, p) in all {
         let v = &p.values;

@@ -114,7 +114,12 @@ const fn a(name: &'static str, path: &'static str, weakens: Weakens) -> Attr {
     }
 }
 
-const fn d(name: &'static str, path: &'static str, weakens: Weakens, default: &'static str) -> Attr {
+const fn d(
+    name: &'static str,
+    path: &'static str,
+    weakens: Weakens,
+    default: &'static str,
+) -> Attr {
     Attr {
         name,
         path,
@@ -148,10 +153,22 @@ const NA_TAGS: (&str, &str) = ("tags", "labels only; no access depends on them")
 const NA_DOC: &str = "an IAM or resource document: compared by no new access (XA023)";
 
 const IAM_TF_CHECKS: &[&str] = &[
-    "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_288", "CKV_AWS_289",
-    "CKV_AWS_290", "CKV_AWS_355",
+    "CKV_AWS_62",
+    "CKV_AWS_63",
+    "CKV_AWS_286",
+    "CKV_AWS_287",
+    "CKV_AWS_288",
+    "CKV_AWS_289",
+    "CKV_AWS_290",
+    "CKV_AWS_355",
 ];
-const IAM_CFN_CHECKS: &[&str] = &["CKV_AWS_107", "CKV_AWS_108", "CKV_AWS_109", "CKV_AWS_110", "CKV_AWS_111"];
+const IAM_CFN_CHECKS: &[&str] = &[
+    "CKV_AWS_107",
+    "CKV_AWS_108",
+    "CKV_AWS_109",
+    "CKV_AWS_110",
+    "CKV_AWS_111",
+];
 
 /// Every resource type xacct renders, Terraform then CloudFormation.
 pub const TABLE: &[Entry] = &[
@@ -162,7 +179,11 @@ pub const TABLE: &[Entry] = &[
             a("block_public_acls", "/block_public_acls", Weakens::On),
             a("block_public_policy", "/block_public_policy", Weakens::On),
             a("ignore_public_acls", "/ignore_public_acls", Weakens::On),
-            a("restrict_public_buckets", "/restrict_public_buckets", Weakens::On),
+            a(
+                "restrict_public_buckets",
+                "/restrict_public_buckets",
+                Weakens::On,
+            ),
         ],
         documents: &[],
         not_applicable: &[],
@@ -172,13 +193,38 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "aws_kms_key",
         attrs: &[
-            d("enable_key_rotation", "/enable_key_rotation", Weakens::On, "false"),
-            d("deletion_window_in_days", "/deletion_window_in_days", Weakens::AtLeast, "30"),
-            d("customer_master_key_spec", "/customer_master_key_spec", Weakens::Same, "\"SYMMETRIC_DEFAULT\""),
-            d("key_usage", "/key_usage", Weakens::Same, "\"ENCRYPT_DECRYPT\""),
+            d(
+                "enable_key_rotation",
+                "/enable_key_rotation",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "deletion_window_in_days",
+                "/deletion_window_in_days",
+                Weakens::AtLeast,
+                "30",
+            ),
+            d(
+                "customer_master_key_spec",
+                "/customer_master_key_spec",
+                Weakens::Same,
+                "\"SYMMETRIC_DEFAULT\"",
+            ),
+            d(
+                "key_usage",
+                "/key_usage",
+                Weakens::Same,
+                "\"ENCRYPT_DECRYPT\"",
+            ),
             d("is_enabled", "/is_enabled", Weakens::On, "true"),
             d("multi_region", "/multi_region", Weakens::Off, "false"),
-            d("bypass_policy_lockout_safety_check", "/bypass_policy_lockout_safety_check", Weakens::Off, "false"),
+            d(
+                "bypass_policy_lockout_safety_check",
+                "/bypass_policy_lockout_safety_check",
+                Weakens::Off,
+                "false",
+            ),
         ],
         documents: &["policy"],
         not_applicable: &[NA_TAGS, ("description", "free text")],
@@ -196,21 +242,46 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "aws_cloudtrail",
         attrs: &[
-            d("is_multi_region_trail", "/is_multi_region_trail", Weakens::On, "false"),
-            d("enable_log_file_validation", "/enable_log_file_validation", Weakens::On, "false"),
-            d("include_global_service_events", "/include_global_service_events", Weakens::On, "true"),
+            d(
+                "is_multi_region_trail",
+                "/is_multi_region_trail",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "enable_log_file_validation",
+                "/enable_log_file_validation",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "include_global_service_events",
+                "/include_global_service_events",
+                Weakens::On,
+                "true",
+            ),
             d("enable_logging", "/enable_logging", Weakens::On, "true"),
             a("kms_key_id", "/kms_key_id", Weakens::Same),
             a("s3_bucket_name", "/s3_bucket_name", Weakens::Same),
             a("s3_key_prefix", "/s3_key_prefix", Weakens::Same),
             a("event_selector", "/event_selector", Weakens::Same),
-            a("advanced_event_selector", "/advanced_event_selector", Weakens::Same),
+            a(
+                "advanced_event_selector",
+                "/advanced_event_selector",
+                Weakens::Same,
+            ),
         ],
         documents: &[],
         not_applicable: &[
             NA_TAGS,
-            ("cloud_watch_logs_group_arn", "CloudWatch Logs delivery is not rendered: the trail's record is the log bucket (validated, KMS-encrypted)"),
-            ("sns_topic_name", "no trail notification is rendered; delivery is checked live (XV028)"),
+            (
+                "cloud_watch_logs_group_arn",
+                "CloudWatch Logs delivery is not rendered: the trail's record is the log bucket (validated, KMS-encrypted)",
+            ),
+            (
+                "sns_topic_name",
+                "no trail notification is rendered; delivery is checked live (XV028)",
+            ),
         ],
         none: None,
         policy_checks: &[],
@@ -218,31 +289,84 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "aws_dynamodb_table",
         attrs: &[
-            d("point_in_time_recovery", "/point_in_time_recovery/0/enabled", Weakens::On, "false"),
-            d("deletion_protection_enabled", "/deletion_protection_enabled", Weakens::On, "false"),
-            d("server_side_encryption", "/server_side_encryption/0/enabled", Weakens::On, "false"),
-            a("server_side_encryption.kms_key_arn", "/server_side_encryption/0/kms_key_arn", Weakens::Same),
+            d(
+                "point_in_time_recovery",
+                "/point_in_time_recovery/0/enabled",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "deletion_protection_enabled",
+                "/deletion_protection_enabled",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "server_side_encryption",
+                "/server_side_encryption/0/enabled",
+                Weakens::On,
+                "false",
+            ),
+            a(
+                "server_side_encryption.kms_key_arn",
+                "/server_side_encryption/0/kms_key_arn",
+                Weakens::Same,
+            ),
         ],
         documents: &[],
-        not_applicable: &[("CKV_AWS_119", "server_side_encryption.kms_key_arn is in the table (Same); the rendered AWS owned key holds no patient data (README Security model)"), NA_TAGS, ("billing_mode", "capacity, not access")],
+        not_applicable: &[
+            (
+                "CKV_AWS_119",
+                "server_side_encryption.kms_key_arn is in the table (Same); the rendered AWS owned key holds no patient data (README Security model)",
+            ),
+            NA_TAGS,
+            ("billing_mode", "capacity, not access"),
+        ],
         none: None,
         policy_checks: &[],
     },
     Entry {
         resource_type: "aws_lambda_function",
         attrs: &[
-            d("reserved_concurrent_executions", "/reserved_concurrent_executions", Weakens::Cap, "-1"),
-            a("code_signing_config_arn", "/code_signing_config_arn", Weakens::Same),
+            d(
+                "reserved_concurrent_executions",
+                "/reserved_concurrent_executions",
+                Weakens::Cap,
+                "-1",
+            ),
+            a(
+                "code_signing_config_arn",
+                "/code_signing_config_arn",
+                Weakens::Same,
+            ),
             a("role", "/role", Weakens::Same),
             a("kms_key_arn", "/kms_key_arn", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[("CKV_AWS_173", "kms_key_arn is in the table (Same)"), ("CKV_AWS_45", "the secret scan (XA018) reads every value"), ("runtime", "the custom runtime carries the binary; not an access setting, checkov gates deprecation in CI"), 
+        not_applicable: &[
+            ("CKV_AWS_173", "kms_key_arn is in the table (Same)"),
+            ("CKV_AWS_45", "the secret scan (XA018) reads every value"),
+            (
+                "runtime",
+                "the custom runtime carries the binary; not an access setting, checkov gates deprecation in CI",
+            ),
             NA_TAGS,
-            ("tracing_config", "no X-Ray: every request is one structured log line (README Security model)"),
-            ("vpc_config", "calls only AWS APIs over TLS and reaches no VPC resource"),
-            ("dead_letter_config", "synchronous invocation only; a DLQ applies to async events"),
-            ("environment", "IDs and names, no secret; audited by the secret scan (XA018)"),
+            (
+                "tracing_config",
+                "no X-Ray: every request is one structured log line (README Security model)",
+            ),
+            (
+                "vpc_config",
+                "calls only AWS APIs over TLS and reaches no VPC resource",
+            ),
+            (
+                "dead_letter_config",
+                "synchronous invocation only; a DLQ applies to async events",
+            ),
+            (
+                "environment",
+                "IDs and names, no secret; audited by the secret scan (XA018)",
+            ),
         ],
         none: None,
         policy_checks: &[],
@@ -251,10 +375,28 @@ pub const TABLE: &[Entry] = &[
         resource_type: "aws_lambda_function_url",
         attrs: &[
             c("authorization_type", "/authorization_type", AUTH, "XA014"),
-            c("cors.allow_origins", "/cors/0/allow_origins", Weakens::NoGrow, "XA046"),
-            d("cors.allow_credentials", "/cors/0/allow_credentials", Weakens::Off, "false"),
-            a("cors.allow_methods", "/cors/0/allow_methods", Weakens::NoGrow),
-            a("cors.allow_headers", "/cors/0/allow_headers", Weakens::NoGrow),
+            c(
+                "cors.allow_origins",
+                "/cors/0/allow_origins",
+                Weakens::NoGrow,
+                "XA046",
+            ),
+            d(
+                "cors.allow_credentials",
+                "/cors/0/allow_credentials",
+                Weakens::Off,
+                "false",
+            ),
+            a(
+                "cors.allow_methods",
+                "/cors/0/allow_methods",
+                Weakens::NoGrow,
+            ),
+            a(
+                "cors.allow_headers",
+                "/cors/0/allow_headers",
+                Weakens::NoGrow,
+            ),
         ],
         documents: &[],
         not_applicable: &[("invoke_mode", "response streaming or buffering, not access")],
@@ -264,7 +406,12 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "aws_lambda_permission",
         attrs: &[
-            c("function_url_auth_type", "/function_url_auth_type", AUTH, "XA048"),
+            c(
+                "function_url_auth_type",
+                "/function_url_auth_type",
+                AUTH,
+                "XA048",
+            ),
             a("principal", "/principal", Weakens::Same),
             a("source_arn", "/source_arn", Weakens::Same),
             a("source_account", "/source_account", Weakens::Same),
@@ -277,8 +424,16 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "aws_lambda_code_signing_config",
         attrs: &[
-            a("untrusted_artifact_on_deployment", "/policies/0/untrusted_artifact_on_deployment", SIGNING),
-            a("signing_profile_version_arns", "/allowed_publishers/0/signing_profile_version_arns", Weakens::NoGrow),
+            a(
+                "untrusted_artifact_on_deployment",
+                "/policies/0/untrusted_artifact_on_deployment",
+                SIGNING,
+            ),
+            a(
+                "signing_profile_version_arns",
+                "/allowed_publishers/0/signing_profile_version_arns",
+                Weakens::NoGrow,
+            ),
         ],
         documents: &[],
         not_applicable: &[],
@@ -288,24 +443,48 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "aws_cloudwatch_log_group",
         attrs: &[
-            d("retention_in_days", "/retention_in_days", Weakens::Retention, "0"),
+            d(
+                "retention_in_days",
+                "/retention_in_days",
+                Weakens::Retention,
+                "0",
+            ),
             a("kms_key_id", "/kms_key_id", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[("CKV_AWS_338", "the same attribute as retention_in_days (Retention: must not drop below the spec's days)"), NA_TAGS, ("skip_destroy", "the group is recreated by the stack")],
+        not_applicable: &[
+            (
+                "CKV_AWS_338",
+                "the same attribute as retention_in_days (Retention: must not drop below the spec's days)",
+            ),
+            NA_TAGS,
+            ("skip_destroy", "the group is recreated by the stack"),
+        ],
         none: None,
         policy_checks: &[],
     },
     Entry {
         resource_type: "aws_iam_role",
         attrs: &[
-            a("permissions_boundary", "/permissions_boundary", Weakens::Same),
-            d("max_session_duration", "/max_session_duration", Weakens::AtMost, "3600"),
+            a(
+                "permissions_boundary",
+                "/permissions_boundary",
+                Weakens::Same,
+            ),
+            d(
+                "max_session_duration",
+                "/max_session_duration",
+                Weakens::AtMost,
+                "3600",
+            ),
         ],
         documents: &["assume_role_policy", "inline_policy"],
         not_applicable: &[
             NA_TAGS,
-            ("managed_policy_arns", "computed by the provider from the attachments; an attachment outside the plan is XA049"),
+            (
+                "managed_policy_arns",
+                "computed by the provider from the attachments; an attachment outside the plan is XA049",
+            ),
         ],
         none: None,
         policy_checks: &["CKV_AWS_60", "CKV_AWS_61", "CKV_AWS_274", "CKV_AWS_393"],
@@ -330,7 +509,10 @@ pub const TABLE: &[Entry] = &[
         resource_type: "aws_iam_role_policy_attachment",
         attrs: &[a("policy_arn", "/policy_arn", Weakens::Same)],
         documents: &[],
-        not_applicable: &[("CKV_AWS_274", "policy_arn is in the table (Same): an AdministratorAccess attachment differs from the render"), ],
+        not_applicable: &[(
+            "CKV_AWS_274",
+            "policy_arn is in the table (Same): an AdministratorAccess attachment differs from the render",
+        )],
         none: None,
         policy_checks: &[],
     },
@@ -338,10 +520,20 @@ pub const TABLE: &[Entry] = &[
         resource_type: "aws_s3_bucket",
         attrs: &[d("force_destroy", "/force_destroy", Weakens::Off, "false")],
         documents: &["policy"],
-        not_applicable: &[("CKV_AWS_143", "object lock is not rendered: PHR retention is versioning plus lifecycle"), 
+        not_applicable: &[
+            (
+                "CKV_AWS_143",
+                "object lock is not rendered: PHR retention is versioning plus lifecycle",
+            ),
             NA_TAGS,
-            ("object_lock_enabled", "not rendered: PHR retention is versioning plus lifecycle (README Security model)"),
-            ("replication_configuration", "not rendered: single-region data by design"),
+            (
+                "object_lock_enabled",
+                "not rendered: PHR retention is versioning plus lifecycle (README Security model)",
+            ),
+            (
+                "replication_configuration",
+                "not rendered: single-region data by design",
+            ),
             ("event_notification", "not rendered; no event consumer"),
         ],
         none: None,
@@ -350,10 +542,30 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "aws_s3_bucket_public_access_block",
         attrs: &[
-            c("block_public_acls", "/block_public_acls", Weakens::On, "XA042"),
-            c("block_public_policy", "/block_public_policy", Weakens::On, "XA042"),
-            c("ignore_public_acls", "/ignore_public_acls", Weakens::On, "XA042"),
-            c("restrict_public_buckets", "/restrict_public_buckets", Weakens::On, "XA042"),
+            c(
+                "block_public_acls",
+                "/block_public_acls",
+                Weakens::On,
+                "XA042",
+            ),
+            c(
+                "block_public_policy",
+                "/block_public_policy",
+                Weakens::On,
+                "XA042",
+            ),
+            c(
+                "ignore_public_acls",
+                "/ignore_public_acls",
+                Weakens::On,
+                "XA042",
+            ),
+            c(
+                "restrict_public_buckets",
+                "/restrict_public_buckets",
+                Weakens::On,
+                "XA042",
+            ),
         ],
         documents: &[],
         not_applicable: &[],
@@ -362,7 +574,12 @@ pub const TABLE: &[Entry] = &[
     },
     Entry {
         resource_type: "aws_s3_bucket_ownership_controls",
-        attrs: &[c("object_ownership", "/rule/0/object_ownership", OWNERSHIP, "XA043")],
+        attrs: &[c(
+            "object_ownership",
+            "/rule/0/object_ownership",
+            OWNERSHIP,
+            "XA043",
+        )],
         documents: &[],
         not_applicable: &[],
         none: None,
@@ -371,8 +588,17 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "aws_s3_bucket_server_side_encryption_configuration",
         attrs: &[
-            c("sse_algorithm", "/rule/0/apply_server_side_encryption_by_default/0/sse_algorithm", SSE, "XA044"),
-            a("kms_master_key_id", "/rule/0/apply_server_side_encryption_by_default/0/kms_master_key_id", Weakens::Same),
+            c(
+                "sse_algorithm",
+                "/rule/0/apply_server_side_encryption_by_default/0/sse_algorithm",
+                SSE,
+                "XA044",
+            ),
+            a(
+                "kms_master_key_id",
+                "/rule/0/apply_server_side_encryption_by_default/0/kms_master_key_id",
+                Weakens::Same,
+            ),
         ],
         documents: &[],
         not_applicable: &[("bucket_key_enabled", "request cost, not access")],
@@ -382,8 +608,18 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "aws_s3_bucket_versioning",
         attrs: &[
-            c("status", "/versioning_configuration/0/status", VERSIONING, "XA045"),
-            d("mfa_delete", "/versioning_configuration/0/mfa_delete", Weakens::Order(&["Enabled", "Disabled"]), "\"Disabled\""),
+            c(
+                "status",
+                "/versioning_configuration/0/status",
+                VERSIONING,
+                "XA045",
+            ),
+            d(
+                "mfa_delete",
+                "/versioning_configuration/0/mfa_delete",
+                Weakens::Order(&["Enabled", "Disabled"]),
+                "\"Disabled\"",
+            ),
         ],
         documents: &[],
         not_applicable: &[],
@@ -392,11 +628,12 @@ pub const TABLE: &[Entry] = &[
     },
     Entry {
         resource_type: "aws_s3_bucket_lifecycle_configuration",
-        attrs: &[
-            a("rule", "/rule", Weakens::Same),
-        ],
+        attrs: &[a("rule", "/rule", Weakens::Same)],
         documents: &[],
-        not_applicable: &[("CKV_AWS_300", "rule is in the table (Same: the whole rule list)"), ],
+        not_applicable: &[(
+            "CKV_AWS_300",
+            "rule is in the table (Same: the whole rule list)",
+        )],
         none: None,
         policy_checks: &[],
     },
@@ -423,23 +660,83 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "AWS::S3::Bucket",
         attrs: &[
-            c("BlockPublicAcls", "/PublicAccessBlockConfiguration/BlockPublicAcls", Weakens::On, "XA042"),
-            c("BlockPublicPolicy", "/PublicAccessBlockConfiguration/BlockPublicPolicy", Weakens::On, "XA042"),
-            c("IgnorePublicAcls", "/PublicAccessBlockConfiguration/IgnorePublicAcls", Weakens::On, "XA042"),
-            c("RestrictPublicBuckets", "/PublicAccessBlockConfiguration/RestrictPublicBuckets", Weakens::On, "XA042"),
-            c("ObjectOwnership", "/OwnershipControls/Rules/0/ObjectOwnership", OWNERSHIP, "XA043"),
-            c("SSEAlgorithm", "/BucketEncryption/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault/SSEAlgorithm", SSE, "XA044"),
-            a("KMSMasterKeyID", "/BucketEncryption/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault/KMSMasterKeyID", Weakens::Same),
-            c("VersioningConfiguration", "/VersioningConfiguration/Status", VERSIONING, "XA045"),
-            a("LifecycleConfiguration", "/LifecycleConfiguration", Weakens::Same),
-            a("LoggingConfiguration", "/LoggingConfiguration", Weakens::Same),
+            c(
+                "BlockPublicAcls",
+                "/PublicAccessBlockConfiguration/BlockPublicAcls",
+                Weakens::On,
+                "XA042",
+            ),
+            c(
+                "BlockPublicPolicy",
+                "/PublicAccessBlockConfiguration/BlockPublicPolicy",
+                Weakens::On,
+                "XA042",
+            ),
+            c(
+                "IgnorePublicAcls",
+                "/PublicAccessBlockConfiguration/IgnorePublicAcls",
+                Weakens::On,
+                "XA042",
+            ),
+            c(
+                "RestrictPublicBuckets",
+                "/PublicAccessBlockConfiguration/RestrictPublicBuckets",
+                Weakens::On,
+                "XA042",
+            ),
+            c(
+                "ObjectOwnership",
+                "/OwnershipControls/Rules/0/ObjectOwnership",
+                OWNERSHIP,
+                "XA043",
+            ),
+            c(
+                "SSEAlgorithm",
+                "/BucketEncryption/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault/SSEAlgorithm",
+                SSE,
+                "XA044",
+            ),
+            a(
+                "KMSMasterKeyID",
+                "/BucketEncryption/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault/KMSMasterKeyID",
+                Weakens::Same,
+            ),
+            c(
+                "VersioningConfiguration",
+                "/VersioningConfiguration/Status",
+                VERSIONING,
+                "XA045",
+            ),
+            a(
+                "LifecycleConfiguration",
+                "/LifecycleConfiguration",
+                Weakens::Same,
+            ),
+            a(
+                "LoggingConfiguration",
+                "/LoggingConfiguration",
+                Weakens::Same,
+            ),
         ],
         documents: &[],
-        not_applicable: &[("AccessControl", "a canned ACL is inert: ObjectOwnership BucketOwnerEnforced (in the table) disables ACLs"), 
+        not_applicable: &[
+            (
+                "AccessControl",
+                "a canned ACL is inert: ObjectOwnership BucketOwnerEnforced (in the table) disables ACLs",
+            ),
             ("Tags", "labels only; no access depends on them"),
-            ("ObjectLockEnabled", "not rendered: PHR retention is versioning plus lifecycle (README Security model)"),
-            ("ReplicationConfiguration", "not rendered: single-region data by design"),
-            ("NotificationConfiguration", "not rendered; no event consumer"),
+            (
+                "ObjectLockEnabled",
+                "not rendered: PHR retention is versioning plus lifecycle (README Security model)",
+            ),
+            (
+                "ReplicationConfiguration",
+                "not rendered: single-region data by design",
+            ),
+            (
+                "NotificationConfiguration",
+                "not rendered; no event consumer",
+            ),
         ],
         none: None,
         policy_checks: &[],
@@ -455,16 +752,44 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "AWS::KMS::Key",
         attrs: &[
-            d("EnableKeyRotation", "/EnableKeyRotation", Weakens::On, "false"),
-            d("PendingWindowInDays", "/PendingWindowInDays", Weakens::AtLeast, "30"),
-            d("KeySpec", "/KeySpec", Weakens::Same, "\"SYMMETRIC_DEFAULT\""),
-            d("KeyUsage", "/KeyUsage", Weakens::Same, "\"ENCRYPT_DECRYPT\""),
+            d(
+                "EnableKeyRotation",
+                "/EnableKeyRotation",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "PendingWindowInDays",
+                "/PendingWindowInDays",
+                Weakens::AtLeast,
+                "30",
+            ),
+            d(
+                "KeySpec",
+                "/KeySpec",
+                Weakens::Same,
+                "\"SYMMETRIC_DEFAULT\"",
+            ),
+            d(
+                "KeyUsage",
+                "/KeyUsage",
+                Weakens::Same,
+                "\"ENCRYPT_DECRYPT\"",
+            ),
             d("Enabled", "/Enabled", Weakens::On, "true"),
             d("MultiRegion", "/MultiRegion", Weakens::Off, "false"),
-            d("BypassPolicyLockoutSafetyCheck", "/BypassPolicyLockoutSafetyCheck", Weakens::Off, "false"),
+            d(
+                "BypassPolicyLockoutSafetyCheck",
+                "/BypassPolicyLockoutSafetyCheck",
+                Weakens::Off,
+                "false",
+            ),
         ],
         documents: &["KeyPolicy"],
-        not_applicable: &[("Tags", "labels only; no access depends on them"), ("Description", "free text")],
+        not_applicable: &[
+            ("Tags", "labels only; no access depends on them"),
+            ("Description", "free text"),
+        ],
         none: None,
         policy_checks: &[],
     },
@@ -479,21 +804,46 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "AWS::CloudTrail::Trail",
         attrs: &[
-            d("IsMultiRegionTrail", "/IsMultiRegionTrail", Weakens::On, "false"),
-            d("EnableLogFileValidation", "/EnableLogFileValidation", Weakens::On, "false"),
-            d("IncludeGlobalServiceEvents", "/IncludeGlobalServiceEvents", Weakens::On, "true"),
+            d(
+                "IsMultiRegionTrail",
+                "/IsMultiRegionTrail",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "EnableLogFileValidation",
+                "/EnableLogFileValidation",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "IncludeGlobalServiceEvents",
+                "/IncludeGlobalServiceEvents",
+                Weakens::On,
+                "true",
+            ),
             a("IsLogging", "/IsLogging", Weakens::On),
             a("KMSKeyId", "/KMSKeyId", Weakens::Same),
             a("S3BucketName", "/S3BucketName", Weakens::Same),
             a("S3KeyPrefix", "/S3KeyPrefix", Weakens::Same),
             a("EventSelectors", "/EventSelectors", Weakens::Same),
-            a("AdvancedEventSelectors", "/AdvancedEventSelectors", Weakens::Same),
+            a(
+                "AdvancedEventSelectors",
+                "/AdvancedEventSelectors",
+                Weakens::Same,
+            ),
         ],
         documents: &[],
         not_applicable: &[
             ("Tags", "labels only; no access depends on them"),
-            ("CloudWatchLogsLogGroupArn", "CloudWatch Logs delivery is not rendered: the trail's record is the log bucket (validated, KMS-encrypted)"),
-            ("SnsTopicName", "no trail notification is rendered; delivery is checked live (XV028)"),
+            (
+                "CloudWatchLogsLogGroupArn",
+                "CloudWatch Logs delivery is not rendered: the trail's record is the log bucket (validated, KMS-encrypted)",
+            ),
+            (
+                "SnsTopicName",
+                "no trail notification is rendered; delivery is checked live (XV028)",
+            ),
         ],
         none: None,
         policy_checks: &[],
@@ -501,31 +851,88 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "AWS::DynamoDB::Table",
         attrs: &[
-            d("PointInTimeRecoveryEnabled", "/PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled", Weakens::On, "false"),
-            d("DeletionProtectionEnabled", "/DeletionProtectionEnabled", Weakens::On, "false"),
-            d("SSEEnabled", "/SSESpecification/SSEEnabled", Weakens::On, "false"),
-            a("KMSMasterKeyId", "/SSESpecification/KMSMasterKeyId", Weakens::Same),
+            d(
+                "PointInTimeRecoveryEnabled",
+                "/PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "DeletionProtectionEnabled",
+                "/DeletionProtectionEnabled",
+                Weakens::On,
+                "false",
+            ),
+            d(
+                "SSEEnabled",
+                "/SSESpecification/SSEEnabled",
+                Weakens::On,
+                "false",
+            ),
+            a(
+                "KMSMasterKeyId",
+                "/SSESpecification/KMSMasterKeyId",
+                Weakens::Same,
+            ),
         ],
         documents: &[],
-        not_applicable: &[("CKV_AWS_119", "KMSMasterKeyId is in the table (Same); the rendered AWS owned key holds no patient data (README Security model)"), ("Tags", "labels only; no access depends on them"), ("BillingMode", "capacity, not access")],
+        not_applicable: &[
+            (
+                "CKV_AWS_119",
+                "KMSMasterKeyId is in the table (Same); the rendered AWS owned key holds no patient data (README Security model)",
+            ),
+            ("Tags", "labels only; no access depends on them"),
+            ("BillingMode", "capacity, not access"),
+        ],
         none: None,
         policy_checks: &[],
     },
     Entry {
         resource_type: "AWS::Lambda::Function",
         attrs: &[
-            d("ReservedConcurrentExecutions", "/ReservedConcurrentExecutions", Weakens::Cap, "-1"),
-            a("CodeSigningConfigArn", "/CodeSigningConfigArn", Weakens::Same),
+            d(
+                "ReservedConcurrentExecutions",
+                "/ReservedConcurrentExecutions",
+                Weakens::Cap,
+                "-1",
+            ),
+            a(
+                "CodeSigningConfigArn",
+                "/CodeSigningConfigArn",
+                Weakens::Same,
+            ),
             a("Role", "/Role", Weakens::Same),
             a("KmsKeyArn", "/KmsKeyArn", Weakens::Same),
         ],
         documents: &[],
-        not_applicable: &[("CKV_AWS_116", "synchronous invocation only; a DLQ applies to async events"), ("CKV_AWS_173", "KmsKeyArn is in the table (Same)"), ("CKV_AWS_45", "the secret scan (XA018) reads every value"), ("Runtime", "the custom runtime carries the binary; not an access setting, checkov gates deprecation in CI"), 
+        not_applicable: &[
+            (
+                "CKV_AWS_116",
+                "synchronous invocation only; a DLQ applies to async events",
+            ),
+            ("CKV_AWS_173", "KmsKeyArn is in the table (Same)"),
+            ("CKV_AWS_45", "the secret scan (XA018) reads every value"),
+            (
+                "Runtime",
+                "the custom runtime carries the binary; not an access setting, checkov gates deprecation in CI",
+            ),
             ("Tags", "labels only; no access depends on them"),
-            ("TracingConfig", "no X-Ray: every request is one structured log line (README Security model)"),
-            ("VpcConfig", "calls only AWS APIs over TLS and reaches no VPC resource"),
-            ("DeadLetterConfig", "synchronous invocation only; a DLQ applies to async events"),
-            ("Environment", "IDs and names, no secret; audited by the secret scan (XA018)"),
+            (
+                "TracingConfig",
+                "no X-Ray: every request is one structured log line (README Security model)",
+            ),
+            (
+                "VpcConfig",
+                "calls only AWS APIs over TLS and reaches no VPC resource",
+            ),
+            (
+                "DeadLetterConfig",
+                "synchronous invocation only; a DLQ applies to async events",
+            ),
+            (
+                "Environment",
+                "IDs and names, no secret; audited by the secret scan (XA018)",
+            ),
         ],
         none: None,
         policy_checks: &[],
@@ -534,8 +941,18 @@ pub const TABLE: &[Entry] = &[
         resource_type: "AWS::Lambda::Url",
         attrs: &[
             c("AuthType", "/AuthType", AUTH, "XA014"),
-            c("Cors.AllowOrigins", "/Cors/AllowOrigins", Weakens::NoGrow, "XA046"),
-            d("Cors.AllowCredentials", "/Cors/AllowCredentials", Weakens::Off, "false"),
+            c(
+                "Cors.AllowOrigins",
+                "/Cors/AllowOrigins",
+                Weakens::NoGrow,
+                "XA046",
+            ),
+            d(
+                "Cors.AllowCredentials",
+                "/Cors/AllowCredentials",
+                Weakens::Off,
+                "false",
+            ),
             a("Cors.AllowMethods", "/Cors/AllowMethods", Weakens::NoGrow),
             a("Cors.AllowHeaders", "/Cors/AllowHeaders", Weakens::NoGrow),
         ],
@@ -560,8 +977,16 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "AWS::Lambda::CodeSigningConfig",
         attrs: &[
-            a("UntrustedArtifactOnDeployment", "/CodeSigningPolicies/UntrustedArtifactOnDeployment", SIGNING),
-            a("SigningProfileVersionArns", "/AllowedPublishers/SigningProfileVersionArns", Weakens::NoGrow),
+            a(
+                "UntrustedArtifactOnDeployment",
+                "/CodeSigningPolicies/UntrustedArtifactOnDeployment",
+                SIGNING,
+            ),
+            a(
+                "SigningProfileVersionArns",
+                "/AllowedPublishers/SigningProfileVersionArns",
+                Weakens::NoGrow,
+            ),
         ],
         documents: &[],
         not_applicable: &[],
@@ -571,7 +996,12 @@ pub const TABLE: &[Entry] = &[
     Entry {
         resource_type: "AWS::Logs::LogGroup",
         attrs: &[
-            d("RetentionInDays", "/RetentionInDays", Weakens::Retention, "0"),
+            d(
+                "RetentionInDays",
+                "/RetentionInDays",
+                Weakens::Retention,
+                "0",
+            ),
             a("KmsKeyId", "/KmsKeyId", Weakens::Same),
         ],
         documents: &["DataProtectionPolicy"],
@@ -583,13 +1013,28 @@ pub const TABLE: &[Entry] = &[
         resource_type: "AWS::IAM::Role",
         attrs: &[
             a("PermissionsBoundary", "/PermissionsBoundary", Weakens::Same),
-            d("MaxSessionDuration", "/MaxSessionDuration", Weakens::AtMost, "3600"),
+            d(
+                "MaxSessionDuration",
+                "/MaxSessionDuration",
+                Weakens::AtMost,
+                "3600",
+            ),
             a("ManagedPolicyArns", "/ManagedPolicyArns", Weakens::NoGrow),
         ],
         documents: &["AssumeRolePolicyDocument", "Policies"],
         not_applicable: &[("Tags", "labels only; no access depends on them")],
         none: None,
-        policy_checks: &["CKV_AWS_60", "CKV_AWS_61", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_107", "CKV_AWS_108", "CKV_AWS_109", "CKV_AWS_110", "CKV_AWS_111"],
+        policy_checks: &[
+            "CKV_AWS_60",
+            "CKV_AWS_61",
+            "CKV_AWS_62",
+            "CKV_AWS_63",
+            "CKV_AWS_107",
+            "CKV_AWS_108",
+            "CKV_AWS_109",
+            "CKV_AWS_110",
+            "CKV_AWS_111",
+        ],
     },
     Entry {
         resource_type: "AWS::IAM::ManagedPolicy",
@@ -628,6 +1073,9 @@ pub struct Res {
     pub values: Vec<(&'static str, Val)>,
     /// 1-based line of each attribute in `place.file`, when known.
     pub lines: Vec<(&'static str, usize)>,
+    /// Read from a Terraform plan, where an unknown value may be computed by
+    /// the provider (in files, an unknown value is always a reference).
+    pub computed: bool,
 }
 
 /// Reads the table's attributes of one resource. `values`: plan values or
@@ -671,6 +1119,7 @@ pub fn observe(
         place,
         values,
         lines: Vec::new(),
+        computed: false,
     })
 }
 
@@ -767,9 +1216,11 @@ fn canonical(v: &Value) -> Value {
     match v {
         v if is_empty(v) => Value::Null,
         Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
+        // A member that is empty or `false` is the provider's fill-in for an
+        // unset one (a plan's `expired_object_delete_marker: false`).
         Value::Object(o) => Value::Object(
             o.iter()
-                .filter(|(_, x)| !is_empty(x))
+                .filter(|(_, x)| !is_empty(x) && **x != Value::Bool(false))
                 .map(|(k, x)| (k.clone(), canonical(x)))
                 .collect(),
         ),
@@ -853,9 +1304,15 @@ pub fn compare_res(rendered: &Res, actual: &Res) -> Vec<Weakening> {
                 .find(|(n, _)| *n == a.name)
                 .map_or(Val::Absent, |(_, v)| v.clone())
         };
-        let (rv, av) = (with_default(&get(rendered), a), with_default(&get(actual), a));
+        let (rv, av) = (
+            with_default(&get(rendered), a),
+            with_default(&get(actual), a),
+        );
         let change = match (&rv, &av) {
             (Val::Unknown, Val::Unknown) => None,
+            // Left unset by the render and computed by the provider in a plan
+            // (`multi_region`, a table's AWS owned key ARN): the provider's value.
+            (_, Val::Unknown) if get(rendered) == Val::Absent && actual.computed => None,
             // A reference the render sets, gone: weaker; otherwise one side is
             // known only after apply: cannot decide, never clean.
             (Val::Unknown, Val::Known(x)) if is_empty(x) => Some(Change::Weaker),
@@ -904,7 +1361,12 @@ pub fn compare(rendered: &[Res], actual: &[Res]) -> Vec<Weakening> {
     use std::collections::{BTreeSet, HashMap};
     let index: HashMap<(&str, &str, &str), &Res> = actual
         .iter()
-        .map(|r| ((r.resource_type.as_str(), r.key.as_str(), r.account.as_str()), r))
+        .map(|r| {
+            (
+                (r.resource_type.as_str(), r.key.as_str(), r.account.as_str()),
+                r,
+            )
+        })
         .collect();
     let cfn = |t: &str| t.starts_with("AWS::");
     let present: BTreeSet<(&str, bool)> = actual
@@ -928,7 +1390,9 @@ pub fn compare(rendered: &[Res], actual: &[Res]) -> Vec<Weakening> {
                     check: SETTING_REMOVED.id,
                     place: actual
                         .iter()
-                        .find(|x| x.account == r.account && cfn(&x.resource_type) == cfn(&r.resource_type))
+                        .find(|x| {
+                            x.account == r.account && cfn(&x.resource_type) == cfn(&r.resource_type)
+                        })
                         .map(|x| Place {
                             name: r.key.clone(),
                             file: x.place.file.clone(),
@@ -1032,9 +1496,20 @@ mod tests {
             for a in e.attrs {
                 assert!(a.path.starts_with('/'), "{} {}", e.resource_type, a.name);
                 if let Some(d) = a.default {
-                    assert!(serde_json::from_str::<Value>(d).is_ok(), "{} {}", e.resource_type, a.name);
+                    assert!(
+                        serde_json::from_str::<Value>(d).is_ok(),
+                        "{} {}",
+                        e.resource_type,
+                        a.name
+                    );
                 }
-                assert!(check_of(a.check).id == a.check, "{} {}: unknown check {}", e.resource_type, a.name, a.check);
+                assert!(
+                    check_of(a.check).id == a.check,
+                    "{} {}: unknown check {}",
+                    e.resource_type,
+                    a.name,
+                    a.check
+                );
             }
             assert!(
                 !e.attrs.is_empty() || e.none.is_some(),

@@ -390,7 +390,10 @@ fn block_line_of(text: &str, line: usize, path: &str) -> Option<usize> {
         .map_or(lines.len(), |i| i + 1);
     let mut at = line;
     let mut found = None;
-    for part in path.split('/').filter(|p| !p.is_empty() && p.parse::<usize>().is_err()) {
+    for part in path
+        .split('/')
+        .filter(|p| !p.is_empty() && p.parse::<usize>().is_err())
+    {
         let hit = (at..end).find(|&i| {
             let t = lines[i].trim_start();
             t.strip_prefix(part)

@@ -1042,9 +1042,10 @@ fn read_instance(
                 roles.sort();
                 roles.dedup();
                 if pname == input.expect.boundary_policy_name() {
-                    input
-                        .kinds
-                        .insert(d.name.clone(), crate::iam::documents::DocKind::ExecutionBoundary);
+                    input.kinds.insert(
+                        d.name.clone(),
+                        crate::iam::documents::DocKind::ExecutionBoundary,
+                    );
                 }
                 if roles.is_empty() {
                     input.other_docs.push(d);

@@ -97,7 +97,8 @@ pub fn env_findings(spec: &Path, generated: &Path) -> anyhow::Result<Vec<Finding
     let rendered = crate::render::Renderer::new()?
         .render(&env)
         .with_context(|| format!("rendering `{}`", spec.display()))?;
-    let floor = audit::Floor::build(&env).with_context(|| format!("rendering `{}`", spec.display()))?;
+    let floor =
+        audit::Floor::build(&env).with_context(|| format!("rendering `{}`", spec.display()))?;
     let mut findings = shipped::run_all(&input, &shipped, &floor);
     findings.extend(shipped::drift(
         &dir,
@@ -169,11 +170,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // rendered one by the access it grants (no new access).
     // ... and every security setting with the rendered one (no weaker setting).
     let rendered = match args.env.as_deref() {
-        Some(spec) if !(args.plan.is_empty() && args.template.is_empty()) => {
-            Some(audit::Floor::build(
-                &Environment::load(spec, LoadOptions::default())?.env,
-            )?)
-        }
+        Some(spec) if !(args.plan.is_empty() && args.template.is_empty()) => Some(
+            audit::Floor::build(&Environment::load(spec, LoadOptions::default())?.env)?,
+        ),
         _ => None,
     };
     let run = |input: &Input| match &rendered {

@@ -95,10 +95,7 @@ impl Documents {
 
     /// `(file name under policies/, document)` in a stable order.
     pub fn files(&self) -> Vec<(&'static str, &PolicyDocument)> {
-        self.all()
-            .into_iter()
-            .map(|(k, d)| (k.file(), d))
-            .collect()
+        self.all().into_iter().map(|(k, d)| (k.file(), d)).collect()
     }
 
     /// Every document that ships, with its kind: **the one list** that
@@ -126,7 +123,10 @@ impl Documents {
 
     /// The rendered document of `kind` (`None`: not rendered for this environment).
     pub fn get(&self, kind: DocKind) -> Option<&PolicyDocument> {
-        self.all().into_iter().find(|(k, _)| *k == kind).map(|(_, d)| d)
+        self.all()
+            .into_iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, d)| d)
     }
 }
 

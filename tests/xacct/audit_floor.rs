@@ -34,7 +34,8 @@ fn rendered_types(env: &Environment) -> BTreeMap<String, String> {
                 None
             };
             if let Some(ty) = ty {
-                out.entry(ty.trim().to_owned()).or_insert_with(|| path.clone());
+                out.entry(ty.trim().to_owned())
+                    .or_insert_with(|| path.clone());
             }
         }
     }
@@ -52,10 +53,8 @@ fn norm(path: &str) -> String {
 
 /// The coverage problems of the table for the resource types of these specs.
 fn coverage_problems(specs: &[&str]) -> Vec<String> {
-    let data: Value = serde_json::from_str(&crate::read(&crate::input(
-        "checkov/attributes.json",
-    )))
-    .unwrap();
+    let data: Value =
+        serde_json::from_str(&crate::read(&crate::input("checkov/attributes.json"))).unwrap();
     let mut problems = Vec::new();
     let mut types = BTreeMap::new();
     for s in specs {
@@ -118,11 +117,13 @@ const SPECS: &[&str] = &[
 fn settings_table_covers_every_rendered_resource() {
     let problems = coverage_problems(SPECS);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    let data: Value = serde_json::from_str(&crate::read(&crate::input(
-        "checkov/attributes.json",
-    )))
-    .unwrap();
-    assert!(data["checkov_version"].as_str().is_some_and(|v| v.starts_with('3')));
+    let data: Value =
+        serde_json::from_str(&crate::read(&crate::input("checkov/attributes.json"))).unwrap();
+    assert!(
+        data["checkov_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with('3'))
+    );
 }
 
 /// prod (every `[security]` control on): the render's floor and the committed tree.
@@ -190,56 +191,302 @@ fn show(f: &[Finding]) -> String {
 }
 
 /// (file, from, to, check, where: a substring of file:line or of the resource)
-type Case = (&'static str, &'static str, &'static str, &'static str, &'static str);
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 /// One weakening per attribute of the table that prod renders (Terraform, CloudFormation).
 const WEAKENINGS: &[Case] = &[
     // account-level Block Public Access, primary and storage
-    ("primary/terraform/main.tf", "block_public_policy     = true", "block_public_policy     = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "block_public_acls       = true", "block_public_acls       = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "ignore_public_acls      = true", "ignore_public_acls      = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "restrict_public_buckets = true", "restrict_public_buckets = false", "XA050", "primary/terraform/main.tf:"),
-    ("modules/storage-account/main.tf", "restrict_public_buckets = true", "restrict_public_buckets = false", "XA050", "modules/storage-account/main.tf:"),
-    ("modules/storage-account/main.tf", "block_public_policy     = true", "block_public_policy     = false", "XA050", "modules/storage-account/main.tf:"),
+    (
+        "primary/terraform/main.tf",
+        "block_public_policy     = true",
+        "block_public_policy     = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "block_public_acls       = true",
+        "block_public_acls       = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "ignore_public_acls      = true",
+        "ignore_public_acls      = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "restrict_public_buckets = true",
+        "restrict_public_buckets = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "modules/storage-account/main.tf",
+        "restrict_public_buckets = true",
+        "restrict_public_buckets = false",
+        "XA050",
+        "modules/storage-account/main.tf:",
+    ),
+    (
+        "modules/storage-account/main.tf",
+        "block_public_policy     = true",
+        "block_public_policy     = false",
+        "XA050",
+        "modules/storage-account/main.tf:",
+    ),
     // KMS
-    ("primary/terraform/main.tf", "enable_key_rotation     = true", "enable_key_rotation     = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "deletion_window_in_days = 30", "deletion_window_in_days = 7", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "deletion_window_in_days = 30", "deletion_window_in_days = 30\n  customer_master_key_spec = \"RSA_2048\"", "XA050", "primary/terraform/main.tf:"),
-    ("primary/cloudformation/primary.yaml", "EnableKeyRotation: true", "EnableKeyRotation: false", "XA050", "primary.yaml:"),
-    ("primary/cloudformation/primary.yaml", "PendingWindowInDays: 30", "PendingWindowInDays: 7", "XA050", "primary.yaml:"),
+    (
+        "primary/terraform/main.tf",
+        "enable_key_rotation     = true",
+        "enable_key_rotation     = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "deletion_window_in_days = 30",
+        "deletion_window_in_days = 7",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "deletion_window_in_days = 30",
+        "deletion_window_in_days = 30\n  customer_master_key_spec = \"RSA_2048\"",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "EnableKeyRotation: true",
+        "EnableKeyRotation: false",
+        "XA050",
+        "primary.yaml:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "PendingWindowInDays: 30",
+        "PendingWindowInDays: 7",
+        "XA050",
+        "primary.yaml:",
+    ),
     // CloudTrail
-    ("primary/terraform/main.tf", "is_multi_region_trail         = true", "is_multi_region_trail         = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "include_global_service_events = true", "include_global_service_events = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "enable_log_file_validation    = true", "enable_log_file_validation    = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "enable_logging                = true", "enable_logging                = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "  kms_key_id                    = aws_kms_key.this.arn\n", "", "XA050", "primary/terraform/main.tf:"),
-    ("primary/cloudformation/primary.yaml", "IsMultiRegionTrail: true", "IsMultiRegionTrail: false", "XA050", "primary.yaml:"),
-    ("primary/cloudformation/primary.yaml", "IsLogging: true", "IsLogging: false", "XA050", "primary.yaml:"),
-    ("primary/cloudformation/primary.yaml", "EnableLogFileValidation: true", "EnableLogFileValidation: false", "XA050", "primary.yaml:"),
-    ("primary/cloudformation/primary.yaml", "IncludeGlobalServiceEvents: true", "IncludeGlobalServiceEvents: false", "XA050", "primary.yaml:"),
+    (
+        "primary/terraform/main.tf",
+        "is_multi_region_trail         = true",
+        "is_multi_region_trail         = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "include_global_service_events = true",
+        "include_global_service_events = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "enable_log_file_validation    = true",
+        "enable_log_file_validation    = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "enable_logging                = true",
+        "enable_logging                = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "  kms_key_id                    = aws_kms_key.this.arn\n",
+        "",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "IsMultiRegionTrail: true",
+        "IsMultiRegionTrail: false",
+        "XA050",
+        "primary.yaml:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "IsLogging: true",
+        "IsLogging: false",
+        "XA050",
+        "primary.yaml:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "EnableLogFileValidation: true",
+        "EnableLogFileValidation: false",
+        "XA050",
+        "primary.yaml:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "IncludeGlobalServiceEvents: true",
+        "IncludeGlobalServiceEvents: false",
+        "XA050",
+        "primary.yaml:",
+    ),
     // DynamoDB
-    ("primary/terraform/main.tf", "point_in_time_recovery {\n    enabled = true", "point_in_time_recovery {\n    enabled = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "deletion_protection_enabled = true", "deletion_protection_enabled = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "server_side_encryption {\n    enabled = true", "server_side_encryption {\n    enabled = false", "XA050", "primary/terraform/main.tf:"),
-    ("primary/cloudformation/primary.yaml", "PointInTimeRecoveryEnabled: true", "PointInTimeRecoveryEnabled: false", "XA050", "primary.yaml:"),
-    ("primary/cloudformation/primary.yaml", "DeletionProtectionEnabled: true", "DeletionProtectionEnabled: false", "XA050", "primary.yaml:"),
-    ("primary/cloudformation/primary.yaml", "SSEEnabled: true", "SSEEnabled: false", "XA050", "primary.yaml:"),
+    (
+        "primary/terraform/main.tf",
+        "point_in_time_recovery {\n    enabled = true",
+        "point_in_time_recovery {\n    enabled = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "deletion_protection_enabled = true",
+        "deletion_protection_enabled = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "server_side_encryption {\n    enabled = true",
+        "server_side_encryption {\n    enabled = false",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "PointInTimeRecoveryEnabled: true",
+        "PointInTimeRecoveryEnabled: false",
+        "XA050",
+        "primary.yaml:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "DeletionProtectionEnabled: true",
+        "DeletionProtectionEnabled: false",
+        "XA050",
+        "primary.yaml:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "SSEEnabled: true",
+        "SSEEnabled: false",
+        "XA050",
+        "primary.yaml:",
+    ),
     // Lambda
-    ("primary/terraform/main.tf", "untrusted_artifact_on_deployment = \"Enforce\"", "untrusted_artifact_on_deployment = \"Warn\"", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "  reserved_concurrent_executions = 10\n", "", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "  code_signing_config_arn = aws_lambda_code_signing_config.this.arn\n", "", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "authorization_type = \"AWS_IAM\"\n", "authorization_type = \"AWS_IAM\"\n  cors {\n    allow_origins = [\"https://example.com\"]\n  }\n", "XA046", "primary/terraform/main.tf:"),
-    ("primary/terraform/terraform.tfvars", "log_retention_days      = 365", "log_retention_days      = 30", "XA050", "primary/terraform/main.tf:"),
-    ("primary/terraform/main.tf", "  kms_key_id        = aws_kms_key.this.arn\n", "", "XA050", "primary/terraform/main.tf:"),
-    ("primary/cloudformation/primary.yaml", "UntrustedArtifactOnDeployment: Enforce", "UntrustedArtifactOnDeployment: Warn", "XA050", "primary.yaml:"),
-    ("primary/cloudformation/primary.yaml", "ReservedConcurrentExecutions: 10", "ReservedConcurrentExecutions: 500", "XA050", "primary.yaml:"),
-    ("primary/cloudformation/primary.yaml", "RetentionInDays: 365", "RetentionInDays: 7", "XA050", "primary.yaml:"),
+    (
+        "primary/terraform/main.tf",
+        "untrusted_artifact_on_deployment = \"Enforce\"",
+        "untrusted_artifact_on_deployment = \"Warn\"",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "  reserved_concurrent_executions = 10\n",
+        "",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "  code_signing_config_arn = aws_lambda_code_signing_config.this.arn\n",
+        "",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "authorization_type = \"AWS_IAM\"\n",
+        "authorization_type = \"AWS_IAM\"\n  cors {\n    allow_origins = [\"https://example.com\"]\n  }\n",
+        "XA046",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/terraform.tfvars",
+        "log_retention_days      = 365",
+        "log_retention_days      = 30",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/terraform/main.tf",
+        "  kms_key_id        = aws_kms_key.this.arn\n",
+        "",
+        "XA050",
+        "primary/terraform/main.tf:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "UntrustedArtifactOnDeployment: Enforce",
+        "UntrustedArtifactOnDeployment: Warn",
+        "XA050",
+        "primary.yaml:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "ReservedConcurrentExecutions: 10",
+        "ReservedConcurrentExecutions: 500",
+        "XA050",
+        "primary.yaml:",
+    ),
+    (
+        "primary/cloudformation/primary.yaml",
+        "RetentionInDays: 365",
+        "RetentionInDays: 7",
+        "XA050",
+        "primary.yaml:",
+    ),
     // the PHR and log buckets
-    ("modules/phr-bucket/main.tf", "sse_algorithm     = \"aws:kms\"", "sse_algorithm     = \"AES256\"", "XA044", "modules/phr-bucket/main.tf:"),
-    ("modules/phr-bucket/main.tf", "status = \"Enabled\"\n  }", "status = \"Suspended\"\n  }", "XA045", "modules/phr-bucket/main.tf:"),
-    ("modules/phr-bucket/main.tf", "noncurrent_days = var.noncurrent_version_days", "noncurrent_days = 1", "XA050", "modules/phr-bucket/main.tf:"),
-    ("modules/phr-bucket/main.tf", "target_prefix = \"s3-access/\"", "target_prefix = \"elsewhere/\"", "XA050", "modules/phr-bucket/main.tf:"),
-    ("modules/phr-bucket/main.tf", "days = var.access_log_retention_days", "days = 1", "XA050", "modules/phr-bucket/main.tf:"),
+    (
+        "modules/phr-bucket/main.tf",
+        "sse_algorithm     = \"aws:kms\"",
+        "sse_algorithm     = \"AES256\"",
+        "XA044",
+        "modules/phr-bucket/main.tf:",
+    ),
+    (
+        "modules/phr-bucket/main.tf",
+        "status = \"Enabled\"\n  }",
+        "status = \"Suspended\"\n  }",
+        "XA045",
+        "modules/phr-bucket/main.tf:",
+    ),
+    (
+        "modules/phr-bucket/main.tf",
+        "noncurrent_days = var.noncurrent_version_days",
+        "noncurrent_days = 1",
+        "XA050",
+        "modules/phr-bucket/main.tf:",
+    ),
+    (
+        "modules/phr-bucket/main.tf",
+        "target_prefix = \"s3-access/\"",
+        "target_prefix = \"elsewhere/\"",
+        "XA050",
+        "modules/phr-bucket/main.tf:",
+    ),
+    (
+        "modules/phr-bucket/main.tf",
+        "days = var.access_log_retention_days",
+        "days = 1",
+        "XA050",
+        "modules/phr-bucket/main.tf:",
+    ),
 ];
 
 fn assert_caught(p: &Prod, (file, from, to, id, place): Case) {
@@ -296,32 +543,53 @@ type DocCase = (&'static str, &'static str, fn(&mut Value));
 
 /// One widening per rendered document kind that has no older test (issue 18 item 1).
 const WIDENINGS: &[DocCase] = &[
-    ("lambda-execution-boundary.json", "AssumeStorageRoles", |s| {
-        s["Resource"] = Value::from("arn:aws:iam::*:role/*")
-    }),
-    ("kms-key-policy.json", "CloudTrailEncryptsTheTrailLogs", |s| {
-        s["Condition"]["StringEquals"]
-            .as_object_mut()
-            .unwrap()
-            .remove("aws:SourceArn");
-    }),
+    (
+        "lambda-execution-boundary.json",
+        "AssumeStorageRoles",
+        |s| s["Resource"] = Value::from("arn:aws:iam::*:role/*"),
+    ),
+    (
+        "kms-key-policy.json",
+        "CloudTrailEncryptsTheTrailLogs",
+        |s| {
+            s["Condition"]["StringEquals"]
+                .as_object_mut()
+                .unwrap()
+                .remove("aws:SourceArn");
+        },
+    ),
     // (Gaining kms:GenerateDataKey is not new access in prod: the account
     // statement already lets the account's principals do it through S3.)
-    ("kms-key-policy.json", "ReadersDecryptPhrObjectsThroughS3", |s| {
-        s["Action"] = serde_json::json!(["kms:Decrypt", "kms:ReEncryptFrom"])
-    }),
-    ("log-bucket-policy.json", "S3ServerAccessLogsOfPhrBucket", |s| {
-        s["Condition"].as_object_mut().unwrap().remove("ArnLike");
-    }),
+    (
+        "kms-key-policy.json",
+        "ReadersDecryptPhrObjectsThroughS3",
+        |s| s["Action"] = serde_json::json!(["kms:Decrypt", "kms:ReEncryptFrom"]),
+    ),
+    (
+        "log-bucket-policy.json",
+        "S3ServerAccessLogsOfPhrBucket",
+        |s| {
+            s["Condition"].as_object_mut().unwrap().remove("ArnLike");
+        },
+    ),
     ("log-bucket-policy.json", "CloudTrailWritesTrailLogs", |s| {
         s["Resource"] = Value::from("arn:aws:s3:::ambra-phr-production-logs/*")
     }),
-    ("deployer-policy.json", "ManagePhrBucketWithoutDelete", |s| {
-        s["Action"].as_array_mut().unwrap().push("s3:DeleteBucket".into())
-    }),
-    ("deployer-policy.json", "NeverWidenOrRemoveTheBoundary", |s| {
-        s["Effect"] = Value::from("Allow")
-    }),
+    (
+        "deployer-policy.json",
+        "ManagePhrBucketWithoutDelete",
+        |s| {
+            s["Action"]
+                .as_array_mut()
+                .unwrap()
+                .push("s3:DeleteBucket".into())
+        },
+    ),
+    (
+        "deployer-policy.json",
+        "NeverWidenOrRemoveTheBoundary",
+        |s| s["Effect"] = Value::from("Allow"),
+    ),
 ];
 
 #[test]
@@ -363,18 +631,56 @@ fn prod_every_document_widened_is_new_access_and_equivalents_stay_clean() {
     ];
     for (file, edit) in same {
         let f = p.audit_edited(&format!("policies/{file}"), &document_edit(*edit));
-        assert!(f.is_empty(), "{file}: an equivalent or narrower rewrite is reported:\n{}", show(&f));
+        assert!(
+            f.is_empty(),
+            "{file}: an equivalent or narrower rewrite is reported:\n{}",
+            show(&f)
+        );
     }
     let stronger: &[Case] = &[
-        ("primary/terraform/terraform.tfvars", "log_retention_days      = 365", "log_retention_days      = 400", "", ""),
-        ("primary/terraform/main.tf", "reserved_concurrent_executions = 10", "reserved_concurrent_executions = 5", "", ""),
-        ("primary/cloudformation/primary.yaml", "RetentionInDays: 365", "RetentionInDays: 0", "", ""),
-        ("primary/cloudformation/primary.yaml", "EnableKeyRotation: true", "EnableKeyRotation: \"true\"", "", ""),
-        ("primary/terraform/main.tf", "deletion_window_in_days = 30", "deletion_window_in_days = 30 # the maximum", "", ""),
+        (
+            "primary/terraform/terraform.tfvars",
+            "log_retention_days      = 365",
+            "log_retention_days      = 400",
+            "",
+            "",
+        ),
+        (
+            "primary/terraform/main.tf",
+            "reserved_concurrent_executions = 10",
+            "reserved_concurrent_executions = 5",
+            "",
+            "",
+        ),
+        (
+            "primary/cloudformation/primary.yaml",
+            "RetentionInDays: 365",
+            "RetentionInDays: 0",
+            "",
+            "",
+        ),
+        (
+            "primary/cloudformation/primary.yaml",
+            "EnableKeyRotation: true",
+            "EnableKeyRotation: \"true\"",
+            "",
+            "",
+        ),
+        (
+            "primary/terraform/main.tf",
+            "deletion_window_in_days = 30",
+            "deletion_window_in_days = 30 # the maximum",
+            "",
+            "",
+        ),
     ];
     for (file, from, to, _, _) in stronger {
         let f = p.audit_edited(file, &replace(from, to));
-        assert!(f.is_empty(), "{file}: `{to}` is as strong or stronger, yet reported:\n{}", show(&f));
+        assert!(
+            f.is_empty(),
+            "{file}: `{to}` is as strong or stronger, yet reported:\n{}",
+            show(&f)
+        );
     }
 }
 
@@ -394,17 +700,35 @@ fn prod_template_weakenings_are_caught_and_a_storage_template_admitting_nobody_i
         };
         audit::run_with_floor(&input, &floor)
     };
-    let primary = crate::read(Path::new("generated/prod/primary/cloudformation/primary.yaml"));
+    let primary = crate::read(Path::new(
+        "generated/prod/primary/cloudformation/primary.yaml",
+    ));
     let f = run("primary.yaml", &primary, "environments/prod.toml");
-    assert!(f.is_empty(), "the committed prod template is not clean:\n{}", show(&f));
-    let storage = crate::read(Path::new("generated/prod/storage/cloudformation/storage-account.yaml"));
+    assert!(
+        f.is_empty(),
+        "the committed prod template is not clean:\n{}",
+        show(&f)
+    );
+    let storage = crate::read(Path::new(
+        "generated/prod/storage/cloudformation/storage-account.yaml",
+    ));
     let f = run("storage.yaml", &storage, "environments/prod.toml");
-    assert!(f.is_empty(), "the committed prod storage template is not clean:\n{}", show(&f));
+    assert!(
+        f.is_empty(),
+        "the committed prod storage template is not clean:\n{}",
+        show(&f)
+    );
     for (file, from, to, id, place) in WEAKENINGS.iter().filter(|c| c.0.ends_with(".yaml")) {
-        let f = run("primary.yaml", &replace(from, to)(&primary), "environments/prod.toml");
+        let f = run(
+            "primary.yaml",
+            &replace(from, to)(&primary),
+            "environments/prod.toml",
+        );
         assert!(
             f.iter().any(|x| x.check_id == *id
-                && x.file.as_deref().is_some_and(|f| f.ends_with("primary.yaml"))
+                && x.file
+                    .as_deref()
+                    .is_some_and(|f| f.ends_with("primary.yaml"))
                 && x.line.is_some()),
             "{file}: `{from}` -> `{to}` through --template is not {id} at {place}:\n{}",
             show(&f)
@@ -420,19 +744,25 @@ fn prod_template_weakenings_are_caught_and_a_storage_template_admitting_nobody_i
         "environments/prod.toml",
     );
     assert!(
-        f.iter().any(|x| x.check_id == "XA023" && x.message.contains("ExecutionBoundary")),
+        f.iter()
+            .any(|x| x.check_id == "XA023" && x.message.contains("ExecutionBoundary")),
         "{}",
         show(&f)
     );
     // Issue 18 item 5: the storage side alone, its trust admitting nobody (or
     // anybody): never clean.
-    let dev = crate::read(Path::new("generated/dev/storage/cloudformation/storage-account.yaml"));
+    let dev = crate::read(Path::new(
+        "generated/dev/storage/cloudformation/storage-account.yaml",
+    ));
     let star = replace(
         "\"aws:PrincipalArn\": \"arn:aws:iam::100000000001:role/s3-bucket-provisioning-dev-execution\"",
         "\"aws:PrincipalArn\": \"*\"",
     )(&dev);
     let f = run("storage-account.yaml", &star, "environments/dev.toml");
-    assert!(!f.is_empty(), "a storage trust with aws:PrincipalArn \"*\" audits clean");
+    assert!(
+        !f.is_empty(),
+        "a storage trust with aws:PrincipalArn \"*\" audits clean"
+    );
     let nobody = replace(
         "\"aws:PrincipalArn\": \"arn:aws:iam::100000000001:role/s3-bucket-provisioning-dev-execution\"",
         "\"aws:PrincipalArn\": \"arn:aws:iam::100000000001:role/someone-else\"",
@@ -444,11 +774,213 @@ fn prod_template_weakenings_are_caught_and_a_storage_template_admitting_nobody_i
         show(&f)
     );
     // And the primary side alone: an execution policy that assumes no storage role.
-    let primary_dev = crate::read(Path::new("generated/dev/primary/cloudformation/primary.yaml"));
+    let primary_dev = crate::read(Path::new(
+        "generated/dev/primary/cloudformation/primary.yaml",
+    ));
     let f = run(
         "primary-dev.yaml",
         &primary_dev.replace(":role/S3BucketManager\"", ":role/S3BucketManagerX\""),
         "environments/dev.toml",
     );
     assert!(f.iter().any(|x| x.check_id == "XA001"), "{}", show(&f));
+}
+
+/// A real `terraform plan` of prod (one per side, against moto): clean with the
+/// floor (provider defaults and `after_unknown` read like the render), and
+/// weakenings edited into the plan JSON are caught with their address.
+#[test]
+fn prod_real_plans_are_clean_and_weakened_plan_values_are_caught() {
+    use crate::audit_plan::{Tf, provider_override, terraform_bin};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    crate::support::fs::copy_tree(Path::new("generated/prod"), &root.join("prod"));
+    let cli_config = root.join("terraform.tfrc");
+    std::fs::write(
+        &cli_config,
+        "provider_installation {\n  filesystem_mirror {\n    path    = \"/opt/tf-plugins\"\n    include = [\"registry.terraform.io/*/*\"]\n  }\n  direct {\n    exclude = [\"registry.terraform.io/*/*\"]\n  }\n}\n",
+    )
+    .unwrap();
+    let zip = root.join("bootstrap.zip");
+    std::fs::write(&zip, b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
+    let tf = Tf {
+        bin: terraform_bin(),
+        cli_config,
+        moto: crate::support::moto::Moto::start(),
+    };
+    let ep = tf.moto.endpoint.clone();
+    let services = [
+        "iam",
+        "sts",
+        "s3",
+        "s3control",
+        "lambda",
+        "logs",
+        "kms",
+        "cloudtrail",
+        "dynamodb",
+    ];
+    let primary = root.join("prod/primary/terraform");
+    std::fs::write(
+        primary.join("zz_moto_override.tf"),
+        provider_override(None, &ep, &services),
+    )
+    .unwrap();
+    let storage = root.join("prod/storage/terraform");
+    let env = load("environments/prod.toml");
+    let overrides: String = env
+        .storage_accounts
+        .iter()
+        .map(|a| provider_override(Some(&format!("account_{a}")), &ep, &services))
+        .collect();
+    std::fs::write(storage.join("zz_moto_override.tf"), overrides).unwrap();
+    let (pj, sj) = (root.join("primary.json"), root.join("storage.json"));
+    tf.plan(
+        &primary,
+        &[&format!("-var=lambda_zip={}", zip.display())],
+        &pj,
+    );
+    tf.plan(&storage, &[], &sj);
+
+    let floor = Floor::build(&env).unwrap();
+    let spec = Some(Path::new("environments/prod.toml"));
+    let audit_plans = |p: &Value, s: &Value| {
+        std::fs::write(&pj, p.to_string()).unwrap();
+        std::fs::write(&sj, s.to_string()).unwrap();
+        let input = xacct::cmd::audit::plan_input(&[pj.clone(), sj.clone()], spec).unwrap();
+        audit::run_with_floor(&input, &floor)
+    };
+    let plan_p: Value = serde_json::from_str(&crate::read(&pj)).unwrap();
+    let plan_s: Value = serde_json::from_str(&crate::read(&sj)).unwrap();
+    let f = audit_plans(&plan_p, &plan_s);
+    assert!(
+        f.is_empty(),
+        "prod's real plans are not clean:\n{}",
+        show(&f)
+    );
+
+    /// Sets `values<pointer>` of the planned resource at `address` (planned_values).
+    fn set(plan: &Value, address: &str, pointer: &str, v: Value) -> Value {
+        fn walk(m: &mut Value, address: &str, pointer: &str, v: &Value) -> bool {
+            for r in m["resources"].as_array_mut().into_iter().flatten() {
+                if r["address"] == address {
+                    let (parent, key) = pointer.rsplit_once('/').unwrap();
+                    let target = r["values"]
+                        .pointer_mut(parent)
+                        .unwrap_or_else(|| panic!("{address}{parent}"));
+                    target[key] = v.clone();
+                    return true;
+                }
+            }
+            m["child_modules"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .any(|c| walk(c, address, pointer, v))
+        }
+        let mut p = plan.clone();
+        assert!(
+            walk(
+                &mut p["planned_values"]["root_module"],
+                address,
+                pointer,
+                &v
+            ),
+            "{address} not planned"
+        );
+        p
+    }
+    let s0 = "module.account_300000000010.aws_s3_account_public_access_block.this";
+    let cases: &[(bool, &str, &str, Value, &str)] = &[
+        (
+            true,
+            "aws_s3_account_public_access_block.primary",
+            "/block_public_policy",
+            Value::Bool(false),
+            "XA050",
+        ),
+        (
+            false,
+            s0,
+            "/restrict_public_buckets",
+            Value::Bool(false),
+            "XA050",
+        ),
+        (
+            true,
+            "aws_kms_key.this",
+            "/enable_key_rotation",
+            Value::Bool(false),
+            "XA050",
+        ),
+        (
+            true,
+            "aws_lambda_code_signing_config.this",
+            "/policies/0/untrusted_artifact_on_deployment",
+            Value::from("Warn"),
+            "XA050",
+        ),
+        (
+            true,
+            "aws_cloudtrail.this",
+            "/is_multi_region_trail",
+            Value::Bool(false),
+            "XA050",
+        ),
+        (
+            true,
+            "aws_cloudtrail.this",
+            "/enable_log_file_validation",
+            Value::Bool(false),
+            "XA050",
+        ),
+        (
+            true,
+            "aws_cloudtrail.this",
+            "/include_global_service_events",
+            Value::Bool(false),
+            "XA050",
+        ),
+        (
+            true,
+            "aws_dynamodb_table.state",
+            "/point_in_time_recovery/0/enabled",
+            Value::Bool(false),
+            "XA050",
+        ),
+        (
+            true,
+            "aws_dynamodb_table.state",
+            "/deletion_protection_enabled",
+            Value::Bool(false),
+            "XA050",
+        ),
+        (
+            true,
+            "aws_cloudwatch_log_group.lambda",
+            "/retention_in_days",
+            Value::from(30),
+            "XA050",
+        ),
+        (
+            true,
+            "aws_lambda_function.provisioner",
+            "/reserved_concurrent_executions",
+            Value::from(-1),
+            "XA050",
+        ),
+    ];
+    for (in_primary, address, pointer, v, id) in cases {
+        let (p, s) = if *in_primary {
+            (set(&plan_p, address, pointer, v.clone()), plan_s.clone())
+        } else {
+            (plan_p.clone(), set(&plan_s, address, pointer, v.clone()))
+        };
+        let f = audit_plans(&p, &s);
+        assert!(
+            f.iter()
+                .any(|x| x.check_id == *id && x.resource.ends_with(address)),
+            "{address}{pointer} = {v} in the plan is not {id}:\n{}",
+            show(&f)
+        );
+    }
 }
