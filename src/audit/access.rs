@@ -153,6 +153,10 @@ pub(super) fn lambda_assume(cx: &mut Ctx<'_>) {
         }
         for acct in &input.storage {
             let Some(trust) = &acct.trust else { continue };
+            // An unresolved value is already "cannot decide" (XA041/XA022).
+            if serde_json::to_string(&trust.doc).is_ok_and(|t| t.contains("${xacct:unresolved")) {
+                continue;
+            }
             let role = contract::storage_role_arn(&acct.account);
             let req = with_ctx(
                 Request::new(caller.clone(), "sts:AssumeRole", &role),

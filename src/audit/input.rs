@@ -228,15 +228,6 @@ impl Input {
                     readers_required: true,
                 },
                 BucketPolicy {
-                    bucket: env.phr.log_bucket.clone(),
-                    doc: mk(
-                        "log-bucket-policy.json",
-                        &env.phr.account,
-                        &d.log_bucket_policy,
-                    ),
-                    readers_required: false,
-                },
-                BucketPolicy {
                     bucket: documents::example_bucket(env),
                     doc: mk(
                         "customer-bucket-policy.json",
@@ -244,6 +235,15 @@ impl Input {
                         &d.customer_bucket_policy,
                     ),
                     readers_required: true,
+                },
+                BucketPolicy {
+                    bucket: env.phr.log_bucket.clone(),
+                    doc: mk(
+                        "log-bucket-policy.json",
+                        &env.phr.account,
+                        &d.log_bucket_policy,
+                    ),
+                    readers_required: false,
                 },
             ],
             function_url_policy: Some(mk(

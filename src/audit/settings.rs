@@ -1046,6 +1046,25 @@ pub const TABLE: &[Entry] = &[
     },
 ];
 
+/// Where a resource's own name is (a hand-written source names its resources
+/// differently but keeps the physical names): the key it is matched by.
+const NAMES: &[(&str, &str)] = &[
+    ("aws_iam_role", "/name"),
+    ("aws_s3_bucket", "/bucket"),
+    ("aws_dynamodb_table", "/name"),
+    ("aws_lambda_function", "/function_name"),
+    ("aws_cloudwatch_log_group", "/name"),
+    ("aws_cloudtrail", "/name"),
+    ("aws_kms_alias", "/name"),
+    ("AWS::IAM::Role", "/RoleName"),
+    ("AWS::S3::Bucket", "/BucketName"),
+    ("AWS::DynamoDB::Table", "/TableName"),
+    ("AWS::Lambda::Function", "/FunctionName"),
+    ("AWS::Logs::LogGroup", "/LogGroupName"),
+    ("AWS::CloudTrail::Trail", "/TrailName"),
+    ("AWS::KMS::Alias", "/AliasName"),
+];
+
 /// The table entry of `resource_type`.
 pub fn entry(resource_type: &str) -> Option<&'static Entry> {
     TABLE.iter().find(|e| e.resource_type == resource_type)
@@ -1076,6 +1095,9 @@ pub struct Res {
     /// Read from a Terraform plan, where an unknown value may be computed by
     /// the provider (in files, an unknown value is always a reference).
     pub computed: bool,
+    /// Created only under a condition (CloudFormation `Condition`, Terraform
+    /// `count`): missing elsewhere is not a removal.
+    pub conditional: bool,
 }
 
 /// Reads the table's attributes of one resource. `values`: plan values or
@@ -1094,7 +1116,15 @@ pub fn observe(
     if e.attrs.is_empty() {
         return None;
     }
-    let key = strip_instance_keys(key);
+    let named = NAMES
+        .iter()
+        .find(|(t, _)| *t == resource_type)
+        .and_then(|(_, p)| values.pointer(p)?.as_str())
+        .filter(|n| !n.is_empty() && !n.contains("${"));
+    let key = match named {
+        Some(n) => format!("name:{n}"),
+        None => strip_instance_keys(key),
+    };
     let values = e
         .attrs
         .iter()
@@ -1120,6 +1150,7 @@ pub fn observe(
         values,
         lines: Vec::new(),
         computed: false,
+        conditional: false,
     })
 }
 
@@ -1377,7 +1408,9 @@ pub fn compare(rendered: &[Res], actual: &[Res]) -> Vec<Weakening> {
     for r in rendered {
         match index.get(&(r.resource_type.as_str(), r.key.as_str(), r.account.as_str())) {
             Some(a) => out.extend(compare_res(r, a)),
-            None if present.contains(&(r.account.as_str(), cfn(&r.resource_type))) => {
+            None if !r.conditional
+                && present.contains(&(r.account.as_str(), cfn(&r.resource_type))) =>
+            {
                 out.push(Weakening {
                     resource_type: r.resource_type.clone(),
                     key: r.key.clone(),

@@ -589,6 +589,8 @@ struct Instance<'a> {
     src: &'a Source,
     account: String,
     resolved: Vec<(String, String, Value)>,
+    /// Logical IDs created only under a `Condition` (their absence elsewhere is not a removal).
+    conditional: std::collections::BTreeSet<String>,
 }
 
 /// Builds an audit input from templates. `expect` states the intent (from
@@ -653,6 +655,7 @@ pub fn input_from_templates(
                 src,
                 account,
                 resolved,
+                conditional: p.resource_conditions.keys().cloned().collect(),
             });
         }
     }
@@ -887,6 +890,7 @@ fn read_instance(
                     Some((a.name, line))
                 })
                 .collect();
+            r.conditional = inst.conditional.contains(id);
             input.settings.push(r);
         }
         // Reads the policy document under `key` (the `nth` one after the resource line).
