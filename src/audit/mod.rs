@@ -294,12 +294,7 @@ pub fn run_with_rendered(
     let mut wider = no_new_access_all(input, rendered);
     input.locate(&mut wider);
     f.extend(wider);
-    f.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.check_id.cmp(b.check_id))
-            .then(a.account.cmp(&b.account))
-    });
+    sort(&mut f);
     f
 }
 
@@ -344,13 +339,18 @@ pub fn run_with_floor(input: &Input, floor: &Floor) -> Vec<Finding> {
     let weaker = settings::compare(&floor.settings, &input.settings);
     let extra = settings::findings(&weaker, &f);
     f.extend(extra);
+    sort(&mut f);
+    f
+}
+
+/// Severity (highest first), then ID, then account.
+fn sort(f: &mut [Finding]) {
     f.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.check_id.cmp(b.check_id))
             .then(a.account.cmp(&b.account))
     });
-    f
 }
 
 pub(crate) fn label(st: &Statement, i: usize) -> String {

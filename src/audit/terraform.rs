@@ -645,35 +645,20 @@ fn count_is_zero(m: &Module<'_>, body: &Body) -> bool {
 /// The attributes of a block body that are set but not known offline (a
 /// reference to another resource), shaped like a plan's `after_unknown`.
 fn body_unknown(m: &Module<'_>, body: &Body) -> Value {
-    let mut out = Map::new();
-    for a in body.attributes() {
-        if !matches!(
-            a.key.as_str(),
-            "count" | "for_each" | "depends_on" | "provider"
-        ) && m.known(&a.expr).is_none()
-        {
-            out.insert(a.key.to_string(), Value::Bool(true));
-        }
-    }
-    for b in body.blocks() {
-        if matches!(
-            b.identifier.as_str(),
-            "lifecycle" | "provisioner" | "connection" | "dynamic"
-        ) {
-            continue;
-        }
-        let entry = out
-            .entry(b.identifier.to_string())
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(a) = entry {
-            a.push(body_unknown(m, &b.body));
-        }
-    }
-    Value::Object(out)
+    body_walk(m, body, &|v| match v {
+        None => Some(Value::Bool(true)),
+        Some(_) => None,
+    })
 }
 
 /// A block body as plan values: attributes, and nested blocks as lists.
 fn body_values(m: &Module<'_>, body: &Body) -> Value {
+    body_walk(m, body, &|v| v)
+}
+
+/// Attributes (each known value, or `None`, mapped by `leaf`; `None` from
+/// `leaf` leaves it out) and nested blocks as lists.
+fn body_walk(m: &Module<'_>, body: &Body, leaf: &dyn Fn(Option<Value>) -> Option<Value>) -> Value {
     let mut out = Map::new();
     for a in body.attributes() {
         if matches!(
@@ -682,7 +667,7 @@ fn body_values(m: &Module<'_>, body: &Body) -> Value {
         ) {
             continue;
         }
-        if let Some(v) = m.known(&a.expr) {
+        if let Some(v) = leaf(m.known(&a.expr)) {
             out.insert(a.key.to_string(), v);
         }
     }
@@ -697,7 +682,7 @@ fn body_values(m: &Module<'_>, body: &Body) -> Value {
             .entry(b.identifier.to_string())
             .or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(a) = entry {
-            a.push(body_values(m, &b.body));
+            a.push(body_walk(m, &b.body, leaf));
         }
     }
     Value::Object(out)

@@ -607,7 +607,8 @@ fn prod_every_document_widened_is_new_access_and_equivalents_stay_clean() {
         );
     }
     // Rewrites that mean the same, and narrowings: no finding at all.
-    let same: &[(&str, fn(&mut Value))] = &[
+    type Rewrite = (&'static str, fn(&mut Value));
+    let same: &[Rewrite] = &[
         ("kms-key-policy.json", |d| {
             d["Statement"].as_array_mut().unwrap().reverse()
         }),
