@@ -143,11 +143,60 @@ impl Ctx<'_> {
 pub(super) fn lambda_assume(cx: &mut Ctx<'_>) {
     let input = cx.input;
     let e = &input.expect;
+    let caller = Caller::Aws(e.lambda_role_arn.clone());
     let Some(exec) = &input.lambda_execution else {
+        // The storage side alone: its trust must still admit the execution role
+        // (a trust that admits nobody is as broken as one missing). Only with
+        // an intent that names the execution role (`--env`, or a Lambda read).
+        if !crate::model::is_account_id(&e.primary_account) {
+            return;
+        }
+        for acct in &input.storage {
+            let Some(trust) = &acct.trust else { continue };
+            // An unresolved value is already "cannot decide" (XA041/XA022).
+            if serde_json::to_string(&trust.doc).is_ok_and(|t| t.contains("${xacct:unresolved")) {
+                continue;
+            }
+            let role = contract::storage_role_arn(&acct.account);
+            let req = with_ctx(
+                Request::new(caller.clone(), "sts:AssumeRole", &role),
+                &intent::assume_context(e, &acct.account),
+            );
+            let td = eval::evaluate(&[Named::resource(&trust.name, &trust.doc)], &req);
+            if !td.allowed() {
+                cx.cannot(
+                    LAMBDA_CANNOT_ASSUME,
+                    trust,
+                    &role,
+                    &format!("{} cannot assume {role}", e.lambda_role_arn),
+                    &td,
+                );
+            }
+        }
         return;
     };
-    let caller = Caller::Aws(e.lambda_role_arn.clone());
     let identity = [Named::identity(&exec.name, &exec.doc)];
+    if input.storage.is_empty() && !e.discover {
+        // The primary side alone: its execution policy must still allow
+        // assuming every storage role of the intent.
+        for acct in &e.storage_accounts {
+            let role = contract::storage_role_arn(acct);
+            let req = with_ctx(
+                Request::new(caller.clone(), "sts:AssumeRole", &role),
+                &intent::assume_context(e, acct),
+            );
+            let d = eval::evaluate(&identity, &req);
+            if !d.allowed() {
+                cx.cannot(
+                    LAMBDA_CANNOT_ASSUME,
+                    exec,
+                    &role,
+                    &format!("{} cannot assume {role}", e.lambda_role_arn),
+                    &d,
+                );
+            }
+        }
+    }
     for acct in &input.storage {
         let role = contract::storage_role_arn(&acct.account);
         let Some(trust) = &acct.trust else { continue };
@@ -677,88 +726,101 @@ pub fn no_new_access(
     })
 }
 
-/// [`no_new_access`] for every document of `input` against the rendered set.
+/// [`no_new_access`] for every document of `input` against the rendered set:
+/// each document is matched to the rendered one of its kind
+/// ([`super::Input::kinds_of`], driven by [`Documents::all`]), and the scope of
+/// the question (holder, governed resources) is one exhaustive `match` on the
+/// kind, so a document kind added later cannot be left out.
+///
+/// [`Documents::all`]: crate::iam::documents::Documents::all
 pub fn no_new_access_all(
     input: &super::Input,
     rendered: &crate::iam::documents::Documents,
 ) -> Vec<Finding> {
+    use crate::iam::documents::DocKind;
     let e: &Expect = &input.expect;
     let mut out = Vec::new();
-    let mut push = |f: Option<Finding>| out.extend(f);
-    if let Some(d) = &input.lambda_trust {
-        push(no_new_access(
-            d,
-            &rendered.lambda_trust,
-            eval::Kind::Resource,
-            None,
-            std::slice::from_ref(&e.lambda_role_arn),
-        ));
-    }
-    if let Some(d) = &input.lambda_execution {
-        push(no_new_access(
-            d,
-            &rendered.lambda_execution,
-            eval::Kind::Identity,
-            Some(&e.lambda_role_arn),
-            &[],
-        ));
-    }
-    let mut seen: Vec<(&PolicyDocument, &PolicyDocument)> = Vec::new();
-    for s in &input.storage {
-        for (d, r, kind) in [
-            (&s.trust, &rendered.storage_trust, eval::Kind::Resource),
-            (
-                &s.management,
-                &rendered.storage_management,
-                eval::Kind::Identity,
-            ),
-        ] {
-            let Some(d) = d else { continue };
-            if seen.contains(&(&d.doc, r)) {
-                continue;
-            }
-            seen.push((&d.doc, r));
-            let role = contract::storage_role_arn(&s.account);
-            let (holder, res) = match kind {
-                eval::Kind::Identity => (Some(role.as_str()), vec![]),
-                eval::Kind::Resource => (None, vec![role.clone()]),
-            };
-            push(no_new_access(d, r, kind, holder, &res));
-        }
-    }
-    for b in &input.bucket_policies {
-        let r = if b.bucket == e.phr_bucket {
-            &rendered.phr_bucket_policy
-        } else {
-            &rendered.customer_bucket_policy
-        };
-        // Customer bucket policies differ only by bucket name: render this one's.
+    let mut seen: Vec<(DocKind, &PolicyDocument, String)> = Vec::new();
+    for (kind, d) in input.kinds_of() {
         let own;
-        let r = if b.bucket == crate::model::log_bucket_name(&e.phr_bucket) {
-            &rendered.log_bucket_policy
-        } else if b.bucket != e.phr_bucket {
-            own = crate::iam::documents::bucket_policy(&b.bucket, &e.readers);
-            &own
-        } else {
-            r
+        let r = match kind {
+            DocKind::CustomerBucketPolicy => {
+                // Customer bucket policies differ only by bucket name: render this one's.
+                let bucket = input
+                    .bucket_policies
+                    .iter()
+                    .find(|b| std::ptr::eq(&b.doc, d))
+                    .map_or_else(
+                        || super::input::bucket_of(&d.doc).unwrap_or_default(),
+                        |b| b.bucket.clone(),
+                    );
+                own = crate::iam::documents::bucket_policy(&bucket, &e.readers);
+                &own
+            }
+            k => match rendered.get(k) {
+                Some(r) => r,
+                None => {
+                    // Not rendered for this environment (a key policy without
+                    // security.kms_key): anything it allows is new.
+                    own = PolicyDocument::new(Vec::new());
+                    &own
+                }
+            },
         };
-        let arn = contract::bucket_arn(&b.bucket);
-        push(no_new_access(
-            &b.doc,
-            r,
-            eval::Kind::Resource,
-            None,
-            &[arn.clone(), format!("{arn}/*")],
-        ));
-    }
-    if let Some(d) = &input.function_url_policy {
-        push(no_new_access(
-            d,
-            &rendered.function_url_policy,
-            eval::Kind::Resource,
-            None,
-            &[e.function_arn.clone(), format!("{}:*", e.function_arn)],
-        ));
+        let storage_role = contract::storage_role_arn(&d.account);
+        let bucket_res = |bucket: Option<&str>| {
+            let b = bucket
+                .map(str::to_owned)
+                .or_else(|| super::input::bucket_of(&d.doc))
+                .unwrap_or_default();
+            let arn = contract::bucket_arn(&b);
+            vec![arn.clone(), format!("{arn}/*")]
+        };
+        let bucket_of_doc = input
+            .bucket_policies
+            .iter()
+            .find(|b| std::ptr::eq(&b.doc, d))
+            .map(|b| b.bucket.as_str());
+        let (ekind, holder, resources): (eval::Kind, Option<String>, Vec<String>) = match kind {
+            DocKind::LambdaTrust => (eval::Kind::Resource, None, vec![e.lambda_role_arn.clone()]),
+            DocKind::LambdaExecution | DocKind::ExecutionBoundary => (
+                eval::Kind::Identity,
+                Some(e.lambda_role_arn.clone()),
+                vec![],
+            ),
+            DocKind::StorageTrust => (eval::Kind::Resource, None, vec![storage_role]),
+            DocKind::StorageManagement => (eval::Kind::Identity, Some(storage_role), vec![]),
+            DocKind::PhrBucketPolicy | DocKind::CustomerBucketPolicy | DocKind::LogBucketPolicy => {
+                (eval::Kind::Resource, None, bucket_res(bucket_of_doc))
+            }
+            DocKind::FunctionUrlPolicy => (
+                eval::Kind::Resource,
+                None,
+                vec![e.function_arn.clone(), format!("{}:*", e.function_arn)],
+            ),
+            // The deployer policy is attached to whoever applies the stack.
+            DocKind::Deployer => (eval::Kind::Identity, None, vec![]),
+            DocKind::KmsKeyPolicy => (
+                eval::Kind::Resource,
+                None,
+                vec![format!("arn:aws:kms:*:{}:key/*", d.account)],
+            ),
+        };
+        // Storage documents are usually identical: decide each distinct one once.
+        let res_key = resources.join(",") + holder.as_deref().unwrap_or_default();
+        let dedup_key = if matches!(kind, DocKind::StorageTrust | DocKind::StorageManagement) {
+            String::new()
+        } else {
+            res_key
+        };
+        if seen
+            .iter()
+            .any(|(k, doc, key)| *k == kind && *doc == &d.doc && *key == dedup_key)
+        {
+            continue;
+        }
+        seen.push((kind, &d.doc, dedup_key));
+        out.extend(no_new_access(d, r, ekind, holder.as_deref(), &resources));
     }
     out
 }

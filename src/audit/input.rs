@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Finding, attributes};
 use crate::iam::PolicyDocument;
-use crate::iam::documents::{self, Documents};
+use crate::iam::documents::{self, DocKind, Documents};
 use crate::model::Environment;
 
 /// A named document in an account.
@@ -52,6 +52,13 @@ pub struct Expect {
 }
 
 impl Expect {
+    /// The managed policy that bounds the execution role (`<function>-boundary`,
+    /// as `Environment::boundary_policy_name`).
+    pub fn boundary_policy_name(&self) -> String {
+        let function = self.function_arn.rsplit(':').next().unwrap_or_default();
+        format!("{function}-boundary")
+    }
+
     pub fn from_env(env: &Environment) -> Self {
         Expect {
             primary_account: env.primary_account.clone(),
@@ -151,7 +158,27 @@ pub struct Input {
     /// Values the audit could not read (an unresolved `!Ref`, a computed policy):
     /// reported as "cannot decide", never clean.
     pub undecided: Vec<attributes::Undecided>,
+    /// The security settings of every resource read ([`super::settings::TABLE`]).
+    pub settings: Vec<super::settings::Res>,
+    /// The rendered document each of `other_docs` is (by [`Doc::name`]), when
+    /// the reader recognised it (the boundary, the deployer policy).
+    pub kinds: BTreeMap<String, DocKind>,
 }
+
+/// Every document kind (for matching `policies/` file names).
+pub const ALL_KINDS: &[DocKind] = &[
+    DocKind::LambdaTrust,
+    DocKind::LambdaExecution,
+    DocKind::StorageTrust,
+    DocKind::StorageManagement,
+    DocKind::PhrBucketPolicy,
+    DocKind::CustomerBucketPolicy,
+    DocKind::FunctionUrlPolicy,
+    DocKind::Deployer,
+    DocKind::ExecutionBoundary,
+    DocKind::LogBucketPolicy,
+    DocKind::KmsKeyPolicy,
+];
 
 /// The file and line a document was read from, and the line of each statement.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -249,6 +276,15 @@ impl Input {
                     ),
                     readers_required: true,
                 },
+                BucketPolicy {
+                    bucket: env.phr.log_bucket.clone(),
+                    doc: mk(
+                        "log-bucket-policy.json",
+                        &env.phr.account,
+                        &d.log_bucket_policy,
+                    ),
+                    readers_required: false,
+                },
             ],
             function_url_policy: Some(mk(
                 "function-url-policy.json",
@@ -260,7 +296,14 @@ impl Input {
                 .kms_key_policy
                 .as_ref()
                 .map(|k| mk(documents::KMS_KEY_POLICY_FILE, primary, k)),
-            other_docs: vec![mk("deployer-policy.json", primary, &d.deployer)],
+            other_docs: vec![
+                mk("deployer-policy.json", primary, &d.deployer),
+                mk(
+                    "lambda-execution-boundary.json",
+                    primary,
+                    &d.execution_boundary,
+                ),
+            ],
             ..Input::default()
         }
     }
@@ -337,6 +380,59 @@ impl Input {
         v.extend(self.function_url_policy.iter());
         v.extend(self.kms_key_policy.iter());
         v.extend(self.other_docs.iter());
+        v
+    }
+
+    /// Every document with the rendered document it stands for: the
+    /// dedicated fields by their role, a bucket policy by its bucket (PHR,
+    /// log, else a customer bucket), `other_docs` by [`Input::kinds`] or by
+    /// their `policies/` file name. Documents of no rendered kind (a role
+    /// xacct does not render) get the structural checks only.
+    pub fn kinds_of(&self) -> Vec<(DocKind, &Doc)> {
+        let mut v: Vec<(DocKind, &Doc)> = Vec::new();
+        v.extend(self.lambda_trust.iter().map(|d| (DocKind::LambdaTrust, d)));
+        v.extend(
+            self.lambda_execution
+                .iter()
+                .map(|d| (DocKind::LambdaExecution, d)),
+        );
+        for s in &self.storage {
+            v.extend(s.trust.iter().map(|d| (DocKind::StorageTrust, d)));
+            v.extend(s.management.iter().map(|d| (DocKind::StorageManagement, d)));
+        }
+        let log_bucket = crate::model::log_bucket_name(&self.expect.phr_bucket);
+        for b in &self.bucket_policies {
+            let kind = if b.bucket == self.expect.phr_bucket {
+                DocKind::PhrBucketPolicy
+            } else if b.bucket == log_bucket {
+                DocKind::LogBucketPolicy
+            } else {
+                DocKind::CustomerBucketPolicy
+            };
+            v.push((kind, &b.doc));
+        }
+        v.extend(
+            self.function_url_policy
+                .iter()
+                .map(|d| (DocKind::FunctionUrlPolicy, d)),
+        );
+        v.extend(
+            self.kms_key_policy
+                .iter()
+                .map(|d| (DocKind::KmsKeyPolicy, d)),
+        );
+        for d in &self.other_docs {
+            let file = d.name.rsplit('/').next().unwrap_or(&d.name);
+            let kind = self.kinds.get(&d.name).copied().or_else(|| {
+                ALL_KINDS
+                    .iter()
+                    .copied()
+                    .find(|k| d.name.starts_with("policies/") && k.file() == file)
+            });
+            if let Some(k) = kind {
+                v.push((k, d));
+            }
+        }
         v
     }
 

@@ -57,11 +57,17 @@ pub fn lambda_assume(input: &Input) -> PolicyDocument {
     } else {
         Statement::allow("Intent")
             .actions(["sts:AssumeRole"])
+            // The storage accounts read, and those the intent names (a primary
+            // side given alone still has its storage roles).
             .resources(
                 input
                     .storage
                     .iter()
-                    .map(|s| contract::storage_role_arn(&s.account)),
+                    .map(|s| s.account.as_str())
+                    .chain(e.storage_accounts.iter().map(String::as_str))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .map(contract::storage_role_arn),
             )
     };
     PolicyDocument::new(vec![st])

@@ -14,6 +14,7 @@ pub mod intent;
 pub mod plan;
 pub mod report;
 pub mod secrets;
+pub mod settings;
 pub mod shipped;
 pub mod template;
 pub mod terraform;
@@ -301,13 +302,63 @@ pub fn run_with_rendered(
     let mut wider = no_new_access_all(input, rendered);
     input.locate(&mut wider);
     f.extend(wider);
+    sort(&mut f);
+    f
+}
+
+/// What the render fixes for one environment: every document (for no new
+/// access) and every security setting of the rendered Terraform and
+/// CloudFormation, read back through the audit's own readers (for
+/// [`settings::compare`]). Built once per audit run.
+#[derive(Debug, Clone)]
+pub struct Floor {
+    pub documents: crate::iam::documents::Documents,
+    pub settings: Vec<settings::Res>,
+}
+
+impl Floor {
+    /// Renders `env` in memory and reads the result like committed files.
+    pub fn build(env: &crate::model::Environment) -> Result<Self, crate::render::RenderError> {
+        let files = crate::render::Renderer::new()?.render(env)?;
+        let dir = format!("generated/{}", env.short_name);
+        let texts: Vec<(String, String)> = files
+            .into_iter()
+            .map(|f| {
+                let rel = f.path.to_string_lossy().replace('\\', "/");
+                let rel = rel
+                    .strip_prefix(&format!("{dir}/"))
+                    .map_or(rel.clone(), str::to_owned);
+                (format!("{dir}/{rel}"), f.contents)
+            })
+            .collect();
+        let read = shipped::read(&dir, &texts, env);
+        Ok(Floor {
+            documents: crate::iam::documents::Documents::build(env),
+            settings: read.inputs.into_iter().flat_map(|i| i.settings).collect(),
+        })
+    }
+}
+
+/// [`run_with_rendered`], plus every setting of `input` compared with the
+/// render ([`settings::compare`]): weaker is XA050 (or the attribute's own
+/// check), a missing rendered resource XA051, unknown until apply XA022.
+pub fn run_with_floor(input: &Input, floor: &Floor) -> Vec<Finding> {
+    let mut f = run_with_rendered(input, &floor.documents);
+    let weaker = settings::compare(&floor.settings, &input.settings);
+    let extra = settings::findings(&weaker, &f);
+    f.extend(extra);
+    sort(&mut f);
+    f
+}
+
+/// Severity (highest first), then ID, then account.
+fn sort(f: &mut [Finding]) {
     f.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.check_id.cmp(b.check_id))
             .then(a.account.cmp(&b.account))
     });
-    f
 }
 
 pub(crate) fn label(st: &Statement, i: usize) -> String {

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::attributes::{self, Place};
 use super::input::{BucketPolicy, Doc, Expect, Input, bucket_of};
+use super::settings;
 use crate::contract;
 use crate::iam::{PolicyDocument, Principal, Statement};
 
@@ -30,6 +31,11 @@ pub struct Planned {
     pub address: String,
     pub kind: String,
     pub values: Value,
+    /// `after_unknown` of the resource's change (or the file reader's `xacct_unknown`):
+    /// attributes that are set but known only after apply.
+    pub unknown: Value,
+    /// Read from committed files by `terraform.rs`, not planned by Terraform.
+    pub from_files: bool,
 }
 
 /// Every resource in `planned_values` (all modules), or in `resource_changes[].change.after`.
@@ -40,6 +46,23 @@ pub fn resources(plan: &Value) -> Result<Vec<Planned>, PlanError> {
     let mut out = Vec::new();
     if let Some(root) = plan.pointer("/planned_values/root_module") {
         walk_module(root, &mut out);
+    }
+    let unknown: BTreeMap<&str, &Value> = plan
+        .get("resource_changes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|rc| {
+            Some((
+                rc.get("address")?.as_str()?,
+                rc.pointer("/change/after_unknown")?,
+            ))
+        })
+        .collect();
+    for p in &mut out {
+        if let Some(u) = unknown.get(p.address.as_str()) {
+            p.unknown = (*u).clone();
+        }
     }
     if out.is_empty() {
         for rc in plan
@@ -59,6 +82,11 @@ pub fn resources(plan: &Value) -> Result<Vec<Planned>, PlanError> {
                     address: address.to_owned(),
                     kind: kind.to_owned(),
                     values: after.clone(),
+                    unknown: rc
+                        .pointer("/change/after_unknown")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                    from_files: false,
                 });
             }
         }
@@ -84,6 +112,8 @@ fn walk_module(m: &Value, out: &mut Vec<Planned>) {
                 address: address.to_owned(),
                 kind: kind.to_owned(),
                 values: r.get("values").cloned().unwrap_or(Value::Null),
+                unknown: r.get("xacct_unknown").cloned().unwrap_or(Value::Null),
+                from_files: r.get("xacct_unknown").is_some(),
             });
         }
     }
@@ -260,6 +290,12 @@ pub fn input_from_plans(
                 } else if p.address.contains("lambda_execution") {
                     input.lambda_execution = Some(mk(doc));
                 } else {
+                    if pname == input.expect.boundary_policy_name() {
+                        input.kinds.insert(
+                            name.clone(),
+                            crate::iam::documents::DocKind::ExecutionBoundary,
+                        );
+                    }
                     input.other_docs.push(mk(doc));
                 }
             }
@@ -449,6 +485,23 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
         }
     }
     input.buckets.extend(buckets.into_iter().map(|(_, _, b)| b));
+    for (file, p) in all {
+        input.settings.extend(
+            settings::observe(
+                &p.kind,
+                &p.address,
+                &account(p),
+                place(file, p),
+                &p.values,
+                Some(&p.unknown),
+            )
+            .map(|mut r| {
+                // `terraform.rs` marks its resources; anything else is a real plan.
+                r.computed = !p.from_files;
+                r
+            }),
+        );
+    }
     for (file, p) in all {
         let v = &p.values;
         match p.kind.as_str() {

@@ -62,6 +62,7 @@ pub fn sarif(findings: &[Finding], sources: crate::sarif::Sources) -> String {
     let checks: Vec<Check> = CHECKS
         .iter()
         .chain(super::attributes::CHECKS)
+        .chain(super::settings::CHECKS)
         .copied()
         .collect();
     crate::sarif::log("xacct audit", &checks, findings, sources)

@@ -214,6 +214,19 @@ fn terraform_input(
         place_of(&mut b.place);
         b.settings_at.iter_mut().for_each(|(_, p)| place_of(p));
     }
+    for r in &mut input.settings {
+        place_of(&mut r.place);
+        let (Some(file), Some(line)) = (r.place.file.clone(), r.place.line) else {
+            continue;
+        };
+        let text = texts.get(file.as_str()).copied().unwrap_or_default();
+        r.lines = super::settings::entry(&r.resource_type)
+            .map(|e| e.attrs)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|a| Some((a.name, block_line_of(text, line, a.path)?)))
+            .collect();
+    }
     input
         .url_cors
         .iter_mut()
@@ -367,17 +380,44 @@ pub fn first_difference(a: &str, b: &str) -> usize {
     }
 }
 
+/// 1-based line of the attribute at JSON pointer `path` inside the Terraform
+/// block that starts at `line` (each non-index part of the path is searched
+/// in turn, within the block), else the deepest part found.
+fn block_line_of(text: &str, line: usize, path: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let end = (line..lines.len())
+        .find(|&i| lines[i] == "}")
+        .map_or(lines.len(), |i| i + 1);
+    let mut at = line;
+    let mut found = None;
+    for part in path
+        .split('/')
+        .filter(|p| !p.is_empty() && p.parse::<usize>().is_err())
+    {
+        let hit = (at..end).find(|&i| {
+            let t = lines[i].trim_start();
+            t.strip_prefix(part)
+                .is_some_and(|rest| rest.starts_with([' ', '=', '{']))
+        });
+        match hit {
+            Some(i) => {
+                at = i + 1;
+                found = Some(i + 1);
+            }
+            None => break,
+        }
+    }
+    found
+}
+
 /// Runs every check on the spec's input and on each committed-file input.
 /// A finding of the spec's input that a file input also has (same check,
 /// account, resource and message) is reported once, with the file's location.
-pub fn run_all(
-    spec: &Input,
-    shipped: &Shipped,
-    rendered: &crate::iam::documents::Documents,
-) -> Vec<Finding> {
+pub fn run_all(spec: &Input, shipped: &Shipped, floor: &super::Floor) -> Vec<Finding> {
+    let rendered = &floor.documents;
     let mut files: Vec<Finding> = shipped.findings.clone();
     for i in &shipped.inputs {
-        files.extend(super::run_with_rendered(i, rendered));
+        files.extend(super::run_with_floor(i, floor));
     }
     let key = |f: &Finding| {
         (

@@ -589,6 +589,8 @@ struct Instance<'a> {
     src: &'a Source,
     account: String,
     resolved: Vec<(String, String, Value)>,
+    /// Logical IDs created only under a `Condition` (their absence elsewhere is not a removal).
+    conditional: std::collections::BTreeSet<String>,
 }
 
 /// Builds an audit input from templates. `expect` states the intent (from
@@ -653,6 +655,7 @@ pub fn input_from_templates(
                 src,
                 account,
                 resolved,
+                conditional: p.resource_conditions.keys().cloned().collect(),
             });
         }
     }
@@ -869,6 +872,27 @@ fn read_instance(
     for (id, kind, props) in &inst.resolved {
         let res_line = resource_line(text, id);
         let place = Place::at(format!("{file}#{id}"), file, res_line);
+        if let Some(mut r) =
+            super::settings::observe(kind, id, &account, place.clone(), props, None)
+        {
+            r.lines = super::settings::entry(kind)
+                .map(|e| e.attrs)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|a| {
+                    let leaf = a.path.rsplit('/').find(|p| p.parse::<usize>().is_err())?;
+                    let top = a.path.split('/').nth(1)?;
+                    let top_line = props_line(text, res_line, top)?;
+                    let next = next_resource_line(text, res_line? + 1);
+                    let line = line_starting(text, top_line, &format!("{leaf}:"))
+                        .filter(|l| next.is_none_or(|n| *l < n))
+                        .unwrap_or(top_line);
+                    Some((a.name, line))
+                })
+                .collect();
+            r.conditional = inst.conditional.contains(id);
+            input.settings.push(r);
+        }
         // Reads the policy document under `key` (the `nth` one after the resource line).
         let read_doc = |props: &Value,
                         key: &str,
@@ -1021,6 +1045,12 @@ fn read_instance(
                 }
                 roles.sort();
                 roles.dedup();
+                if pname == input.expect.boundary_policy_name() {
+                    input.kinds.insert(
+                        d.name.clone(),
+                        crate::iam::documents::DocKind::ExecutionBoundary,
+                    );
+                }
                 if roles.is_empty() {
                     input.other_docs.push(d);
                     continue;

@@ -546,6 +546,7 @@ fn instantiate(
                         attributes: BTreeMap::new(),
                     };
                     let values = body_values(&m, &b.body);
+                    let unknown = body_unknown(&m, &b.body);
                     for (k, attr) in POLICY_ATTRIBUTES {
                         if *k != kind {
                             continue;
@@ -577,6 +578,7 @@ fn instantiate(
                         "type": kind,
                         "name": name,
                         "values": values,
+                        "xacct_unknown": unknown,
                     }));
                 }
                 ("module", [name]) => {
@@ -640,8 +642,23 @@ fn count_is_zero(m: &Module<'_>, body: &Body) -> bool {
         == Some(0)
 }
 
+/// The attributes of a block body that are set but not known offline (a
+/// reference to another resource), shaped like a plan's `after_unknown`.
+fn body_unknown(m: &Module<'_>, body: &Body) -> Value {
+    body_walk(m, body, &|v| match v {
+        None => Some(Value::Bool(true)),
+        Some(_) => None,
+    })
+}
+
 /// A block body as plan values: attributes, and nested blocks as lists.
 fn body_values(m: &Module<'_>, body: &Body) -> Value {
+    body_walk(m, body, &|v| v)
+}
+
+/// Attributes (each known value, or `None`, mapped by `leaf`; `None` from
+/// `leaf` leaves it out) and nested blocks as lists.
+fn body_walk(m: &Module<'_>, body: &Body, leaf: &dyn Fn(Option<Value>) -> Option<Value>) -> Value {
     let mut out = Map::new();
     for a in body.attributes() {
         if matches!(
@@ -650,7 +667,7 @@ fn body_values(m: &Module<'_>, body: &Body) -> Value {
         ) {
             continue;
         }
-        if let Some(v) = m.known(&a.expr) {
+        if let Some(v) = leaf(m.known(&a.expr)) {
             out.insert(a.key.to_string(), v);
         }
     }
@@ -665,7 +682,7 @@ fn body_values(m: &Module<'_>, body: &Body) -> Value {
             .entry(b.identifier.to_string())
             .or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(a) = entry {
-            a.push(body_values(m, &b.body));
+            a.push(body_walk(m, &b.body, leaf));
         }
     }
     Value::Object(out)

@@ -162,8 +162,9 @@ pub fn env_findings_org(
     let rendered = crate::render::Renderer::new()?
         .render(&env)
         .with_context(|| format!("rendering `{}`", spec.display()))?;
-    let docs = crate::iam::documents::Documents::build(&env);
-    let mut findings = shipped::run_all(&input, &shipped, &docs);
+    let floor =
+        audit::Floor::build(&env).with_context(|| format!("rendering `{}`", spec.display()))?;
+    let mut findings = shipped::run_all(&input, &shipped, &floor);
     findings.extend(shipped::drift(
         &dir,
         &rendered,
@@ -233,11 +234,12 @@ pub fn plan_input(plans: &[PathBuf], spec: Option<&Path>) -> anyhow::Result<Inpu
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // With the environment known, every document is also compared with the
     // rendered one by the access it grants (no new access).
+    // ... and every security setting with the rendered one (no weaker setting).
     let rendered = match args.env.as_deref() {
-        Some(spec) => Some(crate::iam::documents::Documents::build(
-            &Environment::load(spec, LoadOptions::default())?.env,
-        )),
-        None => None,
+        Some(spec) if !(args.plan.is_empty() && args.template.is_empty()) => Some(
+            audit::Floor::build(&Environment::load(spec, LoadOptions::default())?.env)?,
+        ),
+        _ => None,
     };
     let org = org_snapshot(args.org.as_deref(), args.no_org, args.env.as_deref())?;
     let run = |input: &Input| {
@@ -246,7 +248,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             input.expect = input.expect.clone().with_org(s);
         }
         let mut f = match &rendered {
-            Some(docs) => audit::run_with_rendered(&input, docs),
+            Some(floor) => audit::run_with_floor(&input, floor),
             None => audit::run(&input),
         };
         with_org(&input, org.as_ref(), &mut f);

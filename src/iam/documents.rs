@@ -95,22 +95,73 @@ impl Documents {
 
     /// `(file name under policies/, document)` in a stable order.
     pub fn files(&self) -> Vec<(&'static str, &PolicyDocument)> {
-        let mut files = vec![
-            ("lambda-execution-trust.json", &self.lambda_trust),
-            ("lambda-execution-policy.json", &self.lambda_execution),
-            ("s3-bucket-manager-trust.json", &self.storage_trust),
-            ("s3-bucket-management-policy.json", &self.storage_management),
-            ("phr-bucket-policy.json", &self.phr_bucket_policy),
-            ("customer-bucket-policy.json", &self.customer_bucket_policy),
-            ("function-url-policy.json", &self.function_url_policy),
-            ("deployer-policy.json", &self.deployer),
-            ("lambda-execution-boundary.json", &self.execution_boundary),
-            ("log-bucket-policy.json", &self.log_bucket_policy),
+        self.all().into_iter().map(|(k, d)| (k.file(), d)).collect()
+    }
+
+    /// Every document that ships, with its kind: **the one list** that
+    /// `render` writes (`policies/`), and that no new access (XA023) compares
+    /// every source against. A document added here without a [`DocKind`] does
+    /// not compile; a kind is matched exhaustively by the audit.
+    pub fn all(&self) -> Vec<(DocKind, &PolicyDocument)> {
+        let mut all = vec![
+            (DocKind::LambdaTrust, &self.lambda_trust),
+            (DocKind::LambdaExecution, &self.lambda_execution),
+            (DocKind::StorageTrust, &self.storage_trust),
+            (DocKind::StorageManagement, &self.storage_management),
+            (DocKind::PhrBucketPolicy, &self.phr_bucket_policy),
+            (DocKind::CustomerBucketPolicy, &self.customer_bucket_policy),
+            (DocKind::FunctionUrlPolicy, &self.function_url_policy),
+            (DocKind::Deployer, &self.deployer),
+            (DocKind::ExecutionBoundary, &self.execution_boundary),
+            (DocKind::LogBucketPolicy, &self.log_bucket_policy),
         ];
         if let Some(k) = &self.kms_key_policy {
-            files.push((KMS_KEY_POLICY_FILE, k));
+            all.push((DocKind::KmsKeyPolicy, k));
         }
-        files
+        all
+    }
+
+    /// The rendered document of `kind` (`None`: not rendered for this environment).
+    pub fn get(&self, kind: DocKind) -> Option<&PolicyDocument> {
+        self.all()
+            .into_iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, d)| d)
+    }
+}
+
+/// Which rendered document a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocKind {
+    LambdaTrust,
+    LambdaExecution,
+    StorageTrust,
+    StorageManagement,
+    PhrBucketPolicy,
+    CustomerBucketPolicy,
+    FunctionUrlPolicy,
+    Deployer,
+    ExecutionBoundary,
+    LogBucketPolicy,
+    KmsKeyPolicy,
+}
+
+impl DocKind {
+    /// The file under `policies/`.
+    pub fn file(self) -> &'static str {
+        match self {
+            DocKind::LambdaTrust => "lambda-execution-trust.json",
+            DocKind::LambdaExecution => "lambda-execution-policy.json",
+            DocKind::StorageTrust => "s3-bucket-manager-trust.json",
+            DocKind::StorageManagement => "s3-bucket-management-policy.json",
+            DocKind::PhrBucketPolicy => "phr-bucket-policy.json",
+            DocKind::CustomerBucketPolicy => "customer-bucket-policy.json",
+            DocKind::FunctionUrlPolicy => "function-url-policy.json",
+            DocKind::Deployer => "deployer-policy.json",
+            DocKind::ExecutionBoundary => "lambda-execution-boundary.json",
+            DocKind::LogBucketPolicy => "log-bucket-policy.json",
+            DocKind::KmsKeyPolicy => KMS_KEY_POLICY_FILE,
+        }
     }
 }
 
