@@ -709,7 +709,7 @@ fn cases() -> u32 {
     std::env::var("XACCT_CROSSCHECK_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(24)
+        .unwrap_or(8)
 }
 
 static STATS: std::sync::Mutex<Stats> = std::sync::Mutex::new(Stats {
