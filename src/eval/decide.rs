@@ -977,13 +977,11 @@ fn find_inner(
     // Only real requests: each action on the resource shapes of its service, an
     // action without a resource type on `*` only.
     let real = cx.real();
-    let always: Vec<bool> = (0..cx.fields.len())
-        .map(|f| {
-            key_names
-                .iter()
-                .any(|(n, k)| *k == f && context::always_present(n))
-        })
-        .collect();
+    let always = |f: usize| {
+        key_names
+            .iter()
+            .any(|(n, k)| *k == f && context::always_present(n))
+    };
     // Actions of the services the catalog covers are exactly the catalog's
     // (their cells come from matching each catalog action); other services'
     // actions are any name (their cells come from the automata).
@@ -1094,7 +1092,7 @@ fn find_inner(
                 let mut ch: Vec<Choice> = Vec::new();
                 if f >= KEYS {
                     // A key AWS always sets is never absent.
-                    if !always[f] {
+                    if !always(f) {
                         ch.push(None);
                     }
                     if cx.multi[f - KEYS] {

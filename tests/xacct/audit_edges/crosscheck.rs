@@ -732,7 +732,7 @@ proptest! {
     ) {
         let mut stats = STATS.lock().unwrap_or_else(|e| e.into_inner());
         let r = check(tag, TARGETS[t], &steps, &mut stats);
-        if stats.cases % 500 == 0 || stats.cases as u32 == cases() {
+        if stats.cases.is_multiple_of(500) || stats.cases as u32 == cases() {
             eprintln!("crosscheck: {stats:?}");
         }
         prop_assert!(r.is_ok(), "{}", r.unwrap_err());
