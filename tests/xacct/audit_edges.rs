@@ -69,6 +69,13 @@ fn audit_phr(edits: &[Edit]) -> Vec<(String, Vec<Finding>)> {
     out
 }
 
+/// Audits dev (with "no new access") with one edit of one document (`audit_tables::apply`).
+fn audit_dev(t: &str, edit: &str) -> Vec<Finding> {
+    let (env, mut input, docs) = load("dev");
+    apply(target(&mut input, t), &subst(edit, &env));
+    audit::run_with_rendered(&input, &docs)
+}
+
 fn show(f: &[Finding]) -> String {
     audit::report::table(f)
 }
@@ -128,21 +135,14 @@ fn keys_aws_always_sets_are_never_absent() {
         ),
     ];
     for (t, edit) in cases {
-        let (env, mut input, docs) = load("dev");
-        apply(target(&mut input, t), &subst(edit, &env));
-        let f = audit::run_with_rendered(&input, &docs);
+        let f = audit_dev(t, edit);
         assert!(f.is_empty(), "{t} {edit}:\n{}", show(&f));
     }
     // The same statement without the impossible condition is caught.
-    let (env, mut input, docs) = load("dev");
-    apply(
-        target(&mut input, "phr"),
-        &subst(
-            r#"+{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{PHR}/*","Condition":{"StringEqualsIfExists":{"aws:SecureTransport":"true"}}}"#,
-            &env,
-        ),
+    let f = audit_dev(
+        "phr",
+        r#"+{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{PHR}/*","Condition":{"StringEqualsIfExists":{"aws:SecureTransport":"true"}}}"#,
     );
-    let f = audit::run_with_rendered(&input, &docs);
     assert!(ids(&f).contains(&"XA015"), "{}", show(&f));
     // Every counterexample carries the always-present keys.
     for f in &f {
@@ -157,38 +157,23 @@ fn keys_aws_always_sets_are_never_absent() {
 /// Issue 24 case 3: requests are made on real ARN shapes; an IAM ARN has no region.
 #[test]
 fn resources_that_cannot_exist_are_no_counterexample() {
-    let (env, mut input, docs) = load("dev");
-    apply(
-        target(&mut input, "exec"),
-        &subst(
-            "s|arn:aws:iam::100000000003:role/S3BucketManager|arn:aws:iam:*:100000000003:role/S3BucketManager|",
-            &env,
-        ),
+    let f = audit_dev(
+        "exec",
+        "s|arn:aws:iam::100000000003:role/S3BucketManager|arn:aws:iam:*:100000000003:role/S3BucketManager|",
     );
-    let f = audit::run_with_rendered(&input, &docs);
     assert!(f.is_empty(), "{}", show(&f));
     // An S3 bucket ARN has neither region nor account, an object key is not empty:
     // an Allow on those grants nothing.
-    let (env, mut input, docs) = load("dev");
-    apply(
-        target(&mut input, "mgmt"),
-        &subst(
-            r#"+{"Effect":"Allow","Action":["s3:GetObject","s3:GetBucketTagging"],"Resource":["arn:aws:s3:us-east-1:{S}:{X}-x","arn:aws:s3:::{X}-x/"]}"#,
-            &env,
-        ),
+    let f = audit_dev(
+        "mgmt",
+        r#"+{"Effect":"Allow","Action":["s3:GetObject","s3:GetBucketTagging"],"Resource":["arn:aws:s3:us-east-1:{S}:{X}-x","arn:aws:s3:::{X}-x/"]}"#,
     );
-    let f = audit::run_with_rendered(&input, &docs);
     assert!(f.is_empty(), "{}", show(&f));
     // With a real object ARN it is new access, on a real object.
-    let (env, mut input, docs) = load("dev");
-    apply(
-        target(&mut input, "mgmt"),
-        &subst(
-            r#"+{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::{X}-x/*"}"#,
-            &env,
-        ),
+    let f = audit_dev(
+        "mgmt",
+        r#"+{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::{X}-x/*"}"#,
     );
-    let f = audit::run_with_rendered(&input, &docs);
     let c = f
         .iter()
         .find_map(|f| f.counterexample.as_ref())
@@ -290,22 +275,14 @@ fn one_checks_finding_never_stands_in_for_another() {
 fn actions_without_a_resource_type_are_requested_on_star() {
     let deny =
         r#"+{"Sid":"NoPhr","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::ambra-phr-*"}"#;
-    let (env, mut input, docs) = load("dev");
-    apply(target(&mut input, "mgmt"), &subst(deny, &env));
-    let f = audit::run_with_rendered(&input, &docs);
+    let f = audit_dev("mgmt", deny);
     assert!(f.is_empty(), "{}", show(&f));
     // A Deny on `*` does stop it.
-    let (env, mut input, docs) = load("dev");
-    apply(
-        target(&mut input, "mgmt"),
-        &subst(
-            r#"+{"Effect":"Deny","Action":"s3:ListAllMyBuckets","Resource":"*"}"#,
-            &env,
-        ),
+    let f = audit_dev(
+        "mgmt",
+        r#"+{"Effect":"Deny","Action":"s3:ListAllMyBuckets","Resource":"*"}"#,
     );
-    let f = audit::run(&input);
     assert!(ids(&f).contains(&"XA004"), "{}", show(&f));
-    let _ = docs;
     // explain evaluates (and shows) the request on `*`, the plain evaluator too.
     let (env, mut input, _) = load("dev");
     apply(target(&mut input, "mgmt"), &subst(deny, &env));
