@@ -345,3 +345,47 @@ fn arn_patterns_with_fewer_than_six_components_cannot_be_decided() {
     let f = env_findings(Path::new("environments/dev.toml"), tmp.path()).unwrap();
     assert!(ids(&f).contains(&"XA022"), "{}", show(&f));
 }
+
+/// Issue 24 case 4 in a plan: a bucket policy whose `bucket` is unknown until
+/// apply governs the bucket resource it references (same module and name), and
+/// one whose bucket cannot be told is "cannot decide" (XA041), never the bucket
+/// its statements name.
+#[test]
+fn a_planned_bucket_policy_governs_its_referenced_bucket_or_cannot_be_decided() {
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::100000000001:role/r"},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other-bucket/*"}]
+    })
+    .to_string();
+    let plan = |with_bucket: bool| {
+        let mut resources = vec![serde_json::json!({
+            "address": "module.phr.aws_s3_bucket_policy.this", "mode": "managed",
+            "type": "aws_s3_bucket_policy", "values": {"policy": policy}
+        })];
+        if with_bucket {
+            resources.push(serde_json::json!({
+                "address": "module.phr.aws_s3_bucket.this", "mode": "managed",
+                "type": "aws_s3_bucket", "values": {"bucket": "ambra-phr-development"}
+            }));
+        }
+        serde_json::json!({"format_version": "1.2", "planned_values": {"root_module": {
+            "child_modules": [{"address": "module.phr", "resources": resources}]}}})
+    };
+    let (env, _, _) = load("dev");
+    let expect = || Some(xacct::audit::Expect::from_env(&env));
+    let input =
+        xacct::audit::plan::input_from_plans(&[("p.json".into(), plan(true))], expect()).unwrap();
+    assert_eq!(input.bucket_policies.len(), 1);
+    assert_eq!(input.bucket_policies[0].bucket, "ambra-phr-development");
+    let input =
+        xacct::audit::plan::input_from_plans(&[("p.json".into(), plan(false))], expect()).unwrap();
+    assert!(input.bucket_policies.is_empty());
+    let f = audit::run(&input);
+    assert!(ids(&f).contains(&"XA041"), "{}", show(&f));
+    assert!(
+        !f.iter().any(|f| f.resource.contains("other-bucket")),
+        "{}",
+        show(&f)
+    );
+}
