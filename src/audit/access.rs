@@ -741,6 +741,16 @@ pub fn no_new_access_all(
     let e: &Expect = &input.expect;
     let mut out = Vec::new();
     let mut seen: Vec<(DocKind, &PolicyDocument, String)> = Vec::new();
+    // A bucket policy governs the bucket it is attached to, never whatever its own
+    // statements name (issue 24). Sources that attach it (plans, templates) give the bucket
+    // in `input.bucket_policies`; a committed `policies/*.json` is the render's, for the
+    // bucket its kind names (the example customer bucket for the customer policy).
+    let governed = |kind: DocKind| match kind {
+        DocKind::PhrBucketPolicy => e.phr_bucket.clone(),
+        DocKind::LogBucketPolicy => crate::model::log_bucket_name(&e.phr_bucket),
+        _ => contract::bucket_name(&e.bucket_prefix, crate::iam::documents::EXAMPLE_CUSTOMER)
+            .unwrap_or_default(),
+    };
     for (kind, d) in input.kinds_of() {
         let own;
         let r = match kind {
@@ -750,10 +760,7 @@ pub fn no_new_access_all(
                     .bucket_policies
                     .iter()
                     .find(|b| std::ptr::eq(&b.doc, d))
-                    .map_or_else(
-                        || super::input::bucket_of(&d.doc).unwrap_or_default(),
-                        |b| b.bucket.clone(),
-                    );
+                    .map_or_else(|| governed(kind), |b| b.bucket.clone());
                 own = crate::iam::documents::bucket_policy(&bucket, &e.readers);
                 &own
             }
@@ -769,10 +776,7 @@ pub fn no_new_access_all(
         };
         let storage_role = contract::storage_role_arn(&d.account);
         let bucket_res = |bucket: Option<&str>| {
-            let b = bucket
-                .map(str::to_owned)
-                .or_else(|| super::input::bucket_of(&d.doc))
-                .unwrap_or_default();
+            let b = bucket.map_or_else(|| governed(kind), str::to_owned);
             let arn = contract::bucket_arn(&b);
             vec![arn.clone(), format!("{arn}/*")]
         };

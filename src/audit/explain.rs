@@ -5,8 +5,17 @@ use crate::contract;
 use crate::eval::{self, Caller, Named, Outcome, Request};
 
 /// `xacct explain`: which documents answer a request and how.
+///
+/// An action the catalog lists without a resource type (`s3:ListAllMyBuckets`)
+/// is requested on `*`, whatever `resource` says: the explanation evaluates and
+/// shows that request.
 pub fn explain(input: &Input, caller: &Caller, action: &str, resource: &str) -> Explanation {
     let e = &input.expect;
+    let resource = if eval::catalog::without_resource(action) {
+        "*"
+    } else {
+        resource
+    };
     let req = Request::new(caller.clone(), action, resource);
     let caller_arn = match caller {
         Caller::Aws(a) => a.as_str(),
@@ -69,6 +78,7 @@ pub fn explain(input: &Input, caller: &Caller, action: &str, resource: &str) -> 
     let statements: Vec<StatementInfo> = statements;
     let condition_keys = condition_keys(&statements, &req);
     Explanation {
+        resource: resource.to_owned(),
         context: req
             .context()
             .map(|(k, v)| (k.to_owned(), v.to_vec()))
@@ -109,6 +119,8 @@ fn condition_keys(
 /// The answer of [`explain`].
 #[derive(Debug, Clone)]
 pub struct Explanation {
+    /// The resource evaluated: `*` for an action without a resource type.
+    pub resource: String,
     /// The request context evaluated (condition keys, lowercased, and values).
     pub context: std::collections::BTreeMap<String, Vec<String>>,
     /// The condition keys the deciding statements test, with the values used.

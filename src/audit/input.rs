@@ -475,13 +475,3 @@ pub fn function_url_auth_in_text(text: &str) -> Vec<String> {
     }
     out
 }
-
-/// `contract::bucket_arn` inverse: the bucket of the first S3 resource in a policy.
-pub fn bucket_of(doc: &PolicyDocument) -> Option<String> {
-    doc.statement
-        .iter()
-        .flat_map(|s| s.resource.iter().flat_map(|r| r.iter()))
-        .find_map(|r| r.strip_prefix("arn:aws:s3:::"))
-        .map(|r| r.split('/').next().unwrap_or(r).to_owned())
-        .filter(|b| !b.contains('*'))
-}

@@ -204,11 +204,11 @@ impl Counterexample {
         let ctx: Vec<String> = self
             .context
             .iter()
-            .filter(|(k, _)| {
+            .filter(|(k, v)| {
                 !matches!(
                     k.as_str(),
                     "aws:principalarn" | "aws:principalaccount" | "aws:principalservicename"
-                )
+                ) && !usual_value(k, v, &self.principal)
             })
             .map(|(k, v)| format!("{k}={}", v.join("|")))
             .collect();
@@ -221,6 +221,23 @@ impl Counterexample {
         }
         s
     }
+}
+
+/// An always-present key with the value a counterexample gives it when no
+/// document tests it (`eval::context::ALWAYS_PRESENT`): not worth a mention.
+fn usual_value(key: &str, values: &[String], principal: &str) -> bool {
+    let [v] = values else { return false };
+    if key == "aws:principalisawsservice" {
+        return v
+            == if principal.starts_with("service:") {
+                "true"
+            } else {
+                "false"
+            };
+    }
+    crate::eval::context::ALWAYS_PRESENT
+        .iter()
+        .any(|(k, d)| *k == key && v == d)
 }
 
 struct Ctx<'a> {

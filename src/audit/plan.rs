@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::attributes::{self, Place};
-use super::input::{BucketPolicy, Doc, Expect, Input, bucket_of};
+use super::input::{BucketPolicy, Doc, Expect, Input};
 use super::settings;
 use crate::contract;
 use crate::iam::{PolicyDocument, Principal, Statement};
@@ -303,10 +303,24 @@ pub fn input_from_plans(
                 let Some(doc) = policy(p, "policy")? else {
                     continue;
                 };
-                let bucket = str_at(&p.values, "bucket")
-                    .map(str::to_owned)
-                    .or_else(|| bucket_of(&doc))
-                    .unwrap_or_default();
+                // The bucket it is attached to, never one its statements name.
+                let Some(bucket) = attached_bucket(&all, p) else {
+                    input.undecided.push(attributes::Undecided {
+                        place: Place {
+                            name: name.clone(),
+                            file: Some(file.clone()),
+                            line: None,
+                        },
+                        account: account.clone(),
+                        what: format!(
+                            "{}: cannot tell which bucket the policy is attached to, so what it governs is not decided; review it by hand",
+                            p.address
+                        ),
+                        check: None,
+                    });
+                    input.other_docs.push(mk(doc));
+                    continue;
+                };
                 let readers_required = bucket == input.expect.phr_bucket;
                 input.bucket_policies.push(BucketPolicy {
                     bucket,
@@ -364,6 +378,31 @@ const UNAUDITED_TYPES: &[&str] = &[
 ];
 
 /// The module path of an address (`module.a.aws_s3_bucket.b` -> `module.a`).
+/// The bucket an `aws_s3_bucket_policy` is attached to: its `bucket` when the
+/// plan knows it, else the `aws_s3_bucket` it references, which is unknown in a
+/// plan and unresolved in the files (`bucket = aws_s3_bucket.this.id`): the
+/// bucket of the same module and resource name, else the module's only bucket.
+fn attached_bucket(all: &[(String, Planned)], p: &Planned) -> Option<String> {
+    if let Some(b) = str_at(&p.values, "bucket") {
+        return Some(b.to_owned());
+    }
+    let module = module_of(&p.address);
+    let buckets: Vec<&Planned> = all
+        .iter()
+        .map(|(_, b)| b)
+        .filter(|b| b.kind == "aws_s3_bucket" && module_of(&b.address) == module)
+        .collect();
+    let named = buckets
+        .iter()
+        .find(|b| resource_name(&b.address) == resource_name(&p.address));
+    let b = match (named, buckets.as_slice()) {
+        (Some(b), _) => b,
+        (None, [only]) => only,
+        _ => return None,
+    };
+    str_at(&b.values, "bucket").map(str::to_owned)
+}
+
 fn module_of(address: &str) -> &str {
     let mut parts: Vec<usize> = address.match_indices('.').map(|(i, _)| i).collect();
     parts.pop();

@@ -1069,13 +1069,24 @@ fn read_instance(
                 else {
                     continue;
                 };
-                let bucket = props
+                // The bucket it is attached to, never one its statements name.
+                let Some(bucket) = props
                     .get("Bucket")
                     .and_then(Value::as_str)
                     .filter(|b| !b.contains(UNRESOLVED))
                     .map(str::to_owned)
-                    .or_else(|| super::input::bucket_of(&d.doc))
-                    .unwrap_or_default();
+                else {
+                    input.undecided.push(Undecided {
+                        place: Place::at(format!("{file}#{id}"), file, None),
+                        account: account.clone(),
+                        what: format!(
+                            "{id}.Bucket cannot be resolved offline: which bucket the policy governs is not decided (pass --parameters, or review by hand)"
+                        ),
+                        check: Some(CANNOT_DECIDE.id),
+                    });
+                    input.other_docs.push(d);
+                    continue;
+                };
                 let readers_required = bucket == input.expect.phr_bucket;
                 input.bucket_policies.push(BucketPolicy {
                     bucket,

@@ -45,7 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Caller::Anonymous => "anonymous".to_owned(),
         },
         action: action.to_owned(),
-        resource: args.resource.clone(),
+        resource: e.resource.clone(),
         context: e.context.clone(),
     };
     if args.format == super::TextFormat::Json {
@@ -84,13 +84,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "{} {} on {}: {}\n",
         caller.describe(),
         action,
-        args.resource,
+        e.resource,
         e.outcome
     ));
     out.push_str("evaluated request:\n");
     out.push_str(&format!("  principal: {}\n", request.principal));
     out.push_str(&format!("  action:    {action}\n"));
-    out.push_str(&format!("  resource:  {}\n", args.resource));
+    out.push_str(&format!("  resource:  {}\n", e.resource));
+    if e.resource != args.resource {
+        out.push_str(&format!(
+            "             ({action} has no resource type: it is requested on `*`, not on {})\n",
+            args.resource
+        ));
+    }
     if e.context.is_empty() {
         out.push_str("  context:   (no condition keys)\n");
     }

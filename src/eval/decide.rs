@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::pattern::{self, Bits, Cell, Class, Pattern, Tok};
-use super::{Caller, Kind, Named, Request};
+use super::{Caller, Kind, Named, Request, catalog, context};
 use crate::iam::{Effect, Principal, Statement};
 
 /// How many product states one field may explore before giving up.
@@ -426,6 +426,12 @@ impl Compiler {
             if v.contains("${") {
                 return Err(format!("policy variable in condition value {v:?}"));
             }
+            if is_arn && v.splitn(6, ':').count() < 6 {
+                return Err(format!(
+                    "{operator} value {v:?} on {key} has fewer than the six components of an ARN; \
+                     AWS does not document how such a pattern matches"
+                ));
+            }
             let p = make(v);
             match (key.as_str(), source) {
                 ("aws:principalarn", _) => cond.ids.push(self.fields[PRINCIPAL].id(p)),
@@ -516,6 +522,51 @@ impl Compiler {
         Ok(out)
     }
 
+    /// The statements every real request meets: an action of a catalogued
+    /// service on one of its service's resource shapes (`resource_shapes`), an
+    /// action without a resource type on `*`, any other action on anything.
+    fn real(&mut self) -> Vec<Stmt> {
+        let m = |field, ids, negate| Atom::Match {
+            field,
+            ids,
+            negate,
+            mask: Bits::default(),
+        };
+        let star = self.fields[RESOURCE].id(Pattern::literal("*", false));
+        let nores: Vec<usize> = catalog::actions_without_resource()
+            .map(|a| self.fields[ACTION].id(Pattern::literal(a, false)))
+            .collect();
+        let mut out = vec![Stmt {
+            deny: false,
+            atoms: vec![
+                m(ACTION, nores.clone(), false),
+                m(RESOURCE, vec![star], false),
+            ],
+        }];
+        let mut services = Vec::new();
+        for (service, shapes) in resource_shapes() {
+            let sid = self.fields[ACTION].id(Pattern::glob(&format!("{service}:*"), false));
+            services.push(sid);
+            let shapes = shapes
+                .iter()
+                .map(|p| self.fields[RESOURCE].id(p.clone()))
+                .collect();
+            out.push(Stmt {
+                deny: false,
+                atoms: vec![
+                    m(ACTION, vec![sid], false),
+                    m(ACTION, nores.clone(), true),
+                    m(RESOURCE, shapes, false),
+                ],
+            });
+        }
+        out.push(Stmt {
+            deny: false,
+            atoms: vec![m(ACTION, services, true)],
+        });
+        out
+    }
+
     fn scope_values(&mut self, field: usize, v: &Values) -> Vec<usize> {
         let pats: Vec<Pattern> = match v {
             Values::Any => match field {
@@ -560,6 +611,65 @@ impl Compiler {
         };
         pats.into_iter().map(|p| self.fields[field].id(p)).collect()
     }
+}
+
+/// Per catalogued service, the resources its actions are requested on: the ARN
+/// formats of the catalog (`catalog::resource_formats`) as patterns, in the
+/// `aws` partition (the accounts this audit is about live there).
+fn resource_shapes() -> &'static [(&'static str, Vec<Pattern>)] {
+    static SHAPES: std::sync::OnceLock<Vec<(&'static str, Vec<Pattern>)>> =
+        std::sync::OnceLock::new();
+    SHAPES.get_or_init(|| {
+        catalog::SERVICES
+            .iter()
+            .map(|s| {
+                let shapes = catalog::resource_formats(s)
+                    .into_iter()
+                    .map(arn_format)
+                    .collect();
+                (*s, shapes)
+            })
+            .collect()
+    })
+}
+
+/// An ARN format of the catalog (`arn:${Partition}:s3:::${BucketName}/${ObjectName}`)
+/// as a pattern: `${Partition}` is `aws`, `${Account}` 12 digits, `${Region}`
+/// `[a-z0-9-]+`, `${BucketName}` three or more of `[A-Za-z0-9._-]` (legacy names
+/// included), `${ObjectName}` any non-empty string (object keys may hold `:`),
+/// every other variable a non-empty run without `:`.
+pub fn arn_format(format: &str) -> Pattern {
+    let mut toks = Vec::new();
+    let mut rest = format;
+    while let Some(i) = rest.find("${") {
+        toks.extend(toks_of(&rest[..i]));
+        let Some(j) = rest[i..].find('}') else {
+            break;
+        };
+        let var = &rest[i + 2..i + j];
+        rest = &rest[i + j + 1..];
+        let region = Class::Chars(('a'..='z').chain('0'..='9').chain(['-']).collect());
+        let bucket = Class::Chars(
+            ('a'..='z')
+                .chain('A'..='Z')
+                .chain('0'..='9')
+                .chain(['.', '_', '-'])
+                .collect(),
+        );
+        match var {
+            "Partition" => toks.extend(toks_of("aws")),
+            "Account" => toks.extend(std::iter::repeat_n(Tok::One(Class::Digit), 12)),
+            "Region" => toks.extend([Tok::One(region.clone()), Tok::Run(region)]),
+            "BucketName" => {
+                toks.extend(std::iter::repeat_n(Tok::One(bucket.clone()), 3));
+                toks.push(Tok::Run(bucket));
+            }
+            "ObjectName" => toks.extend([Tok::One(Class::Any), Tok::Run(Class::Any)]),
+            _ => toks.extend([Tok::One(Class::NotColon), Tok::Run(Class::NotColon)]),
+        }
+    }
+    toks.extend(toks_of(rest));
+    Pattern::from_toks(toks)
 }
 
 /// Characters of a (lowercased) action name: `[a-z0-9-]`.
@@ -859,18 +969,28 @@ fn find_inner(
         let d = cx.scope_values(field, v);
         cx.fields[field].domain = d;
     }
-    // Keys in the documents; fixed ones get their value, free ones any non-empty string.
+    // Keys in the documents; fixed ones get their value, free ones any value of
+    // their domain (`context::domain`: booleans, AWS-set values that are never
+    // empty, and caller-controlled values, the empty string included).
     let key_names: Vec<(String, usize)> = cx.keys.iter().map(|(k, v)| (k.clone(), *v)).collect();
     for (name, k) in &key_names {
-        if name == "aws:securetransport" || name == "aws:multifactorauthpresent" {
-            let t = cx.fields[*k].id(Pattern::literal("true", false));
-            let f = cx.fields[*k].id(Pattern::literal("false", false));
-            cx.fields[*k].domain = vec![t, f];
-        } else {
-            let any = cx.fields[*k].id(Pattern::glob("?*", false));
-            cx.fields[*k].domain = vec![any];
-        }
+        cx.fields[*k].domain = match context::domain(name) {
+            context::Domain::Boolean => vec![
+                cx.fields[*k].id(Pattern::literal("true", false)),
+                cx.fields[*k].id(Pattern::literal("false", false)),
+            ],
+            context::Domain::NonEmpty => vec![cx.fields[*k].id(Pattern::glob("?*", false))],
+            context::Domain::Any => vec![cx.fields[*k].id(Pattern::glob("*", false))],
+        };
     }
+    // Only real requests: each action on the resource shapes of its service, an
+    // action without a resource type on `*` only.
+    let real = cx.real();
+    let always = |f: usize| {
+        key_names
+            .iter()
+            .any(|(n, k)| *k == f && context::always_present(n))
+    };
     // Actions of the services the catalog covers are exactly the catalog's
     // (their cells come from matching each catalog action); other services'
     // actions are any name (their cells come from the automata).
@@ -908,6 +1028,7 @@ fn find_inner(
         }
     };
     let (mut must, mut must_not) = (must, must_not);
+    must.push(real);
     fix(&mut must);
     fix(&mut must_not);
 
@@ -979,7 +1100,10 @@ fn find_inner(
                 };
                 let mut ch: Vec<Choice> = Vec::new();
                 if f >= KEYS {
-                    ch.push(None);
+                    // A key AWS always sets is never absent.
+                    if !always(f) {
+                        ch.push(None);
+                    }
                     if cx.multi[f - KEYS] {
                         if cs.len() > MULTI_LIMIT {
                             return Err(format!(
@@ -1067,6 +1191,20 @@ fn find_inner(
             && let Some(v) = v
         {
             req = req.with(name, v.iter().cloned());
+        }
+    }
+    // Keys AWS always sets that no document tests: their usual value, so the
+    // witness is a request that can happen.
+    for (name, value) in context::ALWAYS_PRESENT {
+        if req.get(name).is_none() && !cx.keys.contains_key(*name) {
+            let v = if *name == "aws:principalisawsservice"
+                && matches!(req.caller, Caller::Service(_))
+            {
+                "true"
+            } else {
+                value
+            };
+            req = req.with(name, [v]);
         }
     }
     Ok(Some(req))

@@ -13,6 +13,7 @@
 //! Every [`Decision`] names the statements (document, index, `Sid`) that produced it.
 
 pub mod catalog;
+pub mod context;
 pub mod decide;
 pub mod pattern;
 
@@ -220,9 +221,12 @@ pub fn evaluate(docs: &[Named<'_>], req: &Request) -> Decision {
     let mut allows = Vec::new();
     let mut denies = Vec::new();
     let mut unsupported = Vec::new();
+    let resource = requested_resource(req);
     for d in docs {
         for (index, st) in d.doc.statement.iter().enumerate() {
-            if let Some(via_account) = statement_applies(st, d.kind, req, &mut unsupported) {
+            if let Some(via_account) =
+                statement_applies(st, d.kind, req, resource, &mut unsupported)
+            {
                 let r = StatementRef {
                     document: d.name.to_owned(),
                     index,
@@ -254,11 +258,23 @@ pub fn evaluate(docs: &[Named<'_>], req: &Request) -> Decision {
     }
 }
 
-/// `Some(via_account)` when the statement applies to the request.
+/// The resource a request is evaluated on: `*` for an action the catalog lists
+/// without a resource type (`s3:ListAllMyBuckets`: a statement on
+/// `arn:aws:s3:::x-*` neither grants nor denies it), else its resource.
+pub fn requested_resource(req: &Request) -> &str {
+    if catalog::without_resource(&req.action) {
+        "*"
+    } else {
+        &req.resource
+    }
+}
+
+/// `Some(via_account)` when the statement applies to the request (on `resource`).
 fn statement_applies(
     st: &Statement,
     kind: Kind,
     req: &Request,
+    resource: &str,
     unsupported: &mut Vec<String>,
 ) -> Option<bool> {
     let via_account = match (kind, &st.principal, &st.not_principal) {
@@ -285,8 +301,8 @@ fn statement_applies(
         return None;
     }
     let resource_ok = match (&st.resource, &st.not_resource) {
-        (Some(r), _) => r.iter().any(|p| glob(p, &req.resource, false)),
-        (None, Some(nr)) => !nr.iter().any(|p| glob(p, &req.resource, false)),
+        (Some(r), _) => r.iter().any(|p| glob(p, resource, false)),
+        (None, Some(nr)) => !nr.iter().any(|p| glob(p, resource, false)),
         // Trust policies have no Resource element: the role itself is the resource.
         (None, None) => kind == Kind::Resource,
     };
@@ -484,6 +500,11 @@ fn condition(operator: &str, ctx: Option<&[String]>, policy: &[String]) -> Optio
         } else {
             want_present
         });
+    }
+    // An `Arn*` pattern with fewer than six components: AWS documents only the
+    // six-component match, so this is not decided (reported, never "no match").
+    if base.starts_with("Arn") && policy.iter().any(|p| p.splitn(6, ':').count() < 6) {
+        return None;
     }
     let (matcher, negated): (fn(&str, &str) -> bool, bool) = match base {
         "StringEquals" => (|p, v| p == v, false),

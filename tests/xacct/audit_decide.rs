@@ -445,9 +445,10 @@ mod properties {
         }
         let at = start + cut % (body - start);
         if question {
-            // `?` for a literal character that is not a wildcard already.
+            // `?` for a literal character that is not a wildcard already, nor an
+            // ARN's `:` (real ARNs have a `:` there, so that `?` widens nothing).
             let c = v.as_bytes()[at];
-            if c == b'*' || c == b'?' {
+            if c == b'*' || c == b'?' || c == b':' {
                 return false;
             }
             v.replace_range(at..at + 1, "?");

@@ -96,8 +96,10 @@ const PRINCIPAL_ARN_DEV: &str =
 
 // ArnEquals and ArnLike both match wildcards in AWS; a PrincipalArn of `*`
 // either admits every principal (XA003) or, with an evaluator that compares
-// ArnEquals exactly, no longer admits the Lambda (XA001): both fail the audit.
-const OPEN_OR_BROKEN: &[&str] = &["XA003", "XA001"];
+// ArnEquals exactly, no longer admits the Lambda (XA001). `*` has fewer than the
+// six components AWS documents for the Arn* operators, so since issue 18 item 6
+// the audit cannot decide it (XA022): all three fail the audit.
+const OPEN_OR_BROKEN: &[&str] = &["XA003", "XA001", "XA022"];
 
 #[rustfmt::skip]
 const EDITS: &[Edit] = &[
@@ -109,7 +111,8 @@ const EDITS: &[Edit] = &[
     ("dev", "storage/terraform/policies.tf", r#""AWS": "arn:aws:iam::100000000001:root""#, r#""AWS": "*""#, &["XA040"]),
     ("dev", "storage/terraform/policies.tf", r#""Resource": "arn:aws:s3:::ambra-dev-*""#, r#""Resource": "*""#, &["XA005"]),
     ("dev", "storage/terraform/policies.tf", r#""s3:CreateBucket","#, r#""s3:*","#, &["XA007"]),
-    ("dev", "storage/terraform/policies.tf", r#""s3:ListBucket","#, r#""s3:ListBucket", "iam:PassRole","#, &["XA006"]),
+    // (Not `iam:PassRole`: on the statement's bucket ARNs it is no real request, see ARCHITECTURE.md "Edge semantics".)
+    ("dev", "storage/terraform/policies.tf", r#""s3:ListBucket","#, r#""s3:ListBucket", "ec2:RunInstances","#, &["XA006"]),
     ("dev", "storage/terraform/policies.tf", r#""Resource": "arn:aws:s3:::ambra-dev-xacct-canary-*""#, r#""Resource": "arn:aws:s3:::*""#, &["XA007"]),
     // primary Terraform
     ("dev", "primary/terraform/policies.tf", r#""arn:aws:iam::100000000002:role/S3BucketManager""#, r#""arn:aws:iam::*:role/S3BucketManager""#, &["XA002"]),

@@ -4,6 +4,7 @@ mod accounts; // xacct accounts against moto Organizations
 mod adopt; // xacct adopt against a legacy setup in moto, terraform import of it
 mod audit; // the offline audit: document mutations, the committed tree, explain
 mod audit_decide; // the decided audit: mutation and rewrite tables, counterexamples, known misses
+mod audit_edges; // issue 24: empty values, always-present keys, ARN shapes, the governed bucket; the brute-force cross-check
 mod audit_floor; // issue 18: the settings table and its coverage, weakenings and widenings caught everywhere
 mod audit_plan; // audit of real `terraform show -json` plans
 mod audit_shipped; // audit --env reads the committed files; audit --template; attributes
