@@ -58,40 +58,16 @@ fn best(runs: usize, f: impl Fn() -> (Duration, usize)) -> (Duration, usize) {
         .expect("runs > 0")
 }
 
-/// A production-shaped spec with `n` storage accounts (as benches/render.rs).
-fn spec_with_accounts(n: usize) -> String {
+/// prod.toml with `n` storage accounts (and capacity for them).
+fn spec_with_accounts(prod: &str, n: usize) -> String {
     let accounts: Vec<String> = (0..n)
         .map(|i| format!("\"{:012}\"", 500_000_000_000u64 + i as u64))
         .collect();
-    format!(
-        r#"[environment]
-name = "production"
-short_name = "big"
-production = true
-region = "us-east-1"
-primary_account = "400000000001"
-
-[storage]
-accounts = [{}]
-max_buckets_per_account = 10000
-bucket_prefix = "ambra-big"
-
-[phr]
-account = "400000000001"
-bucket = "ambra-phr-big"
-
-[lambda]
-function_name = "provisioner-big"
-memory_mb = 512
-timeout_seconds = 60
-log_retention_days = 365
-
-[access]
-invoker_principals = ["arn:aws:iam::400000000001:role/app"]
-reader_principals = ["arn:aws:iam::400000000001:role/reader"]
-"#,
-        accounts.join(", ")
-    )
+    let line = prod
+        .lines()
+        .find(|l| l.starts_with("accounts = "))
+        .expect("prod.toml lists its accounts");
+    prod.replace(line, &format!("accounts = [{}]", accounts.join(", ")))
 }
 
 fn main() {
@@ -146,8 +122,10 @@ fn main() {
         "bundled environments, one account onboarded in each: {onboard:?}, {lines} new-access lines (target < 1 s)"
     );
     // 1,000 storage accounts: no change, and the 1,000th account onboarded.
-    let base_text = spec_with_accounts(999);
-    let big_text = spec_with_accounts(1000);
+    let prod =
+        std::fs::read_to_string("environments/prod.toml").expect("run from the repository root");
+    let base_text = spec_with_accounts(&prod, 999);
+    let big_text = spec_with_accounts(&prod, 1000);
     let base_files = files(&r, &env_of(&base_text));
     let big_files = files(&r, &env_of(&big_text));
     let (same, _) = best(runs, || case(&big_text, &big_files, &big_text, &big_files));

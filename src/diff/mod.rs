@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::audit::shipped;
-use crate::audit::{Counterexample, Input, Severity};
+use crate::audit::{Counterexample, Doc, Input, Severity};
 use crate::contract;
 use crate::eval::decide::{self, Answer, Scope, Values};
 use crate::eval::{self, Kind, Named, Request};
@@ -231,66 +231,62 @@ fn key(document: &str, account: Option<&str>) -> DocKey {
 
 /// The documents of one source, by what they are.
 fn collect(input: &Input, env: &Environment, render: bool, out: &mut BTreeMap<DocKey, Slot>) {
-    let source = |name: &str| {
-        if render {
-            format!("render: {name}")
-        } else {
-            name.to_owned()
-        }
-    };
+    let mut put =
+        |k: DocKey, kind: Kind, holder: Option<String>, resources: Vec<String>, d: &Doc| {
+            let source = if render {
+                format!("render: {}", d.name)
+            } else {
+                d.name.clone()
+            };
+            add(
+                out,
+                k,
+                kind,
+                holder,
+                resources,
+                Src {
+                    source,
+                    doc: d.doc.clone(),
+                },
+            );
+        };
     let lambda_role = env.lambda_role_arn();
     if let Some(d) = &input.lambda_trust {
-        add(
-            out,
+        put(
             key(LAMBDA_TRUST, None),
             Kind::Resource,
             None,
             vec![lambda_role.clone()],
-            Src {
-                source: source(&d.name),
-                doc: d.doc.clone(),
-            },
+            d,
         );
     }
     if let Some(d) = &input.lambda_execution {
-        add(
-            out,
+        put(
             key(LAMBDA_EXECUTION, None),
             Kind::Identity,
             Some(lambda_role.clone()),
             Vec::new(),
-            Src {
-                source: source(&d.name),
-                doc: d.doc.clone(),
-            },
+            d,
         );
     }
     for s in &input.storage {
         let role = contract::storage_role_arn(&s.account);
         if let Some(d) = &s.trust {
-            add(
-                out,
+            put(
                 key(STORAGE_TRUST, Some(&s.account)),
                 Kind::Resource,
                 None,
                 vec![role.clone()],
-                Src {
-                    source: source(&d.name),
-                    doc: d.doc.clone(),
-                },
+                d,
             );
         }
         if let Some(d) = &s.management {
-            add(
-                out,
+            put(
                 key(STORAGE_MANAGEMENT, Some(&s.account)),
                 Kind::Identity,
                 Some(role.clone()),
                 Vec::new(),
-                Src {
-                    source: source(&d.name),
-                    doc: d.doc.clone(),
-                },
+                d,
             );
         }
     }
@@ -303,43 +299,31 @@ fn collect(input: &Input, env: &Environment, render: bool, out: &mut BTreeMap<Do
             CUSTOMER_BUCKET
         };
         let arn = contract::bucket_arn(&b.bucket);
-        add(
-            out,
+        put(
             key(what, None),
             Kind::Resource,
             None,
             vec![arn.clone(), format!("{arn}/*")],
-            Src {
-                source: source(&b.doc.name),
-                doc: b.doc.doc.clone(),
-            },
+            &b.doc,
         );
     }
     if let Some(d) = &input.function_url_policy {
         let f = env.function_arn();
-        add(
-            out,
+        put(
             key(FUNCTION_URL, None),
             Kind::Resource,
             None,
             vec![f.clone(), format!("{f}:*")],
-            Src {
-                source: source(&d.name),
-                doc: d.doc.clone(),
-            },
+            d,
         );
     }
     if let Some(d) = &input.kms_key_policy {
-        add(
-            out,
+        put(
             key(KMS_KEY, None),
             Kind::Resource,
             None,
             vec![key_arns(env)],
-            Src {
-                source: source(&d.name),
-                doc: d.doc.clone(),
-            },
+            d,
         );
     }
     let dir = format!("generated/{}/", env.short_name);
@@ -350,31 +334,23 @@ fn collect(input: &Input, env: &Environment, render: bool, out: &mut BTreeMap<Do
         // The boundary and the deployer policy are read from every source under
         // their own names: one document each, with the role that holds it.
         if name == crate::iam::documents::KMS_KEY_POLICY_FILE {
-            add(
-                out,
+            put(
                 key(KMS_KEY, None),
                 Kind::Resource,
                 None,
                 vec![key_arns(env)],
-                Src {
-                    source: source(&d.name),
-                    doc: d.doc.clone(),
-                },
+                d,
             );
             continue;
         }
         if name == "log-bucket-policy.json" {
             let arn = contract::bucket_arn(&env.phr.log_bucket);
-            add(
-                out,
+            put(
                 key(LOG_BUCKET, None),
                 Kind::Resource,
                 None,
                 vec![arn.clone(), format!("{arn}/*")],
-                Src {
-                    source: source(&d.name),
-                    doc: d.doc.clone(),
-                },
+                d,
             );
             continue;
         }
@@ -385,17 +361,7 @@ fn collect(input: &Input, env: &Environment, render: bool, out: &mut BTreeMap<Do
         } else {
             (name, None)
         };
-        add(
-            out,
-            key(&name, None),
-            kind_of(&d.doc),
-            holder,
-            Vec::new(),
-            Src {
-                source: source(&d.name),
-                doc: d.doc.clone(),
-            },
-        );
+        put(key(&name, None), kind_of(&d.doc), holder, Vec::new(), d);
     }
 }
 
