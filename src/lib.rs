@@ -7,6 +7,7 @@ pub mod audit;
 pub mod aws;
 pub mod capacity;
 pub mod cmd;
+pub mod diff;
 pub use xacct_contract as contract;
 pub mod envelope;
 pub mod eval;

@@ -8,6 +8,7 @@ pub mod adopt;
 pub mod audit;
 pub mod capacity;
 pub mod completions;
+pub mod diff;
 pub mod explain;
 pub mod init;
 pub mod live;
@@ -77,6 +78,11 @@ pub enum Command {
         after_help = "Examples:\n  xacct audit --env environments/prod.toml\n  xacct audit --plan plan.json --env environments/dev.toml --format sarif\n\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error."
     )]
     Audit(audit::Args),
+    /// What a change grants or removes: the access, settings and capacity of the working tree against a base revision, decided exactly.
+    #[command(
+        after_help = "Examples:\n  xacct diff\n  xacct diff --base origin/main --format markdown\n  xacct diff --base-dir ../main-checkout --env environments/prod.toml --format json\n\nExit codes: 0 nothing granted or weakened, 1 new access or a weakened setting at or above --fail-on (or a comparison that cannot be decided), 2 usage or input error."
+    )]
+    Diff(diff::Args),
     /// Explain the decision for one request, with the statements behind it.
     #[command(
         after_help = "Examples:\n  xacct explain --env environments/dev.toml --principal arn:aws:iam::100000000002:role/S3BucketManager --action s3:CreateBucket --resource arn:aws:s3:::ambra-dev-acme"
@@ -147,6 +153,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Render(args) => render::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Package(args) => package::run(args),
         Command::Verify(args) => verify::run(args),

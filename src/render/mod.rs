@@ -87,6 +87,19 @@ impl Renderer {
         Ok(Renderer { tera })
     }
 
+    /// The compiled-in templates with some replaced (`(name, text)`, names as
+    /// under `templates/`): how a test renders what a `templates/` change would.
+    pub fn with_templates(overrides: &[(&str, &str)]) -> Result<Self, RenderError> {
+        let mut r = Renderer::new()?;
+        r.tera
+            .add_raw_templates(overrides.iter().copied())
+            .map_err(|e| RenderError::Template {
+                name: "templates/".to_owned(),
+                message: error_chain(&e),
+            })?;
+        Ok(r)
+    }
+
     /// Renders every file of one environment.
     pub fn render(&self, env: &Environment) -> Result<Vec<RenderedFile>, RenderError> {
         let docs = Documents::build(env);

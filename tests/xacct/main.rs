@@ -12,6 +12,7 @@ mod capacity; // xacct capacity: arithmetic, live counts, drift, --reconcile
 mod checkov; // checkov over generated/ (issue 15): 0 failed checks
 mod ci_recipe; // the README CI recipe runs commands the CLI accepts
 mod cli; // exit codes and messages of the binary
+mod diff; // issue 21: xacct diff, the access a change grants or removes
 mod generated_static; // terraform fmt/init/validate and cfn-lint of generated/
 mod json_output; // issue 14: the JSON envelope of every command against its schema; explain input checks
 mod offboard; // xacct offboard against moto
