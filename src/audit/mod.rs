@@ -96,6 +96,7 @@ checks! {
     UNKNOWN_ACTION = "XA026", Low, "An action of a catalogued service that is not in the action catalog (typo, or newer than the catalog)";
     KMS_KEY_OPEN = "XA027", Critical, "The customer-managed KMS key's policy lets someone outside the intent use or manage the key";
     KMS_KEY_USER_DENIED = "XA028", Medium, "A reader (through S3) or CloudWatch Logs (for the function's log group) cannot use the customer-managed KMS key";
+    CREATE_OUTSIDE_NAMESPACE = "XA070", High, "With bucket_namespace = account-regional, S3BucketManagement allows s3:CreateBucket without s3:x-amz-bucket-namespace = account-regional or outside <prefix>-*-<region>-an (a global, squattable name)";
 }
 
 /// Actions that cannot be scoped to a resource ARN and may use `Resource: *`

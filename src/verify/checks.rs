@@ -51,4 +51,6 @@ checks! {
     SELF_TEST = "XV047", High, "The Lambda's self-test could not be invoked or reported a failure";
     CAPACITY_DRIFT = "XV048", Medium, "A storage account's capacity counter differs from its bucket listing (drift)";
     STATE_TABLE = "XV049", High, "The provisioning-state table is missing or its capacity counters cannot be read";
+    OUTSIDE_NAMESPACE = "XV070", High, "With bucket_namespace = account-regional, a customer bucket was created outside the account regional namespace after the switch";
+    INVOKE_NOT_VIA_URL = "XV071", High, "The live lambda:InvokeFunction permission of an invoker is not held to calls through the function URL (lambda:InvokedViaFunctionUrl)";
 }
