@@ -444,15 +444,21 @@ pub fn bucket_name(prefix: &str, customer: &str) -> Result<String, NameError> {
     if s == customer && plain.len() <= BUCKET_NAME_MAX && check_bucket_name(&plain).is_ok() {
         return Ok(plain);
     }
-    let room = BUCKET_NAME_MAX.saturating_sub(prefix.len() + 2 + HASH_HEX_LEN);
+    hashed_name(prefix, &s, customer, "")
+}
+
+/// `<prefix>-<slug, cut to fit>-<first 12 hex of sha256(customer)><suffix>`
+/// within [`BUCKET_NAME_MAX`] (`<prefix>-<hash><suffix>` when no slug fits).
+fn hashed_name(prefix: &str, s: &str, customer: &str, suffix: &str) -> Result<String, NameError> {
+    let room = BUCKET_NAME_MAX.saturating_sub(prefix.len() + 2 + HASH_HEX_LEN + suffix.len());
     let mut cut: String = s.chars().take(room).collect();
     while cut.ends_with('-') {
         cut.pop();
     }
     let name = if cut.is_empty() {
-        format!("{prefix}-{}", hash_hex(customer))
+        format!("{prefix}-{}{suffix}", hash_hex(customer))
     } else {
-        format!("{prefix}-{cut}-{}", hash_hex(customer))
+        format!("{prefix}-{cut}-{}{suffix}", hash_hex(customer))
     };
     check_bucket_name(&name)?;
     Ok(name)
@@ -591,18 +597,7 @@ pub fn namespaced_bucket_name(
     {
         return Ok(plain);
     }
-    let room = BUCKET_NAME_MAX.saturating_sub(prefix.len() + 2 + HASH_HEX_LEN + suffix.len());
-    let mut cut: String = s.chars().take(room).collect();
-    while cut.ends_with('-') {
-        cut.pop();
-    }
-    let name = if cut.is_empty() {
-        format!("{prefix}-{}{suffix}", hash_hex(customer))
-    } else {
-        format!("{prefix}-{cut}-{}{suffix}", hash_hex(customer))
-    };
-    check_bucket_name(&name)?;
-    Ok(name)
+    hashed_name(prefix, &s, customer, &suffix)
 }
 
 /// The name of a new customer's bucket in `namespace` (the account and region

@@ -184,7 +184,7 @@ async fn retry_finishes_a_partial_configuration_and_new_containers_agree() {
 
 /// Customer buckets made in `account` (eu-west-1) by hand, as the previous
 /// runtime did before the state table existed.
-async fn buckets_before_the_table(moto: &Moto, account: &str, names: &[&str]) {
+pub(crate) async fn buckets_before_the_table(moto: &Moto, account: &str, names: &[&str]) {
     let s3 = s3_in(moto, account, "eu-west-1").await;
     for name in names {
         s3.create_bucket()
@@ -684,36 +684,22 @@ async fn every_bucket_call_names_the_owner_and_a_squatted_name_is_reported() {
     let recording = std::fs::read_to_string(&rec).unwrap();
     let mut checked = 0;
     let mut puts: Vec<String> = Vec::new();
-    for line in recording.lines().filter(|l| !l.trim().is_empty()) {
-        let req: serde_json::Value = serde_json::from_str(line).unwrap();
-        let url = req["url"].as_str().unwrap_or_default();
-        let Some(path) = url
-            .split_once("://")
-            .and_then(|(_, r)| r.split_once('/'))
-            .map(|(_, p)| p)
-        else {
-            continue;
-        };
-        let (bucket, query) = path.split_once('?').unwrap_or((path, ""));
-        if bucket.trim_end_matches('/') != "ambra-dev-acme" {
-            continue;
-        }
+    for req in recorded_requests(&recording, "ambra-dev-acme") {
+        let (url, query) = (&req.url, &req.query);
         assert!(
             !query.starts_with("publicAccessBlock"),
             "Block Public Access written: {url}"
         );
-        let create = req["method"] == "PUT" && query.is_empty();
-        let owner = req["headers"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-expected-bucket-owner"))
-            .map(|(_, v)| v.as_str().unwrap_or_default().to_owned());
-        if create {
+        if req.method == "PUT" && query.is_empty() {
             continue; // CreateBucket has no owner parameter: the bucket is new.
         }
-        assert_eq!(owner.as_deref(), Some(A1), "{} {url}", req["method"]);
-        if req["method"] == "PUT" {
+        assert_eq!(
+            req.header("x-amz-expected-bucket-owner"),
+            Some(A1),
+            "{} {url}",
+            req.method
+        );
+        if req.method == "PUT" {
             puts.push(
                 query
                     .split(['&', '='])

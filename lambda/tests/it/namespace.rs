@@ -45,59 +45,48 @@ fn expected_tags(customer: &str) -> Vec<(String, String)> {
     ]
 }
 
-/// The recorded requests about `bucket`: (method, query, headers, body).
-fn requests_about(
-    recording: &str,
-    bucket: &str,
-) -> Vec<(
+/// A moto with a request recorder (refusing tags at creation when asked), two
+/// storage accounts and an account regional provisioner; the first request
+/// for `customer` is recorded and must succeed. Returns the recording too.
+async fn recorded_first_request(
+    tag: &str,
+    customer: &str,
+    refuse_create_tags: bool,
+) -> (
+    Moto,
+    xacct_provisioner::Provisioner,
+    serde_json::Value,
     String,
-    String,
-    serde_json::Map<String, serde_json::Value>,
-    String,
-)> {
-    let mut out = Vec::new();
-    for line in recording.lines().filter(|l| !l.trim().is_empty()) {
-        let req: serde_json::Value = serde_json::from_str(line).unwrap();
-        let url = req["url"].as_str().unwrap_or_default();
-        let Some(path) = url
-            .split_once("://")
-            .and_then(|(_, r)| r.split_once('/'))
-            .map(|(_, p)| p)
-        else {
-            continue;
-        };
-        let (b, query) = path.split_once('?').unwrap_or((path, ""));
-        if b.trim_end_matches('/') != bucket {
-            continue;
-        }
-        let headers = req["headers"].as_object().cloned().unwrap_or_default();
-        // moto's recorder stores bodies base64-encoded.
-        let body = match &req["body"] {
-            serde_json::Value::String(s) => {
-                use base64::Engine;
-                base64::engine::general_purpose::STANDARD
-                    .decode(s)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .unwrap_or_else(|| s.clone())
-            }
-            serde_json::Value::Null => String::new(),
-            other => other.to_string(),
-        };
-        out.push((
-            req["method"].as_str().unwrap_or_default().to_owned(),
-            query.to_owned(),
-            headers,
-            body,
-        ));
+) {
+    let rec = temp_dir(tag).join("recording.jsonl");
+    let moto = if refuse_create_tags {
+        Moto::start_refusing_create_tags(Some(&rec))
+    } else {
+        Moto::start_with_recorder(&rec)
+    };
+    for a in [A1, A2] {
+        create_manager_role(&moto, a, None).await;
     }
-    out
+    let p = provisioner(&moto, regional(&[A1, A2], 10)).await;
+    moto.record(true);
+    let (status, r) = provision(&p, customer).await;
+    moto.record(false);
+    assert_eq!(status, 200, "{r}");
+    let recording = std::fs::read_to_string(&rec).unwrap();
+    (moto, p, r, recording)
 }
 
-fn header<'a>(h: &'a serde_json::Map<String, serde_json::Value>, name: &str) -> Option<&'a str> {
-    h.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.as_str())
+/// The bodies of the `CreateBucket` requests about `bucket` (PUT without a query).
+fn creates(reqs: &[Recorded]) -> Vec<&Recorded> {
+    reqs.iter()
+        .filter(|r| r.method == "PUT" && r.query.is_empty())
+        .collect()
+}
+
+/// Whether a `PutBucketTagging` was recorded.
+fn tagged_after(reqs: &[Recorded]) -> bool {
+    reqs.iter()
+        .any(|r| r.method == "PUT" && r.query.starts_with("tagging"))
 }
 
 fn temp_dir(tag: &str) -> std::path::PathBuf {
@@ -119,35 +108,22 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
 /// which keeps tags sent at creation as S3 does) has the tags.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_bucket_carries_the_namespace_header_and_the_tags() {
-    let dir = temp_dir("wire");
-    let rec = dir.join("recording.jsonl");
-    let moto = Moto::start_with_recorder(&rec);
-    for a in [A1, A2] {
-        create_manager_role(&moto, a, None).await;
-    }
-    let p = provisioner(&moto, regional(&[A1, A2], 10)).await;
-    moto.record(true);
-    let (status, r) = provision(&p, "acme").await;
-    moto.record(false);
-    assert_eq!(status, 200, "{r}");
+    let (moto, p, r, recording) = recorded_first_request("wire", "acme", false).await;
     let bucket = namespaced("acme", A1);
     assert_eq!(bucket, format!("ambra-dev-acme-{A1}-eu-west-1-an"));
     assert_eq!(r["bucket"], bucket.as_str());
     assert_eq!(r["account_id"], A1);
     assert_eq!(r["created"], true);
 
-    let recording = std::fs::read_to_string(&rec).unwrap();
-    let reqs = requests_about(&recording, &bucket);
-    let creates: Vec<_> = reqs
-        .iter()
-        .filter(|(m, q, _, _)| m == "PUT" && q.is_empty())
-        .collect();
-    assert_eq!(creates.len(), 1, "one CreateBucket: {reqs:?}");
-    let (_, _, headers, body) = creates[0];
+    let reqs = recorded_requests(&recording, &bucket);
+    let created = creates(&reqs);
+    assert_eq!(created.len(), 1, "one CreateBucket: {reqs:?}");
+    let body = &created[0].body;
     assert_eq!(
-        header(headers, "x-amz-bucket-namespace"),
+        created[0].header("x-amz-bucket-namespace"),
         Some(contract::ACCOUNT_REGIONAL),
-        "{headers:?}"
+        "{:?}",
+        created[0].headers
     );
     for (k, v) in expected_tags("acme") {
         assert!(
@@ -161,9 +137,7 @@ async fn create_bucket_carries_the_namespace_header_and_the_tags() {
         "{body}"
     );
     assert!(
-        !reqs
-            .iter()
-            .any(|(m, q, _, _)| m == "PUT" && q.starts_with("tagging")),
+        !tagged_after(&reqs),
         "no PutBucketTagging when the tags went with CreateBucket: {reqs:?}"
     );
     assert_eq!(tags_of(&moto, A1, &bucket).await, expected_tags("acme"));
@@ -198,17 +172,7 @@ async fn create_bucket_carries_the_namespace_header_and_the_tags() {
 /// `PutBucketTagging`, and the bucket ends tagged and `ready`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_tags_at_creation_fall_back_to_put_bucket_tagging() {
-    let dir = temp_dir("fallback");
-    let rec = dir.join("recording.jsonl");
-    let moto = Moto::start_refusing_create_tags(Some(&rec));
-    for a in [A1, A2] {
-        create_manager_role(&moto, a, None).await;
-    }
-    let p = provisioner(&moto, regional(&[A1, A2], 10)).await;
-    moto.record(true);
-    let (status, r) = provision(&p, "fallback-co").await;
-    moto.record(false);
-    assert_eq!(status, 200, "{r}");
+    let (moto, _p, r, recording) = recorded_first_request("fallback", "fallback-co", true).await;
     let bucket = namespaced("fallback-co", A1);
     assert_eq!(r["bucket"], bucket.as_str());
     assert_eq!(
@@ -217,23 +181,17 @@ async fn refused_tags_at_creation_fall_back_to_put_bucket_tagging() {
     );
     assert!(record(&moto, "ambra-dev-fallback-co").await.unwrap().ready);
 
-    let recording = std::fs::read_to_string(&rec).unwrap();
-    let reqs = requests_about(&recording, &bucket);
-    let creates: Vec<&String> = reqs
-        .iter()
-        .filter(|(m, q, _, _)| m == "PUT" && q.is_empty())
-        .map(|(_, _, _, b)| b)
-        .collect();
+    let reqs = recorded_requests(&recording, &bucket);
+    let created = creates(&reqs);
     assert_eq!(
-        creates.len(),
+        created.len(),
         2,
         "refused with tags, then without: {reqs:?}"
     );
-    assert!(creates[0].contains("<Tags>"), "{}", creates[0]);
-    assert!(!creates[1].contains("<Tags>"), "{}", creates[1]);
+    assert!(created[0].body.contains("<Tags>"), "{}", created[0].body);
+    assert!(!created[1].body.contains("<Tags>"), "{}", created[1].body);
     assert!(
-        reqs.iter()
-            .any(|(m, q, _, _)| m == "PUT" && q.starts_with("tagging")),
+        tagged_after(&reqs),
         "PutBucketTagging after the refusal: {reqs:?}"
     );
     assert_eq!(
@@ -260,17 +218,7 @@ async fn a_known_legacy_customer_keeps_its_global_bucket() {
         (200, Some("ambra-dev-old-co"))
     );
     // A bucket made by hand before the table, in A2, untagged.
-    let s3 = s3_in(&moto, A2, REGION).await;
-    s3.create_bucket()
-        .bucket("ambra-dev-older-co")
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    crate::handler::buckets_before_the_table(&moto, A2, &["ambra-dev-older-co"]).await;
 
     // After the switch (a new container with account-regional).
     let p = provisioner(&moto, regional(&[A1, A2], 10)).await;
@@ -329,18 +277,8 @@ async fn a_squatted_global_name_no_longer_blocks_a_new_customer() {
     for a in [A1, A2] {
         create_manager_role(&moto, a, None).await;
     }
-    s3_in(&moto, A3, REGION)
-        .await
-        .create_bucket()
-        .bucket("ambra-dev-taken")
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    // A foreign account (not a storage account) owns the global name.
+    crate::handler::buckets_before_the_table(&moto, A3, &["ambra-dev-taken"]).await;
     let global = provisioner(&moto, config(&[A1, A2], 10, REGION, &[])).await;
     let (status, r) = provision(&global, "taken").await;
     assert_eq!(
