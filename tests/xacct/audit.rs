@@ -319,12 +319,31 @@ fn explain_prints_decision_and_statements() {
         "--action",
         "s3:CreateBucket",
         "--resource",
-        "arn:aws:s3:::ambra-dev-acme",
+        "arn:aws:s3:::ambra-dev-acme-100000000002-us-east-1-an",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("ALLOW"), "{text}");
-    assert!(text.contains("ManageCustomerBuckets"), "{text}");
+    assert!(
+        text.contains("CreateCustomerBucketsInAccountRegionalNamespace"),
+        "{text}"
+    );
+    assert!(text.contains("s3:x-amz-bucket-namespace"), "{text}");
+    // Issue 22: dev is in the account regional namespace; a global name is denied.
+    let out = xacct(&[
+        "explain",
+        "--env",
+        "environments/dev.toml",
+        "--principal",
+        "arn:aws:iam::100000000002:role/S3BucketManager",
+        "--action",
+        "s3:CreateBucket",
+        "--resource",
+        "arn:aws:s3:::ambra-dev-acme",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("DENY"), "{text}");
 
     let out = xacct(&[
         "explain",
