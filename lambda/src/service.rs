@@ -31,11 +31,18 @@
 //!    When every account is full (by the known counts, then by a fresh read):
 //!    503 `capacity_exhausted`, an error log line and the ops notification;
 //!    nothing was written, so nothing is released.
-//! 3. `CreateBucket` in the record's account (with, concurrently, a read of the
-//!    account's counter for the warning threshold), then the independent
-//!    configuration calls concurrently, then the tags (the "configured"
-//!    marker) together with the record's `ready`: three sequential S3 round
-//!    trips, four in all on a warm container.
+//! 3. `CreateBucket` in the record's account, with the tags
+//!    (`CreateBucketConfiguration.Tags`) and, in the account regional
+//!    namespace, `BucketNamespace = account-regional` (with, concurrently, a
+//!    read of the account's counter for the warning threshold), then the
+//!    configuration calls concurrently (`PutBucketTagging` too when S3 refused
+//!    the tags at creation), then the record's `ready`: two sequential S3
+//!    round trips and the table's, four in all with the reservation on a warm
+//!    container. In the account regional
+//!    namespace the bucket name is built for the account being reserved and
+//!    stored in the record (keyed by the customer's global name), and a
+//!    `HeadBucket` of the global name runs beside the reservation: a customer
+//!    whose bucket predates the switch keeps it (docs/runtime.md).
 //!
 //! # Warning threshold
 //! The counter read after a reservation tells whether the account is at or
