@@ -107,39 +107,6 @@ pub fn outside_namespace(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn global_buckets_after_the_first_namespaced_one_are_reported() {
-        let (a, r) = ("100000000002", "us-east-1");
-        let ns = |c: &str| contract::namespaced_bucket_name("ambra-dev", c, a, r).unwrap();
-        let listed = vec![
-            ("ambra-dev-legacy".to_owned(), Some(100)),
-            (ns("new"), Some(200)),
-            ("ambra-dev-late".to_owned(), Some(300)),
-            (contract::canary_bucket_name("ambra-dev", "t"), Some(400)),
-            ("other-bucket".to_owned(), Some(500)),
-            (ns("newer"), Some(600)),
-        ];
-        assert_eq!(
-            outside_namespace("ambra-dev", a, r, &listed),
-            [("ambra-dev-late".to_owned(), ns("new"))]
-        );
-        // Before any namespaced bucket nothing can be told apart.
-        assert!(outside_namespace("ambra-dev", a, r, &listed[..1]).is_empty());
-        // Another account's suffix is not this account's namespace.
-        let foreign =
-            contract::namespaced_bucket_name("ambra-dev", "x", "100000000003", r).unwrap();
-        let listed = vec![(ns("new"), Some(1)), (foreign.clone(), Some(2))];
-        assert_eq!(
-            outside_namespace("ambra-dev", a, r, &listed),
-            [(foreign, ns("new"))]
-        );
-    }
-}
-
 /// Capacity findings for bucket counts (prefix buckets vs the configured
 /// maximum; all buckets vs the S3 quota).
 pub fn capacity(ctx: &Ctx, acct: &str, ours: u64, total: u64, r: &mut Result) {
@@ -183,5 +150,38 @@ pub fn capacity(ctx: &Ctx, acct: &str, ours: u64, total: u64, r: &mut Result) {
                 None,
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_buckets_after_the_first_namespaced_one_are_reported() {
+        let (a, r) = ("100000000002", "us-east-1");
+        let ns = |c: &str| contract::namespaced_bucket_name("ambra-dev", c, a, r).unwrap();
+        let listed = vec![
+            ("ambra-dev-legacy".to_owned(), Some(100)),
+            (ns("new"), Some(200)),
+            ("ambra-dev-late".to_owned(), Some(300)),
+            (contract::canary_bucket_name("ambra-dev", "t"), Some(400)),
+            ("other-bucket".to_owned(), Some(500)),
+            (ns("newer"), Some(600)),
+        ];
+        assert_eq!(
+            outside_namespace("ambra-dev", a, r, &listed),
+            [("ambra-dev-late".to_owned(), ns("new"))]
+        );
+        // Before any namespaced bucket nothing can be told apart.
+        assert!(outside_namespace("ambra-dev", a, r, &listed[..1]).is_empty());
+        // Another account's suffix is not this account's namespace.
+        let foreign =
+            contract::namespaced_bucket_name("ambra-dev", "x", "100000000003", r).unwrap();
+        let listed = vec![(ns("new"), Some(1)), (foreign.clone(), Some(2))];
+        assert_eq!(
+            outside_namespace("ambra-dev", a, r, &listed),
+            [(foreign, ns("new"))]
+        );
     }
 }
