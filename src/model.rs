@@ -170,6 +170,8 @@ pub struct Environment {
     pub organization_id: Option<String>,
     pub max_buckets_per_account: u32,
     pub bucket_prefix: String,
+    /// Where new customer buckets are created (`storage.bucket_namespace`).
+    pub bucket_namespace: contract::BucketNamespace,
     pub external_id: Option<String>,
     pub bootstrap_role: String,
     pub capacity_warn_percent: u8,
@@ -479,6 +481,7 @@ fn validate(path: &Path, spec: Spec, opts: LoadOptions) -> Result<Loaded, SpecEr
         organization_id: s.organization_id.clone(),
         max_buckets_per_account: s.max_buckets_per_account,
         bucket_prefix: s.bucket_prefix.clone(),
+        bucket_namespace: namespace_of(s),
         external_id: s.external_id.clone(),
         bootstrap_role: s
             .bootstrap_role
@@ -564,6 +567,57 @@ fn check_environment(c: &mut Checker<'_>, e: &crate::spec::EnvironmentSpec) {
 
 /// `[storage]`: accounts, discovery, quota and maximum, prefix, external ID,
 /// bootstrap role, warning threshold. Returns the quota and the threshold in force.
+/// `storage.bucket_namespace`, `global` when absent (validated by [`check_namespace`]).
+fn namespace_of(s: &crate::spec::StorageSpec) -> contract::BucketNamespace {
+    s.bucket_namespace
+        .as_deref()
+        .and_then(contract::BucketNamespace::parse)
+        .unwrap_or_default()
+}
+
+/// `storage.bucket_namespace`: exactly `account-regional` or `global`; in the
+/// account regional namespace the prefix must leave room for the suffix
+/// `-<account>-<region>-an` (and, with `allow_canary`, for a canary name).
+fn check_namespace(
+    c: &mut Checker<'_>,
+    e: &crate::spec::EnvironmentSpec,
+    s: &crate::spec::StorageSpec,
+) {
+    let Some(v) = s.bucket_namespace.as_deref() else {
+        return;
+    };
+    let Some(ns) = contract::BucketNamespace::parse(v) else {
+        c.error(
+            "storage.bucket_namespace",
+            format!(
+                "must be \"{}\" or \"{}\" (got {v:?})",
+                contract::ACCOUNT_REGIONAL,
+                contract::GLOBAL
+            ),
+        );
+        return;
+    };
+    if ns != contract::BucketNamespace::AccountRegional || !is_region(&e.region) {
+        return;
+    }
+    if let Err(err) = contract::check_namespaced_prefix(&s.bucket_prefix, &e.region) {
+        c.error(
+            "storage.bucket_prefix",
+            format!("{err}; shorten the prefix or set storage.bucket_namespace = \"global\""),
+        );
+    } else if s.allow_canary && s.bucket_prefix.len() > contract::canary_prefix_max(&e.region) {
+        c.error(
+            "storage.bucket_prefix",
+            format!(
+                "with storage.allow_canary in the account regional namespace the prefix must be at most {} characters (is {}): a canary is <prefix>-xacct-canary-<{} hex>-<account>-<region>-an within 63; shorten the prefix or turn allow_canary off",
+                contract::canary_prefix_max(&e.region),
+                s.bucket_prefix.len(),
+                contract::CANARY_HEX_MIN
+            ),
+        );
+    }
+}
+
 fn check_storage(
     c: &mut Checker<'_>,
     e: &crate::spec::EnvironmentSpec,
@@ -638,6 +692,7 @@ fn check_storage(
             ),
         );
     }
+    check_namespace(c, e, s);
     if let Some(x) = &s.external_id {
         let ok = (2..=1224).contains(&x.len())
             && x.chars()

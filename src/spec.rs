@@ -70,6 +70,10 @@ pub struct StorageSpec {
     pub organization_id: Option<String>,
     pub max_buckets_per_account: u32,
     pub bucket_prefix: String,
+    /// `"account-regional"` or `"global"` (default): where new customer buckets
+    /// are created (docs/runtime.md, docs/runtime.md).
+    #[serde(default)]
+    pub bucket_namespace: Option<String>,
     /// Optional `sts:ExternalId` required by every `S3BucketManager` trust.
     #[serde(default)]
     pub external_id: Option<String>,

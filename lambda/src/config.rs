@@ -19,6 +19,9 @@ pub struct Config {
     pub phr_account: Option<String>,
     pub phr_bucket: Option<String>,
     pub bucket_prefix: String,
+    /// Where new customer buckets are created ([`env::BUCKET_NAMESPACE`],
+    /// `global` when absent).
+    pub bucket_namespace: contract::BucketNamespace,
     pub external_id: Option<String>,
     pub reader_principals: Vec<String>,
     pub warn_percent: u8,
@@ -74,6 +77,23 @@ impl Config {
         let bucket_prefix = req(env::BUCKET_PREFIX)?;
         contract::check_bucket_prefix(&bucket_prefix)
             .map_err(|e| invalid(env::BUCKET_PREFIX, format!("{bucket_prefix:?} {e}")))?;
+        let bucket_namespace = match opt(env::BUCKET_NAMESPACE) {
+            None => contract::BucketNamespace::Global,
+            Some(v) => contract::BucketNamespace::parse(&v).ok_or_else(|| {
+                invalid(
+                    env::BUCKET_NAMESPACE,
+                    format!(
+                        "{v:?} is not {:?} or {:?}",
+                        contract::ACCOUNT_REGIONAL,
+                        contract::GLOBAL
+                    ),
+                )
+            })?,
+        };
+        if bucket_namespace == contract::BucketNamespace::AccountRegional {
+            contract::check_namespaced_prefix(&bucket_prefix, &bucket_region)
+                .map_err(|e| invalid(env::BUCKET_PREFIX, format!("{bucket_prefix:?} {e}")))?;
+        }
 
         let mut storage_accounts = Vec::new();
         for a in contract::split_list(&opt(env::STORAGE_ACCOUNTS).unwrap_or_default()) {
@@ -147,6 +167,7 @@ impl Config {
             phr_account,
             phr_bucket,
             bucket_prefix,
+            bucket_namespace,
             external_id: opt(env::EXTERNAL_ID),
             reader_principals: contract::split_list(
                 &opt(env::READER_PRINCIPALS).unwrap_or_default(),
@@ -219,6 +240,19 @@ mod tests {
         let mut m = base();
         m.remove(env::STATE_TABLE);
         assert_eq!(load(&m), Err(ConfigError::Missing(env::STATE_TABLE)));
+        let mut m = base();
+        m.insert(env::BUCKET_NAMESPACE, "regional");
+        assert!(
+            load(&m)
+                .unwrap_err()
+                .to_string()
+                .contains(env::BUCKET_NAMESPACE)
+        );
+        let mut m = base();
+        m.insert(env::BUCKET_NAMESPACE, "account-regional");
+        m.insert(env::BUCKET_PREFIX, "ambra-development-customers");
+        let e = load(&m).unwrap_err().to_string();
+        assert!(e.contains(env::BUCKET_PREFIX) && e.contains("63"), "{e}");
         let mut m = base();
         m.insert(env::STATE_TABLE, "a b");
         assert!(load(&m).unwrap_err().to_string().contains(env::STATE_TABLE));

@@ -31,11 +31,18 @@
 //!    When every account is full (by the known counts, then by a fresh read):
 //!    503 `capacity_exhausted`, an error log line and the ops notification;
 //!    nothing was written, so nothing is released.
-//! 3. `CreateBucket` in the record's account (with, concurrently, a read of the
-//!    account's counter for the warning threshold), then the independent
-//!    configuration calls concurrently, then the tags (the "configured"
-//!    marker) together with the record's `ready`: three sequential S3 round
-//!    trips, four in all on a warm container.
+//! 3. `CreateBucket` in the record's account, with the tags
+//!    (`CreateBucketConfiguration.Tags`) and, in the account regional
+//!    namespace, `BucketNamespace = account-regional` (with, concurrently, a
+//!    read of the account's counter for the warning threshold), then the
+//!    configuration calls concurrently (`PutBucketTagging` too when S3 refused
+//!    the tags at creation), then the record's `ready`: two sequential S3
+//!    round trips and the table's, four in all with the reservation on a warm
+//!    container. In the account regional
+//!    namespace the bucket name is built for the account being reserved and
+//!    stored in the record (keyed by the customer's global name), and a
+//!    `HeadBucket` of the global name runs beside the reservation: a customer
+//!    whose bucket predates the switch keeps it (docs/runtime.md).
 //!
 //! # Warning threshold
 //! The counter read after a reservation tells whether the account is at or
@@ -55,8 +62,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_s3::config::ProvideCredentials;
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use aws_sdk_s3::types::{BucketLocationConstraint, BucketNamespace, CreateBucketConfiguration};
 use aws_sdk_s3::types::{
     ObjectOwnership, OwnershipControls, OwnershipControlsRule, ServerSideEncryption,
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
@@ -95,10 +103,18 @@ pub enum Answer {
     SelfTest(SelfTestResponse),
 }
 
+#[derive(Debug, Clone)]
+struct Known {
+    customer: String,
+    bucket: String,
+    account: String,
+}
+
 #[derive(Debug, Default)]
 struct Ledger {
-    /// Bucket name -> account, for buckets this container answered `ready`.
-    known: HashMap<String, String>,
+    /// Record key -> (customer, bucket, account), for buckets this container
+    /// answered `ready`.
+    known: HashMap<String, Known>,
     /// Accounts already reported above the warning threshold by this container.
     warned: HashSet<String>,
     /// Buckets per storage account as last seen (read, or learnt from this
@@ -315,27 +331,39 @@ impl Provisioner {
         Ok(locks.entry(bucket.to_owned()).or_default().clone())
     }
 
-    fn cached(&self, bucket: &str) -> Result<Option<String>, ApiError> {
+    fn cached(&self, key: &str, customer: &str) -> Result<Option<Known>, ApiError> {
         Ok(self
             .ledger
             .lock()
             .map_err(internal)?
             .known
-            .get(bucket)
+            .get(key)
+            .filter(|k| k.customer == customer)
             .cloned())
     }
 
+    fn remember(&self, rec: &Record, customer: &str) -> Result<(), ApiError> {
+        self.ledger.lock().map_err(internal)?.known.insert(
+            rec.key.clone(),
+            Known {
+                customer: customer.to_owned(),
+                bucket: rec.bucket.clone(),
+                account: rec.account_id.clone(),
+            },
+        );
+        Ok(())
+    }
+
     fn existing(&self, customer: String, rec: Record) -> Result<BucketResponse, ApiError> {
-        self.ledger
-            .lock()
-            .map_err(internal)?
-            .known
-            .insert(rec.bucket.clone(), rec.account_id.clone());
+        owned_by(&rec, &customer)?;
+        self.remember(&rec, &customer)?;
         info!(event = "bucket_existing", bucket = %rec.bucket, account_id = %rec.account_id);
         Ok(self.response(Kind::Standard, customer, rec.bucket, rec.account_id, false))
     }
 
     async fn standard(&self, customer: String) -> Result<BucketResponse, ApiError> {
+        // The customer's key: its global name, whatever the namespace (a record
+        // written before the switch is found under it).
         let bucket = contract::bucket_name(&self.cfg.bucket_prefix, &customer).map_err(|e| {
             ApiError::bad_request("invalid_customer", format!("field `customer`: {e}"))
         })?;
@@ -345,12 +373,16 @@ impl Provisioner {
                 format!("field `customer`: the name {bucket:?} is reserved for verifier canaries"),
             ));
         }
-        // Requests for one bucket are serialised inside the container.
+        // The namespaced name must be buildable too (checked again per account).
+        if self.cfg.bucket_namespace == contract::BucketNamespace::AccountRegional {
+            self.new_name(&customer, "000000000000")?;
+        }
+        // Requests for one customer are serialised inside the container.
         let lock = self.lock_for(&bucket)?;
         let _guard = lock.lock().await;
-        if let Some(account) = self.cached(&bucket)? {
-            info!(event = "bucket_existing", bucket, account_id = %account);
-            return Ok(self.response(Kind::Standard, customer, bucket, account, false));
+        if let Some(k) = self.cached(&bucket, &customer)? {
+            info!(event = "bucket_existing", bucket = %k.bucket, account_id = %k.account);
+            return Ok(self.response(Kind::Standard, customer, k.bucket, k.account, false));
         }
 
         // A warm container reserves straight from the counts it saw last:
@@ -437,13 +469,31 @@ impl Provisioner {
         Ok(())
     }
 
+    /// The name of `customer`'s new bucket in `account` (the account matters
+    /// in the account regional namespace only). 400 when it cannot be built.
+    fn new_name(&self, customer: &str, account: &str) -> Result<String, ApiError> {
+        contract::new_bucket_name(
+            self.cfg.bucket_namespace,
+            &self.cfg.bucket_prefix,
+            customer,
+            account,
+            &self.cfg.bucket_region,
+        )
+        .map_err(|e| ApiError::bad_request("invalid_customer", format!("field `customer`: {e}")))
+    }
+
     /// Tries the accounts by most headroom (ties in spec order), one
-    /// conditional reservation each. `None` when every one was full.
+    /// conditional reservation each; the record stores the bucket name chosen
+    /// for the account it reserves. `None` when every one was full.
+    ///
+    /// In the account regional namespace a `HeadBucket` of the customer's
+    /// legacy global name runs at the same time as the first reservation (no
+    /// extra round trip): a customer whose bucket predates the switch keeps it.
     async fn reserve_in_order(
         &self,
         fleet: &[Storage],
         counts: HashMap<String, usize>,
-        bucket: &str,
+        key: &str,
         customer: &str,
     ) -> Result<Option<BucketResponse>, ApiError> {
         let max = self.cfg.max_buckets_per_account;
@@ -454,26 +504,62 @@ impl Provisioner {
             .filter(|(_, count)| *count < max)
             .collect();
         order.sort_by_key(|(_, count)| *count);
+        let mut legacy = match (self.cfg.bucket_namespace, order.first()) {
+            (contract::BucketNamespace::AccountRegional, Some((st, _))) => {
+                let (s3, name) = (st.s3.clone(), key.to_owned());
+                Some(tokio::spawn(
+                    async move { global_name_exists(&s3, &name).await },
+                ))
+            }
+            _ => None,
+        };
+        let result = self
+            .reserve_first(fleet, order, key, customer, &mut legacy)
+            .await;
+        if let Some(h) = legacy {
+            h.abort();
+        }
+        result
+    }
+
+    async fn reserve_first(
+        &self,
+        fleet: &[Storage],
+        order: Vec<(&Storage, usize)>,
+        key: &str,
+        customer: &str,
+        legacy: &mut Option<tokio::task::JoinHandle<bool>>,
+    ) -> Result<Option<BucketResponse>, ApiError> {
+        let max = self.cfg.max_buckets_per_account;
         for (st, count) in order {
             let account = st.account_id.as_str();
+            let bucket = self.new_name(customer, account)?;
             match self
                 .table
-                .reserve(bucket, customer, account, max)
+                .reserve(key, &bucket, customer, account, max)
                 .await
                 .map_err(state_failed)?
             {
                 Reserve::Reserved => {
-                    let (bucket, customer) = (bucket.to_owned(), customer.to_owned());
-                    return self
-                        .reserved(fleet, st, count, bucket, customer)
-                        .await
-                        .map(Some);
+                    let legacy = match legacy.take() {
+                        Some(h) => h.await.unwrap_or(true),
+                        None => false,
+                    };
+                    let rec = Record {
+                        key: key.to_owned(),
+                        bucket,
+                        customer: customer.to_owned(),
+                        account_id: account.to_owned(),
+                        ready: false,
+                        counted_by_listing: false,
+                    };
+                    return self.reserved(fleet, st, count, rec, legacy).await.map(Some);
                 }
                 Reserve::Claimed(rec) => {
                     // Another request claimed the customer before this one.
                     let rec = match rec {
                         Some(rec) => Some(rec),
-                        None => self.table.record(bucket).await.map_err(state_failed)?,
+                        None => self.table.record(key).await.map_err(state_failed)?,
                     };
                     let customer = customer.to_owned();
                     return match rec {
@@ -483,7 +569,7 @@ impl Provisioner {
                             503,
                             "provisioning_conflict",
                             format!(
-                                "the record of {bucket} changed while this request read it; retry"
+                                "the record of {key} changed while this request read it; retry"
                             ),
                         )),
                     }
@@ -503,21 +589,22 @@ impl Provisioner {
         Ok(None)
     }
 
-    /// A reservation was written: create and configure the bucket, while the
-    /// account's counter is read back (off the critical path) for the warning
-    /// threshold and this container's counts.
+    /// A reservation was written: create and configure the bucket (or take
+    /// over the customer's legacy global bucket), while the account's counter
+    /// is read back (off the critical path) for the warning threshold and this
+    /// container's counts.
     async fn reserved(
         &self,
         fleet: &[Storage],
         st: &Storage,
         count: usize,
-        bucket: String,
-        customer: String,
+        rec: Record,
+        legacy: bool,
     ) -> Result<BucketResponse, ApiError> {
         let account = st.account_id.as_str();
         info!(
             event = "capacity_reserved",
-            bucket,
+            bucket = %rec.bucket,
             account_id = account,
             bucket_count_seen = count + 1
         );
@@ -525,18 +612,53 @@ impl Provisioner {
         if std::env::var_os(TEST_ABORT_AFTER_RESERVE).is_some() {
             std::process::abort();
         }
-        let rec = Record {
-            bucket,
-            customer: customer.clone(),
-            account_id: account.to_owned(),
-            ready: false,
-            counted_by_listing: false,
-        };
+        let customer = rec.customer.clone();
+        // Boxed: the creation path's state machine is large, and a request's
+        // future must stay small on a 2 MiB worker stack.
         let (answer, ()) = tokio::join!(
-            self.finish(fleet, rec, customer),
+            Box::pin(self.finish_new(fleet, rec, customer, legacy)),
             self.after_reservation(account, count + 1)
         );
         answer
+    }
+
+    /// A new reservation in the account regional namespace whose customer's
+    /// global name exists: when a storage account owns it, the customer keeps
+    /// that bucket (the record is pointed at it); otherwise the name belongs to
+    /// someone else and no longer matters, the namespaced bucket is created.
+    async fn finish_new(
+        &self,
+        fleet: &[Storage],
+        mut rec: Record,
+        customer: String,
+        legacy: bool,
+    ) -> Result<BucketResponse, ApiError> {
+        if legacy {
+            let global = rec.key.clone();
+            match self.find_owner(fleet, &global, &rec.account_id).await? {
+                Some((owner, created_ms)) => {
+                    let owner = self
+                        .move_record(&mut rec, owner, created_ms, &global)
+                        .await?;
+                    info!(event = "legacy_bucket_kept", bucket = %rec.bucket, account_id = %rec.account_id,
+                          "the customer's bucket predates the account regional namespace; it keeps it");
+                    Box::pin(self.configure(owner, &rec, &customer, true)).await?;
+                    self.remember(&rec, &customer)?;
+                    return Ok(self.response(
+                        Kind::Standard,
+                        customer,
+                        rec.bucket,
+                        rec.account_id,
+                        false,
+                    ));
+                }
+                None => {
+                    info!(event = "global_name_ignored", name = %global, bucket = %rec.bucket,
+                          "the customer's global name is owned outside the storage accounts; the account regional name is used");
+                }
+            }
+        }
+        Box::pin(self.finish(fleet, rec, customer, false)).await
     }
 
     /// Reads the account's counter after a reservation (at least `seen`, the
@@ -560,17 +682,22 @@ impl Provisioner {
 
     /// Continues a `creating` record (a failed or concurrent earlier request).
     async fn resume(&self, rec: Record, customer: String) -> Result<BucketResponse, ApiError> {
+        owned_by(&rec, &customer)?;
         info!(event = "record_resumed", bucket = %rec.bucket, account_id = %rec.account_id);
         let fleet = self.fleet().await?;
-        self.finish(fleet, rec, customer).await
+        Box::pin(self.finish(fleet, rec, customer, true)).await
     }
 
-    /// `CreateBucket` in the record's account, configuration, `ready`.
+    /// `CreateBucket` in the record's account (in the account regional
+    /// namespace when the name is, with the tags), configuration, `ready`.
+    /// `resumed`: an earlier request may have created the bucket without its
+    /// tags (fallback cut short), so the tags are written again.
     async fn finish(
         &self,
         fleet: &[Storage],
         mut rec: Record,
         customer: String,
+        resumed: bool,
     ) -> Result<BucketResponse, ApiError> {
         let bucket = rec.bucket.clone();
         let Some(mut st) = fleet.iter().find(|s| s.account_id == rec.account_id) else {
@@ -581,17 +708,19 @@ impl Provisioner {
             error!(event = "record_account_unknown", bucket, account_id = %rec.account_id, "{msg}");
             return Err(ApiError::new(502, "record_account_unknown", msg));
         };
-        let mut create = st.s3.create_bucket().bucket(&bucket);
-        if self.cfg.bucket_region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(
-                        self.cfg.bucket_region.as_str(),
-                    ))
-                    .build(),
-            );
-        }
-        let created = match create.send().await {
+        let tags = self.tags(&customer)?;
+        let mut tag_after = resumed;
+        let sent = match self.create(st, &bucket, Some(&tags)).await {
+            Err(e) if tags_refused(&e) => {
+                warn!(event = "tags_at_creation_refused", bucket, account_id = %rec.account_id,
+                      error = %DisplayErrorContext(&e),
+                      "S3 refused the tags at creation; creating the bucket without them and tagging it afterwards (PutBucketTagging)");
+                tag_after = true;
+                self.create(st, &bucket, None).await
+            }
+            other => other,
+        };
+        let created = match sent {
             Ok(_) => true,
             Err(e)
                 if e.as_service_error().is_some_and(|s| {
@@ -599,6 +728,7 @@ impl Provisioner {
                 }) =>
             {
                 st = self.adopt(fleet, &mut rec).await?;
+                tag_after = true;
                 false
             }
             Err(e) if refused(&e) => {
@@ -618,14 +748,56 @@ impl Provisioner {
             // `creating` and the next request for the customer resumes it.
             Err(e) => return Err(step_failed("CreateBucket", &bucket, &rec.account_id, e)),
         };
-        self.configure(st, &bucket, &customer).await?;
-        self.ledger
-            .lock()
-            .map_err(internal)?
-            .known
-            .insert(bucket.clone(), rec.account_id.clone());
+        self.configure(st, &rec, &customer, tag_after).await?;
+        self.remember(&rec, &customer)?;
         info!(event = if created { "bucket_created" } else { "bucket_existing" }, bucket, account_id = %rec.account_id);
         Ok(self.response(Kind::Standard, customer, bucket, rec.account_id, created))
+    }
+
+    /// The customer bucket's tags: `environment`, `customer`, `managed-by`.
+    fn tags(&self, customer: &str) -> Result<Vec<Tag>, ApiError> {
+        let tag = |k: &str, v: &str| {
+            Tag::builder()
+                .key(k)
+                .value(tag_value(v))
+                .build()
+                .map_err(internal)
+        };
+        Ok(vec![
+            tag(contract::TAG_ENVIRONMENT, &self.cfg.environment)?,
+            tag(contract::TAG_CUSTOMER, customer)?,
+            tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE)?,
+        ])
+    }
+
+    /// One `CreateBucket`: the location outside us-east-1, the tags when given
+    /// (`CreateBucketConfiguration.Tags`), and `BucketNamespace =
+    /// account-regional` when the name is in the account's regional namespace.
+    async fn create(
+        &self,
+        st: &Storage,
+        bucket: &str,
+        tags: Option<&[Tag]>,
+    ) -> Result<
+        aws_sdk_s3::operation::create_bucket::CreateBucketOutput,
+        SdkError<aws_sdk_s3::operation::create_bucket::CreateBucketError>,
+    > {
+        let region = self.cfg.bucket_region.as_str();
+        let mut create = st.s3.create_bucket().bucket(bucket);
+        let mut conf = CreateBucketConfiguration::builder();
+        if region != "us-east-1" {
+            conf = conf.location_constraint(BucketLocationConstraint::from(region));
+        }
+        if let Some(tags) = tags {
+            conf = conf.set_tags(Some(tags.to_vec()));
+        }
+        if region != "us-east-1" || tags.is_some() {
+            create = create.create_bucket_configuration(conf.build());
+        }
+        if contract::is_namespaced_bucket(bucket, &st.account_id, region) {
+            create = create.bucket_namespace(BucketNamespace::AccountRegional);
+        }
+        create.send().await
     }
 
     /// S3 says the name exists: find the storage account that owns it
@@ -638,27 +810,8 @@ impl Provisioner {
         rec: &mut Record,
     ) -> Result<&'f Storage, ApiError> {
         let bucket = rec.bucket.clone();
-        let first = fleet.iter().filter(|s| s.account_id == rec.account_id);
-        let rest = fleet.iter().filter(|s| s.account_id != rec.account_id);
-        let mut found = None;
-        for st in first.chain(rest) {
-            let out = st
-                .s3
-                .list_buckets()
-                .prefix(&bucket)
-                .max_buckets(LIST_PAGE)
-                .send()
-                .await
-                .map_err(|e| step_failed("ListBuckets (find owner)", &bucket, &st.account_id, e))?;
-            if let Some(b) = out.buckets().iter().find(|b| b.name() == Some(&bucket)) {
-                let created_ms = b.creation_date().map_or(i64::MAX, |d| {
-                    d.secs() * 1000 + i64::from(d.subsec_nanos() / 1_000_000)
-                });
-                found = Some((st, created_ms));
-                break;
-            }
-        }
-        let Some((owner, created_ms)) = found else {
+        let Some((owner, created_ms)) = self.find_owner(fleet, &bucket, &rec.account_id).await?
+        else {
             let msg =
                 format!("bucket name {bucket} is taken by an account outside the storage accounts");
             error!(event = "bucket_name_taken", bucket, "{msg}");
@@ -668,21 +821,65 @@ impl Provisioner {
             }
             return Err(ApiError::new(409, "bucket_name_taken", msg));
         };
+        self.move_record(rec, owner, created_ms, &bucket).await
+    }
+
+    /// The storage account that owns `bucket` and the bucket's creation time
+    /// (epoch ms): `ListBuckets(Prefix=<name>)` per account, `first` first.
+    async fn find_owner<'f>(
+        &self,
+        fleet: &'f [Storage],
+        bucket: &str,
+        first: &str,
+    ) -> Result<Option<(&'f Storage, i64)>, ApiError> {
+        let head = fleet.iter().filter(|s| s.account_id == first);
+        let rest = fleet.iter().filter(|s| s.account_id != first);
+        for st in head.chain(rest) {
+            let out = st
+                .s3
+                .list_buckets()
+                .prefix(bucket)
+                .max_buckets(LIST_PAGE)
+                .send()
+                .await
+                .map_err(|e| step_failed("ListBuckets (find owner)", bucket, &st.account_id, e))?;
+            if let Some(b) = out.buckets().iter().find(|b| b.name() == Some(bucket)) {
+                let created_ms = b.creation_date().map_or(i64::MAX, |d| {
+                    d.secs() * 1000 + i64::from(d.subsec_nanos() / 1_000_000)
+                });
+                return Ok(Some((st, created_ms)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Points the record at `bucket` in `owner` and moves the count there
+    /// (once, conditionally). S3 reports creation times to the second, and
+    /// clocks differ a little: only a bucket clearly older than the owner's
+    /// listing counts as listed. In doubt it counts as new (one too many,
+    /// never one too few).
+    async fn move_record<'f>(
+        &self,
+        rec: &mut Record,
+        owner: &'f Storage,
+        created_ms: i64,
+        bucket: &str,
+    ) -> Result<&'f Storage, ApiError> {
         let (_, counters) = self
             .table
             .read(None, std::slice::from_ref(&owner.account_id))
             .await
             .map_err(state_failed)?;
-        // S3 reports creation times to the second, and clocks differ a little:
-        // only a bucket clearly older than the listing counts as listed. In
-        // doubt it counts as new (one too many, never one too few).
         let listed = counters
             .get(&owner.account_id)
             .is_some_and(|c| created_ms.saturating_add(LISTING_MARGIN_MS) < c.listed_at);
-        if owner.account_id != rec.account_id || listed != rec.counted_by_listing {
+        if owner.account_id != rec.account_id
+            || listed != rec.counted_by_listing
+            || bucket != rec.bucket
+        {
             if !self
                 .table
-                .adopt(rec, &owner.account_id, listed)
+                .adopt(rec, bucket, &owner.account_id, listed)
                 .await
                 .map_err(state_failed)?
             {
@@ -697,6 +894,7 @@ impl Provisioner {
             info!(event = "bucket_adopted", bucket, from = %rec.account_id, account_id = %owner.account_id, counted_by_listing = listed);
             rec.account_id = owner.account_id.clone();
             rec.counted_by_listing = listed;
+            rec.bucket = bucket.to_owned();
         }
         Ok(owner)
     }
@@ -758,14 +956,22 @@ impl Provisioner {
         }
     }
 
-    /// The steps of `contract::BUCKET_STEPS` before the tags (ownership,
-    /// encryption, policy) concurrently, then the tags (the "configured" marker)
-    /// together with the record's `ready`. No Block Public Access step: new
-    /// buckets have it on and the role may not change it
-    /// (`contract::DENIED_ACTIONS`). `ExpectedBucketOwner` on every call: S3
-    /// refuses (403) a request about a bucket another account owns.
-    async fn configure(&self, st: &Storage, bucket: &str, customer: &str) -> Result<(), ApiError> {
+    /// The steps of `contract::BUCKET_STEPS` after `CreateBucket` (ownership,
+    /// encryption, policy, and `PutBucketTagging` when `tag` is set: the tags
+    /// were refused at creation, or the bucket existed before) concurrently,
+    /// then the record's `ready`, the proof that the bucket is complete. No
+    /// Block Public Access step: new buckets have it on and the role may not
+    /// change it (`contract::DENIED_ACTIONS`). `ExpectedBucketOwner` on every
+    /// call: S3 refuses (403) a request about a bucket another account owns.
+    async fn configure(
+        &self,
+        st: &Storage,
+        rec: &Record,
+        customer: &str,
+        tag: bool,
+    ) -> Result<(), ApiError> {
         let a = st.account_id.as_str();
+        let bucket = rec.bucket.as_str();
         let s3 = &st.s3;
         let ownership = async {
             s3.put_bucket_ownership_controls()
@@ -818,41 +1024,30 @@ impl Provisioner {
                 .await
                 .map_err(|e| step_failed("PutBucketPolicy", bucket, a, e))
         };
-        tokio::try_join!(ownership, encryption, policy)?;
-
-        let tag = |k: &str, v: &str| {
-            Tag::builder()
-                .key(k)
-                .value(tag_value(v))
+        let tagging = async {
+            if !tag {
+                return Ok(());
+            }
+            let tagging = Tagging::builder()
+                .set_tag_set(Some(self.tags(customer)?))
                 .build()
-                .map_err(internal)
-        };
-        let tagging = Tagging::builder()
-            .tag_set(tag(contract::TAG_ENVIRONMENT, &self.cfg.environment)?)
-            .tag_set(tag(contract::TAG_CUSTOMER, customer)?)
-            .tag_set(tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE)?)
-            .build()
-            .map_err(internal)?;
-        let (tags, ready) = tokio::join!(
+                .map_err(internal)?;
             s3.put_bucket_tagging()
                 .bucket(bucket)
                 .expected_bucket_owner(a)
                 .tagging(tagging)
-                .send(),
-            self.table.set_state(bucket, a, contract::state::READY)
-        );
-        if let Err(e) = tags {
-            // Back to `creating`, so the next request finishes the job.
-            if let Err(e) = self
-                .table
-                .set_state(bucket, a, contract::state::CREATING)
+                .send()
                 .await
-            {
-                state_failed(e);
-            }
-            return Err(step_failed("PutBucketTagging", bucket, a, e));
-        }
-        match ready.map_err(state_failed)? {
+                .map(|_| info!(event = "bucket_tagged", bucket, account_id = a))
+                .map_err(|e| step_failed("PutBucketTagging", bucket, a, e))
+        };
+        tokio::try_join!(ownership, encryption, policy, tagging)?;
+        match self
+            .table
+            .set_state(&rec.key, a, contract::state::READY)
+            .await
+            .map_err(state_failed)?
+        {
             true => Ok(()),
             false => Err(ApiError::new(
                 503,
@@ -1069,6 +1264,59 @@ impl Provisioner {
             state_error: counter_error,
             accounts,
         })
+    }
+}
+
+/// A record found under the customer's key must be the customer's: two
+/// customer IDs whose global names coincide (`Acme` and `acme-<its hash>`)
+/// never share a bucket. Records without a customer (older items) pass.
+fn owned_by(rec: &Record, customer: &str) -> Result<(), ApiError> {
+    if rec.customer.is_empty() || rec.customer == customer {
+        return Ok(());
+    }
+    warn!(event = "customer_name_collision", key = %rec.key, "two customer IDs map to one name");
+    Err(ApiError::new(
+        409,
+        "customer_name_collision",
+        format!(
+            "field `customer`: {customer:?} maps to the name {} that another customer already has; use a different customer ID",
+            rec.key
+        ),
+    ))
+}
+
+/// Whether S3 refused the tags sent with `CreateBucket` (an access or
+/// validation error about tagging, e.g. no `s3:TagResource`, or a region or
+/// partition without tags at creation): the bucket was not created.
+fn tags_refused<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
+    let Some(s) = e.as_service_error() else {
+        return false;
+    };
+    let (code, message) = (
+        s.code().unwrap_or_default(),
+        s.message().unwrap_or_default(),
+    );
+    let about_tags = message.to_ascii_lowercase().contains("tag");
+    code == "InvalidTag"
+        || (about_tags
+            && matches!(
+                code,
+                "AccessDenied"
+                    | "InvalidArgument"
+                    | "InvalidRequest"
+                    | "MalformedXML"
+                    | "NotImplemented"
+            ))
+}
+
+/// `HeadBucket` of a customer's global name: `false` only when S3 says it does
+/// not exist (404); any other answer (ours, another account's 403, a
+/// redirect, an error) means "look for its owner".
+async fn global_name_exists(s3: &aws_sdk_s3::Client, name: &str) -> bool {
+    match s3.head_bucket().bucket(name).send().await {
+        Ok(_) => true,
+        Err(SdkError::ServiceError(e)) => e.raw().status().as_u16() != 404,
+        Err(_) => true,
     }
 }
 

@@ -41,6 +41,11 @@ pub struct Counter {
 /// A customer's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
+    /// The customer's key (`bucket#<key>`): its global name, a function of the
+    /// customer ID alone (`contract::state`).
+    pub key: String,
+    /// The customer's bucket: the key in the global namespace, the name chosen
+    /// in the account regional namespace otherwise.
     pub bucket: String,
     pub customer: String,
     pub account_id: String,
@@ -109,9 +114,10 @@ pub fn counter_from(item: &Item) -> Option<Counter> {
 
 /// Parses a record item; `None` when it is not one.
 pub fn record_from(item: &Item) -> Option<Record> {
-    let bucket = get_s(item, s::PARTITION_KEY)?.strip_prefix(s::RECORD_PREFIX)?;
+    let key = get_s(item, s::PARTITION_KEY)?.strip_prefix(s::RECORD_PREFIX)?;
     Some(Record {
-        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        bucket: get_s(item, s::BUCKET).unwrap_or(key).to_owned(),
         customer: get_s(item, s::CUSTOMER).unwrap_or_default().to_owned(),
         account_id: get_s(item, s::ACCOUNT)?.to_owned(),
         ready: get_s(item, s::STATE) == Some(s::READY),
@@ -177,13 +183,13 @@ impl Table {
         }
     }
 
-    /// The customer's record (strongly consistent `GetItem`).
-    pub async fn record(&self, bucket: &str) -> Result<Option<Record>, StateError> {
+    /// The customer's record (strongly consistent `GetItem`) under its key.
+    pub async fn record(&self, record_key: &str) -> Result<Option<Record>, StateError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.name)
-            .set_key(Some(key(s::record_key(bucket))))
+            .set_key(Some(key(s::record_key(record_key))))
             .consistent_read(true)
             .send()
             .await
@@ -191,14 +197,14 @@ impl Table {
         Ok(out.item().and_then(record_from))
     }
 
-    /// One strongly consistent `BatchGetItem` (per 100 keys): the record of
-    /// `bucket` (when given) and the counters of `accounts` that exist.
+    /// One strongly consistent `BatchGetItem` (per 100 keys): the record under
+    /// `record_key` (when given) and the counters of `accounts` that exist.
     pub async fn read(
         &self,
-        bucket: Option<&str>,
+        record_key: Option<&str>,
         accounts: &[String],
     ) -> Result<(Option<Record>, HashMap<String, Counter>), StateError> {
-        let mut keys: Vec<Item> = bucket
+        let mut keys: Vec<Item> = record_key
             .map(|b| key(s::record_key(b)))
             .into_iter()
             .chain(accounts.iter().map(|a| key(s::counter_key(a))))
@@ -361,6 +367,7 @@ impl Table {
     /// only while `bucket_count < max`.
     pub async fn reserve(
         &self,
+        record_key: &str,
         bucket: &str,
         customer: &str,
         account: &str,
@@ -368,7 +375,7 @@ impl Table {
     ) -> Result<Reserve, StateError> {
         let now = now_ms();
         let record = HashMap::from([
-            (s::PARTITION_KEY.to_owned(), sv(s::record_key(bucket))),
+            (s::PARTITION_KEY.to_owned(), sv(s::record_key(record_key))),
             (s::BUCKET.to_owned(), sv(bucket)),
             (s::CUSTOMER.to_owned(), sv(customer)),
             (s::ACCOUNT.to_owned(), sv(account)),
@@ -409,7 +416,7 @@ impl Table {
     /// names `account`; `false` when it does not.
     pub async fn set_state(
         &self,
-        bucket: &str,
+        record_key: &str,
         account: &str,
         state: &str,
     ) -> Result<bool, StateError> {
@@ -417,7 +424,7 @@ impl Table {
             .client
             .update_item()
             .table_name(&self.name)
-            .set_key(Some(key(s::record_key(bucket))))
+            .set_key(Some(key(s::record_key(record_key))))
             .update_expression("SET #s = :s, #u = :now")
             .condition_expression("#a = :a")
             .expression_attribute_names("#s", s::STATE)
@@ -441,7 +448,7 @@ impl Table {
     pub async fn release(&self, rec: &Record) -> Result<bool, StateError> {
         let delete = Delete::builder()
             .table_name(&self.name)
-            .set_key(Some(key(s::record_key(&rec.bucket))))
+            .set_key(Some(key(s::record_key(&rec.key))))
             .condition_expression("#a = :a AND #s = :creating AND #cb = :cb")
             .expression_attribute_names("#a", s::ACCOUNT)
             .expression_attribute_names("#s", s::STATE)
@@ -465,13 +472,16 @@ impl Table {
         }
     }
 
-    /// Points the record at the account that really owns the bucket and moves
-    /// the count with it, in one transaction: the reservation leaves
-    /// `rec.account_id`, and `owner` gains one unless its listing already
-    /// counted the bucket. `false` when the record changed meanwhile.
+    /// Points the record at the account that really owns `bucket` (the
+    /// record's own bucket, or the customer's legacy global name found by an
+    /// account regional request) and moves the count with it, in one
+    /// transaction: the reservation leaves `rec.account_id`, and `owner` gains
+    /// one unless its listing already counted the bucket. `false` when the
+    /// record changed meanwhile.
     pub async fn adopt(
         &self,
         rec: &Record,
+        bucket: &str,
         owner: &str,
         owner_listed: bool,
     ) -> Result<bool, StateError> {
@@ -484,12 +494,14 @@ impl Table {
         }
         let update = Update::builder()
             .table_name(&self.name)
-            .set_key(Some(key(s::record_key(&rec.bucket))))
-            .update_expression("SET #a = :owner, #cb = :cb, #u = :now")
+            .set_key(Some(key(s::record_key(&rec.key))))
+            .update_expression("SET #a = :owner, #cb = :cb, #b = :bucket, #u = :now")
             .condition_expression("#a = :a AND #cb = :oldcb")
             .expression_attribute_names("#a", s::ACCOUNT)
             .expression_attribute_names("#cb", s::COUNTED_BY)
             .expression_attribute_names("#u", s::UPDATED_AT)
+            .expression_attribute_names("#b", s::BUCKET)
+            .expression_attribute_values(":bucket", sv(bucket))
             .expression_attribute_values(":owner", sv(owner))
             .expression_attribute_values(":cb", sv(counted_by(owner_listed)))
             .expression_attribute_values(":now", nv(now_ms()))

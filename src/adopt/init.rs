@@ -344,6 +344,24 @@ pub fn draft(function_name: &str, f: &Facts, short_override: Option<&str>) -> Dr
         "storage.bucket_prefix",
         "the customer bucket prefix (every customer bucket is <prefix>-<customer>); not inferable from fewer than 2 existing buckets",
     );
+    // What exists keeps its global names (issue 22); say how to switch.
+    let ns = var(e::BUCKET_NAMESPACE, "")
+        .and_then(|(v, k)| contract::BucketNamespace::parse(&v).map(|n| (n, from_var(&k))))
+        .unwrap_or((
+            contract::BucketNamespace::Global,
+            "the existing buckets are in the global namespace".to_owned(),
+        ));
+    t.push_str(&format!(
+        "bucket_namespace = {}  # {}\n",
+        q(ns.0.as_str()),
+        ns.1
+    ));
+    if ns.0 == contract::BucketNamespace::Global {
+        t.push_str(&format!(
+            "# To stop name squatting, switch to {:?} (docs/runtime.md, \"Switching an existing setup\"):\n# existing customers keep their buckets, new ones get <prefix>-<customer>-<account>-<region>-an.\n",
+            contract::ACCOUNT_REGIONAL
+        ));
+    }
     if let Some((x, k)) = var(e::EXTERNAL_ID, "") {
         t.push_str(&format!("external_id = {}  # {}\n", q(&x), from_var(&k)));
     }

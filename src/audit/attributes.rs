@@ -26,6 +26,7 @@ checks! {
     INVOKE_PRINCIPAL = "XA047", Critical, "A Lambda invoke permission has a `*` or service principal without SourceArn/SourceAccount";
     INVOKE_URL_AUTH = "XA048", Critical, "A lambda:InvokeFunctionUrl permission does not require FunctionUrlAuthType AWS_IAM";
     TEMPLATE_UNAUDITED = "XA049", Medium, "A template resource that grants or holds access is of a type the audit does not read";
+    INVOKE_NOT_VIA_URL = "XA071", High, "A lambda:InvokeFunction permission to an invoker is not held to calls through the function URL (InvokedViaFunctionUrl), so it also allows a direct Invoke outside the URL's auth";
 }
 
 /// Where a resource comes from: a plan address or template logical ID, and
@@ -127,6 +128,11 @@ pub struct Permission {
     pub source_account: Option<String>,
     pub principal_org_id: Option<String>,
     pub function_url_auth_type: Option<String>,
+    /// `InvokedViaFunctionUrl` (CloudFormation) / `invoked_via_function_url`
+    /// (Terraform provider 6.x); `None` where the source cannot express it
+    /// (Terraform provider 5.x: the documented gap, docs/runtime.md "Invokers through
+    /// the URL only").
+    pub invoked_via_function_url: Option<bool>,
 }
 
 /// A value the audit could not read.
@@ -274,6 +280,23 @@ pub fn check(input: &Input, out: &mut Vec<Finding>) {
             .function_url_auth_type
             .as_deref()
             .is_some_and(|a| a.eq_ignore_ascii_case("AWS_IAM"));
+        let covers_invoke = action == "*"
+            || action == "lambda:*"
+            || action == "lambda:invokefunction"
+            || (action.contains('*')
+                && "lambda:invokefunction".starts_with(action.trim_end_matches('*')));
+        let aws_principal = !principal.is_empty() && principal != "*" && !service;
+        if covers_invoke && aws_principal && p.invoked_via_function_url == Some(false) {
+            out.push(finding(
+                INVOKE_NOT_VIA_URL,
+                &p.account,
+                &p.place,
+                format!(
+                    "{} for {principal} is a plain grant: it also allows a direct Invoke outside the function URL; set InvokedViaFunctionUrl: true (Terraform provider >= 6: invoked_via_function_url = true)",
+                    p.action
+                ),
+            ));
+        }
         if covers_url && !auth_iam {
             out.push(finding(
                 INVOKE_URL_AUTH,
@@ -373,8 +396,32 @@ mod tests {
         input.permissions[0] = Permission {
             principal: "s3.amazonaws.com".into(),
             action: "lambda:InvokeFunction".into(),
-            ..ok
+            ..ok.clone()
         };
         assert_eq!(ids(&input), vec!["XA047"]);
+        // An invoker's plain InvokeFunction (issue 22), where the source can say.
+        let invoke = Permission {
+            action: "lambda:InvokeFunction".into(),
+            function_url_auth_type: None,
+            invoked_via_function_url: Some(false),
+            ..ok
+        };
+        input.permissions[0] = invoke.clone();
+        assert_eq!(ids(&input), vec!["XA071"]);
+        input.permissions[0].action = "lambda:Invoke*".into();
+        assert_eq!(ids(&input), vec!["XA071", "XA048"]);
+        input.permissions[0] = Permission {
+            invoked_via_function_url: Some(true),
+            ..invoke.clone()
+        };
+        assert!(ids(&input).is_empty());
+        input.permissions[0] = Permission {
+            invoked_via_function_url: None,
+            ..invoke
+        };
+        assert!(
+            ids(&input).is_empty(),
+            "Terraform provider 5: the documented gap"
+        );
     }
 }

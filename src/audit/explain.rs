@@ -16,7 +16,19 @@ pub fn explain(input: &Input, caller: &Caller, action: &str, resource: &str) -> 
     } else {
         resource
     };
-    let req = Request::new(caller.clone(), action, resource);
+    let mut req = Request::new(caller.clone(), action, resource);
+    // `CreateBucket` of a name in an account regional namespace carries the
+    // header the runtime sends (`s3:x-amz-bucket-namespace = account-regional`).
+    if action.eq_ignore_ascii_case("s3:CreateBucket")
+        && resource
+            .strip_prefix("arn:aws:s3:::")
+            .is_some_and(|b| contract::looks_namespaced(b, &super::intent::region(e)))
+    {
+        req = req.with(
+            contract::NAMESPACE_CONDITION_KEY,
+            [contract::ACCOUNT_REGIONAL],
+        );
+    }
     let caller_arn = match caller {
         Caller::Aws(a) => a.as_str(),
         _ => "",

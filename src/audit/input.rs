@@ -24,6 +24,10 @@ pub struct Expect {
     pub lambda_role_arn: String,
     pub function_arn: String,
     pub bucket_prefix: String,
+    /// Where new customer buckets are created: in the account regional
+    /// namespace `s3:CreateBucket` is intended only with
+    /// `s3:x-amz-bucket-namespace = account-regional` on `<prefix>-*-<region>-an`.
+    pub bucket_namespace: crate::contract::BucketNamespace,
     pub allow_canary: bool,
     pub external_id: Option<String>,
     pub organization_id: Option<String>,
@@ -65,6 +69,7 @@ impl Expect {
             lambda_role_arn: env.lambda_role_arn(),
             function_arn: env.function_arn(),
             bucket_prefix: env.bucket_prefix.clone(),
+            bucket_namespace: env.bucket_namespace,
             allow_canary: env.allow_canary,
             external_id: env.external_id.clone(),
             organization_id: env.organization_id.clone(),
@@ -163,6 +168,11 @@ pub struct Input {
     /// The rendered document each of `other_docs` is (by [`Doc::name`]), when
     /// the reader recognised it (the boundary, the deployer policy).
     pub kinds: BTreeMap<String, DocKind>,
+    /// A Terraform plan whose provider cannot hold `lambda:InvokeFunction` to
+    /// the function URL (provider 5.x has no `invoked_via_function_url`): its
+    /// function policy is compared with the rendered one without that
+    /// condition, the documented gap (docs/runtime.md "Invokers through the URL only").
+    pub url_condition_gap: bool,
 }
 
 /// Every document kind (for matching `policies/` file names).

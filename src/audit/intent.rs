@@ -122,16 +122,35 @@ pub fn lambda_execution(input: &Input) -> PolicyDocument {
 }
 
 /// What `S3BucketManager` may do: the contract's actions on prefixed buckets,
-/// the account-level listing and, when enabled, deleting canary buckets.
+/// the account-level listing and, when enabled, deleting canary buckets. In
+/// the account regional namespace, `s3:CreateBucket` only there ([`create_bucket`]).
 pub fn storage_management(e: &Expect) -> PolicyDocument {
-    let mut st = vec![
-        Statement::allow("Buckets")
-            .actions(contract::BUCKET_ACTIONS.iter().copied())
-            .resources([contract::customer_bucket_pattern(&e.bucket_prefix)]),
+    let mut st = match e.bucket_namespace {
+        contract::BucketNamespace::Global => vec![
+            Statement::allow("Buckets")
+                .actions(contract::BUCKET_ACTIONS.iter().copied())
+                .resources([contract::customer_bucket_pattern(&e.bucket_prefix)]),
+        ],
+        contract::BucketNamespace::AccountRegional => {
+            let mut v = create_bucket(e).statement;
+            v.push(
+                Statement::allow("Buckets")
+                    .actions(
+                        contract::BUCKET_ACTIONS
+                            .iter()
+                            .copied()
+                            .filter(|a| *a != "s3:CreateBucket"),
+                    )
+                    .resources([contract::customer_bucket_pattern(&e.bucket_prefix)]),
+            );
+            v
+        }
+    };
+    st.push(
         Statement::allow("Account")
             .actions(contract::ACCOUNT_ACTIONS.iter().copied())
             .resources(["*"]),
-    ];
+    );
     if e.allow_canary {
         st.push(
             Statement::allow("Canary")
@@ -140,6 +159,25 @@ pub fn storage_management(e: &Expect) -> PolicyDocument {
         );
     }
     PolicyDocument::new(st)
+}
+
+/// Where `s3:CreateBucket` is intended in the account regional namespace: on
+/// `<prefix>-*-<region>-an`, with `s3:x-amz-bucket-namespace = account-regional`
+/// (what the runtime sends; S3 itself keeps the suffix to the account).
+pub fn create_bucket(e: &Expect) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        Statement::allow("CreateInNamespace")
+            .actions(["s3:CreateBucket"])
+            .resources([contract::namespaced_bucket_pattern(
+                &e.bucket_prefix,
+                &region(e),
+            )])
+            .condition(
+                "StringEquals",
+                contract::NAMESPACE_CONDITION_KEY,
+                [contract::ACCOUNT_REGIONAL],
+            ),
+    ])
 }
 
 /// Every S3 action on prefixed buckets and their objects (the "inside the prefix" region).
@@ -378,6 +416,12 @@ pub fn role_context(
             vec!["false".to_owned()],
         ),
     ];
+    if e.bucket_namespace == contract::BucketNamespace::AccountRegional {
+        c.push((
+            contract::NAMESPACE_CONDITION_KEY.to_owned(),
+            vec![contract::ACCOUNT_REGIONAL.to_owned()],
+        ));
+    }
     if let Some(o) = &e.organization_id {
         c.push(("aws:PrincipalOrgID".to_owned(), vec![o.clone()]));
         if same_org {

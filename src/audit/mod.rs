@@ -104,6 +104,7 @@ checks! {
     EXTERNAL_ACCEPTED = "XA063", Info, "External access accepted in access.external_principals (shown with its reason)";
     ORG_ACCOUNT_OUTSIDE = "XA064", Medium, "An environment account is not in the organization of the snapshot";
     ORG_MISMATCH = "XA065", High, "The organization snapshot does not match the spec (another organization, or unreadable)";
+    CREATE_OUTSIDE_NAMESPACE = "XA070", High, "With bucket_namespace = account-regional, S3BucketManagement allows s3:CreateBucket without s3:x-amz-bucket-namespace = account-regional or outside <prefix>-*-<region>-an (a global, squattable name)";
 }
 
 /// Actions that cannot be scoped to a resource ARN and may use `Resource: *`

@@ -217,6 +217,10 @@ pub fn input_from_plans(
                 .get(contract::env::BUCKET_PREFIX)
                 .cloned()
                 .unwrap_or_default(),
+            bucket_namespace: env
+                .get(contract::env::BUCKET_NAMESPACE)
+                .and_then(|v| contract::BucketNamespace::parse(v))
+                .unwrap_or_default(),
             allow_canary: false,
             external_id: env.get(contract::env::EXTERNAL_ID).cloned(),
             organization_id: None,
@@ -620,7 +624,13 @@ fn read_attributes(all: &[(String, Planned)], input: &mut Input) {
                     source_account: s("source_account"),
                     principal_org_id: s("principal_org_id"),
                     function_url_auth_type: s("function_url_auth_type"),
+                    invoked_via_function_url: v
+                        .get("invoked_via_function_url")
+                        .map(|b| b.as_bool() == Some(true)),
                 });
+                if v.get("invoked_via_function_url").is_none() {
+                    input.url_condition_gap = true;
+                }
             }
             _ => {}
         }
@@ -645,6 +655,13 @@ fn permission_statement(p: &Planned, function_arn: &str) -> Statement {
         .resources([function_arn]);
     if let Some(auth) = str_at(&p.values, "function_url_auth_type") {
         st = st.condition("StringEquals", "lambda:FunctionUrlAuthType", [auth]);
+    }
+    if p.values
+        .get("invoked_via_function_url")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        st = st.condition("Bool", crate::iam::documents::INVOKED_VIA_URL_KEY, ["true"]);
     }
     if let Some(arn) = str_at(&p.values, "source_arn").filter(|s| !s.is_empty()) {
         st = st.condition("ArnLike", "aws:SourceArn", [arn]);

@@ -458,12 +458,15 @@ mod tests {
 
     #[test]
     fn attributes_module_is_used() {
-        // The check table covers XA040..XA049 without gaps.
+        // The check table covers XA040..XA049 without gaps, then XA071 (issue 22).
         let ids: Vec<&str> = super::super::attributes::CHECKS
             .iter()
             .map(|c| c.id)
             .collect();
-        assert_eq!(ids.first(), Some(&"XA040"));
-        assert_eq!(ids.len(), 10);
+        let want: Vec<String> = (40..50)
+            .map(|n| format!("XA0{n}"))
+            .chain(["XA071".to_owned()])
+            .collect();
+        assert_eq!(ids, want);
     }
 }

@@ -733,6 +733,9 @@ fn infer(sources: &[Source], parsed: &[Parsed]) -> Expect {
             .unwrap_or_else(|| format!("arn:aws:iam::{primary}:role/{fname}-execution"));
         e.function_arn = format!("arn:aws:lambda:{region}:{primary}:function:{fname}");
         e.bucket_prefix = var(contract::env::BUCKET_PREFIX).unwrap_or_default();
+        e.bucket_namespace = var(contract::env::BUCKET_NAMESPACE)
+            .and_then(|v| contract::BucketNamespace::parse(&v))
+            .unwrap_or_default();
         e.external_id = var(contract::env::EXTERNAL_ID);
         e.readers = var(contract::env::READER_PRINCIPALS)
             .map(|v| contract::split_list(&v))
@@ -1187,6 +1190,12 @@ fn read_instance(
                     source_account: s("SourceAccount"),
                     principal_org_id: s("PrincipalOrgID"),
                     function_url_auth_type: s("FunctionUrlAuthType"),
+                    invoked_via_function_url: Some(props.get("InvokedViaFunctionUrl").is_some_and(
+                        |v| {
+                            v.as_bool() == Some(true)
+                                || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
+                        },
+                    )),
                 };
                 if let Some(auth) = &perm.function_url_auth_type {
                     let at = props_line(text, res_line, "FunctionUrlAuthType").or(res_line);
@@ -1273,6 +1282,9 @@ fn permission_statement(p: &attributes::Permission, function_arn: &str, sid: &st
         .resources([function_arn]);
     if let Some(a) = &p.function_url_auth_type {
         st = st.condition("StringEquals", "lambda:FunctionUrlAuthType", [a.as_str()]);
+    }
+    if p.invoked_via_function_url == Some(true) {
+        st = st.condition("Bool", crate::iam::documents::INVOKED_VIA_URL_KEY, ["true"]);
     }
     if let Some(a) = &p.source_arn {
         st = st.condition("ArnLike", "aws:SourceArn", [a.as_str()]);

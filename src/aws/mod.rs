@@ -15,7 +15,7 @@ pub mod state;
 
 pub use audit::{audit_role_in, audit_session, confirm_audit_role};
 pub use error::{AwsError, describe};
-pub use list::bucket_names;
+pub use list::{bucket_names, buckets};
 pub use preflight::{SetupError, caller_identity_problem, parse_endpoint_url, preflight};
 
 use std::time::Duration;

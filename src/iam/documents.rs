@@ -261,15 +261,41 @@ pub fn storage_trust(env: &Environment) -> PolicyDocument {
     PolicyDocument::new(vec![st])
 }
 
+/// In the account regional namespace `s3:CreateBucket` gets its own statement:
+/// only on `<prefix>-*-<region>-an` and only with `s3:x-amz-bucket-namespace =
+/// account-regional`, so the role can never create a global name (squattable,
+/// or a name squatted already); every other bucket action stays on
+/// `<prefix>-*`, which legacy global buckets need.
 pub fn storage_management(env: &Environment) -> PolicyDocument {
-    let mut statements = vec![
-        Statement::allow("ManageCustomerBuckets")
-            .actions(contract::BUCKET_ACTIONS.iter().copied())
-            .resources([contract::customer_bucket_pattern(&env.bucket_prefix)]),
+    let bucket_actions = contract::BUCKET_ACTIONS.iter().copied();
+    let mut statements = match env.bucket_namespace {
+        contract::BucketNamespace::Global => vec![
+            Statement::allow("ManageCustomerBuckets")
+                .actions(bucket_actions)
+                .resources([contract::customer_bucket_pattern(&env.bucket_prefix)]),
+        ],
+        contract::BucketNamespace::AccountRegional => vec![
+            Statement::allow("CreateCustomerBucketsInAccountRegionalNamespace")
+                .actions(["s3:CreateBucket"])
+                .resources([contract::namespaced_bucket_pattern(
+                    &env.bucket_prefix,
+                    &env.region,
+                )])
+                .condition(
+                    "StringEquals",
+                    contract::NAMESPACE_CONDITION_KEY,
+                    [contract::ACCOUNT_REGIONAL],
+                ),
+            Statement::allow("ManageCustomerBuckets")
+                .actions(bucket_actions.filter(|a| *a != "s3:CreateBucket"))
+                .resources([contract::customer_bucket_pattern(&env.bucket_prefix)]),
+        ],
+    };
+    statements.push(
         Statement::allow("CountBucketsForCapacity")
             .actions(contract::ACCOUNT_ACTIONS.iter().copied())
             .resources(["*"]),
-    ];
+    );
     if env.allow_canary {
         statements.push(
             Statement::allow("DeleteVerifierCanaryBuckets")
@@ -295,9 +321,18 @@ pub fn bucket_policy(bucket: &str, readers: &[String]) -> PolicyDocument {
         .expect("contract::customer_bucket_policy is a valid policy document")
 }
 
+/// Condition key of a `lambda:InvokeFunction` permission added with
+/// `InvokedViaFunctionUrl` (`AddPermission`, CloudFormation
+/// `AWS::Lambda::Permission`): the grant holds only for calls through the URL.
+pub const INVOKED_VIA_URL_KEY: &str = "lambda:InvokedViaFunctionUrl";
+
 /// One pair of statements per invoker: `lambda:InvokeFunctionUrl` with
 /// `AWS_IAM` auth, plus `lambda:InvokeFunction`, which function URLs created
-/// since October 2025 also require.
+/// since October 2025 also require, held to calls through the URL
+/// (`lambda:InvokedViaFunctionUrl`), so an invoker cannot call `Invoke`
+/// directly, outside the URL's auth and CORS. CloudFormation renders it as
+/// `InvokedViaFunctionUrl: true`; the Terraform provider 5.100 cannot
+/// (docs/runtime.md "Invokers through the URL only").
 pub fn function_url_policy(env: &Environment) -> PolicyDocument {
     let function = env.function_arn();
     let mut statements = Vec::new();
@@ -313,7 +348,8 @@ pub fn function_url_policy(env: &Environment) -> PolicyDocument {
             Statement::allow(&format!("InvokeFunction{i}"))
                 .principal(Principal::aws([invoker.as_str()]))
                 .actions(["lambda:InvokeFunction"])
-                .resources([function.as_str()]),
+                .resources([function.as_str()])
+                .condition("Bool", INVOKED_VIA_URL_KEY, ["true"]),
         );
     }
     PolicyDocument::new(statements)

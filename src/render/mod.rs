@@ -342,6 +342,11 @@ fn env_vars(env: &Environment) -> Vec<(&'static str, String, String)> {
             quoted(&env.bucket_prefix),
         ),
         (
+            e::BUCKET_NAMESPACE,
+            quoted(env.bucket_namespace.as_str()),
+            quoted(env.bucket_namespace.as_str()),
+        ),
+        (
             e::READER_PRINCIPALS,
             quoted(&env.readers.join(",")),
             quoted(&env.readers.join(",")),
@@ -387,6 +392,9 @@ struct Permission {
     action: String,
     principal: String,
     url_auth_type: Option<String>,
+    /// `InvokedViaFunctionUrl: true` (CloudFormation; Terraform provider 5.100
+    /// has no such argument, see the template's comment).
+    invoked_via_url: bool,
 }
 
 /// Function URL permissions, derived from the function's resource policy document.
@@ -400,6 +408,11 @@ fn permissions(doc: &PolicyDocument) -> Vec<Permission> {
                 .get("StringEquals")
                 .and_then(|m| m.get("lambda:FunctionUrlAuthType"))
                 .and_then(|v| v.iter().next().map(str::to_owned));
+            let invoked_via_url = st
+                .condition
+                .get("Bool")
+                .and_then(|m| m.get(crate::iam::documents::INVOKED_VIA_URL_KEY))
+                .is_some_and(|v| v.iter().any(|x| x == "true"));
             let principals: Vec<String> = st
                 .principal
                 .as_ref()
@@ -420,6 +433,7 @@ fn permissions(doc: &PolicyDocument) -> Vec<Permission> {
                     action,
                     principal: principal.clone(),
                     url_auth_type: url_auth_type.clone(),
+                    invoked_via_url,
                 })
             })
         })

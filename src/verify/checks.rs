@@ -53,4 +53,6 @@ checks! {
     STATE_TABLE = "XV049", High, "The provisioning-state table is missing or its capacity counters cannot be read";
     ORG_UNREADABLE = "XV060", High, "The verifier cannot read the organization (SCPs, RCPs, accounts): guardrails and the organization's zone of trust were not checked";
     ORG_ABSENT = "XV061", High, "The spec names an organization, but the caller's account is in no organization";
+    OUTSIDE_NAMESPACE = "XV070", High, "With bucket_namespace = account-regional, a customer bucket was created outside the account regional namespace after the switch";
+    INVOKE_NOT_VIA_URL = "XV071", High, "The live lambda:InvokeFunction permission of an invoker is not held to calls through the function URL (lambda:InvokedViaFunctionUrl)";
 }

@@ -57,6 +57,26 @@ pub fn parse_lambda_policy(text: &str) -> Result<PolicyDocument, ParseError> {
                 }
             }
         }
+        // moto keeps `AddPermission`'s InvokedViaFunctionUrl as a top-level
+        // field too; AWS writes the `lambda:InvokedViaFunctionUrl` condition.
+        if let Some(via) = obj.remove("InvokedViaFunctionUrl") {
+            let on = via.as_bool() == Some(true)
+                || via.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"));
+            if on {
+                let cond = obj
+                    .entry("Condition")
+                    .or_insert_with(|| serde_json::json!({}));
+                if let Some(c) = cond.as_object_mut() {
+                    let b = c.entry("Bool").or_insert_with(|| serde_json::json!({}));
+                    if let Some(b) = b.as_object_mut() {
+                        b.insert(
+                            crate::iam::documents::INVOKED_VIA_URL_KEY.to_owned(),
+                            serde_json::json!("true"),
+                        );
+                    }
+                }
+            }
+        }
     }
     PolicyDocument::from_value(v)
 }

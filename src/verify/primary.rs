@@ -569,6 +569,7 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
                     &live_name,
                     &doc,
                 ));
+                r.findings.extend(invoke_not_via_url(ctx, &doc));
                 r.function_policy = Some(doc);
             }
             Err(e) => r.findings.push(finding(
@@ -590,6 +591,54 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
             None,
         )),
     }
+}
+
+/// An invoker's live `lambda:InvokeFunction` grant without
+/// `lambda:InvokedViaFunctionUrl = true` (a Terraform provider 5.x deployment
+/// has it: docs/runtime.md "Invokers through the URL only").
+fn invoke_not_via_url(ctx: &Ctx, doc: &crate::iam::PolicyDocument) -> Vec<Finding> {
+    let env = &ctx.env;
+    let key = crate::iam::documents::INVOKED_VIA_URL_KEY;
+    let mut out = Vec::new();
+    for st in &doc.statement {
+        if st.effect != Some(crate::iam::Effect::Allow) {
+            continue;
+        }
+        let invoke = st.action.as_ref().is_some_and(|a| {
+            a.iter().any(|x| {
+                let x = x.to_ascii_lowercase();
+                x == "lambda:invokefunction" || x == "lambda:*" || x == "*"
+            })
+        });
+        let principals: Vec<&str> = st
+            .principal
+            .as_ref()
+            .map(|p| p.of_type("AWS"))
+            .unwrap_or_default();
+        let via = st
+            .condition
+            .get("Bool")
+            .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+            .is_some_and(|(_, v)| v.iter().all(|x| x.eq_ignore_ascii_case("true")));
+        for p in principals
+            .into_iter()
+            .filter(|p| env.invokers.iter().any(|i| i == p))
+        {
+            if invoke && !via {
+                out.push(finding(
+                    checks::INVOKE_NOT_VIA_URL,
+                    &env.primary_account,
+                    &env.function_arn(),
+                    format!(
+                        "statement {} grants lambda:InvokeFunction to invoker {p} without {key} = true: it can call Invoke directly, outside the URL's auth; re-add it with `aws lambda add-permission --invoked-via-function-url` (Terraform provider >= 6: invoked_via_function_url = true)",
+                        st.sid.as_deref().unwrap_or("(no Sid)")
+                    ),
+                    None,
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Environment variables compared with [`crate::render::lambda_env`]; secret

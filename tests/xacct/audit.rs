@@ -126,7 +126,9 @@ const MUTATIONS: &[(&str, &str, Mutation)] = &[
     ("management prefix widened to *", "XA005", |i| set_res(mgmt(i), 0, "arn:aws:s3:::*")),
     ("management prefix widened to ambra-*", "XA005", |i| set_res(mgmt(i), 0, "arn:aws:s3:::ambra-*")),
     ("management prefix without its dash", "XA005", |i| set_res(mgmt(i), 0, "arn:aws:s3:::ambra-dev*")),
-    ("management misses s3:PutBucketPolicy", "XA004", |i| mgmt(i).statement[0].action.as_mut().unwrap().0.retain(|x| x != "s3:PutBucketPolicy")),
+    ("management misses s3:PutBucketPolicy", "XA004", |i| { let n = mgmt(i).statement.iter().position(|s| s.sid.as_deref() == Some("ManageCustomerBuckets")).unwrap(); mgmt(i).statement[n].action.as_mut().unwrap().0.retain(|x| x != "s3:PutBucketPolicy") }),
+    ("management misses the namespaced s3:CreateBucket", "XA004", |i| mgmt(i).statement.retain(|s| s.sid.as_deref() != Some("CreateCustomerBucketsInAccountRegionalNamespace"))),
+    ("management CreateBucket without the namespace condition", "XA070", |i| mgmt(i).statement[0].condition.clear()),
     ("management allows iam:PassRole", "XA006", |i| add(mgmt(i), r#"{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::100000000002:role/x"}"#)),
     ("management DeleteBucket on every prefixed bucket", "XA007", |i| add(mgmt(i), r#"{"Effect":"Allow","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::ambra-dev-*"}"#)),
     ("management DeleteObject on objects", "XA007", |i| add(mgmt(i), r#"{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::ambra-dev-*/*"}"#)),
@@ -319,12 +321,31 @@ fn explain_prints_decision_and_statements() {
         "--action",
         "s3:CreateBucket",
         "--resource",
-        "arn:aws:s3:::ambra-dev-acme",
+        "arn:aws:s3:::ambra-dev-acme-100000000002-us-east-1-an",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("ALLOW"), "{text}");
-    assert!(text.contains("ManageCustomerBuckets"), "{text}");
+    assert!(
+        text.contains("CreateCustomerBucketsInAccountRegionalNamespace"),
+        "{text}"
+    );
+    assert!(text.contains("s3:x-amz-bucket-namespace"), "{text}");
+    // Issue 22: dev is in the account regional namespace; a global name is denied.
+    let out = xacct(&[
+        "explain",
+        "--env",
+        "environments/dev.toml",
+        "--principal",
+        "arn:aws:iam::100000000002:role/S3BucketManager",
+        "--action",
+        "s3:CreateBucket",
+        "--resource",
+        "arn:aws:s3:::ambra-dev-acme",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("DENY"), "{text}");
 
     let out = xacct(&[
         "explain",

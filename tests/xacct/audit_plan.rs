@@ -255,7 +255,7 @@ const PLAN_MUTATIONS: &[(&str, &str, &str, &str, &str)] = &[
     ("modules/phr-bucket/main.tf", r#"status = "Enabled""#, r#"status = "Suspended""#, "XA045", "module.phr_bucket.aws_s3_bucket_versioning.this"),
     ("primary/terraform/main.tf", r#"authorization_type = "AWS_IAM""#, "authorization_type = \"AWS_IAM\"\n\n  cors {\n    allow_origins     = [\"*\"]\n    allow_credentials = true\n  }", "XA046", "aws_lambda_function_url.provisioner"),
     ("primary/terraform/main.tf", r#"function_url_auth_type = "AWS_IAM""#, r#"function_url_auth_type = "NONE""#, "XA048", "aws_lambda_permission.invoke_function_url_0"),
-    ("primary/terraform/main.tf", "principal     = \"arn:aws:iam::100000000001:role/ambra-v3services-dev\"\n}", "principal     = \"s3.amazonaws.com\"\n}", "XA047", "aws_lambda_permission.invoke_function_0"),
+    ("primary/terraform/main.tf", "principal     = \"arn:aws:iam::100000000001:role/ambra-v3services-dev\"\n\n  # Held", "principal     = \"s3.amazonaws.com\"\n\n  # Held", "XA047", "aws_lambda_permission.invoke_function_0"),
     ("primary/terraform/main.tf", r#"module "phr_bucket" {"#, "resource \"aws_lambda_permission\" \"anyone\" {\n  statement_id  = \"Anyone\"\n  action        = \"lambda:InvokeFunction\"\n  function_name = aws_lambda_function.provisioner.function_name\n  principal     = \"*\"\n}\n\nmodule \"phr_bucket\" {", "XA047", "aws_lambda_permission.anyone"),
     ("primary/terraform/main.tf", r#"module "phr_bucket" {"#, "resource \"aws_iam_role_policy_attachment\" \"admin\" {\n  role       = aws_iam_role.lambda_execution.name\n  policy_arn = \"arn:aws:iam::aws:policy/AdministratorAccess\"\n}\n\nmodule \"phr_bucket\" {", "XA049", "aws_iam_role_policy_attachment.admin"),
 ];

@@ -167,6 +167,11 @@ const EDITS: &[Edit] = &[
     ("dev", "policies/function-url-policy.json", r#""AWS": "arn:aws:iam::100000000001:role/ambra-v3services-dev""#, r#""AWS": "*""#, &["XA012"]),
     ("dev", "policies/customer-bucket-policy.json", r#""AWS": "arn:aws:iam::100000000001:role/ambra-storage-dev""#, r#""AWS": "*""#, &["XA015"]),
     ("dev", "policies/s3-bucket-management-policy.json", r#""Resource": "arn:aws:s3:::ambra-dev-*""#, r#""Resource": "arn:aws:s3:::*""#, &["XA005"]),
+    // Issue 22: the account regional namespace and invokers held to the URL.
+    ("dev", "policies/s3-bucket-management-policy.json", r#""s3:x-amz-bucket-namespace": "account-regional""#, r#""s3:x-amz-bucket-namespace": "global""#, &["XA070"]),
+    ("dev", "policies/s3-bucket-management-policy.json", r#""StringEquals": {"#, r#""StringEqualsIfExists": {"#, &["XA070"]),
+    ("dev", "policies/s3-bucket-management-policy.json", r#""Resource": "arn:aws:s3:::ambra-dev-*-us-east-1-an""#, r#""Resource": "arn:aws:s3:::ambra-dev-*""#, &["XA070"]),
+    ("dev", "primary/cloudformation/primary.yaml", "      InvokedViaFunctionUrl: true\n", "", &["XA071"]),
     ("dev", "policies/phr-bucket-policy.json", r#""aws:SecureTransport": "false""#, r#""aws:SecureTransport": "maybe""#, &["XA016"]),
     ("dev", "policies/deployer-policy.json", r#""Sid": "ManageProvisioningFunction","#, r#""Sid": "ManageProvisioningFunction", "NotAction": "iam:CreateUser","#, &["XA041", "XA010"]),
     ("prod", "policies/lambda-execution-trust.json", r#""Service": "lambda.amazonaws.com""#, r#""AWS": "arn:aws:iam::300000000001:root""#, &["XA020"]),

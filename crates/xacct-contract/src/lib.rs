@@ -58,6 +58,9 @@ pub mod env {
     pub const PHR_SECRET_KEY: &str = "AMBRA_PHR_CRED_SECRET_KEY";
     /// Bucket name prefix; every customer bucket is `<prefix>-...`.
     pub const BUCKET_PREFIX: &str = "AMBRA_BUCKET_PREFIX";
+    /// `account-regional` or `global` ([`super::BucketNamespace`]): where new
+    /// customer buckets are created. Absent means `global` (older deployments).
+    pub const BUCKET_NAMESPACE: &str = "AMBRA_BUCKET_NAMESPACE";
     /// Account of the provisioning service (the primary account).
     pub const PRIMARY_ACCOUNT: &str = "AMBRA_PRIMARY_ACCOUNT";
     /// Optional `sts:ExternalId` presented when assuming the storage roles.
@@ -83,6 +86,7 @@ pub const ALL_ENV_VARS: &[&str] = &[
     env::PHR_ACCOUNT,
     env::PHR_BUCKET,
     env::BUCKET_PREFIX,
+    env::BUCKET_NAMESPACE,
     env::EXTERNAL_ID,
     env::READER_PRINCIPALS,
     env::CAPACITY_WARN_PERCENT,
@@ -104,7 +108,11 @@ pub const ALL_ENV_VARS: &[&str] = &[
 ///   Public Access (`BlockPublicPolicy`, `RestrictPublicBuckets`) reject or
 ///   neutralise a public policy, and [`DENIED_ACTIONS`] keeps the role from
 ///   turning either off.
-/// - `s3:PutBucketTagging`: the tags mark a bucket as configured (written last).
+/// - `s3:TagResource`: the tags sent with `CreateBucket`
+///   (`CreateBucketConfiguration.Tags`, since November 2025), so a bucket is
+///   tagged from its first second; S3 authorises them with this action.
+/// - `s3:PutBucketTagging`: the fallback when S3 refuses tags at creation, and
+///   the repair of a bucket created before tags at creation.
 /// - `s3:PutBucketOwnershipControls`, `s3:PutEncryptionConfiguration`: pin
 ///   `BucketOwnerEnforced` and SSE-S3 explicitly, so a bucket does not depend
 ///   on a region's or partition's default. Neither can expose data: with ACLs
@@ -128,6 +136,7 @@ pub const BUCKET_ACTIONS: &[&str] = &[
     "s3:PutBucketPolicy",
     "s3:PutBucketTagging",
     "s3:PutEncryptionConfiguration",
+    "s3:TagResource",
 ];
 
 /// Actions `S3BucketManagement` denies explicitly on every resource, so no
@@ -168,8 +177,13 @@ pub const DISCOVERY_ACTIONS: &[&str] = &[
 ///   (when the counter was first counted from `ListBuckets`) and
 ///   [`state::UPDATED_AT`]. A reservation increments it only under the
 ///   condition `bucket_count < max_buckets_per_account`.
-/// - **record** `bucket#<bucket-name>` (one per customer: the name is a function
-///   of the customer ID): [`state::CUSTOMER`], [`state::BUCKET`],
+/// - **record** `bucket#<customer key>` (one per customer): the key is the
+///   customer's global name [`bucket_name`]`(prefix, customer)`, a function of
+///   the customer ID alone, so a record written before the account regional
+///   namespace is found under the same key. [`state::BUCKET`] is the bucket the
+///   customer has: the key itself in the global namespace, the name chosen in
+///   the reserved account's regional namespace otherwise ([`namespaced_bucket_name`]);
+///   a record without it (older items) means the key. [`state::CUSTOMER`],
 ///   [`state::ACCOUNT`], [`state::STATE`] (`creating` or `ready`),
 ///   [`state::COUNTED_BY`], [`state::CREATED_AT`] and [`state::UPDATED_AT`].
 ///
@@ -270,6 +284,11 @@ pub enum NameError {
     EmptyCustomer,
     CustomerTooLong(usize),
     CustomerControlChar,
+    /// The prefix leaves no room for `-<12 hex>-<account>-<region>-an`.
+    NamespacedPrefixTooLong {
+        len: usize,
+        max: usize,
+    },
 }
 
 impl std::fmt::Display for NameError {
@@ -302,6 +321,11 @@ impl std::fmt::Display for NameError {
             NameError::CustomerControlChar => {
                 f.write_str("customer identifier must not contain control characters")
             }
+            NameError::NamespacedPrefixTooLong { len, max } => write!(
+                f,
+                "must be at most {max} characters in the account regional namespace (is {len}): \
+                 names end in -<account>-<region>-an and S3 allows {BUCKET_NAME_MAX}"
+            ),
         }
     }
 }
@@ -420,18 +444,184 @@ pub fn bucket_name(prefix: &str, customer: &str) -> Result<String, NameError> {
     if s == customer && plain.len() <= BUCKET_NAME_MAX && check_bucket_name(&plain).is_ok() {
         return Ok(plain);
     }
-    let room = BUCKET_NAME_MAX.saturating_sub(prefix.len() + 2 + HASH_HEX_LEN);
+    hashed_name(prefix, &s, customer, "")
+}
+
+/// `<prefix>-<slug, cut to fit>-<first 12 hex of sha256(customer)><suffix>`
+/// within [`BUCKET_NAME_MAX`] (`<prefix>-<hash><suffix>` when no slug fits).
+fn hashed_name(prefix: &str, s: &str, customer: &str, suffix: &str) -> Result<String, NameError> {
+    let room = BUCKET_NAME_MAX.saturating_sub(prefix.len() + 2 + HASH_HEX_LEN + suffix.len());
     let mut cut: String = s.chars().take(room).collect();
     while cut.ends_with('-') {
         cut.pop();
     }
     let name = if cut.is_empty() {
-        format!("{prefix}-{}", hash_hex(customer))
+        format!("{prefix}-{}{suffix}", hash_hex(customer))
     } else {
-        format!("{prefix}-{cut}-{}", hash_hex(customer))
+        format!("{prefix}-{cut}-{}{suffix}", hash_hex(customer))
     };
     check_bucket_name(&name)?;
     Ok(name)
+}
+
+/// Where customer bucket names live (`storage.bucket_namespace`, Lambda variable
+/// [`env::BUCKET_NAMESPACE`]).
+///
+/// - [`BucketNamespace::AccountRegional`]: S3's account regional namespace
+///   (March 2026). A new customer's bucket is
+///   `<prefix>-<customer part>-<account>-<region>-an` ([`namespaced_bucket_name`]),
+///   created with `CreateBucket`'s `BucketNamespace = account-regional` (header
+///   `x-amz-bucket-namespace`); only that account can create a name with its
+///   suffix, so no other account can squat it.
+/// - [`BucketNamespace::Global`]: the legacy global namespace, `<prefix>-<customer>`
+///   ([`bucket_name`]); anyone can create the next customer's name first.
+///
+/// Customers that already have a bucket keep it in either mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BucketNamespace {
+    AccountRegional,
+    /// The default when nothing says otherwise (setups older than the field).
+    #[default]
+    Global,
+}
+
+/// The `s3:x-amz-bucket-namespace` value (and the header value) of the account
+/// regional namespace.
+pub const ACCOUNT_REGIONAL: &str = "account-regional";
+/// The value of [`BucketNamespace::Global`].
+pub const GLOBAL: &str = "global";
+/// IAM condition key a policy or an SCP uses to require the namespace.
+pub const NAMESPACE_CONDITION_KEY: &str = "s3:x-amz-bucket-namespace";
+/// Last segment of every account regional bucket name.
+pub const NAMESPACE_SUFFIX_END: &str = "-an";
+
+impl BucketNamespace {
+    /// `account-regional` or `global`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BucketNamespace::AccountRegional => ACCOUNT_REGIONAL,
+            BucketNamespace::Global => GLOBAL,
+        }
+    }
+
+    /// Parses `account-regional` or `global` (exactly; no other spelling).
+    pub fn parse(s: &str) -> Option<BucketNamespace> {
+        match s {
+            ACCOUNT_REGIONAL => Some(BucketNamespace::AccountRegional),
+            GLOBAL => Some(BucketNamespace::Global),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for BucketNamespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `-<account>-<region>-an`: the suffix S3 requires of a bucket in `account`'s
+/// regional namespace.
+pub fn namespace_suffix(account: &str, region: &str) -> String {
+    format!("-{account}-{region}{NAMESPACE_SUFFIX_END}")
+}
+
+/// `true` when `name` is in `account`'s regional namespace of `region`.
+pub fn is_namespaced_bucket(name: &str, account: &str, region: &str) -> bool {
+    name.len() > namespace_suffix(account, region).len()
+        && name.ends_with(&namespace_suffix(account, region))
+}
+
+/// `true` when `name` ends like an account regional bucket of `region` of any
+/// account (`-<12 digits>-<region>-an`).
+pub fn looks_namespaced(name: &str, region: &str) -> bool {
+    let end = format!("-{region}{NAMESPACE_SUFFIX_END}");
+    name.strip_suffix(&end)
+        .and_then(|r| r.get(r.len().checked_sub(13)?..))
+        .is_some_and(|t| t.starts_with('-') && is_account_id(&t[1..]))
+}
+
+/// Longest prefix that leaves room for `-<12 hex>` and the namespace suffix of
+/// `region` within [`BUCKET_NAME_MAX`].
+pub fn namespaced_prefix_max(region: &str) -> usize {
+    BUCKET_NAME_MAX
+        .saturating_sub(namespace_suffix("000000000000", region).len() + 1 + HASH_HEX_LEN)
+}
+
+/// Checks that `prefix` leaves room for every namespaced name of `region`.
+pub fn check_namespaced_prefix(prefix: &str, region: &str) -> Result<(), NameError> {
+    let max = namespaced_prefix_max(region);
+    let len = prefix.chars().count();
+    if len > max {
+        return Err(NameError::NamespacedPrefixTooLong { len, max });
+    }
+    Ok(())
+}
+
+/// `true` when the slug ends in a segment shaped like the hash suffix
+/// (`-<12 lowercase hex>`, or is one): such an ID is always hashed in the
+/// namespace, so a plain name can never equal another customer's hashed one.
+fn hash_shaped_tail(slug: &str) -> bool {
+    let tail = slug.rsplit('-').next().unwrap_or_default();
+    tail.len() == HASH_HEX_LEN
+        && tail
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The bucket name of a new customer in `account`'s regional namespace:
+/// `<prefix>-<customer part>-<account>-<region>-an`, at most 63 characters.
+///
+/// The customer part is the customer ID itself when it is a lowercase slug
+/// (letters, digits, single hyphens) that fits and does not end in a
+/// 12-hex-digit segment; otherwise `<slug, cut to fit>-<first 12 hex of
+/// sha256(customer)>`. Documented, collision-free shortening: a plain part
+/// never ends in a hash-shaped segment and a hashed one always does, so two
+/// customer IDs get the same name only if their SHA-256 digests share 48 bits.
+/// Nothing is ever refused for length below [`CUSTOMER_ID_MAX`].
+pub fn namespaced_bucket_name(
+    prefix: &str,
+    customer: &str,
+    account: &str,
+    region: &str,
+) -> Result<String, NameError> {
+    check_customer_id(customer)?;
+    check_namespaced_prefix(prefix, region)?;
+    let suffix = namespace_suffix(account, region);
+    let s = slug(customer);
+    let plain = format!("{prefix}-{s}{suffix}");
+    if s == customer
+        && !hash_shaped_tail(&s)
+        && plain.len() <= BUCKET_NAME_MAX
+        && check_bucket_name(&plain).is_ok()
+    {
+        return Ok(plain);
+    }
+    hashed_name(prefix, &s, customer, &suffix)
+}
+
+/// The name of a new customer's bucket in `namespace` (the account and region
+/// matter only in the account regional namespace).
+pub fn new_bucket_name(
+    namespace: BucketNamespace,
+    prefix: &str,
+    customer: &str,
+    account: &str,
+    region: &str,
+) -> Result<String, NameError> {
+    match namespace {
+        BucketNamespace::AccountRegional => {
+            namespaced_bucket_name(prefix, customer, account, region)
+        }
+        BucketNamespace::Global => bucket_name(prefix, customer),
+    }
+}
+
+/// Resource pattern of the names `s3:CreateBucket` may create in the account
+/// regional namespace: `arn:aws:s3:::<prefix>-*-<region>-an` (the account part
+/// is enforced by S3 itself: only the account can create its own suffix).
+pub fn namespaced_bucket_pattern(prefix: &str, region: &str) -> String {
+    format!("arn:aws:s3:::{prefix}-*-{region}{NAMESPACE_SUFFIX_END}")
 }
 
 /// The longest name [`bucket_name`] can produce for this prefix (always
@@ -448,6 +638,40 @@ pub fn longest_bucket_name(prefix: &str) -> String {
 /// Name of a verifier canary bucket for a random token.
 pub fn canary_bucket_name(prefix: &str, token: &str) -> String {
     format!("{prefix}-{CANARY_INFIX}-{}", hash_hex(token))
+}
+
+/// Name of a verifier canary bucket in `namespace` (in the account regional
+/// namespace, `<prefix>-xacct-canary-<hex>-<account>-<region>-an`).
+pub fn canary_bucket_name_in(
+    namespace: BucketNamespace,
+    prefix: &str,
+    token: &str,
+    account: &str,
+    region: &str,
+) -> String {
+    match namespace {
+        BucketNamespace::AccountRegional => {
+            let suffix = namespace_suffix(account, region);
+            let room = BUCKET_NAME_MAX
+                .saturating_sub(prefix.len() + CANARY_INFIX.len() + 2 + suffix.len())
+                .clamp(1, HASH_HEX_LEN);
+            let hex = hash_hex(token);
+            format!("{prefix}-{CANARY_INFIX}-{}{suffix}", &hex[..room])
+        }
+        BucketNamespace::Global => canary_bucket_name(prefix, token),
+    }
+}
+
+/// Hex digits of a canary's random part below which the account regional
+/// canary name is too short to be safely random ([`canary_prefix_max`]).
+pub const CANARY_HEX_MIN: usize = 6;
+
+/// Longest prefix that leaves a canary name in the account regional namespace
+/// of `region` [`CANARY_HEX_MIN`] random hex digits.
+pub fn canary_prefix_max(region: &str) -> usize {
+    BUCKET_NAME_MAX.saturating_sub(
+        CANARY_INFIX.len() + 2 + CANARY_HEX_MIN + namespace_suffix("000000000000", region).len(),
+    )
 }
 
 /// `arn:aws:iam::<account>:role/S3BucketManager`.
@@ -555,9 +779,11 @@ pub enum BucketStep {
     Encryption,
     /// `PutBucketPolicy` with [`customer_bucket_policy`].
     Policy,
-    /// `PutBucketTagging`: `environment`, `customer`, `managed-by`.
-    /// **Always last**: the tags mark a bucket as configured, so a bucket that has
-    /// them has every other step.
+    /// The tags `environment`, `customer`, `managed-by`: sent with `CreateBucket`
+    /// (`CreateBucketConfiguration.Tags`, action `s3:TagResource`), so they come
+    /// first; `PutBucketTagging` only when S3 refuses tags at creation (the
+    /// fallback, run with the other steps). They no longer mark a bucket as
+    /// configured: the record's `ready` state does.
     Tags,
 }
 
@@ -583,20 +809,34 @@ impl BucketStep {
     }
 }
 
-/// The configuration steps of a new bucket, in order. The steps before
-/// [`BucketStep::Tags`] are independent of each other (they may run at once);
-/// `Tags` runs only after all of them succeeded. The Lambda, the verifier's
-/// canary and the tests all follow this list.
+/// The configuration steps of a new bucket, in order. [`BucketStep::Tags`]
+/// comes first because the tags travel with `CreateBucket`; the steps after it
+/// are independent of each other and run at once after the creation (with
+/// `PutBucketTagging` when the tags could not be sent at creation). No step
+/// marks completion: the state table's `ready` record is the proof that a
+/// bucket is complete. The Lambda, the verifier's canary and the tests all
+/// follow this list.
 ///
 /// There is no Block Public Access step: new buckets have it on (S3 default
 /// since April 2023), the storage account's Block Public Access covers every
 /// bucket, and the runtime may not change either ([`DENIED_ACTIONS`]).
 pub const BUCKET_STEPS: &[BucketStep] = &[
+    BucketStep::Tags,
     BucketStep::OwnershipControls,
     BucketStep::Encryption,
     BucketStep::Policy,
-    BucketStep::Tags,
 ];
+
+/// The action `CreateBucket` needs for tags sent at creation.
+pub const CREATE_TAGS_ACTION: &str = "s3:TagResource";
+
+/// The steps after `CreateBucket`, when the tags went with it.
+pub fn steps_after_create() -> impl Iterator<Item = BucketStep> {
+    BUCKET_STEPS
+        .iter()
+        .copied()
+        .filter(|s| *s != BucketStep::Tags)
+}
 
 /// Splits a comma-separated environment value into trimmed, non-empty items.
 pub fn split_list(value: &str) -> Vec<String> {
@@ -690,8 +930,10 @@ mod tests {
     }
 
     #[test]
-    fn every_bucket_step_is_a_granted_action_and_tags_come_last() {
-        assert_eq!(BUCKET_STEPS.last(), Some(&BucketStep::Tags));
+    fn every_bucket_step_is_a_granted_action_and_tags_come_first() {
+        assert_eq!(BUCKET_STEPS.first(), Some(&BucketStep::Tags));
+        assert!(BUCKET_ACTIONS.contains(&CREATE_TAGS_ACTION));
+        assert_eq!(steps_after_create().count(), BUCKET_STEPS.len() - 1);
         assert_eq!(
             BUCKET_STEPS
                 .iter()
@@ -706,6 +948,130 @@ mod tests {
         for denied in DENIED_ACTIONS {
             assert!(!BUCKET_ACTIONS.contains(denied), "{denied}");
         }
+    }
+
+    const ACCT: &str = "123456789012";
+    const REGION: &str = "us-east-1";
+
+    #[test]
+    fn namespaced_names_end_in_the_account_regional_suffix() {
+        let n = namespaced_bucket_name("ambra-dev", "acme-42", ACCT, REGION).unwrap();
+        assert_eq!(n, "ambra-dev-acme-42-123456789012-us-east-1-an");
+        assert!(is_namespaced_bucket(&n, ACCT, REGION));
+        assert!(!is_namespaced_bucket(&n, "123456789013", REGION));
+        assert!(looks_namespaced(&n, REGION));
+        assert!(!looks_namespaced("ambra-dev-acme-42", REGION));
+        assert!(is_customer_bucket("ambra-dev", &n));
+        let pattern = namespaced_bucket_pattern("ambra-dev", REGION);
+        assert_eq!(pattern, "arn:aws:s3:::ambra-dev-*-us-east-1-an");
+        for c in [
+            "acme",
+            "Acme",
+            "Ünïcödé / customer #1",
+            "!!!",
+            &"x".repeat(256),
+        ] {
+            let n = namespaced_bucket_name("ambra-dev", c, ACCT, REGION).unwrap();
+            check_bucket_name(&n).unwrap();
+            assert!(n.ends_with("-123456789012-us-east-1-an"), "{n}");
+            assert!(n.starts_with("ambra-dev-"), "{n}");
+        }
+    }
+
+    #[test]
+    fn namespaced_names_at_the_63_character_edge() {
+        let prefix = "ambra-dev";
+        let suffix = namespace_suffix(ACCT, REGION);
+        let room = BUCKET_NAME_MAX - prefix.len() - 1 - suffix.len();
+        // Exact fit: kept as is.
+        let fit = "a".repeat(room);
+        let n = namespaced_bucket_name(prefix, &fit, ACCT, REGION).unwrap();
+        assert_eq!(n.len(), BUCKET_NAME_MAX);
+        assert_eq!(n, format!("{prefix}-{fit}{suffix}"));
+        // One over: shortened with the hash, still 63, still the namespace.
+        let over = "a".repeat(room + 1);
+        let m = namespaced_bucket_name(prefix, &over, ACCT, REGION).unwrap();
+        assert_eq!(m.len(), BUCKET_NAME_MAX);
+        assert!(m.ends_with(&suffix));
+        assert_ne!(m, n);
+        // Two IDs that share the shortened part differ by the hash.
+        let over2 = format!("{}b", "a".repeat(room));
+        let m2 = namespaced_bucket_name(prefix, &over2, ACCT, REGION).unwrap();
+        assert_ne!(m, m2);
+        // Too long, empty or with control characters: refused, never cut.
+        assert!(matches!(
+            namespaced_bucket_name(prefix, &"a".repeat(CUSTOMER_ID_MAX + 1), ACCT, REGION),
+            Err(NameError::CustomerTooLong(_))
+        ));
+        assert_eq!(
+            namespaced_bucket_name(prefix, " ", ACCT, REGION),
+            Err(NameError::EmptyCustomer)
+        );
+        assert_eq!(
+            namespaced_bucket_name(prefix, "a\u{7}", ACCT, REGION),
+            Err(NameError::CustomerControlChar)
+        );
+    }
+
+    #[test]
+    fn a_plain_id_cannot_take_another_customers_hashed_name() {
+        let prefix = "ambra-dev";
+        for victim in ["Acme", "acme corp", &"long-customer-".repeat(5)] {
+            let hashed = namespaced_bucket_name(prefix, victim, ACCT, REGION).unwrap();
+            // The attacker asks for the customer part of the victim's name, verbatim.
+            let part = hashed
+                .strip_prefix("ambra-dev-")
+                .and_then(|r| r.strip_suffix(&namespace_suffix(ACCT, REGION)))
+                .unwrap();
+            let other = namespaced_bucket_name(prefix, part, ACCT, REGION).unwrap();
+            assert_ne!(other, hashed, "{victim:?} vs {part:?}");
+        }
+        // A hash-shaped tail is hashed itself.
+        let n = namespaced_bucket_name(prefix, "acme-0123456789ab", ACCT, REGION).unwrap();
+        assert_ne!(
+            n,
+            format!(
+                "ambra-dev-acme-0123456789ab{}",
+                namespace_suffix(ACCT, REGION)
+            )
+        );
+    }
+
+    #[test]
+    fn namespaced_prefix_and_canary_room() {
+        let max = namespaced_prefix_max(REGION);
+        assert_eq!(max, BUCKET_NAME_MAX - 26 - 1 - HASH_HEX_LEN);
+        check_namespaced_prefix(&"p".repeat(max), REGION).unwrap();
+        assert!(matches!(
+            check_namespaced_prefix(&"p".repeat(max + 1), REGION),
+            Err(NameError::NamespacedPrefixTooLong { .. })
+        ));
+        let longest =
+            namespaced_bucket_name(&"p".repeat(max), &"z".repeat(200), ACCT, REGION).unwrap();
+        assert!(longest.len() <= BUCKET_NAME_MAX);
+        let c = canary_bucket_name_in(
+            BucketNamespace::AccountRegional,
+            "ambra-prod",
+            "t",
+            ACCT,
+            REGION,
+        );
+        check_bucket_name(&c).unwrap();
+        assert!(is_canary_bucket("ambra-prod", &c) && is_namespaced_bucket(&c, ACCT, REGION));
+        let cmax = canary_prefix_max(REGION);
+        let c = canary_bucket_name_in(
+            BucketNamespace::AccountRegional,
+            &"p".repeat(cmax),
+            "t",
+            ACCT,
+            REGION,
+        );
+        assert!(c.len() <= BUCKET_NAME_MAX, "{c}");
+        assert_eq!(
+            BucketNamespace::parse("account-regional"),
+            Some(BucketNamespace::AccountRegional)
+        );
+        assert_eq!(BucketNamespace::parse("Account-Regional"), None);
     }
 
     #[test]

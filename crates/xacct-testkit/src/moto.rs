@@ -1,7 +1,9 @@
 //! A real moto server for tests: one per test, on 127.0.0.1, on a free port.
 //!
 //! Used by the `xacct` and `lambda` crates' tests; depends on `std` and
-//! `serde_json` only. If moto is missing the test fails and says how to install
+//! `serde_json` only. The server runs through `moto_server.py`, a few lines
+//! around `moto.server` that store the tags sent with `CreateBucket` and give
+//! identity policies the `s3:x-amz-bucket-namespace` condition key, as S3 does. If moto is missing the test fails and says how to install
 //! it; it never passes silently.
 
 use std::io::{Read, Write};
@@ -28,6 +30,9 @@ fn free_port() -> u16 {
         .expect("bind an ephemeral port on 127.0.0.1")
 }
 
+/// The wrapper around `moto.server` (run with `python3 -c`).
+const SERVER_PY: &str = include_str!("moto_server.py");
+
 const INSTALL_HINT: &str =
     "moto is required for this test: install it with `pip install 'moto[server]'` (see .ci/run)";
 
@@ -46,7 +51,14 @@ impl Moto {
     /// Starts a server whose request recorder writes to `file`
     /// (`MOTO_RECORDER_FILEPATH`); recording starts with [`Moto::record`].
     pub fn start_with_recorder(file: &std::path::Path) -> Moto {
-        Self::start_inner(None, Some(file))
+        Self::start_inner(None, Some(file), false)
+    }
+
+    /// Starts a server whose `CreateBucket` refuses tags sent at creation
+    /// (403 `AccessDenied` naming `s3:TagResource`), with a request recorder
+    /// when `recorder` is given.
+    pub fn start_refusing_create_tags(recorder: Option<&std::path::Path>) -> Moto {
+        Self::start_inner(None, recorder, true)
     }
 
     /// Starts (`true`) or stops moto's request recorder.
@@ -67,34 +79,34 @@ impl Moto {
     }
 
     fn start_with(no_auth_count: Option<u32>) -> Moto {
-        Self::start_inner(no_auth_count, None)
+        Self::start_inner(no_auth_count, None, false)
     }
 
-    fn start_inner(no_auth_count: Option<u32>, recorder: Option<&std::path::Path>) -> Moto {
+    fn start_inner(
+        no_auth_count: Option<u32>,
+        recorder: Option<&std::path::Path>,
+        refuse_create_tags: bool,
+    ) -> Moto {
         let python = std::env::var("XACCT_PYTHON").unwrap_or_else(|_| "python3".to_owned());
         for _attempt in 0..3 {
             let port = free_port();
             let mut cmd = Command::new(&python);
-            cmd.args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .env("MOTO_ALLOW_NONEXISTENT_REGION", "false");
+            cmd.args(["-c", SERVER_PY, "-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .env("MOTO_ALLOW_NONEXISTENT_REGION", "false");
             if let Some(n) = no_auth_count {
                 cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
             }
             if let Some(file) = recorder {
                 cmd.env("MOTO_RECORDER_FILEPATH", file);
             }
+            if refuse_create_tags {
+                cmd.env("XACCT_MOTO_REFUSE_CREATE_TAGS", "1");
+            }
             let mut child = cmd.spawn().unwrap_or_else(|e| {
-                panic!("cannot start `{python} -m moto.server`: {e}. {INSTALL_HINT}")
+                panic!("cannot start `{python}` with moto's server: {e}. {INSTALL_HINT}")
             });
             let deadline = Instant::now() + Duration::from_secs(60);
             loop {

@@ -69,6 +69,13 @@ impl Proc {
                 ("AMBRA_MAX_BUCKETS_PER_ACCOUNT", "1000".to_owned()),
                 ("AMBRA_STORAGE_ACCOUNTS", accounts.join(",")),
                 ("AMBRA_BUCKET_PREFIX", PREFIX.to_owned()),
+                // The bundled environments' namespace unless told otherwise
+                // (`XACCT_BENCH_NAMESPACE=global` for the legacy path).
+                (
+                    "AMBRA_BUCKET_NAMESPACE",
+                    std::env::var("XACCT_BENCH_NAMESPACE")
+                        .unwrap_or_else(|_| "account-regional".to_owned()),
+                ),
                 ("AMBRA_STATE_TABLE", STATE_TABLE.to_owned()),
                 (
                     "AMBRA_READER_PRINCIPALS",

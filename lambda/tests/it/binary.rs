@@ -46,6 +46,9 @@ async fn the_bootstrap_binary_answers_function_url_events() {
         ("AMBRA_PHR_ACCOUNT", moto::DEFAULT_ACCOUNT.to_owned()),
         ("AMBRA_PHR_BUCKET", "ambra-dev-phr".to_owned()),
         ("AMBRA_BUCKET_PREFIX", PREFIX.to_owned()),
+        // The legacy global namespace here (the squatted name below is a 409);
+        // the account regional one: `four_processes_racing_in_the_account_regional_namespace`.
+        ("AMBRA_BUCKET_NAMESPACE", "global".to_owned()),
         (
             "AMBRA_READER_PRINCIPALS",
             format!(
@@ -244,6 +247,12 @@ fn answered(logs: &[serde_json::Value], request_id: &str) -> serde_json::Value {
 /// told once per account that it passed the warning threshold (80 %), however
 /// many containers saw it.
 async fn burst(max: usize, per_process: usize) {
+    burst_in(max, per_process, None).await;
+}
+
+/// [`burst`] with `AMBRA_BUCKET_NAMESPACE` set when given; in the account
+/// regional namespace every bucket must carry its own account's suffix.
+async fn burst_in(max: usize, per_process: usize, namespace: Option<&str>) {
     let moto = Moto::start();
     for a in [A1, A2] {
         create_manager_role(&moto, a, None).await;
@@ -252,6 +261,9 @@ async fn burst(max: usize, per_process: usize) {
     let (topic, rx) = ops_topic(&moto).await;
     let mut env = lambda_env(&[A1, A2], max);
     env.push(("AMBRA_OPS_TOPIC_ARN", topic));
+    if let Some(ns) = namespace {
+        env.push(("AMBRA_BUCKET_NAMESPACE", ns.to_owned()));
+    }
     let fleet: Vec<Container> = (0..4).map(|_| Container::start(&moto, &env, &[])).collect();
     // Warm every container first (a GET is answered 405 without AWS), so all
     // of them race from the same moment.
@@ -274,6 +286,20 @@ async fn burst(max: usize, per_process: usize) {
             match c.answer() {
                 (200, b) => {
                     assert_eq!(b["created"], true, "{b}");
+                    if namespace.is_some() {
+                        let (name, acct) = (
+                            b["bucket"].as_str().unwrap(),
+                            b["account_id"].as_str().unwrap(),
+                        );
+                        assert!(
+                            xacct_provisioner::contract::is_namespaced_bucket(
+                                name,
+                                acct,
+                                "eu-west-1"
+                            ),
+                            "{b}"
+                        );
+                    }
                     ok += 1
                 }
                 (503, b) => {
@@ -286,6 +312,16 @@ async fn burst(max: usize, per_process: usize) {
     }
     for c in fleet {
         c.logs();
+    }
+    if namespace.is_some() {
+        for a in [A1, A2] {
+            for name in buckets_in(&moto, a).await {
+                assert!(
+                    xacct_provisioner::contract::is_namespaced_bucket(&name, a, "eu-west-1"),
+                    "{name} in {a}"
+                );
+            }
+        }
     }
     let counts = counters(&moto, &[A1, A2]).await;
     assert_eq!(
@@ -316,6 +352,13 @@ async fn burst(max: usize, per_process: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_never_exceed_the_maximum_of_any_account() {
     burst(10, 8).await;
+}
+
+/// Issue 22: the same race in the account regional namespace. Only namespaced
+/// names (each in the account that holds it), exactly up to the maximum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_racing_in_the_account_regional_namespace() {
+    burst_in(3, 4, Some(xacct_provisioner::contract::ACCOUNT_REGIONAL)).await;
 }
 
 /// A maximum below the number of containers: the first wave of simultaneous

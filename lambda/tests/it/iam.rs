@@ -3,10 +3,11 @@
 //! the generated execution policy, and removing one needed action makes the
 //! matching step fail with a clear 502 error (never a panic).
 //!
-//! moto maps some S3 calls to other action names than AWS does
-//! (PutPublicAccessBlock, PutBucketOwnershipControls and PutBucketEncryption
-//! are all checked as `s3:CreateBucket`), so the removal cases are the actions
-//! moto checks under their own name.
+//! The harness (`xacct_testkit::moto`) authorises ownership controls,
+//! encryption and Block Public Access under their own actions, as AWS does
+//! (moto alone checks them as `s3:CreateBucket`), and gives the
+//! `s3:x-amz-bucket-namespace` condition key its header's value, so the
+//! generated account regional `CreateBucket` statement is really evaluated.
 
 use crate::support::*;
 
@@ -92,6 +93,20 @@ async fn enforced_with(
     (moto, creds)
 }
 
+/// The dev environment as rendered: the account regional namespace in
+/// us-east-1, the region the generated `S3BucketManagement` names.
+fn regional() -> xacct_provisioner::Config {
+    config(
+        &[A1, A2],
+        10,
+        "us-east-1",
+        &[(
+            xacct_provisioner::contract::env::BUCKET_NAMESPACE,
+            xacct_provisioner::contract::ACCOUNT_REGIONAL,
+        )],
+    )
+}
+
 fn without(action: &str) -> String {
     let mut doc: serde_json::Value = serde_json::from_str(&generated_policy()).unwrap();
     for st in doc["Statement"].as_array_mut().unwrap() {
@@ -111,19 +126,14 @@ fn without(action: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_with_exactly_the_generated_policy() {
     let (moto, creds) = enforced(&generated_policy()).await;
-    let p = provisioner_as(
-        &moto,
-        config(&[A1, A2], 10, "eu-west-1", &[]),
-        creds.clone(),
-    )
-    .await;
+    let p = provisioner_as(&moto, regional(), creds.clone()).await;
     let (status, r) = provision(&p, "acme").await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["created"], true);
     let (status, r) = provision(&p, "acme").await;
     assert_eq!((status, r["created"].as_bool()), (200, Some(false)));
     // A new container checks the marker tags of a bucket it knows from its count.
-    let q = provisioner_as(&moto, config(&[A1, A2], 10, "eu-west-1", &[]), creds).await;
+    let q = provisioner_as(&moto, regional(), creds).await;
     let (status, r) = provision(&q, "acme").await;
     assert_eq!((status, r["created"].as_bool()), (200, Some(false)), "{r}");
     let (status, st) = call(&q, event_file("function_url_post_self_test.json")).await;
@@ -135,11 +145,14 @@ async fn removing_one_action_fails_the_matching_step_clearly() {
     for (action, step) in [
         ("s3:CreateBucket", "CreateBucket"),
         ("s3:PutBucketPolicy", "PutBucketPolicy"),
-        ("s3:PutBucketTagging", "PutBucketTagging"),
+        (
+            "s3:PutBucketOwnershipControls",
+            "PutBucketOwnershipControls",
+        ),
         ("s3:ListAllMyBuckets", "ListBuckets (first count)"),
     ] {
         let (moto, creds) = enforced(&without(action)).await;
-        let p = provisioner_as(&moto, config(&[A1, A2], 10, "eu-west-1", &[]), creds).await;
+        let p = provisioner_as(&moto, regional(), creds).await;
         let (status, r) = provision(&p, "acme").await;
         assert_eq!(status, 502, "without {action}: {r}");
         assert_eq!(r["error"], "aws_step_failed", "without {action}: {r}");
@@ -152,7 +165,7 @@ async fn removing_one_action_fails_the_matching_step_clearly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_create_gives_the_reservation_back() {
     let (moto, creds) = enforced(&without("s3:CreateBucket")).await;
-    let p = provisioner_as(&moto, config(&[A1, A2], 10, "eu-west-1", &[]), creds).await;
+    let p = provisioner_as(&moto, regional(), creds).await;
     let (status, r) = provision(&p, "acme").await;
     assert_eq!(
         (status, r["error"].as_str()),
@@ -186,7 +199,7 @@ async fn every_table_action_of_the_execution_policy_is_needed() {
         actions.retain(|a| a != action);
         let (moto, creds) =
             enforced_with(Moto::start_with_auth(10_000), &generated_policy(), &actions).await;
-        let p = provisioner_as(&moto, config(&[A1, A2], 10, "eu-west-1", &[]), creds).await;
+        let p = provisioner_as(&moto, regional(), creds).await;
         let (got, r) = provision(&p, "acme").await;
         assert_eq!(got, status, "without {action}: {r}");
         assert_eq!(r["error"], "state_failed", "without {action}: {r}");
@@ -207,12 +220,7 @@ async fn every_table_action_of_the_execution_policy_is_needed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_storage_role_cannot_expose_a_customer_bucket() {
     let (moto, creds) = enforced(&generated_policy()).await;
-    let p = provisioner_as(
-        &moto,
-        config(&[A1, A2], 10, "eu-west-1", &[]),
-        creds.clone(),
-    )
-    .await;
+    let p = provisioner_as(&moto, regional(), creds.clone()).await;
     let (status, r) = provision(&p, "acme").await;
     assert_eq!(status, 200, "{r}");
     let bucket = r["bucket"].as_str().unwrap().to_owned();
@@ -232,7 +240,7 @@ async fn the_storage_role_cannot_expose_a_customer_bucket() {
             c.secret_access_key(),
             Some(c.session_token().to_owned()),
         ),
-        "eu-west-1",
+        "us-east-1",
     )
     .await;
     let s3 = aws_sdk_s3::Client::from_conf(

@@ -5,4 +5,5 @@ mod bad_input; // hostile bodies and whole events: never a panic, always the rig
 mod binary; // the real `bootstrap` behind Runtime API emulators, several processes at once
 mod handler; // the handler against moto: create, retry, race, capacity, PHR, self-test
 mod iam; // with IAM enforcement: exactly the generated permissions are enough
+mod namespace; // issue 22: the account regional namespace, tags at creation, legacy buckets
 mod support; // moto storage accounts, a provisioner wired like `main`, events

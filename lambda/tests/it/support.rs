@@ -441,3 +441,63 @@ pub fn notifications(
     }
     out
 }
+
+/// One request of a moto recording about a bucket (path-style URL).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub url: String,
+    /// The query after `?` (`tagging`, `policy`, ...; empty for `CreateBucket`).
+    pub query: String,
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    /// The body, base64-decoded (moto's recorder stores it encoded).
+    pub body: String,
+}
+
+impl Recorded {
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+    }
+}
+
+/// The recorded requests about `bucket`, in the order moto received them.
+pub fn recorded_requests(recording: &str, bucket: &str) -> Vec<Recorded> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    for line in recording.lines().filter(|l| !l.trim().is_empty()) {
+        let req: serde_json::Value = serde_json::from_str(line).unwrap();
+        let url = req["url"].as_str().unwrap_or_default();
+        let Some(path) = url
+            .split_once("://")
+            .and_then(|(_, r)| r.split_once('/'))
+            .map(|(_, p)| p)
+        else {
+            continue;
+        };
+        let (b, query) = path.split_once('?').unwrap_or((path, ""));
+        if b.trim_end_matches('/') != bucket {
+            continue;
+        }
+        let body = match &req["body"] {
+            serde_json::Value::String(s) => base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_else(|| s.clone()),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        out.push(Recorded {
+            method: req["method"].as_str().unwrap_or_default().to_owned(),
+            url: url.to_owned(),
+            query: query.to_owned(),
+            headers: req["headers"].as_object().cloned().unwrap_or_default(),
+            body,
+        });
+    }
+    out
+}

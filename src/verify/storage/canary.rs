@@ -27,14 +27,20 @@ pub(super) async fn canary(
     findings: &mut Vec<Finding>,
 ) -> bool {
     let env = &ctx.env;
-    let name = contract::canary_bucket_name(&env.bucket_prefix, &token());
-    let arn = contract::bucket_arn(&name);
     let s3 = mgr.s3();
     let region = mgr
         .config
         .region()
         .map(|r| r.as_ref().to_owned())
         .unwrap_or_else(|| env.region.clone());
+    let name = contract::canary_bucket_name_in(
+        env.bucket_namespace,
+        &env.bucket_prefix,
+        &token(),
+        acct,
+        &region,
+    );
+    let arn = contract::bucket_arn(&name);
     let fail = |findings: &mut Vec<Finding>, step: &str, e: String| {
         findings.push(finding(
             checks::CANARY_STEP,
@@ -44,16 +50,26 @@ pub(super) async fn canary(
             None,
         ));
     };
-    let mut create = s3.create_bucket().bucket(&name);
+    // As the runtime creates a bucket: the tags with it (BUCKET_STEPS' first
+    // step, s3:TagResource), in the account regional namespace when the spec
+    // says so (s3:x-amz-bucket-namespace).
+    let mut conf = CreateBucketConfiguration::builder().set_tags(Some(canary_tags(ctx)));
     if region != "us-east-1" {
-        create = create.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(region.as_str()))
-                .build(),
-        );
+        conf = conf.location_constraint(BucketLocationConstraint::from(region.as_str()));
+    }
+    let mut create = s3
+        .create_bucket()
+        .bucket(&name)
+        .create_bucket_configuration(conf.build());
+    if env.bucket_namespace == contract::BucketNamespace::AccountRegional {
+        create = create.bucket_namespace(aws_sdk_s3::types::BucketNamespace::AccountRegional);
     }
     if let Err(e) = create.send().await {
-        fail(findings, "s3:CreateBucket", aws::describe(&e));
+        fail(
+            findings,
+            "s3:CreateBucket (with its tags: s3:TagResource)",
+            aws::describe(&e),
+        );
         return false;
     }
     let ok = configure_and_read_back(ctx, &s3, &name, account_blocked).await;
@@ -76,8 +92,21 @@ pub(super) async fn canary(
     ok.is_ok()
 }
 
+/// The canary's tags (the customer tag is the canary infix).
+fn canary_tags(ctx: &Ctx) -> Vec<Tag> {
+    [
+        (contract::TAG_ENVIRONMENT, ctx.env.name.as_str()),
+        (contract::TAG_CUSTOMER, contract::CANARY_INFIX),
+        (contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+    .collect()
+}
+
 /// One configuration step of the canary bucket, as the Lambda does it
-/// (`contract::BUCKET_STEPS` gives the order: tags last).
+/// (`contract::BUCKET_STEPS` gives the order: tags first, with the creation;
+/// [`BucketStep::Tags`] here is the runtime's `PutBucketTagging` fallback).
 pub(super) async fn canary_step(
     ctx: &Ctx,
     s3: &aws_sdk_s3::Client,
@@ -133,17 +162,8 @@ pub(super) async fn canary_step(
                 .map_err(|e| aws::describe(&e))?;
         }
         BucketStep::Tags => {
-            let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
-            let tags = [
-                tag(contract::TAG_ENVIRONMENT, &env.name),
-                tag(contract::TAG_CUSTOMER, contract::CANARY_INFIX),
-                tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE),
-            ]
-            .into_iter()
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
             let tagging = Tagging::builder()
-                .set_tag_set(Some(tags))
+                .set_tag_set(Some(canary_tags(ctx)))
                 .build()
                 .map_err(|e| e.to_string())?;
             s3.put_bucket_tagging()
@@ -163,8 +183,9 @@ pub(super) async fn configure_and_read_back(
     name: &str,
     account_blocked: Option<bool>,
 ) -> std::result::Result<(), (&'static str, String)> {
-    for step in contract::BUCKET_STEPS {
-        canary_step(ctx, s3, name, *step)
+    // The tags went with CreateBucket; the steps after it, in order.
+    for step in contract::steps_after_create() {
+        canary_step(ctx, s3, name, step)
             .await
             .map_err(|e| (step.action(), e))?;
     }

@@ -24,7 +24,7 @@ use iam::*;
 use super::primary::{SelfTest, SelfTestAccount};
 use super::{AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding};
 use crate::audit::Finding;
-use crate::aws::{self, Aws, AwsError, audit_role_in, bucket_names, confirm_audit_role};
+use crate::aws::{self, Aws, AwsError, audit_role_in, confirm_audit_role};
 use crate::contract;
 use crate::iam::PolicyDocument;
 use crate::model::PhrLocation;

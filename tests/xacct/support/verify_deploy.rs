@@ -228,8 +228,11 @@ pub async fn deploy(m: &Moto, env: &Environment) {
             .statement_id(st.sid.clone().unwrap())
             .action(action)
             .principal(principal);
-        if !st.condition.is_empty() {
+        if st.condition.contains_key("StringEquals") {
             req = req.function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam);
+        }
+        if st.condition.contains_key("Bool") {
+            req = req.invoked_via_function_url(true);
         }
         req.send().await.unwrap();
     }

@@ -33,10 +33,20 @@ locals {
       "Version": "2012-10-17",
       "Statement": [
         {
+          "Sid": "CreateCustomerBucketsInAccountRegionalNamespace",
+          "Effect": "Allow",
+          "Action": "s3:CreateBucket",
+          "Resource": "arn:aws:s3:::ambra-prod-*-us-east-1-an",
+          "Condition": {
+            "StringEquals": {
+              "s3:x-amz-bucket-namespace": "account-regional"
+            }
+          }
+        },
+        {
           "Sid": "ManageCustomerBuckets",
           "Effect": "Allow",
           "Action": [
-            "s3:CreateBucket",
             "s3:GetBucketOwnershipControls",
             "s3:GetBucketPolicy",
             "s3:GetBucketPublicAccessBlock",
@@ -46,7 +56,8 @@ locals {
             "s3:PutBucketOwnershipControls",
             "s3:PutBucketPolicy",
             "s3:PutBucketTagging",
-            "s3:PutEncryptionConfiguration"
+            "s3:PutEncryptionConfiguration",
+            "s3:TagResource"
           ],
           "Resource": "arn:aws:s3:::ambra-prod-*"
         },

@@ -19,6 +19,7 @@ locals {
     AMBRA_PHR_ACCOUNT             = var.ambra_phr_account
     AMBRA_PHR_BUCKET              = var.ambra_phr_bucket
     AMBRA_BUCKET_PREFIX           = "ambra-uat"
+    AMBRA_BUCKET_NAMESPACE        = "account-regional"
     AMBRA_READER_PRINCIPALS       = "arn:aws:iam::200000000001:role/ambra-storage-uat"
     AMBRA_CAPACITY_WARN_PERCENT   = "80"
     AMBRA_STATE_TABLE             = aws_dynamodb_table.state.name
@@ -145,4 +146,10 @@ resource "aws_lambda_permission" "invoke_function_0" {
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.provisioner.function_name
   principal     = "arn:aws:iam::200000000001:role/ambra-v3services-uat"
+
+  # Held to calls through the function URL in CloudFormation
+  # (InvokedViaFunctionUrl: true). The AWS provider 5.100 has no argument for
+  # it; provider 6.x does (invoked_via_function_url = true). Until then this
+  # grant also allows a direct Invoke by this principal only (docs/runtime.md
+  # "Invokers through the URL only").
 }
