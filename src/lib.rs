@@ -6,6 +6,7 @@ pub mod adopt;
 pub mod audit;
 pub mod aws;
 pub mod capacity;
+pub mod checks;
 pub mod cmd;
 pub use xacct_contract as contract;
 pub mod envelope;

@@ -9,7 +9,7 @@
 //! `sts:GetCallerIdentity`, tells) is not a finding: the run stops with a
 //! [`SetupError`](crate::aws::SetupError) (exit 2).
 
-pub mod checks;
+pub use crate::checks::verify as checks;
 pub mod diff;
 pub mod primary;
 pub mod quota;
