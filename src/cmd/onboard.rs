@@ -321,7 +321,7 @@ fn apply(
             })?;
         applied.public_access_block = true;
         say(json, format_args!("account-level Block Public Access in {account}: on (all four flags)"));
-        let findings = crate::onboard::deploy::verify_account(env, &base, role, account).await;
+        let findings = crate::verify::storage_account(env, &base, role, account).await;
         for f in &findings {
             say(json, format_args!("{} {:?} {}: {}", f.check_id, f.severity, f.resource, f.message));
         }

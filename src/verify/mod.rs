@@ -14,6 +14,7 @@ pub mod diff;
 pub mod primary;
 pub mod quota;
 pub mod report;
+pub mod shared;
 pub mod storage;
 
 use std::sync::Arc;
@@ -242,6 +243,26 @@ pub struct Ctx {
     pub quota_default: tokio::sync::OnceCell<Option<u64>>,
 }
 
+/// The verifier's storage checks for one account (IAM through the audit role,
+/// no chain, no primary checks): what `onboard --apply` runs after the stack.
+pub async fn storage_account(
+    env: &Environment,
+    base: &Aws,
+    audit_role: &str,
+    account: &str,
+) -> Vec<Finding> {
+    let ctx = Ctx {
+        env: env.clone(),
+        docs: Documents::build(env),
+        opts: Options {
+            audit_role: audit_role.to_owned(),
+            ..Options::default()
+        },
+        quota_default: Default::default(),
+    };
+    storage::check(&ctx, base, None, account).await.findings
+}
+
 /// Verifies one environment.
 pub async fn run(env: &Environment, opts: &Options) -> Result<Report, crate::aws::SetupError> {
     let aws = Aws::load(&opts.target, &env.region).await;
@@ -427,7 +448,7 @@ pub async fn run_chain_with(
         Ok(state) => {
             for r in &mut storage {
                 let acct = r.summary.account.clone();
-                r.summary.capacity_counter = state.counters.get(&acct).map(|c| c.count);
+                r.summary.capacity_counter = state.counters.get(&acct).map(|c| c.count as u64);
                 let Some(listed) = r.summary.prefix_buckets else {
                     continue;
                 };
