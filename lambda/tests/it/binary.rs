@@ -251,7 +251,7 @@ async fn burst(max: usize, per_process: usize) {
     create_state_table(&moto).await;
     let (topic, rx) = ops_topic(&moto).await;
     let mut env = lambda_env(&[A1, A2], max);
-    env.push(("AMBRA_OPS_TOPIC_ARN", topic));
+    env.push(("AMBRA_OPS_TOPIC_ARN", topic.clone()));
     let fleet: Vec<Container> = (0..4).map(|_| Container::start(&moto, &env, &[])).collect();
     // Warm every container first (a GET is answered 405 without AWS), so all
     // of them race from the same moment.
@@ -302,7 +302,8 @@ async fn burst(max: usize, per_process: usize) {
         "every extra request is a 503"
     );
     assert_eq!(counts, [(A1.into(), max), (A2.into(), max)].into());
-    let mut warned: Vec<String> = notifications(&rx, Duration::from_secs(3))
+    let mut warned: Vec<String> = notifications(&moto, &topic, &rx)
+        .await
         .into_iter()
         .filter(|m| m["event"] == "capacity_threshold")
         .map(|m| m["account_id"].as_str().unwrap_or_default().to_owned())
