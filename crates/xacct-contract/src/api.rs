@@ -31,11 +31,13 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // No `default` on the options: an absent key is `None` anyway, and a JSON
+    // array (which serde would read field by field) stays an error.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     #[serde(default)]
     pub kind: Kind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
 }
 
@@ -220,6 +222,11 @@ mod tests {
         let back: RequestBody = serde_json::from_value(v).unwrap();
         assert_eq!(back, RequestBody::self_test());
         assert!(serde_json::from_str::<RequestBody>(r#"{"kind":"phr","x":1}"#).is_err());
+        assert!(serde_json::from_str::<RequestBody>(r#"["acme"]"#).is_err());
+        assert_eq!(
+            serde_json::from_str::<RequestBody>("{}").unwrap(),
+            RequestBody::default()
+        );
     }
 
     #[test]
