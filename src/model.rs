@@ -378,21 +378,9 @@ fn first_duplicate(values: &[String]) -> Option<&String> {
     values.iter().find(|v| !seen.insert(v.as_str()))
 }
 
-/// The rule a spec value breaks, worded for the field's diagnostic.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct RuleBroken(pub String);
-
-impl From<String> for RuleBroken {
-    fn from(s: String) -> RuleBroken {
-        RuleBroken(s)
-    }
-}
-
-impl From<&str> for RuleBroken {
-    fn from(s: &str) -> RuleBroken {
-        RuleBroken(s.to_owned())
-    }
+crate::message_error! {
+    /// The rule a spec value breaks, worded for the field's diagnostic.
+    RuleBroken
 }
 
 /// Checks an IAM principal ARN: an account root, a role or a user, never a wildcard.

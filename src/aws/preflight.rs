@@ -112,21 +112,9 @@ fn no_credentials(why: &str) -> SetupError {
     )
 }
 
-/// Why an `--endpoint-url` is not usable (the value, the rule, the form to write).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct EndpointError(pub String);
-
-impl From<String> for EndpointError {
-    fn from(s: String) -> EndpointError {
-        EndpointError(s)
-    }
-}
-
-impl From<&str> for EndpointError {
-    fn from(s: &str) -> EndpointError {
-        EndpointError(s.to_owned())
-    }
+crate::message_error! {
+    /// Why an `--endpoint-url` is not usable (the value, the rule, the form to write).
+    EndpointError
 }
 
 /// `http(s)://host[:port][/path]`; the form `--endpoint-url` accepts (clap value parser).

@@ -834,22 +834,10 @@ fn field_cells(
     Ok(cs)
 }
 
-/// Why a question is outside the decided subset (reported as [`Answer::Unknown`],
-/// XA022): the operator, variable or limit that stopped it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Undecided(pub String);
-
-impl From<String> for Undecided {
-    fn from(s: String) -> Undecided {
-        Undecided(s)
-    }
-}
-
-impl From<&str> for Undecided {
-    fn from(s: &str) -> Undecided {
-        Undecided(s.to_owned())
-    }
+crate::message_error! {
+    /// Why a question is outside the decided subset (reported as [`Answer::Unknown`],
+    /// XA022): the operator, variable or limit that stopped it.
+    Undecided
 }
 
 pub fn find(must: &[&[Named<'_>]], must_not: &[&[Named<'_>]], scope: &Scope) -> Answer {

@@ -143,21 +143,9 @@ pub async fn create_account(
     Ok(id)
 }
 
-/// Why Organizations reports an account creation FAILED (`EMAIL_ALREADY_EXISTS`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct CreateFailed(pub String);
-
-impl From<String> for CreateFailed {
-    fn from(s: String) -> CreateFailed {
-        CreateFailed(s)
-    }
-}
-
-impl From<&str> for CreateFailed {
-    fn from(s: &str) -> CreateFailed {
-        CreateFailed(s.to_owned())
-    }
+crate::message_error! {
+    /// Why Organizations reports an account creation FAILED (`EMAIL_ALREADY_EXISTS`, ...).
+    CreateFailed
 }
 
 /// What a `DescribeCreateAccountStatus` answer means: `Ok(Some(id))` created,

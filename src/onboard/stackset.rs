@@ -259,21 +259,9 @@ pub async fn apply(
     Ok(done)
 }
 
-/// A stack set step that failed: the call and what AWS said.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct StackSetError(pub String);
-
-impl From<String> for StackSetError {
-    fn from(s: String) -> StackSetError {
-        StackSetError(s)
-    }
-}
-
-impl From<&str> for StackSetError {
-    fn from(s: &str) -> StackSetError {
-        StackSetError(s.to_owned())
-    }
+crate::message_error! {
+    /// A stack set step that failed: the call and what AWS said.
+    StackSetError
 }
 
 struct Instance {

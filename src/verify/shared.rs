@@ -9,21 +9,9 @@ use crate::audit::Finding;
 use crate::contract::api::AccountReport;
 use crate::iam::PolicyDocument;
 
-/// A live read that failed: the call and what AWS (or the parser) said.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ReadError(pub String);
-
-impl From<String> for ReadError {
-    fn from(s: String) -> ReadError {
-        ReadError(s)
-    }
-}
-
-impl From<&str> for ReadError {
-    fn from(s: &str) -> ReadError {
-        ReadError(s.to_owned())
-    }
+crate::message_error! {
+    /// A live read that failed: the call and what AWS (or the parser) said.
+    ReadError
 }
 
 /// The self-test outcome (`primary::self_test`, applied by
