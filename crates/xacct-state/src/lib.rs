@@ -153,6 +153,11 @@ pub enum BatchGetError {
     },
 }
 
+/// One `BatchGetItem` call that failed, as the SDK describes it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CallError(pub String);
+
 /// One `BatchGetItem` call's answer: the items and the keys left unprocessed.
 pub struct Page {
     pub items: Vec<Item>,
@@ -175,13 +180,13 @@ pub async fn batch_get(
             .set_keys(Some(chunk))
             .consistent_read(consistent)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CallError(e.to_string()))?;
         let out = client
             .batch_get_item()
             .request_items(table, ka)
             .send()
             .await
-            .map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string())?;
+            .map_err(|e| CallError(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string()))?;
         Ok(Page {
             items: out
                 .responses()
@@ -208,7 +213,7 @@ pub async fn batch_get_with<F, Fut>(
 ) -> Result<Vec<Item>, BatchGetError>
 where
     F: FnMut(Vec<Item>) -> Fut,
-    Fut: Future<Output = Result<Page, String>>,
+    Fut: Future<Output = Result<Page, CallError>>,
 {
     let mut out = Vec::new();
     while !keys.is_empty() {
@@ -228,10 +233,12 @@ where
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
-            let page = call(pending).await.map_err(|message| BatchGetError::Call {
-                table: table.to_owned(),
-                message,
-            })?;
+            let page = call(pending)
+                .await
+                .map_err(|CallError(message)| BatchGetError::Call {
+                    table: table.to_owned(),
+                    message,
+                })?;
             out.extend(page.items);
             pending = page.unprocessed;
         }
@@ -373,7 +380,7 @@ mod tests {
         .unwrap();
         assert_eq!((got.len(), sizes), (250, vec![100, 100, 50]));
         let err = run(batch_get_with("t", vec![item("a")], no_wait(), |_| async {
-            Err::<Page, _>("AccessDenied: no".to_owned())
+            Err::<Page, _>(CallError("AccessDenied: no".to_owned()))
         }))
         .unwrap_err();
         assert_eq!(
