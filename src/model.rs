@@ -373,7 +373,7 @@ impl Checker<'_> {
         }
         for (i, p) in values.iter().enumerate() {
             if let Err(rule) = check_principal_arn(p) {
-                self.error(format!("{field}[{i}]"), rule);
+                self.error(format!("{field}[{i}]"), rule.0);
             }
         }
         if let Some(d) = first_duplicate(values) {
@@ -389,12 +389,17 @@ fn first_duplicate(values: &[String]) -> Option<&String> {
     values.iter().find(|v| !seen.insert(v.as_str()))
 }
 
+crate::message_error! {
+    /// The rule a spec value breaks, worded for the field's diagnostic.
+    RuleBroken
+}
+
 /// Checks an IAM principal ARN: an account root, a role or a user, never a wildcard.
-pub fn check_principal_arn(p: &str) -> Result<(), String> {
+pub fn check_principal_arn(p: &str) -> Result<(), RuleBroken> {
     if p.contains('*') || p.contains('?') {
-        return Err(format!(
+        return Err(RuleBroken(format!(
             "wildcards are not allowed in principals (got {p:?})"
-        ));
+        )));
     }
     let rest = p.strip_prefix("arn:aws:iam::").ok_or_else(|| {
         format!("must be an IAM ARN like arn:aws:iam::<account>:role/<name> (got {p:?})")
@@ -403,9 +408,9 @@ pub fn check_principal_arn(p: &str) -> Result<(), String> {
         .split_once(':')
         .ok_or_else(|| format!("missing resource after the account in {p:?}"))?;
     if !is_account_id(account) {
-        return Err(format!(
+        return Err(RuleBroken(format!(
             "account part must be 12 digits (got {account:?} in {p:?})"
-        ));
+        )));
     }
     if resource == "root" {
         return Ok(());
@@ -416,16 +421,16 @@ pub fn check_principal_arn(p: &str) -> Result<(), String> {
         .ok_or_else(|| format!("must name a role/, user/ or root (got {p:?})"))?;
     let leaf = name.rsplit('/').next().unwrap_or_default();
     if !crate::contract::is_role_name(leaf) {
-        return Err(format!(
+        return Err(RuleBroken(format!(
             "role or user name must be {} (got {leaf:?})",
             crate::contract::ROLE_NAME_RULE
-        ));
+        )));
     }
     if !name
         .split('/')
         .all(|part| part.is_empty() || crate::contract::is_role_name(part))
     {
-        return Err(format!("invalid character in path of {p:?}"));
+        return Err(RuleBroken(format!("invalid character in path of {p:?}")));
     }
     Ok(())
 }
@@ -854,7 +859,7 @@ fn check_security(
 
 /// `arn:aws:signer:<region>:<account>:/signing-profiles/<name>/<version>`:
 /// name 2-64 of `[A-Za-z0-9_]`, version 10 of `[A-Za-z0-9]`.
-pub fn check_signing_profile_version_arn(arn: &str) -> Result<(), String> {
+pub fn check_signing_profile_version_arn(arn: &str) -> Result<(), RuleBroken> {
     let shape = "must be a Signer profile version ARN like arn:aws:signer:us-east-1:123456789012:/signing-profiles/MyProfile/abcdef0123";
     let rest = arn
         .strip_prefix("arn:aws:signer:")
@@ -866,28 +871,30 @@ pub fn check_signing_profile_version_arn(arn: &str) -> Result<(), String> {
         parts.next().unwrap_or_default(),
     );
     if !is_region(region) {
-        return Err(format!("{shape}: {region:?} is not a region (got {arn:?})"));
+        return Err(RuleBroken(format!(
+            "{shape}: {region:?} is not a region (got {arn:?})"
+        )));
     }
     if !is_account_id(account) {
-        return Err(format!(
+        return Err(RuleBroken(format!(
             "{shape}: the account must be 12 digits (got {arn:?})"
-        ));
+        )));
     }
     let Some((name, version)) = resource
         .strip_prefix("/signing-profiles/")
         .and_then(|r| r.split_once('/'))
     else {
-        return Err(format!(
+        return Err(RuleBroken(format!(
             "{shape}: the resource must be /signing-profiles/<name>/<version> (got {arn:?})"
-        ));
+        )));
     };
     let name_ok = (2..=64).contains(&name.len())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let version_ok = version.len() == 10 && version.chars().all(|c| c.is_ascii_alphanumeric());
     if !name_ok || !version_ok {
-        return Err(format!(
+        return Err(RuleBroken(format!(
             "{shape}: the profile name is 2-64 of [A-Za-z0-9_] and the version 10 of [A-Za-z0-9] (got {arn:?})"
-        ));
+        )));
     }
     Ok(())
 }
@@ -902,7 +909,7 @@ fn check_access(c: &mut Checker<'_>, a: &crate::spec::AccessSpec) {
     for (i, x) in a.external_principals.iter().enumerate() {
         let field = format!("access.external_principals[{i}]");
         if let Err(rule) = check_principal_arn(&x.principal) {
-            c.error(format!("{field}.principal"), rule);
+            c.error(format!("{field}.principal"), rule.0);
         }
         if x.reason.trim().is_empty() {
             c.error(

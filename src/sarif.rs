@@ -25,7 +25,8 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{Check, Finding, Severity};
+use crate::audit::Finding;
+use crate::checks::{self, Check, Kind, Severity, SpecAt};
 
 /// The `uriBaseId` of every relative URI.
 pub const SRCROOT: &str = "%SRCROOT%";
@@ -490,18 +491,10 @@ impl Locator {
         if !self.sources.live {
             return None;
         }
-        let policy = match f.check_id {
-            "XV013" => Some("function-url-policy.json"),
-            "XV014" => Some("lambda-execution-trust.json"),
-            "XV015" => Some("lambda-execution-policy.json"),
-            "XV017" => Some("lambda-execution-boundary.json"),
-            "XV024" => Some("phr-bucket-policy.json"),
-            "XV025" => Some("log-bucket-policy.json"),
-            "XV032" => Some("s3-bucket-manager-trust.json"),
-            "XV034" => Some("s3-bucket-management-policy.json"),
-            _ => None,
-        };
-        if let (Some(name), Some(g)) = (policy, self.sources.generated.clone()) {
+        let check = crate::checks::by_id(f.check_id);
+        if let (Some(name), Some(g)) =
+            (check.and_then(|c| c.policy), self.sources.generated.clone())
+        {
             let path = self.abs(&g.join("policies").join(name));
             if path.is_file() {
                 return Some(Place {
@@ -513,27 +506,14 @@ impl Locator {
         }
         let spec = self.abs(self.sources.spec.clone()?.as_path());
         let s = Spec::parse(self.text(&spec)?)?;
-        let field = match f.check_id {
-            "XV001" | "XV002" => s.key("environment", "primary_account"),
-            "XV010" | "XV011" | "XV016" | "XV047" | "XV040" => s.key("lambda", "function_name"),
-            "XV012" | "XV013" => s.key("access", "invoker_principals"),
-            "XV018" => s
-                .key("lambda", "reserved_concurrency")
-                .or_else(|| s.table("lambda")),
-            "XV020" | "XV021" | "XV022" | "XV023" | "XV024" => s.key("phr", "bucket"),
-            "XV043" | "XV044" => s
-                .account(&f.account)
-                .or_else(|| s.key("storage", "max_buckets_per_account")),
-            "XV049" => s.table("capacity").or_else(|| s.table("storage")),
-            "XV026" => s
-                .key("phr", "access_log_retention_days")
-                .or_else(|| s.key("phr", "bucket")),
-            "XV019" => s.key("security", "code_signing_profile_version_arn"),
-            "XV027" => s.key("security", "kms_key"),
-            "XV028" => s.key("security", "cloudtrail"),
-            "XV037" => s.key("security", "primary_account_public_access_block"),
-            _ => s.account(&f.account),
-        };
+        let field = check
+            .map_or(&[][..], |c| c.spec)
+            .iter()
+            .find_map(|at| match *at {
+                SpecAt::Key(section, key) => s.key(section, key),
+                SpecAt::Table(section) => s.table(section),
+                SpecAt::Account => s.account(&f.account),
+            });
         let (start, end) = field
             .or_else(|| s.account(&f.account))
             .map_or((1, None), |(a, b)| (a, Some(b)));
@@ -753,140 +733,9 @@ fn rule_name(title: &str) -> String {
         .collect()
 }
 
-/// The README anchor of a check's ID table.
-fn anchor(id: &str) -> &'static str {
-    if id.starts_with("XV") {
-        "verify-check-ids"
-    } else {
-        "audit-check-ids"
-    }
-}
-
-/// What to do about a finding of check `id`.
-pub fn remedy(id: &str) -> &'static str {
-    match id {
-        "XA001" => {
-            "Allow the Lambda execution role `sts:AssumeRole` on each storage account's `S3BucketManager`, and name the execution role in that role's trust policy; the message names the blocking statement or the missing grant."
-        }
-        "XA002" => {
-            "Narrow the execution role's `sts:AssumeRole` statement to `arn:aws:iam::<storage account>:role/S3BucketManager` (or the discovery form with `aws:ResourceOrgID`); the counterexample is a role it may assume today."
-        }
-        "XA003" => {
-            "Make `S3BucketManager`'s trust name only the Lambda execution role (and `access.verifier_principals`); remove wildcards in `aws:PrincipalArn` and any other principal."
-        }
-        "XA004" => {
-            "Add the missing action on `<bucket_prefix>-*` to `S3BucketManagement` (see `contract::BUCKET_ACTIONS`), or remove the statement or condition that blocks it."
-        }
-        "XA005" => {
-            "Scope `S3BucketManagement`'s bucket statements to `arn:aws:s3:::<bucket_prefix>-*`."
-        }
-        "XA006" => "Remove the non-S3 actions from `S3BucketManagement`.",
-        "XA007" => {
-            "Remove the destructive S3 action (delete, put policy or ACL) from the policy; canary deletion is allowed only with `storage.allow_canary`."
-        }
-        "XA008" => {
-            "Replace the `*` principal (or NotPrincipal) with the principal ARNs that need access, or narrow it with `aws:PrincipalArn`/`aws:PrincipalAccount`/`aws:PrincipalOrgID`."
-        }
-        "XA009" => "List the actions the statement needs instead of `*`.",
-        "XA010" => {
-            "Rewrite the statement with Action and Resource lists instead of NotAction/NotResource."
-        }
-        "XA011" => {
-            "Scope the statement's Resource to the ARNs the actions need; only actions that cannot be scoped (`s3:ListAllMyBuckets`, `organizations:ListAccounts`) may use `*`."
-        }
-        "XA012" => {
-            "Limit the function's resource policy to `access.invoker_principals` with `lambda:InvokeFunctionUrl` (auth `AWS_IAM`) and `lambda:InvokeFunction`."
-        }
-        "XA013" => {
-            "Grant the invoker `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` in the function policy (and check its own identity policy)."
-        }
-        "XA014" => {
-            "Set the function URL's auth type to `AWS_IAM` (Terraform `authorization_type`, CloudFormation `AuthType`)."
-        }
-        "XA015" => {
-            "Remove grants to anonymous or foreign principals from the bucket policy; readers get `ListBucket`, `GetBucketLocation` and `GetObject` only."
-        }
-        "XA016" => {
-            "Add a Deny of `s3:*` on the bucket and its objects when `aws:SecureTransport` is false."
-        }
-        "XA017" => {
-            "Grant the reader `s3:ListBucket`, `s3:GetBucketLocation` and `s3:GetObject` in the bucket policy, or remove it from `access.reader_principals`."
-        }
-        "XA018" => {
-            "Remove the secret from the file, rotate it now (it is compromised once committed), and pass credentials through a secret store or the environment instead."
-        }
-        "XA019" => {
-            "Replace the unique ID (AROA/AIDA...) with the principal's ARN; recreate the grant if the principal was deleted."
-        }
-        "XA020" => {
-            "Make the execution role's trust allow only `lambda.amazonaws.com` with `aws:SourceAccount` = the primary account (plus verifiers)."
-        }
-        "XA021" | "XA022" | "XA041" => {
-            "Review the document by hand: the audit could not decide it. Prefer conditions, values and references the audit can read (see README), or resolve the reference with `--parameters`."
-        }
-        "XA023" => {
-            "Remove the access the rendered document does not grant (the counterexample is one such request), or change the spec and re-render if it is intended."
-        }
-        "XA024" => {
-            "Remove the execution role's permissions beyond assuming storage roles, writing its logs, publishing to the ops topic and discovering accounts."
-        }
-        "XA025" => {
-            "Remove the S3 actions the runtime does not need from `S3BucketManagement` (see `contract::BUCKET_ACTIONS`)."
-        }
-        "XA026" => {
-            "Fix the action's spelling (actions are `service:Action`), or update the action catalog if the action is newer."
-        }
-        "XA040" => {
-            "Run `xacct render --env <spec>` and commit the result; change the spec or the templates instead of the rendered files."
-        }
-        "XA042" => "Turn on all four Block Public Access flags of the bucket.",
-        "XA043" => "Set the bucket's object ownership to `BucketOwnerEnforced`.",
-        "XA044" => "Configure default encryption (SSE-S3 or SSE-KMS) on the bucket.",
-        "XA045" => "Enable versioning on the PHR bucket.",
-        "XA046" => "Remove the wildcard origin from the function URL's CORS (xacct renders none).",
-        "XA047" => {
-            "Add `SourceArn`/`SourceAccount` (or `PrincipalOrgID`) to the invoke permission, or name a specific principal."
-        }
-        "XA048" => {
-            "Add `FunctionUrlAuthType = AWS_IAM` to the `lambda:InvokeFunctionUrl` permission."
-        }
-        "XA049" => {
-            "Review the resource by hand or express the access with the roles and policies xacct renders."
-        }
-        "XV001" => {
-            "Use credentials of the environment's primary account (`--profile`), or fix `environment.primary_account` in the spec."
-        }
-        "XV002" => {
-            "Give the verifying principal the read permissions listed in README (xacct verify) in the primary account; the message names the API that failed."
-        }
-        "XV030" => {
-            "Make the audit role (`--audit-role`) exist in the storage account and trust the verifying principal."
-        }
-        "XV040" => {
-            "Add the verifier to `access.verifier_principals` and re-deploy to walk the trust chain directly."
-        }
-        "XV043" | "XV044" | "XV048" => {
-            "Add storage accounts to `storage.accounts`, raise the limits, or reconcile the counters with `xacct capacity --reconcile`."
-        }
-        "XV045" | "XV046" => {
-            "Check `S3BucketManagement` and the canary bucket in the storage account; delete a leftover canary bucket by hand."
-        }
-        "XV041" | "XV042" | "XV047" => {
-            "Re-deploy the rendered trust and policies (Lambda execution role, `S3BucketManager`); the message names the step that failed."
-        }
-        "XV049" => {
-            "Deploy the primary stack (it creates the provisioning-state table) and give the verifier read access to it."
-        }
-        id if id.starts_with("XV") => {
-            "Re-deploy what xacct renders for this environment (`generated/<env>/`, Terraform or CloudFormation): the deployed resource differs from it. The message names the difference."
-        }
-        _ => "Fix the document or setting at the location shown, then run the audit again.",
-    }
-}
-
 fn rule(c: &Check, severity_note: &str) -> Value {
-    let fix = remedy(c.id);
-    let url = format!("{}#{}", readme_url(), anchor(c.id));
+    let fix = c.remedy;
+    let url = format!("{}#{}", readme_url(), c.anchor);
     json!({
         "id": c.id,
         "name": rule_name(c.title),
@@ -896,7 +745,7 @@ fn rule(c: &Check, severity_note: &str) -> Value {
             c.title.trim_end_matches('.'),
             c.severity,
             security_severity(c.severity),
-            if c.id.starts_with("XV") {
+            if c.kind == Kind::Verify {
                 "Found by `xacct verify` in what is deployed, compared with what xacct renders."
             } else {
                 "Found offline by `xacct audit` in the IAM documents, committed files, templates or plans (and by `xacct verify` on the live documents)."
@@ -917,6 +766,38 @@ fn rule(c: &Check, severity_note: &str) -> Value {
     })
 }
 
+/// SARIF 2.1.0 of `xacct audit`: one rule per audit check; `sources` are the
+/// files the run read.
+pub fn audit(findings: &[Finding], sources: Sources) -> String {
+    let checks: Vec<Check> = checks::audit::CHECKS
+        .iter()
+        .chain(checks::attributes::CHECKS)
+        .chain(checks::settings::CHECKS)
+        .copied()
+        .collect();
+    log("xacct audit", &checks, findings, sources)
+}
+
+/// SARIF 2.1.0 of `xacct verify`: one rule per `XV` and `XA` policy check; live
+/// findings are placed at the spec field or generated policy that governs them.
+pub fn verify(r: &crate::verify::Report, spec: &Path, generated: Option<&Path>) -> String {
+    let all: Vec<Check> = checks::verify::CHECKS
+        .iter()
+        .chain(checks::audit::CHECKS)
+        .chain(checks::attributes::CHECKS)
+        .chain(checks::settings::CHECKS)
+        .copied()
+        .collect();
+    let sources = Sources {
+        spec: Some(spec.to_owned()),
+        generated: generated.map(Path::to_owned),
+        live: true,
+        category: Some(format!("xacct/verify/{}/", r.environment)),
+        ..Default::default()
+    };
+    log("xacct verify", &all, &r.findings, sources)
+}
+
 /// A SARIF 2.1.0 log of one run of `tool` with one rule per check and one
 /// result per finding, placed as the module documentation says.
 pub fn log(tool: &str, checks: &[Check], findings: &[Finding], sources: Sources) -> String {
@@ -931,7 +812,7 @@ pub fn log(tool: &str, checks: &[Check], findings: &[Finding], sources: Sources)
         .map(|c| {
             rule(
                 c,
-                if live && c.id.starts_with("XA") {
+                if live && c.kind == Kind::Audit {
                     ", on the live documents"
                 } else {
                     ""

@@ -5,7 +5,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, ErrorCode};
 use crate::service::{Answer, Provisioner};
 
 /// The request ID of the invocation (Lambda context, else the URL event's).
@@ -60,9 +60,10 @@ pub async fn handle(p: &Provisioner, req: Request) -> Result<Response<Body>, lam
                 info!(event = "answered", status = 200, ok = r.ok, aws_calls);
                 json(200, &serde_json::to_value(&r).unwrap_or_default(), &rid)
             }
-            Err(ApiError { status, code, message }) => {
-                warn!(event = "rejected", status, error = code, message = %message, aws_calls);
-                json(status, &ApiError { status, code, message }.body(), &rid)
+            Err(err) => {
+                let status = err.status();
+                warn!(event = "rejected", status, error = err.code.as_str(), message = %err.message, aws_calls);
+                json(status, &err.body(), &rid)
             }
         }
     }
@@ -84,8 +85,8 @@ pub fn check_event(event: &serde_json::Value) -> Option<ApiError> {
             .decode(body)
             .is_err()
     {
-        return Some(ApiError::bad_request(
-            "invalid_body",
+        return Some(ApiError::new(
+            ErrorCode::InvalidBody,
             "isBase64Encoded is true but the body is not valid base64",
         ));
     }
@@ -95,13 +96,13 @@ pub fn check_event(event: &serde_json::Value) -> Option<ApiError> {
 /// A function-URL (API Gateway v2 payload 2.0) response for an event that never
 /// reached [`handle`]: a rejected or unreadable event. Logged as `rejected`.
 pub fn event_error_response(err: &ApiError, request_id: &str) -> serde_json::Value {
-    warn!(event = "rejected", status = err.status, error = err.code, message = %err.message, request_id, aws_calls = 0);
+    warn!(event = "rejected", status = err.status(), error = err.code.as_str(), message = %err.message, request_id, aws_calls = 0);
     let mut headers = serde_json::json!({"content-type": "application/json"});
     if !request_id.is_empty() {
         headers["x-request-id"] = serde_json::Value::String(request_id.to_owned());
     }
     serde_json::json!({
-        "statusCode": err.status,
+        "statusCode": err.status(),
         "headers": headers,
         "body": err.body().to_string(),
         "isBase64Encoded": false,
@@ -128,8 +129,10 @@ pub async fn handle_event(
     let req: LambdaRequest = match serde_json::from_value(payload) {
         Ok(r) => r,
         Err(e) => {
-            let err =
-                ApiError::bad_request("invalid_event", format!("not a function URL event: {e}"));
+            let err = ApiError::new(
+                ErrorCode::InvalidEvent,
+                format!("not a function URL event: {e}"),
+            );
             return Ok(event_error_response(&err, &rid));
         }
     };
@@ -140,8 +143,8 @@ pub async fn handle_event(
     })) {
         Ok(fut) => fut,
         Err(_) => {
-            let err = ApiError::bad_request(
-                "invalid_event",
+            let err = ApiError::new(
+                ErrorCode::InvalidEvent,
                 "the event cannot be read as a function URL request",
             );
             return Ok(event_error_response(&err, &rid));

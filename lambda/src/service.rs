@@ -72,7 +72,9 @@ use aws_sdk_s3::types::{
 };
 use tracing::{error, info, warn};
 
-use crate::api::{AccountReport, ApiError, BucketResponse, Kind, Request, SelfTestResponse};
+use crate::api::{
+    AccountReport, ApiError, BucketResponse, ErrorCode, Kind, Request, SelfTestResponse,
+};
 use crate::aws::{Clients, Storage};
 use crate::config::Config;
 use crate::contract;
@@ -139,11 +141,11 @@ fn step_failed(step: &str, bucket: &str, account: &str, err: impl std::error::Er
         DisplayErrorContext(&err)
     );
     error!(event = "aws_step_failed", step, bucket, account_id = account, error = %msg);
-    ApiError::new(502, "aws_step_failed", msg)
+    ApiError::new(ErrorCode::AwsStepFailed, msg)
 }
 
 fn internal(what: impl std::fmt::Display) -> ApiError {
-    ApiError::new(500, "internal", format!("internal error: {what}"))
+    ApiError::new(ErrorCode::Internal, format!("internal error: {what}"))
 }
 
 /// Tag values allow letters, digits, whitespace and `+ - = . _ : / @`; anything
@@ -164,7 +166,7 @@ pub fn tag_value(s: &str) -> String {
 fn state_failed(e: StateError) -> ApiError {
     let msg = e.to_string();
     error!(event = "state_failed", step = e.step, table = %e.table, error = %msg);
-    ApiError::new(502, "state_failed", msg)
+    ApiError::new(ErrorCode::StateFailed, msg)
 }
 
 /// Whether S3 definitely refused `CreateBucket` (a 4xx answer): the bucket was
@@ -211,8 +213,7 @@ impl Provisioner {
     fn phr(&self, customer: String) -> Result<BucketResponse, ApiError> {
         let (Some(bucket), Some(account)) = (&self.cfg.phr_bucket, &self.cfg.phr_account) else {
             return Err(ApiError::new(
-                503,
-                "phr_not_configured",
+                ErrorCode::PhrNotConfigured,
                 format!(
                     "PHR requests need {} and {} to be set",
                     contract::env::PHR_BUCKET,
@@ -264,8 +265,7 @@ impl Provisioner {
         };
         if accounts.is_empty() {
             return Err(ApiError::new(
-                503,
-                "no_storage_accounts",
+                ErrorCode::NoStorageAccounts,
                 format!(
                     "no storage accounts: {} is empty and no account in the organization carries the tag {:?}",
                     contract::env::STORAGE_ACCOUNTS,
@@ -365,11 +365,11 @@ impl Provisioner {
         // The customer's key: its global name, whatever the namespace (a record
         // written before the switch is found under it).
         let bucket = contract::bucket_name(&self.cfg.bucket_prefix, &customer).map_err(|e| {
-            ApiError::bad_request("invalid_customer", format!("field `customer`: {e}"))
+            ApiError::new(ErrorCode::InvalidCustomer, format!("field `customer`: {e}"))
         })?;
         if contract::is_canary_bucket(&self.cfg.bucket_prefix, &bucket) {
-            return Err(ApiError::bad_request(
-                "invalid_customer",
+            return Err(ApiError::new(
+                ErrorCode::InvalidCustomer,
                 format!("field `customer`: the name {bucket:?} is reserved for verifier canaries"),
             ));
         }
@@ -479,7 +479,7 @@ impl Provisioner {
             account,
             &self.cfg.bucket_region,
         )
-        .map_err(|e| ApiError::bad_request("invalid_customer", format!("field `customer`: {e}")))
+        .map_err(|e| ApiError::new(ErrorCode::InvalidCustomer, format!("field `customer`: {e}")))
     }
 
     /// Tries the accounts by most headroom (ties in spec order), one
@@ -566,8 +566,7 @@ impl Provisioner {
                         Some(rec) if rec.ready => self.existing(customer, rec),
                         Some(rec) => self.resume(rec, customer).await,
                         None => Err(ApiError::new(
-                            503,
-                            "provisioning_conflict",
+                            ErrorCode::ProvisioningConflict,
                             format!(
                                 "the record of {key} changed while this request read it; retry"
                             ),
@@ -706,7 +705,7 @@ impl Provisioner {
                 rec.account_id
             );
             error!(event = "record_account_unknown", bucket, account_id = %rec.account_id, "{msg}");
-            return Err(ApiError::new(502, "record_account_unknown", msg));
+            return Err(ApiError::new(ErrorCode::RecordAccountUnknown, msg));
         };
         let tags = self.tags(&customer)?;
         let mut tag_after = resumed;
@@ -819,7 +818,7 @@ impl Provisioner {
             if let Err(e) = self.table.release(rec).await {
                 state_failed(e);
             }
-            return Err(ApiError::new(409, "bucket_name_taken", msg));
+            return Err(ApiError::new(ErrorCode::BucketNameTaken, msg));
         };
         self.move_record(rec, owner, created_ms, &bucket).await
     }
@@ -884,8 +883,7 @@ impl Provisioner {
                 .map_err(state_failed)?
             {
                 return Err(ApiError::new(
-                    503,
-                    "provisioning_conflict",
+                    ErrorCode::ProvisioningConflict,
                     format!(
                         "the record of {bucket} changed while this request adopted the bucket; retry"
                     ),
@@ -917,7 +915,7 @@ impl Provisioner {
             self.cfg.environment
         );
         self.notify(&subject, message).await;
-        ApiError::new(503, "capacity_exhausted", msg)
+        ApiError::new(ErrorCode::CapacityExhausted, msg)
     }
 
     /// A customer's predictable name is owned outside the storage accounts:
@@ -1050,8 +1048,7 @@ impl Provisioner {
         {
             true => Ok(()),
             false => Err(ApiError::new(
-                503,
-                "provisioning_conflict",
+                ErrorCode::ProvisioningConflict,
                 format!("the record of {bucket} no longer names account {a}; retry"),
             )),
         }
@@ -1116,7 +1113,7 @@ impl Provisioner {
                 DisplayErrorContext(e)
             );
             error!(event = "discovery_failed", error = %msg);
-            ApiError::new(502, "discovery_failed", msg)
+            ApiError::new(ErrorCode::DiscoveryFailed, msg)
         };
         let mut ids = Vec::new();
         let mut token = None;
@@ -1149,10 +1146,11 @@ impl Provisioner {
                     .send()
                     .await
                     .map_err(|e| fail("organizations:ListTagsForResource", &e))?;
-                if out.tags().iter().any(|t| {
-                    t.key() == contract::STORAGE_ACCOUNT_TAG
-                        && !t.value().eq_ignore_ascii_case("false")
-                }) {
+                if out
+                    .tags()
+                    .iter()
+                    .any(|t| contract::is_storage_account_tag(t.key(), t.value()))
+                {
                     found.push(id.clone());
                     break;
                 }
@@ -1218,7 +1216,9 @@ impl Provisioner {
                             account_id: st.account_id.clone(),
                             trust_ok: true,
                             bucket_count: Some(names.len()),
-                            headroom: Some(max.saturating_sub(counter.unwrap_or(names.len()))),
+                            headroom: Some(
+                                max.saturating_sub(counter.unwrap_or(names.len())) as i64
+                            ),
                             counter,
                             drift: counter.map(|c| c as i64 - names.len() as i64),
                             error: None,
@@ -1276,8 +1276,7 @@ fn owned_by(rec: &Record, customer: &str) -> Result<(), ApiError> {
     }
     warn!(event = "customer_name_collision", key = %rec.key, "two customer IDs map to one name");
     Err(ApiError::new(
-        409,
-        "customer_name_collision",
+        ErrorCode::CustomerNameCollision,
         format!(
             "field `customer`: {customer:?} maps to the name {} that another customer already has; use a different customer ID",
             rec.key

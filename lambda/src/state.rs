@@ -10,14 +10,12 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem, Update};
 
 use crate::contract::state as s;
 
-/// Keys per `BatchGetItem` (DynamoDB's limit).
-pub const BATCH_GET_MAX: usize = 100;
+pub use xacct_state::{BATCH_GET_MAX, Counter, Record, counter_from, now_ms, record_from};
+use xacct_state::{Item, key, nv, sv};
 
 /// A failed table call, with the SDK's full error context.
 #[derive(Debug, thiserror::Error)]
@@ -26,34 +24,6 @@ pub struct StateError {
     pub step: &'static str,
     pub table: String,
     pub message: String,
-}
-
-/// A storage account's counter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Counter {
-    pub account_id: String,
-    /// Customer buckets held or reserved.
-    pub count: usize,
-    /// When the counter was created from `ListBuckets` (epoch ms).
-    pub listed_at: i64,
-}
-
-/// A customer's record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// The customer's key (`bucket#<key>`): its global name, a function of the
-    /// customer ID alone (`contract::state`).
-    pub key: String,
-    /// The customer's bucket: the key in the global namespace, the name chosen
-    /// in the account regional namespace otherwise.
-    pub bucket: String,
-    pub customer: String,
-    pub account_id: String,
-    /// `ready`: created and configured; else `creating`.
-    pub ready: bool,
-    /// The bucket is counted by the listing that created the counter, not by
-    /// a reservation of this record.
-    pub counted_by_listing: bool,
 }
 
 /// Outcome of [`Table::reserve`].
@@ -66,63 +36,6 @@ pub enum Reserve {
     Claimed(Option<Record>),
     /// The account is at its maximum (or has no counter): nothing was written.
     Full,
-}
-
-/// Unix epoch milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
-fn sv(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn nv(v: impl std::fmt::Display) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-type Item = HashMap<String, AttributeValue>;
-
-fn key(k: String) -> Item {
-    HashMap::from([(s::PARTITION_KEY.to_owned(), sv(k))])
-}
-
-fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-}
-
-fn get_n(item: &Item, name: &str) -> Option<i64> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-}
-
-/// Parses a counter item; `None` when it is not one.
-pub fn counter_from(item: &Item) -> Option<Counter> {
-    let account_id = get_s(item, s::PARTITION_KEY)?.strip_prefix(s::COUNTER_PREFIX)?;
-    Some(Counter {
-        account_id: account_id.to_owned(),
-        count: usize::try_from(get_n(item, s::BUCKET_COUNT)?.max(0)).unwrap_or(0),
-        listed_at: get_n(item, s::LISTED_AT).unwrap_or(0),
-    })
-}
-
-/// Parses a record item; `None` when it is not one.
-pub fn record_from(item: &Item) -> Option<Record> {
-    let key = get_s(item, s::PARTITION_KEY)?.strip_prefix(s::RECORD_PREFIX)?;
-    Some(Record {
-        key: key.to_owned(),
-        bucket: get_s(item, s::BUCKET).unwrap_or(key).to_owned(),
-        customer: get_s(item, s::CUSTOMER).unwrap_or_default().to_owned(),
-        account_id: get_s(item, s::ACCOUNT)?.to_owned(),
-        ready: get_s(item, s::STATE) == Some(s::READY),
-        counted_by_listing: get_s(item, s::COUNTED_BY) == Some(s::LISTING),
-    })
 }
 
 fn condition_failed<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
@@ -204,57 +117,34 @@ impl Table {
         record_key: Option<&str>,
         accounts: &[String],
     ) -> Result<(Option<Record>, HashMap<String, Counter>), StateError> {
-        let mut keys: Vec<Item> = record_key
+        let keys: Vec<Item> = record_key
             .map(|b| key(s::record_key(b)))
             .into_iter()
             .chain(accounts.iter().map(|a| key(s::counter_key(a))))
             .collect();
+        let items = xacct_state::batch_get(
+            &self.client,
+            &self.name,
+            keys,
+            true,
+            xacct_state::Backoff::default(),
+        )
+        .await
+        .map_err(|e| StateError {
+            step: "BatchGetItem",
+            table: self.name.clone(),
+            message: match e {
+                xacct_state::BatchGetError::Call { message, .. } => message,
+                unprocessed => unprocessed.to_string(),
+            },
+        })?;
         let (mut record, mut counters) = (None, HashMap::new());
-        while !keys.is_empty() {
-            let rest = keys.split_off(keys.len().min(BATCH_GET_MAX));
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| self.fail("BatchGetItem", &e))?,
-            );
-            let mut attempt = 0u32;
-            while let Some(ka) = pending.take() {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.name, ka)
-                    .send()
-                    .await
-                    .map_err(|e| self.fail("BatchGetItem", &e))?;
-                for item in out
-                    .responses()
-                    .and_then(|r| r.get(&self.name))
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(c) = counter_from(item) {
-                        counters.insert(c.account_id.clone(), c);
-                    } else if let Some(r) = record_from(item) {
-                        record = Some(r);
-                    }
-                }
-                // Keys DynamoDB did not process (throttling): again, with backoff.
-                pending = out
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.name))
-                    .filter(|k| !k.keys().is_empty())
-                    .cloned();
-                if pending.is_some() {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(
-                        20 * 2u64.pow(attempt.min(6)),
-                    ))
-                    .await;
-                }
+        for item in &items {
+            if let Some(c) = counter_from(item) {
+                counters.insert(c.account_id.clone(), c);
+            } else if let Some(r) = record_from(item) {
+                record = Some(r);
             }
-            keys = rest;
         }
         Ok((record, counters))
     }

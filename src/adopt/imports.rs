@@ -517,9 +517,7 @@ pub fn write(dir: &Path, files: &[AdoptFile]) -> Result<(Vec<PathBuf>, Vec<PathB
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| with_path(e, parent))?;
         }
-        let tmp = path.with_extension("xacct-tmp");
-        std::fs::write(&tmp, &f.contents).map_err(|e| with_path(e, &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(|e| with_path(e, &path))?;
+        crate::render::output::write_atomic(&path, &f.contents)?;
         written.push(path);
     }
     for o in old {

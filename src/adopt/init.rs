@@ -21,7 +21,7 @@ pub struct Facts {
     /// Retention of the function's log group, when it has one.
     pub log_retention_days: Option<i32>,
     /// Bucket names per storage account (absent: not readable).
-    pub buckets: BTreeMap<String, Result<Vec<String>, String>>,
+    pub buckets: BTreeMap<String, Result<Vec<String>, crate::aws::AwsError>>,
     /// The PHR bucket's policy, when readable.
     pub phr_policy: Option<PolicyDocument>,
 }
@@ -97,8 +97,8 @@ pub async fn read(aws: &Aws, function: &str, audit_role: &str) -> Result<Facts, 
     for acct in accounts.iter().filter(|a| contract::is_account_id(a)) {
         let arn = format!("arn:aws:iam::{acct}:role/{audit_role}");
         let names = match aws::audit_session(aws, &arn, acct).await {
-            Ok(s) => aws::bucket_names(&s.s3()).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Ok(s) => aws::bucket_names(&s.s3()).await,
+            Err(e) => Err(e),
         };
         f.buckets.insert(acct.clone(), names);
     }

@@ -9,8 +9,8 @@ use aws_sdk_iam::error::ProvideErrorMetadata;
 use crate::aws::{self, Aws, AwsError};
 use crate::contract;
 use crate::iam::PolicyDocument;
+use crate::iam::live::{parse_lambda_policy, parse_live};
 use crate::model::Environment;
-use crate::verify::diff::{parse_lambda_policy, parse_live};
 
 /// A role as it exists: trust, inline and attached policies.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,29 +5,9 @@
 //! permissions (principal, source conditions, URL auth type). Pure: values in,
 //! findings out.
 
-use super::{Check, Finding, Input, Severity};
+use super::{Check, Finding, Input};
 
-macro_rules! checks {
-    ($($name:ident = $id:literal, $sev:ident, $title:literal;)*) => {
-        $(pub const $name: Check = Check { id: $id, severity: Severity::$sev, title: $title };)*
-        /// The checks of this module and of [`super::shipped`], in ID order.
-        pub const CHECKS: &[Check] = &[$($name),*];
-    };
-}
-
-checks! {
-    COMMITTED_DRIFT = "XA040", High, "A committed file under generated/<env>/ differs from what xacct renders (hand-edited, stale, missing or orphaned)";
-    CANNOT_DECIDE = "XA041", High, "A policy or setting could not be read (unresolved reference, computed value): cannot decide, review by hand";
-    BUCKET_PUBLIC_ACCESS_BLOCK = "XA042", Critical, "A bucket's Block Public Access is missing or one of its four flags is off";
-    BUCKET_OWNERSHIP = "XA043", High, "A bucket's object ownership is not BucketOwnerEnforced (ACLs stay active)";
-    BUCKET_ENCRYPTION = "XA044", High, "A bucket has no default encryption (SSE-S3 or SSE-KMS)";
-    PHR_VERSIONING = "XA045", High, "Versioning of the PHR bucket is not Enabled";
-    FUNCTION_URL_CORS = "XA046", High, "The function URL's CORS allows a wildcard origin (xacct renders no CORS)";
-    INVOKE_PRINCIPAL = "XA047", Critical, "A Lambda invoke permission has a `*` or service principal without SourceArn/SourceAccount";
-    INVOKE_URL_AUTH = "XA048", Critical, "A lambda:InvokeFunctionUrl permission does not require FunctionUrlAuthType AWS_IAM";
-    TEMPLATE_UNAUDITED = "XA049", Medium, "A template resource that grants or holds access is of a type the audit does not read";
-    INVOKE_NOT_VIA_URL = "XA071", High, "A lambda:InvokeFunction permission to an invoker is not held to calls through the function URL (InvokedViaFunctionUrl), so it also allows a direct Invoke outside the URL's auth";
-}
+pub use crate::checks::attributes::*;
 
 /// Where a resource comes from: a plan address or template logical ID, and
 /// the file and line when known.

@@ -91,17 +91,6 @@ impl Expect {
             environment_name: env.name.clone(),
         }
     }
-
-    /// Widens the zone of trust to the organization of a snapshot.
-    pub fn with_org(mut self, snapshot: &crate::org::Snapshot) -> Self {
-        self.zone_accounts
-            .extend(snapshot.accounts.iter().map(|a| a.id.clone()));
-        self.zone_accounts.sort();
-        self.zone_accounts.dedup();
-        self.org_snapshot = true;
-        self.zone_org = Some(snapshot.organization_id.clone());
-        self
-    }
 }
 
 /// The environment's accounts: primary, storage and PHR, sorted.

@@ -30,82 +30,8 @@ pub use access::{no_new_access, no_new_access_all};
 pub use explain::{Explanation, explain};
 pub use input::{Doc, Expect, Input};
 
-/// Severity of a finding; `--fail-on` compares against it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        })
-    }
-}
-
-/// A check: stable ID, severity, one-line description.
-#[derive(Debug, Clone, Copy)]
-pub struct Check {
-    pub id: &'static str,
-    pub severity: Severity,
-    pub title: &'static str,
-}
-
-macro_rules! checks {
-    ($($name:ident = $id:literal, $sev:ident, $title:literal;)*) => {
-        $(pub const $name: Check = Check { id: $id, severity: Severity::$sev, title: $title };)*
-        /// Every check, in ID order.
-        pub const CHECKS: &[Check] = &[$($name),*];
-    };
-}
-
-checks! {
-    LAMBDA_CANNOT_ASSUME = "XA001", High, "The Lambda execution role cannot assume a storage account's S3BucketManager";
-    LAMBDA_ASSUMES_OTHER = "XA002", Critical, "The Lambda execution role may assume a role other than the storage roles";
-    STORAGE_ROLE_OPEN = "XA003", Critical, "S3BucketManager can be assumed by a principal other than the Lambda execution role";
-    MANAGEMENT_MISSING = "XA004", High, "S3BucketManagement does not allow an action the runtime needs on a prefixed bucket";
-    MANAGEMENT_FOREIGN_BUCKET = "XA005", Critical, "S3BucketManagement allows bucket actions on a bucket outside the prefix";
-    MANAGEMENT_NON_S3 = "XA006", High, "S3BucketManagement allows actions outside S3";
-    DESTRUCTIVE = "XA007", Critical, "A destructive S3 action (catalog access level Write or Permissions management) is allowed (other than canary deletion when enabled)";
-    WILDCARD_PRINCIPAL = "XA008", Critical, "An Allow statement has a `*` principal (or NotPrincipal)";
-    WILDCARD_ACTION = "XA009", High, "An Allow statement has `Action: *`";
-    NOT_ACTION_ALLOW = "XA010", High, "An Allow statement uses NotAction or NotResource";
-    WILDCARD_RESOURCE = "XA011", High, "`Resource: *` on an action that can be scoped";
-    FUNCTION_URL_CALLER = "XA012", Critical, "The function URL can be called by a principal that is not an invoker";
-    FUNCTION_URL_INVOKER_DENIED = "XA013", Medium, "A configured invoker cannot call the function URL";
-    FUNCTION_URL_AUTH = "XA014", Critical, "Function URL auth type is not AWS_IAM";
-    BUCKET_PUBLIC = "XA015", Critical, "A bucket policy grants access to anonymous or foreign principals";
-    BUCKET_TLS = "XA016", High, "A bucket policy does not deny requests without TLS";
-    BUCKET_READER = "XA017", Medium, "A reader principal cannot read the bucket";
-    SECRET = "XA018", Critical, "A long-lived secret appears in a rendered file or plan value";
-    UNIQUE_ID_PRINCIPAL = "XA019", Medium, "A principal is an IAM unique ID (AROA/AIDA...): a deleted or recreated principal";
-    LAMBDA_TRUST_OPEN = "XA020", High, "The Lambda execution role can be assumed by something other than Lambda in the primary account";
-    UNSUPPORTED = "XA021", Medium, "A condition operator the evaluator does not implement (treated as false)";
-    UNDECIDED = "XA022", High, "The audit cannot decide a question for this document (unmodelled operator, policy variable, size limit)";
-    NEW_ACCESS = "XA023", High, "A document allows a request the rendered document does not (no new access)";
-    EXECUTION_EXTRA = "XA024", High, "The Lambda execution role may do more than assume storage roles, write its logs, notify ops and discover accounts";
-    MANAGEMENT_EXTRA = "XA025", High, "S3BucketManagement allows an S3 action the runtime does not need on prefixed buckets or their objects";
-    UNKNOWN_ACTION = "XA026", Low, "An action of a catalogued service that is not in the action catalog (typo, or newer than the catalog)";
-    KMS_KEY_OPEN = "XA027", Critical, "The customer-managed KMS key's policy lets someone outside the intent use or manage the key";
-    KMS_KEY_USER_DENIED = "XA028", Medium, "A reader (through S3) or CloudWatch Logs (for the function's log group) cannot use the customer-managed KMS key";
-    GUARDRAIL_BLOCKS = "XA060", High, "An SCP or RCP of the organization blocks an intended request of the provisioning chain";
-    GUARDRAIL_UNDECIDED = "XA061", High, "Whether an SCP or RCP blocks an intended request cannot be decided (condition key unknown offline, unmodelled operator)";
-    EXTERNAL_ACCESS = "XA062", Critical, "A principal outside the zone of trust may reach a bucket, the KMS key, the function or a role (external access)";
-    EXTERNAL_ACCEPTED = "XA063", Info, "External access accepted in access.external_principals (shown with its reason)";
-    ORG_ACCOUNT_OUTSIDE = "XA064", Medium, "An environment account is not in the organization of the snapshot";
-    ORG_MISMATCH = "XA065", High, "The organization snapshot does not match the spec (another organization, or unreadable)";
-    CREATE_OUTSIDE_NAMESPACE = "XA070", High, "With bucket_namespace = account-regional, S3BucketManagement allows s3:CreateBucket without s3:x-amz-bucket-namespace = account-regional or outside <prefix>-*-<region>-an (a global, squattable name)";
-}
+pub use crate::checks::audit::*;
+pub use crate::checks::{Check, Severity};
 
 /// Actions that cannot be scoped to a resource ARN and may use `Resource: *`
 /// (the Service Authorization Reference lists no resource type for them):

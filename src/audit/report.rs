@@ -1,7 +1,7 @@
-//! Finding output: a table for people and SARIF 2.1.0 for code-scanning UIs
-//! (built by [`crate::sarif`]; JSON: `crate::envelope`, built in `cmd::audit`).
+//! Finding output: a table for people (SARIF: `crate::sarif::audit`; JSON:
+//! `crate::envelope`, built in `cmd::audit`).
 
-use super::{CHECKS, Check, Finding};
+use super::Finding;
 
 /// A plain-text table, one finding per line, plus a summary line.
 pub fn table(findings: &[Finding]) -> String {
@@ -54,16 +54,4 @@ pub fn table(findings: &[Finding]) -> String {
     }
     out.push_str(&format!("{} finding(s)\n", findings.len()));
     out
-}
-
-/// SARIF 2.1.0 of `xacct audit`: one rule per check (see [`crate::sarif`] for
-/// where results are placed); `sources` are the files the run read.
-pub fn sarif(findings: &[Finding], sources: crate::sarif::Sources) -> String {
-    let checks: Vec<Check> = CHECKS
-        .iter()
-        .chain(super::attributes::CHECKS)
-        .chain(super::settings::CHECKS)
-        .copied()
-        .collect();
-    crate::sarif::log("xacct audit", &checks, findings, sources)
 }

@@ -17,23 +17,9 @@
 use serde_json::Value;
 
 use super::attributes::Place;
-use super::{Check, Finding, Severity};
+use super::{Check, Finding};
 
-/// The checks of this module (XA050-XA059).
-pub const SETTING_WEAKER: Check = Check {
-    id: "XA050",
-    severity: Severity::High,
-    title: "A security setting is weaker than the one xacct renders (flag off, weaker enum, smaller number, longer list)",
-};
-/// A rendered resource that holds security settings is missing.
-pub const SETTING_REMOVED: Check = Check {
-    id: "XA051",
-    severity: Severity::High,
-    title: "A resource with security settings that xacct renders is missing from the plan, template or committed files",
-};
-
-/// Every check of this module, in ID order.
-pub const CHECKS: &[Check] = &[SETTING_WEAKER, SETTING_REMOVED];
+pub use crate::checks::settings::*;
 
 /// The direction that weakens an attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

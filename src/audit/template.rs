@@ -74,9 +74,12 @@ fn unresolved_in(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Template parameter values by name.
+pub type Parameters = BTreeMap<String, String>;
+
 /// Parses a parameters file: the CloudFormation CLI list
 /// (`[{"ParameterKey": .., "ParameterValue": ..}]`) or a plain `{"Key": "value"}` object.
-pub fn parse_parameters(file: &str, text: &str) -> Result<BTreeMap<String, String>, TemplateError> {
+pub fn parse_parameters(file: &str, text: &str) -> Result<Parameters, TemplateError> {
     let shape = |message: String| TemplateError::Shape {
         file: file.to_owned(),
         message,

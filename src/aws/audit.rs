@@ -32,7 +32,7 @@ pub async fn confirm_audit_role(audit: &Aws, role_arn: &str, acct: &str) -> Resu
 
 /// The role the session reads must be in `acct`.
 pub fn audit_role_in(got: &str, acct: &str) -> Result<(), AwsError> {
-    if crate::eval::arn_account(got) != Some(acct) {
+    if crate::contract::arn_account(got) != Some(acct) {
         return Err(AwsError::new(
             "iam:GetRole",
             got,

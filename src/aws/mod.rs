@@ -9,7 +9,6 @@
 mod audit;
 pub(crate) mod error;
 mod list;
-pub mod org;
 mod preflight;
 pub mod state;
 

@@ -112,18 +112,23 @@ fn no_credentials(why: &str) -> SetupError {
     )
 }
 
+crate::message_error! {
+    /// Why an `--endpoint-url` is not usable (the value, the rule, the form to write).
+    EndpointError
+}
+
 /// `http(s)://host[:port][/path]`; the form `--endpoint-url` accepts (clap value parser).
-pub fn parse_endpoint_url(s: &str) -> Result<String, String> {
+pub fn parse_endpoint_url(s: &str) -> Result<String, EndpointError> {
     if !s.starts_with("http://") && !s.starts_with("https://") {
-        return Err(format!(
+        return Err(EndpointError(format!(
             "{s:?} has no http:// or https:// scheme: write it as http://HOST:PORT"
-        ));
+        )));
     }
     host_port(s).map(|_| s.to_owned())
 }
 
 /// (host, port) of an `http(s)://` URL; the port defaults to 80/443.
-fn host_port(url: &str) -> Result<(String, u16), String> {
+fn host_port(url: &str) -> Result<(String, u16), EndpointError> {
     let (default, rest) = match url.strip_prefix("https://") {
         Some(r) => (443, r),
         None => (80, url.strip_prefix("http://").unwrap_or(url)),
@@ -141,7 +146,9 @@ fn host_port(url: &str) -> Result<(String, u16), String> {
         }
     };
     if host.is_empty() || host.contains(char::is_whitespace) || host.contains('@') {
-        return Err(format!("{url:?} has no host: write it as http://HOST:PORT"));
+        return Err(EndpointError(format!(
+            "{url:?} has no host: write it as http://HOST:PORT"
+        )));
     }
     let port = match port {
         None => default,

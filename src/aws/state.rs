@@ -6,19 +6,14 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{Aws, AwsError};
 use crate::contract::state as s;
 
-type Item = HashMap<String, AttributeValue>;
+use xacct_state::{Item, get_s, key, now_ms};
 
-/// One storage account's counter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counter {
-    pub count: u64,
-    pub listed_at: i64,
-}
+pub use xacct_state::Counter;
 
 /// What the table says about the storage accounts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,34 +52,11 @@ impl State {
     pub fn drift(&self, account: &str, listed: u64) -> Option<Drift> {
         let c = self.counters.get(account)?;
         Some(Drift {
-            counter: c.count,
+            counter: c.count as u64,
             listed,
             in_flight: self.creating.get(account).map_or(0, |v| v.len() as u64),
         })
     }
-}
-
-fn key(k: String) -> Item {
-    HashMap::from([(s::PARTITION_KEY.to_owned(), AttributeValue::S(k))])
-}
-
-fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-}
-
-fn get_n(item: &Item, name: &str) -> Option<i64> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 /// The state table of an environment, reached with the caller's credentials
@@ -113,50 +85,18 @@ impl Table {
     /// `creating` records (paginated `Scan` with a filter).
     pub async fn read(&self, accounts: &[String]) -> Result<State, AwsError> {
         let mut state = State::default();
-        for chunk in accounts.chunks(100) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.iter().map(|a| key(s::counter_key(a))).collect()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| {
-                        AwsError::new("dynamodb:BatchGetItem", &self.name, e.to_string())
-                    })?,
-            );
-            while let Some(ka) = pending.take() {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.name, ka)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::sdk("dynamodb:BatchGetItem", &self.name, &e))?;
-                for item in out
-                    .responses()
-                    .and_then(|r| r.get(&self.name))
-                    .into_iter()
-                    .flatten()
-                {
-                    if let (Some(a), Some(n)) = (
-                        get_s(item, s::PARTITION_KEY)
-                            .and_then(|k| k.strip_prefix(s::COUNTER_PREFIX)),
-                        get_n(item, s::BUCKET_COUNT),
-                    ) {
-                        state.counters.insert(
-                            a.to_owned(),
-                            Counter {
-                                count: n.max(0) as u64,
-                                listed_at: get_n(item, s::LISTED_AT).unwrap_or(0),
-                            },
-                        );
-                    }
-                }
-                pending = out
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.name))
-                    .filter(|k| !k.keys().is_empty())
-                    .cloned();
-            }
+        let keys: Vec<Item> = accounts.iter().map(|a| key(s::counter_key(a))).collect();
+        let items = xacct_state::batch_get(
+            &self.client,
+            &self.name,
+            keys,
+            true,
+            xacct_state::Backoff::default(),
+        )
+        .await
+        .map_err(|e| AwsError::new("dynamodb:BatchGetItem", &self.name, e.to_string()))?;
+        for c in items.iter().filter_map(xacct_state::counter_from) {
+            state.counters.insert(c.account_id.clone(), c);
         }
         let mut start = None;
         loop {
@@ -211,7 +151,7 @@ impl Table {
             let want = target(&state);
             let now = AttributeValue::N(now_ms().to_string());
             let result = match state.counters.get(account) {
-                Some(c) if c.count == want => return Ok((Some(c.count), want)),
+                Some(c) if c.count as u64 == want => return Ok((Some(want), want)),
                 Some(c) => self
                     .client
                     .update_item()
@@ -226,7 +166,7 @@ impl Table {
                     .expression_attribute_values(":now", now)
                     .send()
                     .await
-                    .map(|_| Some(c.count))
+                    .map(|_| Some(c.count as u64))
                     .map_err(|e| {
                         (
                             e.as_service_error()

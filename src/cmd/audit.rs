@@ -312,7 +312,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
         )
         .to_json(),
-        Format::Sarif => report::sarif(&findings, sources),
+        Format::Sarif => crate::sarif::audit(&findings, sources),
     };
     use std::io::Write;
     std::io::stdout().lock().write_all(text.as_bytes())?;

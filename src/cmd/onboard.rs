@@ -326,7 +326,7 @@ fn apply(
             })?;
         applied.public_access_block = true;
         say(json, format_args!("account-level Block Public Access in {account}: on (all four flags)"));
-        let findings = crate::onboard::deploy::verify_account(env, &base, role, account).await;
+        let findings = crate::verify::storage_account(env, &base, role, account).await;
         for f in &findings {
             say(json, format_args!("{} {:?} {}: {}", f.check_id, f.severity, f.resource, f.message));
         }
@@ -365,7 +365,7 @@ async fn guardrails(
     account: &str,
     role: &str,
 ) -> anyhow::Result<()> {
-    use crate::aws::org::{OrgReadError, READ_PERMISSIONS, read};
+    use crate::org::live::{OrgReadError, READ_PERMISSIONS, read};
     let accounts = crate::audit::input::env_accounts(env);
     let s = match read(&aws.organizations(), &accounts, "").await {
         Ok(s) => s,

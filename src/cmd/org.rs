@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use super::StepFailed;
 use super::live::{LiveArgs, check_role_arn, management_session, runtime};
-use crate::aws::org::{OrgReadError, read};
+use crate::org::live::{OrgReadError, read};
 use crate::org::{Snapshot, default_path, drift, rfc3339};
 
 /// The organization around an environment: SCPs, RCPs and the accounts' paths.

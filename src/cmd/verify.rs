@@ -93,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let generated = crate::sarif::repo_root(Some(&args.env))
                 .join("generated")
                 .join(&env.short_name);
-            report::sarif(&r, &args.env, Some(&generated))
+            crate::sarif::verify(&r, &args.env, Some(&generated))
         }
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;

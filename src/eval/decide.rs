@@ -289,7 +289,7 @@ impl Compiler {
         let p = match kind {
             "AWS" if v == "*" => return None,
             "AWS" => {
-                let acct = if crate::model::is_account_id(v) {
+                let acct = if crate::contract::is_account_id(v) {
                     Some(v)
                 } else {
                     v.strip_prefix("arn:aws:iam::")
@@ -333,11 +333,11 @@ impl Compiler {
         }
     }
 
-    fn list(&mut self, field: usize, values: &[String], negate: bool) -> Result<Atom, String> {
+    fn list(&mut self, field: usize, values: &[String], negate: bool) -> Result<Atom, Undecided> {
         let mut ids = Vec::new();
         for v in values {
             if v.contains("${") {
-                return Err(format!("policy variable in {v:?}"));
+                return Err(Undecided(format!("policy variable in {v:?}")));
             }
             let p = if field == ACTION {
                 Pattern::glob(&v.to_ascii_lowercase(), false)
@@ -354,7 +354,12 @@ impl Compiler {
         })
     }
 
-    fn condition(&mut self, operator: &str, key: &str, values: &[String]) -> Result<Atom, String> {
+    fn condition(
+        &mut self,
+        operator: &str,
+        key: &str,
+        values: &[String],
+    ) -> Result<Atom, Undecided> {
         let (set, rest) = if let Some(r) = operator.strip_prefix("ForAnyValue:") {
             (SetOp::Any, r)
         } else if let Some(r) = operator.strip_prefix("ForAllValues:") {
@@ -387,7 +392,7 @@ impl Compiler {
         if !matches!(set, SetOp::Single) {
             match source {
                 Source::Key(k) => self.multi[k - KEYS] = true,
-                _ => return Err(format!("{operator} on single-valued key {key}")),
+                _ => return Err(Undecided(format!("{operator} on single-valued key {key}"))),
             }
         }
         let mut cond = Cond {
@@ -418,19 +423,25 @@ impl Compiler {
             "ArnEquals" | "ArnLike" => (Pattern::arn, false),
             "ArnNotEquals" | "ArnNotLike" => (Pattern::arn, true),
             "Bool" => (|v| Pattern::literal(v, true), false),
-            _ => return Err(format!("condition operator {operator} is not modelled")),
+            _ => {
+                return Err(Undecided(format!(
+                    "condition operator {operator} is not modelled"
+                )));
+            }
         };
         cond.negated = negated;
         let is_arn = base.starts_with("Arn");
         for v in values {
             if v.contains("${") {
-                return Err(format!("policy variable in condition value {v:?}"));
+                return Err(Undecided(format!(
+                    "policy variable in condition value {v:?}"
+                )));
             }
             if is_arn && v.splitn(6, ':').count() < 6 {
-                return Err(format!(
+                return Err(Undecided(format!(
                     "{operator} value {v:?} on {key} has fewer than the six components of an ARN; \
                      AWS does not document how such a pattern matches"
-                ));
+                )));
             }
             let p = make(v);
             match (key.as_str(), source) {
@@ -475,7 +486,7 @@ impl Compiler {
         Ok(Atom::Cond(cond))
     }
 
-    fn statement(&mut self, st: &Statement, kind: Kind) -> Result<Option<Stmt>, String> {
+    fn statement(&mut self, st: &Statement, kind: Kind) -> Result<Option<Stmt>, Undecided> {
         let deny = match st.effect {
             Some(Effect::Allow) => false,
             Some(Effect::Deny) => true,
@@ -506,7 +517,7 @@ impl Compiler {
         Ok(Some(Stmt { deny, atoms }))
     }
 
-    fn side(&mut self, docs: &[Named<'_>]) -> Result<Vec<Stmt>, String> {
+    fn side(&mut self, docs: &[Named<'_>]) -> Result<Vec<Stmt>, Undecided> {
         let mut out = Vec::new();
         for d in docs {
             for (i, st) in d.doc.statement.iter().enumerate() {
@@ -514,7 +525,7 @@ impl Compiler {
                     Ok(Some(s)) => out.push(s),
                     Ok(None) => {}
                     Err(e) => {
-                        return Err(format!("{}#{i}: {e}", d.name));
+                        return Err(Undecided(format!("{}#{i}: {e}", d.name)));
                     }
                 }
             }
@@ -829,10 +840,10 @@ impl Search<'_> {
         t
     }
 
-    fn dfs(&mut self, depth: usize) -> Result<bool, String> {
+    fn dfs(&mut self, depth: usize) -> Result<bool, Undecided> {
         self.nodes += 1;
         if self.nodes > NODE_LIMIT {
-            return Err(format!("search exceeded {NODE_LIMIT} nodes"));
+            return Err(Undecided(format!("search exceeded {NODE_LIMIT} nodes")));
         }
         match self.target() {
             Some(false) => return Ok(false),
@@ -917,7 +928,7 @@ fn field_cells(
     domain: &[usize],
     exclude: &[usize],
     action: bool,
-) -> Result<Vec<Cell>, String> {
+) -> Result<Vec<Cell>, Undecided> {
     let valid = |b: &Bits| domain.iter().any(|&d| b.get(d)) && !exclude.iter().any(|&i| b.get(i));
     let mut cs = pattern::cells(patterns, &valid, exclude, STATE_LIMIT)
         .map_err(|e| format!("too many states ({}) in one field", e.0))?;
@@ -942,11 +953,17 @@ fn field_cells(
     Ok(cs)
 }
 
+crate::message_error! {
+    /// Why a question is outside the decided subset (reported as [`Answer::Unknown`],
+    /// XA022): the operator, variable or limit that stopped it.
+    Undecided
+}
+
 pub fn find(must: &[&[Named<'_>]], must_not: &[&[Named<'_>]], scope: &Scope) -> Answer {
     match find_inner(must, must_not, scope) {
         Ok(Some(r)) => Answer::Witness(r),
         Ok(None) => Answer::Empty,
-        Err(e) => Answer::Unknown(e),
+        Err(e) => Answer::Unknown(e.0),
     }
 }
 
@@ -954,7 +971,7 @@ fn find_inner(
     must: &[&[Named<'_>]],
     must_not: &[&[Named<'_>]],
     scope: &Scope,
-) -> Result<Option<Request>, String> {
+) -> Result<Option<Request>, Undecided> {
     let mut cx = Compiler::new();
     let must: Vec<Vec<Stmt>> = must.iter().map(|d| cx.side(d)).collect::<Result<_, _>>()?;
     let must_not: Vec<Vec<Stmt>> = must_not
@@ -1106,10 +1123,10 @@ fn find_inner(
                     }
                     if cx.multi[f - KEYS] {
                         if cs.len() > MULTI_LIMIT {
-                            return Err(format!(
+                            return Err(Undecided(format!(
                                 "multi-valued key with {} regions (limit {MULTI_LIMIT})",
                                 cs.len()
-                            ));
+                            )));
                         }
                         for m in 1u32..(1 << cs.len()) {
                             ch.push(Some((0..cs.len()).filter(|i| m & (1 << i) != 0).collect()));

@@ -50,11 +50,7 @@ impl Caller {
     }
 }
 
-/// The account part of an ARN (`arn:partition:service:region:account:...`).
-pub fn arn_account(arn: &str) -> Option<&str> {
-    let acct = arn.split(':').nth(4)?;
-    (!acct.is_empty()).then_some(acct)
-}
+pub use crate::contract::arn_account;
 
 /// One request: principal, action, resource and the request context.
 #[derive(Debug, Clone)]
@@ -360,7 +356,7 @@ fn principal_match(p: &Principal, caller: &Caller) -> Option<PrincipalMatch> {
 /// (`AROA…`, `AIDA…`) never match an ARN: they name a deleted principal.
 fn aws_principal_match(value: &str, caller: &str) -> Option<PrincipalMatch> {
     let caller_account = arn_account(caller)?;
-    if crate::model::is_account_id(value) {
+    if crate::contract::is_account_id(value) {
         return (value == caller_account).then_some(PrincipalMatch::Account);
     }
     if let Some(acct) = value

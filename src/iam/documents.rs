@@ -426,7 +426,7 @@ pub fn kms_key_policy(env: &Environment) -> PolicyDocument {
     let mut reader_accounts: Vec<&str> = env
         .readers
         .iter()
-        .filter_map(|r| crate::eval::arn_account(r))
+        .filter_map(|r| crate::contract::arn_account(r))
         .collect();
     reader_accounts.sort_unstable();
     reader_accounts.dedup();

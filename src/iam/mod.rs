@@ -7,6 +7,7 @@
 //! This module knows nothing about files, templates or AWS calls.
 
 pub mod documents;
+pub mod live;
 
 use std::collections::BTreeMap;
 

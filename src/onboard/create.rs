@@ -143,28 +143,34 @@ pub async fn create_account(
     Ok(id)
 }
 
+crate::message_error! {
+    /// Why Organizations reports an account creation FAILED (`EMAIL_ALREADY_EXISTS`, ...).
+    CreateFailed
+}
+
 /// What a `DescribeCreateAccountStatus` answer means: `Ok(Some(id))` created,
 /// `Ok(None)` still in progress, `Err(reason)` failed (for example
 /// `EMAIL_ALREADY_EXISTS` or `ACCOUNT_LIMIT_EXCEEDED`).
 fn create_outcome(
     st: &aws_sdk_organizations::types::CreateAccountStatus,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, CreateFailed> {
     use aws_sdk_organizations::types::CreateAccountState;
     match st.state() {
         Some(CreateAccountState::Succeeded) => {
             Ok(Some(st.account_id().unwrap_or_default().to_owned()))
         }
-        Some(CreateAccountState::Failed) => Err(st
-            .failure_reason()
-            .map(|r| r.as_str().to_owned())
-            .unwrap_or_else(|| "no reason given".to_owned())),
+        Some(CreateAccountState::Failed) => Err(CreateFailed(
+            st.failure_reason()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_else(|| "no reason given".to_owned()),
+        )),
         _ => Ok(None),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::create_outcome;
+    use super::{CreateFailed, create_outcome};
     use aws_sdk_organizations::types::{
         CreateAccountFailureReason, CreateAccountState, CreateAccountStatus,
     };
@@ -196,11 +202,11 @@ mod tests {
                 Some(CreateAccountFailureReason::EmailAlreadyExists),
                 None
             )),
-            Err("EMAIL_ALREADY_EXISTS".to_owned())
+            Err(CreateFailed("EMAIL_ALREADY_EXISTS".to_owned()))
         );
         assert_eq!(
             create_outcome(&st(CreateAccountState::Failed, None, None)),
-            Err("no reason given".to_owned())
+            Err(CreateFailed("no reason given".to_owned()))
         );
     }
 }

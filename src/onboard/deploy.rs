@@ -1,17 +1,13 @@
 //! `xacct onboard --apply`: deploys the rendered storage-account stack into one
-//! account through the bootstrap role, waits for it, and verifies that account
-//! with the verifier's storage checks.
+//! account through the bootstrap role and waits for it (`cmd::onboard` then
+//! verifies the account with `verify::storage_account`).
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::{Capability, StackStatus};
 
-use crate::audit::Finding;
 use crate::aws::{self, Aws, AwsError};
-use crate::iam::documents::Documents;
-use crate::model::Environment;
 use crate::progress::{Event, Progress};
-use crate::verify::{Ctx, Options, storage};
 
 /// Creates or updates `stack` from `template`; waits until it settles.
 /// Returns the final status, or an error that lists the failed stack events.
@@ -188,23 +184,4 @@ pub fn account_public_access_block_command(account: &str) -> String {
     format!(
         "aws s3control put-public-access-block --account-id {account} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
     )
-}
-
-/// The verifier's storage checks for one account (IAM through the audit role).
-pub async fn verify_account(
-    env: &Environment,
-    base: &Aws,
-    audit_role: &str,
-    account: &str,
-) -> Vec<Finding> {
-    let ctx = Ctx {
-        env: env.clone(),
-        docs: Documents::build(env),
-        opts: Options {
-            audit_role: audit_role.to_owned(),
-            ..Options::default()
-        },
-        quota_default: Default::default(),
-    };
-    storage::check(&ctx, base, None, account).await.findings
 }

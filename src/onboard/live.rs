@@ -88,11 +88,12 @@ pub struct OrgAccount {
 }
 
 impl OrgAccount {
-    /// Tagged for discovery the way the Lambda reads it: key present, value not `false`.
+    /// Tagged for discovery the way the Lambda reads it
+    /// (`contract::is_storage_account_tag`).
     pub fn tagged(&self) -> bool {
         self.tag
             .as_deref()
-            .is_some_and(|v| !v.eq_ignore_ascii_case("false"))
+            .is_some_and(|v| contract::is_storage_account_tag(contract::STORAGE_ACCOUNT_TAG, v))
     }
 }
 

@@ -147,28 +147,7 @@ pub fn plan_change(spec: &Path, new_text: String, out_root: &Path) -> anyhow::Re
     })
 }
 
-/// Writes `text` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, text: &str) -> Result<(), output::WriteError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "spec".to_owned());
-    let tmp = dir
-        .unwrap_or(Path::new("."))
-        .join(format!(".{name}.xacct-tmp-{}", std::process::id()));
-    let res = (|| {
-        std::fs::write(&tmp, text)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res.map_err(|e| output::with_path(e, path))
-}
+pub use crate::render::output::write_atomic;
 
 /// Which order the spec and `generated/` are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -186,10 +186,10 @@ pub async fn apply(
                     .send()
                     .await
                     .map(|o| o.operation_id().map(str::to_owned))
-                    .map_err(|e| aws::describe(&e));
+                    .map_err(|e| StackSetError(aws::describe(&e)));
                 let op = finish(&cfn, &name, "UpdateStackSet", sent, timeout, progress)
                     .await
-                    .map_err(|e| left(&done, e))?;
+                    .map_err(|e| left(&done, e.0))?;
                 done.lines.push(format!(
                     "updated stack set {name} to the rendered template{} (operation {op})",
                     if auto_off { ", auto-deployment on" } else { "" }
@@ -204,12 +204,12 @@ pub async fn apply(
     // the OU already has an instance in this region (emulators omit the OU).
     let instances = list_instances(&cfn, &name)
         .await
-        .map_err(|e| left(&done, e))?;
+        .map_err(|e| left(&done, e.0))?;
     let mut to_create = Vec::new();
     for ou in ous {
         let named = instances.iter().any(|i| i.ou.as_deref() == Some(ou));
         let covered = named || {
-            let members = ou_accounts(org, ou).await.map_err(|e| left(&done, e))?;
+            let members = ou_accounts(org, ou).await.map_err(|e| left(&done, e.0))?;
             !members.is_empty()
                 && members.iter().all(|a| {
                     instances
@@ -237,10 +237,10 @@ pub async fn apply(
             .send()
             .await
             .map(|o| o.operation_id().map(str::to_owned))
-            .map_err(|e| aws::describe(&e));
+            .map_err(|e| StackSetError(aws::describe(&e)));
         let op = finish(&cfn, &name, "CreateStackInstances", sent, timeout, progress)
             .await
-            .map_err(|e| left(&done, e))?;
+            .map_err(|e| left(&done, e.0))?;
         done.lines.push(format!(
             "created stack instances for {} in {} (operation {op})",
             to_create.join(", "),
@@ -249,7 +249,7 @@ pub async fn apply(
     }
     let instances = list_instances(&cfn, &name)
         .await
-        .map_err(|e| left(&done, e))?;
+        .map_err(|e| left(&done, e.0))?;
     done.instances = instances
         .iter()
         .map(|i| format!("{} {} {}", i.account, i.region, i.status))
@@ -257,6 +257,11 @@ pub async fn apply(
         .into_iter()
         .collect();
     Ok(done)
+}
+
+crate::message_error! {
+    /// A stack set step that failed: the call and what AWS said.
+    StackSetError
 }
 
 struct Instance {
@@ -269,7 +274,7 @@ struct Instance {
 async fn list_instances(
     cfn: &aws_sdk_cloudformation::Client,
     name: &str,
-) -> Result<Vec<Instance>, String> {
+) -> Result<Vec<Instance>, StackSetError> {
     let mut out = Vec::new();
     let mut pages = cfn
         .list_stack_instances()
@@ -295,7 +300,10 @@ async fn list_instances(
 }
 
 /// The accounts directly in `ou`.
-async fn ou_accounts(org: &aws_sdk_organizations::Client, ou: &str) -> Result<Vec<String>, String> {
+async fn ou_accounts(
+    org: &aws_sdk_organizations::Client,
+    ou: &str,
+) -> Result<Vec<String>, StackSetError> {
     let mut out = Vec::new();
     let mut pages = org
         .list_accounts_for_parent()
@@ -324,10 +332,10 @@ async fn finish(
     cfn: &aws_sdk_cloudformation::Client,
     name: &str,
     call: &str,
-    sent: Result<Option<String>, String>,
+    sent: Result<Option<String>, StackSetError>,
     timeout: Duration,
     progress: &Progress,
-) -> Result<String, String> {
+) -> Result<String, StackSetError> {
     let op = sent
         .map_err(|e| format!("cloudformation:{call}: {e}"))?
         .unwrap_or_default();
@@ -341,7 +349,7 @@ async fn wait(
     op: &str,
     timeout: Duration,
     progress: &Progress,
-) -> Result<(), String> {
+) -> Result<(), StackSetError> {
     let started = Instant::now();
     loop {
         let o = cfn
@@ -360,20 +368,20 @@ async fn wait(
         match op_.and_then(|x| x.status()) {
             Some(StackSetOperationStatus::Succeeded) => return Ok(()),
             Some(s @ (StackSetOperationStatus::Failed | StackSetOperationStatus::Stopped)) => {
-                return Err(format!(
+                return Err(StackSetError(format!(
                     "stack set operation {op} ended {}: {} (aws cloudformation list-stack-set-operation-results --stack-set-name {name} --operation-id {op})",
                     s.as_str(),
                     op_.and_then(|x| x.status_reason())
                         .unwrap_or("no reason given")
-                ));
+                )));
             }
             s => {
                 if started.elapsed() > timeout {
-                    return Err(format!(
+                    return Err(StackSetError(format!(
                         "stack set operation {op} still {} after {}s",
                         s.map(|s| s.as_str()).unwrap_or("unknown"),
                         timeout.as_secs()
-                    ));
+                    )));
                 }
                 progress.emit(&Event::Waiting {
                     what: format!("stack set operation {op}"),

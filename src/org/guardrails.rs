@@ -840,3 +840,18 @@ pub fn annotate(s: &Snapshot, findings: &mut [Finding]) {
         }
     }
 }
+
+/// The zone of trust of an audit with a snapshot (here, not in `audit`: the audit
+/// knows nothing about the organization model).
+impl Expect {
+    /// Widens the zone of trust to the organization of a snapshot.
+    pub fn with_org(mut self, snapshot: &super::Snapshot) -> Self {
+        self.zone_accounts
+            .extend(snapshot.accounts.iter().map(|a| a.id.clone()));
+        self.zone_accounts.sort();
+        self.zone_accounts.dedup();
+        self.org_snapshot = true;
+        self.zone_org = Some(snapshot.organization_id.clone());
+        self
+    }
+}

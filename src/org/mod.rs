@@ -2,11 +2,12 @@
 //! Organization (root, OUs, the path of every environment account, every SCP
 //! and RCP with its targets and content) and the guardrail evaluation over it.
 //!
-//! Pure: no AWS, no clock, no files. `aws::org` reads a [`Snapshot`] live,
+//! Pure: no AWS, no clock, no files. `org::live` reads a [`Snapshot`] live,
 //! `cmd::org` writes and checks it, audit reads it from a file, verify reads
 //! it live; [`guardrails`] judges the provisioning chain against it.
 
 pub mod guardrails;
+pub mod live;
 
 use std::collections::{BTreeMap, BTreeSet};
 

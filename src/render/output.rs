@@ -95,11 +95,7 @@ pub fn write(dir: &Path, files: &[RenderedFile]) -> Result<WriteReport, WriteErr
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| with_path(e, parent))?;
         }
-        // Write to a temporary file and rename, so an interrupted render never
-        // leaves a half-written file behind.
-        let tmp = path.with_extension("xacct-tmp");
-        std::fs::write(&tmp, &f.contents).map_err(|e| with_path(e, &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(|e| with_path(e, &path))?;
+        write_atomic(&path, &f.contents)?;
         report.written.push(path);
     }
     let rendered: BTreeSet<&Path> = files.iter().map(|f| f.path.as_path()).collect();
@@ -129,6 +125,33 @@ pub(crate) fn with_path(error: std::io::Error, path: &Path) -> WriteError {
         path: path.to_owned(),
         error,
     }
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder (so
+/// the rename never crosses file systems), the old file's permissions, then a
+/// rename; the temporary file is removed on failure. An interrupted write never
+/// leaves a half-written file. The one atomic write of the crate (`render`,
+/// `adopt`, the spec edits of `onboard`).
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), WriteError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "spec".to_owned());
+    let tmp = dir
+        .unwrap_or(Path::new("."))
+        .join(format!(".{name}.xacct-tmp-{}", std::process::id()));
+    let res = (|| {
+        std::fs::write(&tmp, text)?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    res.map_err(|e| with_path(e, path))
 }
 
 /// A unified diff, cut off after 100 lines.

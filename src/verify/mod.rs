@@ -9,11 +9,12 @@
 //! `sts:GetCallerIdentity`, tells) is not a finding: the run stops with a
 //! [`SetupError`](crate::aws::SetupError) (exit 2).
 
-pub mod checks;
+pub use crate::checks::verify as checks;
 pub mod diff;
 pub mod primary;
 pub mod quota;
 pub mod report;
+pub mod shared;
 pub mod storage;
 
 use std::sync::Arc;
@@ -242,6 +243,26 @@ pub struct Ctx {
     pub quota_default: tokio::sync::OnceCell<Option<u64>>,
 }
 
+/// The verifier's storage checks for one account (IAM through the audit role,
+/// no chain, no primary checks): what `onboard --apply` runs after the stack.
+pub async fn storage_account(
+    env: &Environment,
+    base: &Aws,
+    audit_role: &str,
+    account: &str,
+) -> Vec<Finding> {
+    let ctx = Ctx {
+        env: env.clone(),
+        docs: Documents::build(env),
+        opts: Options {
+            audit_role: audit_role.to_owned(),
+            ..Options::default()
+        },
+        quota_default: Default::default(),
+    };
+    storage::check(&ctx, base, None, account).await.findings
+}
+
 /// Verifies one environment.
 pub async fn run(env: &Environment, opts: &Options) -> Result<Report, crate::aws::SetupError> {
     let aws = Aws::load(&opts.target, &env.region).await;
@@ -427,7 +448,7 @@ pub async fn run_chain_with(
         Ok(state) => {
             for r in &mut storage {
                 let acct = r.summary.account.clone();
-                r.summary.capacity_counter = state.counters.get(&acct).map(|c| c.count);
+                r.summary.capacity_counter = state.counters.get(&acct).map(|c| c.count as u64);
                 let Some(listed) = r.summary.prefix_buckets else {
                     continue;
                 };
@@ -513,9 +534,9 @@ async fn live_org(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    match crate::aws::org::read(&aws.organizations(), &accounts, &crate::org::rfc3339(now)).await {
+    match crate::org::live::read(&aws.organizations(), &accounts, &crate::org::rfc3339(now)).await {
         Ok(s) => Some(s),
-        Err(crate::aws::org::OrgReadError::NotInOrganization(m)) => {
+        Err(crate::org::live::OrgReadError::NotInOrganization(m)) => {
             if let Some(o) = &env.organization_id {
                 findings.push(finding(
                     checks::ORG_ABSENT,
@@ -536,7 +557,7 @@ async fn live_org(
                 "organizations:DescribeOrganization",
                 format!(
                     "setup: cannot read the organization, so its SCPs and RCPs were not evaluated and the zone of trust is the environment's accounts only: {e}; grant the verifier {}",
-                    crate::aws::org::READ_PERMISSIONS
+                    crate::org::live::READ_PERMISSIONS
                 ),
                 None,
             ));

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use aws_sdk_lambda::primitives::Blob;
 
 use super::aws::{self, Aws};
+use super::shared::{SelfTest, SelfTestError};
 use super::{
     AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding, read_role_trust,
 };
 use crate::audit::Finding;
+use crate::contract::api::RequestBody;
 use crate::iam::PolicyDocument;
 use crate::model::PhrLocation;
 
@@ -54,7 +56,7 @@ pub async fn check(ctx: &Ctx, aws: &Aws) -> Result {
     function(ctx, aws, &mut r).await;
     execution_role(ctx, aws, &mut r).await;
     if env.phr.location == PhrLocation::Primary {
-        let (f, p) = phr(ctx, aws, acct).await;
+        let (f, p) = super::shared::phr(ctx, aws, acct).await;
         r.findings.extend(f);
         r.phr_policy = p;
     }
@@ -269,7 +271,7 @@ async fn trail(ctx: &Ctx, aws: &Aws, acct: &str, key_arn: Option<&str>) -> Vec<F
 /// account's Block Public Access has all four flags on.
 async fn primary_account_public_access_block(aws: &Aws, acct: &str) -> Option<Finding> {
     let resource = format!("arn:aws:s3:::account/{acct}");
-    let why = match super::storage::account_public_access_block(aws, acct).await {
+    let why = match super::shared::account_public_access_block(aws, acct).await {
         Ok(true) => return None,
         Ok(false) => {
             "the account-level Block Public Access is not fully on (all four flags)".to_owned()
@@ -283,139 +285,6 @@ async fn primary_account_public_access_block(aws: &Aws, acct: &str) -> Option<Fi
         why,
         None,
     ))
-}
-
-/// XV026: the PHR bucket's server access logs go to the log bucket, under
-/// [`crate::model::ACCESS_LOG_PREFIX`].
-async fn phr_access_logging(ctx: &Ctx, s3: &aws_sdk_s3::Client, account: &str) -> Option<Finding> {
-    let (bucket, logs) = (&ctx.env.phr.bucket, &ctx.env.phr.log_bucket);
-    let why = match s3.get_bucket_logging().bucket(bucket).send().await {
-        Ok(o) => match o.logging_enabled() {
-            Some(l)
-                if l.target_bucket() == logs
-                    && l.target_prefix() == crate::model::ACCESS_LOG_PREFIX =>
-            {
-                return None;
-            }
-            Some(l) => format!(
-                "server access logs go to s3://{}/{}, expected s3://{logs}/{}",
-                l.target_bucket(),
-                l.target_prefix(),
-                crate::model::ACCESS_LOG_PREFIX
-            ),
-            None => format!(
-                "server access logging is off (expected s3://{logs}/{})",
-                crate::model::ACCESS_LOG_PREFIX
-            ),
-        },
-        Err(e) => format!(
-            "server access logging cannot be read: {}",
-            aws::describe(&e)
-        ),
-    };
-    Some(finding(
-        checks::PHR_ACCESS_LOGGING,
-        account,
-        &crate::contract::bucket_arn(bucket),
-        why,
-        None,
-    ))
-}
-
-/// XV025: the log bucket exists with Block Public Access, BucketOwnerEnforced,
-/// default encryption, the retention lifecycle and the rendered TLS-only policy.
-async fn log_bucket(ctx: &Ctx, s3: &aws_sdk_s3::Client, account: &str) -> Vec<Finding> {
-    let bucket = ctx.env.phr.log_bucket.as_str();
-    let arn = crate::contract::bucket_arn(bucket);
-    let f = |why: String| finding(checks::LOG_BUCKET, account, &arn, why, None);
-    if let Err(e) = s3.head_bucket().bucket(bucket).send().await {
-        return vec![f(format!(
-            "log bucket {bucket} is missing or unreadable: {}",
-            aws::describe(&e)
-        ))];
-    }
-    let (bpa, own, enc, life, pol) = tokio::join!(
-        s3.get_public_access_block().bucket(bucket).send(),
-        s3.get_bucket_ownership_controls().bucket(bucket).send(),
-        s3.get_bucket_encryption().bucket(bucket).send(),
-        s3.get_bucket_lifecycle_configuration()
-            .bucket(bucket)
-            .send(),
-        s3.get_bucket_policy().bucket(bucket).send(),
-    );
-    let mut out = Vec::new();
-    match bpa {
-        Ok(o) if super::storage::all_blocked(o.public_access_block_configuration()) => {}
-        Ok(_) => out.push(f("Block Public Access is not fully on".to_owned())),
-        Err(e) => out.push(f(format!("no Block Public Access: {}", aws::describe(&e)))),
-    }
-    match own {
-        Ok(o) => {
-            let modes: Vec<String> = o
-                .ownership_controls()
-                .map(|c| {
-                    c.rules()
-                        .iter()
-                        .map(|r| r.object_ownership().as_str().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            if modes != ["BucketOwnerEnforced"] {
-                out.push(f(format!(
-                    "object ownership is {modes:?}, expected BucketOwnerEnforced"
-                )));
-            }
-        }
-        Err(e) => out.push(f(format!("no ownership controls: {}", aws::describe(&e)))),
-    }
-    match enc {
-        Ok(o)
-            if o.server_side_encryption_configuration().is_some_and(|c| {
-                c.rules()
-                    .iter()
-                    .any(|r| r.apply_server_side_encryption_by_default().is_some())
-            }) => {}
-        Ok(_) => out.push(f("no default encryption rule".to_owned())),
-        Err(e) => out.push(f(format!("no default encryption: {}", aws::describe(&e)))),
-    }
-    let days = i32::try_from(ctx.env.phr.access_log_retention_days).unwrap_or(i32::MAX);
-    match life {
-        Ok(o) => {
-            let expires = o.rules().iter().any(|r| {
-                r.status().as_str() == "Enabled"
-                    && r.expiration().and_then(|e| e.days()) == Some(days)
-            });
-            if !expires {
-                out.push(f(format!(
-                    "no enabled lifecycle rule expires logs after {days} days (phr.access_log_retention_days)"
-                )));
-            }
-        }
-        Err(e) => out.push(f(format!(
-            "no lifecycle configuration: {}",
-            aws::describe(&e)
-        ))),
-    }
-    match pol {
-        Ok(o) => match diff::parse_live(o.policy().unwrap_or_default()) {
-            Ok(doc) => out.extend(diff_findings(
-                checks::LOG_BUCKET,
-                account,
-                &arn,
-                "log bucket policy",
-                "policies/log-bucket-policy.json",
-                &ctx.docs.log_bucket_policy,
-                &format!("live:s3:{bucket}/policy"),
-                &doc,
-            )),
-            Err(e) => out.push(f(format!("bucket policy does not parse: {e}"))),
-        },
-        Err(e) => out.push(f(format!(
-            "no bucket policy (requests without TLS are not denied): {}",
-            aws::describe(&e)
-        ))),
-    }
-    out
 }
 
 async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
@@ -854,7 +723,7 @@ async fn boundary(
         ));
         return;
     }
-    match super::storage::fetch_policy(iam, &want).await {
+    match super::shared::fetch_policy(iam, &want).await {
         Ok(doc) => findings.extend(diff_findings(
             checks::LAMBDA_BOUNDARY,
             acct,
@@ -875,198 +744,11 @@ async fn boundary(
     }
 }
 
-pub async fn phr(ctx: &Ctx, aws: &Aws, account: &str) -> (Vec<Finding>, Option<PolicyDocument>) {
-    let bucket = ctx.env.phr.bucket.as_str();
-    let arn = crate::contract::bucket_arn(bucket);
-    let s3 = aws.s3();
-    let mut out = Vec::new();
-    if let Err(e) = s3.head_bucket().bucket(bucket).send().await {
-        let why = match aws::code(&e) {
-            Some("NotFound") | Some("NoSuchBucket") => "does not exist".to_owned(),
-            _ => format!("cannot be read: {}", aws::describe(&e)),
-        };
-        out.push(finding(
-            checks::PHR_MISSING,
-            account,
-            &arn,
-            format!("PHR bucket {bucket} {why}"),
-            None,
-        ));
-        return (out, None);
-    }
-    match s3.get_bucket_encryption().bucket(bucket).send().await {
-        Ok(o) => {
-            let algos: Vec<String> = o
-                .server_side_encryption_configuration()
-                .map(|c| {
-                    c.rules()
-                        .iter()
-                        .filter_map(|r| r.apply_server_side_encryption_by_default())
-                        .map(|d| d.sse_algorithm().as_str().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            if algos.is_empty() {
-                out.push(finding(
-                    checks::PHR_ENCRYPTION,
-                    account,
-                    &arn,
-                    "no default encryption rule",
-                    None,
-                ));
-            }
-        }
-        Err(e) => out.push(finding(
-            checks::PHR_ENCRYPTION,
-            account,
-            &arn,
-            format!("no default encryption: {}", aws::describe(&e)),
-            None,
-        )),
-    }
-    match s3.get_public_access_block().bucket(bucket).send().await {
-        Ok(o) => {
-            let c = o.public_access_block_configuration();
-            let flags = [
-                ("BlockPublicAcls", c.and_then(|c| c.block_public_acls())),
-                ("IgnorePublicAcls", c.and_then(|c| c.ignore_public_acls())),
-                ("BlockPublicPolicy", c.and_then(|c| c.block_public_policy())),
-                (
-                    "RestrictPublicBuckets",
-                    c.and_then(|c| c.restrict_public_buckets()),
-                ),
-            ];
-            let off: Vec<&str> = flags
-                .iter()
-                .filter(|(_, v)| *v != Some(true))
-                .map(|(k, _)| *k)
-                .collect();
-            if !off.is_empty() {
-                out.push(finding(
-                    checks::PHR_PUBLIC_ACCESS,
-                    account,
-                    &arn,
-                    format!("Block Public Access is off: {}", off.join(", ")),
-                    None,
-                ));
-            }
-        }
-        Err(e) => out.push(finding(
-            checks::PHR_PUBLIC_ACCESS,
-            account,
-            &arn,
-            format!(
-                "no Block Public Access configuration: {}",
-                aws::describe(&e)
-            ),
-            None,
-        )),
-    }
-    match s3
-        .get_bucket_ownership_controls()
-        .bucket(bucket)
-        .send()
-        .await
-    {
-        Ok(o) => {
-            let modes: Vec<String> = o
-                .ownership_controls()
-                .map(|c| {
-                    c.rules()
-                        .iter()
-                        .map(|r| r.object_ownership().as_str().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            if modes != ["BucketOwnerEnforced"] {
-                out.push(finding(
-                    checks::PHR_OWNERSHIP,
-                    account,
-                    &arn,
-                    format!("object ownership is {modes:?}, expected BucketOwnerEnforced"),
-                    None,
-                ));
-            }
-        }
-        Err(e) => out.push(finding(
-            checks::PHR_OWNERSHIP,
-            account,
-            &arn,
-            format!("no ownership controls: {}", aws::describe(&e)),
-            None,
-        )),
-    }
-    let live_name = format!("live:s3:{bucket}/policy");
-    let policy = match s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(o) => match diff::parse_live(o.policy().unwrap_or_default()) {
-            Ok(doc) => {
-                out.extend(diff_findings(
-                    checks::PHR_POLICY,
-                    account,
-                    &arn,
-                    "PHR bucket policy",
-                    "policies/phr-bucket-policy.json",
-                    &ctx.docs.phr_bucket_policy,
-                    &live_name,
-                    &doc,
-                ));
-                Some(doc)
-            }
-            Err(e) => {
-                out.push(finding(
-                    checks::PHR_POLICY,
-                    account,
-                    &arn,
-                    format!("bucket policy does not parse: {e}"),
-                    None,
-                ));
-                None
-            }
-        },
-        Err(e) => {
-            out.push(finding(
-                checks::PHR_POLICY,
-                account,
-                &arn,
-                format!(
-                    "no bucket policy (requests without TLS are not denied): {}",
-                    aws::describe(&e)
-                ),
-                None,
-            ));
-            None
-        }
-    };
-    let (logging, logs) = tokio::join!(
-        phr_access_logging(ctx, &s3, account),
-        log_bucket(ctx, &s3, account)
-    );
-    out.extend(logging);
-    out.extend(logs);
-    (out, policy)
-}
-
-/// One storage account as the self-test reports it (the `lambda` crate's
-/// `AccountReport`, read loosely so a newer Lambda still parses).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct SelfTestAccount {
-    pub account_id: String,
-    #[serde(default)]
-    pub trust_ok: bool,
-    pub bucket_count: Option<u64>,
-    pub headroom: Option<i64>,
-    pub error: Option<String>,
-}
-
-/// The self-test outcome: per-account reports, or why it could not run.
-pub type SelfTest = std::result::Result<Vec<SelfTestAccount>, String>;
-
-/// Invokes the function with a function-URL event carrying
-/// `{"kind":"self-test","api_version":"1"}` (the request the `lambda` crate defines).
+/// Invokes the function with a function-URL event carrying the self-test
+/// request (`contract::api::RequestBody::self_test`) and reads its report
+/// (`contract::api::SelfTestResponse`).
 pub async fn self_test(ctx: &Ctx, aws: &Aws) -> SelfTest {
-    let body =
-        serde_json::json!({"kind": "self-test", "api_version": crate::contract::API_VERSION})
-            .to_string();
+    let body = serde_json::to_string(&RequestBody::self_test()).unwrap_or_default();
     let event = serde_json::json!({
         "version": "2.0",
         "routeKey": "$default",
@@ -1095,34 +777,32 @@ pub async fn self_test(ctx: &Ctx, aws: &Aws) -> SelfTest {
         .payload(Blob::new(event.to_string().into_bytes()))
         .send()
         .await
-        .map_err(|e| format!("lambda:InvokeFunction failed: {}", aws::describe(&e)))?;
+        .map_err(|e| SelfTestError::Invoke(aws::describe(&e)))?;
     let payload = out
         .payload()
         .map(|b| b.as_ref().to_vec())
         .unwrap_or_default();
+    let cut = |s: &str| s.chars().take(300).collect::<String>();
     if let Some(fe) = out.function_error() {
-        return Err(format!(
-            "the function failed ({fe}): {}",
-            String::from_utf8_lossy(&payload)
-                .chars()
-                .take(300)
-                .collect::<String>()
-        ));
+        return Err(SelfTestError::FunctionFailed {
+            kind: fe.to_owned(),
+            payload: cut(&String::from_utf8_lossy(&payload)),
+        });
     }
-    let resp: serde_json::Value = serde_json::from_slice(&payload)
-        .map_err(|e| format!("the self-test answer is not JSON: {e}"))?;
+    let resp: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|e| SelfTestError::NotJson(e.to_string()))?;
     let status = resp.get("statusCode").and_then(|s| s.as_u64()).unwrap_or(0);
     let body_text = resp.get("body").and_then(|b| b.as_str()).unwrap_or("");
     if status != 200 {
-        return Err(format!(
-            "the self-test answered HTTP {status}: {}",
-            body_text.chars().take(300).collect::<String>()
-        ));
+        return Err(SelfTestError::Status {
+            status,
+            body: cut(body_text),
+        });
     }
-    let body: serde_json::Value = serde_json::from_str(body_text)
-        .map_err(|e| format!("the self-test body is not JSON: {e}"))?;
+    let body: serde_json::Value =
+        serde_json::from_str(body_text).map_err(|e| SelfTestError::BodyNotJson(e.to_string()))?;
     let accounts = body.get("accounts").cloned().unwrap_or_default();
-    serde_json::from_value(accounts).map_err(|e| format!("unexpected self-test answer: {e}"))
+    serde_json::from_value(accounts).map_err(|e| SelfTestError::Unexpected(e.to_string()))
 }
 
 /// XV019: with code signing in the spec, the function must have a code

@@ -1,7 +1,7 @@
 //! Output of `xacct verify`: the audit's finding table plus a per-account
-//! summary, and SARIF 2.1.0 with the `XV` and `XA` rules (JSON: `crate::envelope`).
+//! summary (SARIF: `crate::sarif::verify`; JSON: `crate::envelope`).
 
-use super::{ChainPath, Report, checks};
+use super::{ChainPath, Report};
 use crate::audit;
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
@@ -64,22 +64,4 @@ pub fn table(r: &Report) -> String {
     out.push('\n');
     out.push_str(&summary(r));
     out
-}
-
-/// SARIF 2.1.0: one rule per `XV` and `XA` check; live findings are placed
-/// at the spec field or generated policy that governs them ([`crate::sarif`]).
-pub fn sarif(r: &Report, spec: &std::path::Path, generated: Option<&std::path::Path>) -> String {
-    let all: Vec<audit::Check> = checks::CHECKS
-        .iter()
-        .chain(audit::CHECKS.iter())
-        .copied()
-        .collect();
-    let sources = crate::sarif::Sources {
-        spec: Some(spec.to_owned()),
-        generated: generated.map(std::path::Path::to_owned),
-        live: true,
-        category: Some(format!("xacct/verify/{}/", r.environment)),
-        ..Default::default()
-    };
-    crate::sarif::log("xacct verify", &all, &r.findings, sources)
 }

@@ -19,11 +19,7 @@ use crate::support::verify_deploy::{self as deploy, base, creds_in, rt};
 use xacct::iam::documents::Documents;
 use xacct::model::Environment;
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use crate::support::cli::Out;
 
 /// A temp copy of the dev spec and `generated/dev/`.
 struct Work {
@@ -53,29 +49,7 @@ impl Work {
 
 /// The real binary as `creds`, against moto.
 fn xacct(m: &Moto, creds: &Credentials, args: &[&str]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xacct"));
-    cmd.args(args)
-        .args(["--endpoint-url", &m.endpoint])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key());
-    if let Some(t) = creds.session_token() {
-        cmd.env("AWS_SESSION_TOKEN", t);
-    }
-    let out = cmd.output().unwrap();
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    // adopt and verify `--format json`: one valid envelope with the exit code.
-    crate::support::schema::check_run(args, out.code, &out.stdout);
-    out
+    crate::support::cli::xacct_as(m, creds, args)
 }
 
 fn adopt(m: &Moto, creds: &Credentials, w: &Work, extra: &[&str]) -> Out {

@@ -1,10 +1,10 @@
 //! `xacct audit` on the committed environments, the mutation table, and the CLI.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::support::fs::copy_tree;
 
+use crate::support::cli::offline as xacct;
 use xacct::audit::{self, Finding, Input};
 use xacct::cmd::audit::env_input;
 use xacct::iam::{PolicyDocument, Principal, Statement};
@@ -185,19 +185,6 @@ fn findings_cite_the_offending_statement() {
     assert_eq!(st.sid.as_deref(), Some("TooBroad"));
     assert_eq!(st.document, "policies/s3-bucket-management-policy.json");
     assert_eq!(hit.account, "100000000002");
-}
-
-fn xacct(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
-        .args(args)
-        .output()
-        .expect("run xacct");
-    crate::support::schema::check_run(
-        args,
-        out.status.code().unwrap_or(-1),
-        &String::from_utf8_lossy(&out.stdout),
-    );
-    out
 }
 
 #[test]

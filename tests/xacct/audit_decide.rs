@@ -307,7 +307,7 @@ fn counterexample_is_in_json_and_sarif() {
     );
     assert!(c["context"].is_object());
     let sarif: serde_json::Value =
-        serde_json::from_str(&audit::report::sarif(&f, Default::default())).unwrap();
+        serde_json::from_str(&xacct::sarif::audit(&f, Default::default())).unwrap();
     assert!(sarif["runs"][0]["results"][0]["properties"]["counterexample"]["resource"].is_string());
     assert!(audit::report::table(&f).contains("counterexample: principal="));
 }

@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::cli::offline as xacct;
 use crate::support::fs::copy_tree;
 use xacct::audit::Finding;
 use xacct::cmd::audit::env_findings;
@@ -243,19 +244,6 @@ fn broken_committed_json_is_cannot_decide_not_clean() {
         "{}",
         xacct::audit::report::table(&findings)
     );
-}
-
-fn xacct(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
-        .args(args)
-        .output()
-        .expect("run xacct");
-    crate::support::schema::check_run(
-        args,
-        out.status.code().unwrap_or(-1),
-        &String::from_utf8_lossy(&out.stdout),
-    );
-    out
 }
 
 #[test]

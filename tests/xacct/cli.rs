@@ -1,13 +1,13 @@
 use std::process::Command;
 
+use crate::support::cli;
+
 fn xacct() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xacct"));
-    c.current_dir(crate::repo());
-    c
+    cli::command(&[], Some(&crate::repo()), cli::Env::Inherit)
 }
 
 fn run(c: &mut Command) -> (i32, String, String) {
-    let out = c.output().expect("run xacct");
+    let out = cli::output(c);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -26,6 +26,7 @@ mod setup_errors; // profile, credentials and endpoint problems: exit 2 with the
 mod stackset; // xacct stackset: commands and --apply against moto
 mod support; // moto (xacct-testkit), terraform, a deployed dev setup, the Lambda proxy
 mod terraform_moto; // terraform apply of the generated roots against moto
+mod tidy; // the map checks itself: imports follow ARCHITECTURE.md, no cycles, only cmd prints
 mod validate; // every invalid-spec rule names its field
 mod verify; // xacct verify against moto
 

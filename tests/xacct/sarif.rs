@@ -7,8 +7,9 @@
 //! Verify's SARIF is checked against moto in `verify.rs`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::support::cli;
 use crate::support::fs::copy_tree;
 use crate::support::sarif::{self, fingerprints, placed};
 
@@ -63,11 +64,7 @@ fn line_of(text: &str, needle: &str) -> u64 {
 }
 
 fn xacct_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xacct"))
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .unwrap()
+    cli::output(&mut cli::command(args, Some(cwd), cli::Env::Inherit))
 }
 
 /// An AWS-secret-shaped value (built, so no secret-looking literal is committed).

@@ -150,28 +150,8 @@ fn deployed_dev_verifies_clean_with_canary() {
 
 /// Runs the real binary with `args` as `creds`, pointed at `m`; returns (exit code, stdout, stderr).
 fn xacct_as(m: &Moto, creds: &Credentials, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xacct"))
-        .args(args)
-        .args(["--endpoint-url", &m.endpoint])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
-        .env(
-            "AWS_SESSION_TOKEN",
-            creds.session_token().unwrap_or_default(),
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = crate::support::cli::xacct_as(m, creds, args);
+    (out.code, out.stdout, out.stderr)
 }
 
 /// verify and capacity count an account's customer buckets by the same rule (the

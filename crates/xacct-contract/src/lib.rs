@@ -5,7 +5,7 @@
 //! (`xacct::contract` and `xacct_provisioner::contract` re-export it).
 //!
 //! Invariants:
-//! - It depends on nothing but `std`, `serde_json` and `sha2`, does no I/O and
+//! - It depends on nothing but `std`, `serde`, `serde_json` and `sha2`, does no I/O and
 //!   knows nothing about tera, clap or the AWS SDK, so the Lambda links none of them.
 //! - Every rule the CLI and the Lambda both apply (names, IDs, ARNs, environment
 //!   variables, actions, thresholds, the order of the bucket configuration steps)
@@ -16,12 +16,22 @@ use sha2::{Digest, Sha256};
 /// Version of the request/response contract of the function URL.
 pub const API_VERSION: &str = "1";
 
+/// The function-URL wire types and error codes.
+pub mod api;
+
 /// Role every storage account carries, assumed by the Lambda's execution role.
 pub const STORAGE_ROLE_NAME: &str = "S3BucketManager";
 /// Managed policy attached to [`STORAGE_ROLE_NAME`].
 pub const STORAGE_POLICY_NAME: &str = "S3BucketManagement";
 /// AWS Organizations tag key that marks a storage account (seed 000).
 pub const STORAGE_ACCOUNT_TAG: &str = "ambra-storage";
+
+/// Whether an account tag marks a storage account for discovery: the key
+/// [`STORAGE_ACCOUNT_TAG`] with any value but `false` (in any case). The Lambda's
+/// discovery, `xacct accounts` and `onboard` read tags through this one rule.
+pub fn is_storage_account_tag(key: &str, value: &str) -> bool {
+    key == STORAGE_ACCOUNT_TAG && !value.eq_ignore_ascii_case("false")
+}
 /// Region of the AWS Organizations endpoint.
 pub const ORGANIZATIONS_REGION: &str = "us-east-1";
 /// Default role used to reach a storage account for bootstrap and audit reads.
@@ -715,6 +725,13 @@ fn is_canary_rest(rest: &str) -> bool {
         .is_some_and(|r| r.starts_with('-'))
 }
 
+/// The account part of an ARN (`arn:partition:service:region:account:...`);
+/// `None` when it is empty (S3 ARNs) or the text has fewer parts.
+pub fn arn_account(arn: &str) -> Option<&str> {
+    let acct = arn.split(':').nth(4)?;
+    (!acct.is_empty()).then_some(acct)
+}
+
 /// `true` for exactly 12 ASCII digits (an AWS account ID).
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
@@ -884,6 +901,17 @@ pub fn customer_bucket_policy(bucket: &str, readers: &[String]) -> serde_json::V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_account_tag_is_the_key_with_any_value_but_false() {
+        assert!(is_storage_account_tag(STORAGE_ACCOUNT_TAG, "true"));
+        assert!(is_storage_account_tag(STORAGE_ACCOUNT_TAG, ""));
+        assert!(is_storage_account_tag(STORAGE_ACCOUNT_TAG, "yes"));
+        assert!(!is_storage_account_tag(STORAGE_ACCOUNT_TAG, "false"));
+        assert!(!is_storage_account_tag(STORAGE_ACCOUNT_TAG, "FALSE"));
+        assert!(!is_storage_account_tag("Ambra-Storage", "true"));
+        assert!(!is_storage_account_tag("other", "true"));
+    }
 
     #[test]
     fn customer_and_canary_buckets_are_told_apart() {

@@ -260,7 +260,7 @@ async fn burst_in(max: usize, per_process: usize, namespace: Option<&str>) {
     create_state_table(&moto).await;
     let (topic, rx) = ops_topic(&moto).await;
     let mut env = lambda_env(&[A1, A2], max);
-    env.push(("AMBRA_OPS_TOPIC_ARN", topic));
+    env.push(("AMBRA_OPS_TOPIC_ARN", topic.clone()));
     if let Some(ns) = namespace {
         env.push(("AMBRA_BUCKET_NAMESPACE", ns.to_owned()));
     }
@@ -338,7 +338,8 @@ async fn burst_in(max: usize, per_process: usize, namespace: Option<&str>) {
         "every extra request is a 503"
     );
     assert_eq!(counts, [(A1.into(), max), (A2.into(), max)].into());
-    let mut warned: Vec<String> = notifications(&rx, Duration::from_secs(3))
+    let mut warned: Vec<String> = notifications(&moto, &topic, &rx)
+        .await
         .into_iter()
         .filter(|m| m["event"] == "capacity_threshold")
         .map(|m| m["account_id"].as_str().unwrap_or_default().to_owned())

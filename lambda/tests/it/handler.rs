@@ -359,23 +359,15 @@ async fn capacity_exhaustion_and_threshold_warning_with_sns() {
     // and one when every account was full.
     let mut seen = Vec::new();
     let mut exhausted = 0;
-    while let Ok(body) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
-        let envelope: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-        if envelope["Type"] == "Notification" {
-            let msg: serde_json::Value =
-                serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
-            if msg["event"] == "capacity_exhausted" {
-                assert_eq!(msg["max_buckets_per_account"], 4);
-                exhausted += 1;
-                continue;
-            }
-            assert_eq!(msg["event"], "capacity_threshold");
-            assert_eq!(msg["bucket_count"], 2);
-            seen.push(msg["account_id"].as_str().unwrap().to_owned());
+    for msg in notifications(&moto, &topic, &rx).await {
+        if msg["event"] == "capacity_exhausted" {
+            assert_eq!(msg["max_buckets_per_account"], 4);
+            exhausted += 1;
+            continue;
         }
-        if seen.len() == 2 && exhausted == 1 {
-            break;
-        }
+        assert_eq!(msg["event"], "capacity_threshold");
+        assert_eq!(msg["bucket_count"], 2);
+        seen.push(msg["account_id"].as_str().unwrap().to_owned());
     }
     seen.sort();
     assert_eq!(seen, [A1, A2]);
@@ -444,7 +436,8 @@ async fn threshold_notifies_once_across_containers_and_warm_requests_skip_the_re
     assert_eq!(calls(&a) - before_a, 1, "known elsewhere: one call");
     assert_eq!(counters(&moto, &[A1]).await, [(A1.into(), 8)].into());
 
-    let warned: Vec<_> = notifications(&rx, std::time::Duration::from_secs(3))
+    let warned: Vec<_> = notifications(&moto, &topic, &rx)
+        .await
         .into_iter()
         .filter(|m| m["event"] == "capacity_threshold")
         .collect();

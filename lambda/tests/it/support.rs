@@ -427,19 +427,45 @@ pub async fn ops_topic(moto: &Moto) -> (String, mpsc::Receiver<String>) {
     (topic, rx)
 }
 
-/// The `Message` of every SNS notification delivered within `wait`.
-pub fn notifications(
+/// The event of the marker [`notifications`] publishes.
+const QUIET_MARKER: &str = "xacct-test-quiet";
+
+/// The `Message` of every SNS notification published to `topic` before this
+/// call, once the system is quiet. Call it after every request was answered (the
+/// Lambda publishes before it answers). It then publishes a marker to the topic:
+/// moto delivers HTTP notifications synchronously and in publish order, and the
+/// sink forwards each body before it accepts the next delivery, so the marker's
+/// arrival is the signal that the sink is drained. No timeout decides what is
+/// counted; a marker that never arrives fails the test (after 60 s).
+pub async fn notifications(
+    moto: &Moto,
+    topic: &str,
     rx: &mpsc::Receiver<String>,
-    wait: std::time::Duration,
 ) -> Vec<serde_json::Value> {
+    let sns = aws_sdk_sns::Client::new(&default_sdk(moto).await);
+    sns.publish()
+        .topic_arn(topic)
+        .message(serde_json::json!({ "event": QUIET_MARKER }).to_string())
+        .send()
+        .await
+        .expect("publish the quiet marker");
     let mut out = Vec::new();
-    while let Ok(body) = rx.recv_timeout(wait) {
+    loop {
+        let body = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the quiet marker never reached the sink: is the HTTP subscription alive?");
         let envelope: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-        if envelope["Type"] == "Notification" {
-            out.push(serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap());
+        if envelope["Type"] != "Notification" {
+            continue;
         }
+        let msg: serde_json::Value =
+            serde_json::from_str(envelope["Message"].as_str().unwrap_or_default())
+                .unwrap_or_default();
+        if msg["event"] == QUIET_MARKER {
+            return out;
+        }
+        out.push(msg);
     }
-    out
 }
 
 /// One request of a moto recording about a bucket (path-style URL).

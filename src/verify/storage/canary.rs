@@ -112,7 +112,7 @@ pub(super) async fn canary_step(
     s3: &aws_sdk_s3::Client,
     name: &str,
     step: contract::BucketStep,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), ReadError> {
     use contract::BucketStep;
     let env = &ctx.env;
     match step {
@@ -187,7 +187,7 @@ pub(super) async fn configure_and_read_back(
     for step in contract::steps_after_create() {
         canary_step(ctx, s3, name, step)
             .await
-            .map_err(|e| (step.action(), e))?;
+            .map_err(|e| (step.action(), e.0))?;
     }
 
     // Read everything back.

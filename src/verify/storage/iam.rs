@@ -157,7 +157,7 @@ pub(super) fn inline_finding(
     acct: &str,
     role_arn: &str,
     name: &str,
-    doc: std::result::Result<PolicyDocument, String>,
+    doc: std::result::Result<PolicyDocument, ReadError>,
     r: &mut Result,
 ) {
     let live_name = format!("live:{role_arn}#inline:{name}");
@@ -179,7 +179,7 @@ pub(super) fn management_findings(
     ctx: &Ctx,
     acct: &str,
     policy_arn: &str,
-    doc: std::result::Result<PolicyDocument, String>,
+    doc: std::result::Result<PolicyDocument, ReadError>,
     r: &mut Result,
 ) {
     match doc {
@@ -204,36 +204,6 @@ pub(super) fn management_findings(
             None,
         )),
     }
-}
-
-/// `GetPolicy` + `GetPolicyVersion` (default version), parsed.
-pub(crate) async fn fetch_policy(
-    iam: &aws_sdk_iam::Client,
-    policy_arn: &str,
-) -> std::result::Result<PolicyDocument, String> {
-    let p = iam
-        .get_policy()
-        .policy_arn(policy_arn)
-        .send()
-        .await
-        .map_err(|e| aws::describe(&e))?;
-    let version = p
-        .policy()
-        .and_then(|p| p.default_version_id())
-        .ok_or("no default version")?
-        .to_owned();
-    let v = iam
-        .get_policy_version()
-        .policy_arn(policy_arn)
-        .version_id(&version)
-        .send()
-        .await
-        .map_err(|e| aws::describe(&e))?;
-    let text = v
-        .policy_version()
-        .and_then(|v| v.document())
-        .unwrap_or_default();
-    diff::parse_live(text).map_err(|e| e.to_string())
 }
 
 /// The checks of [`read_iam_per_call`], on a `GetAccountAuthorizationDetails`
@@ -278,8 +248,8 @@ pub(super) async fn compare_details(
     );
     for p in role.role_policy_list() {
         let name = p.policy_name().unwrap_or_default();
-        let doc =
-            diff::parse_live(p.policy_document().unwrap_or_default()).map_err(|e| e.to_string());
+        let doc = diff::parse_live(p.policy_document().unwrap_or_default())
+            .map_err(|e| ReadError(e.to_string()));
         inline_finding(acct, &role_arn, name, doc, r);
     }
     let listed = details
@@ -294,9 +264,10 @@ pub(super) async fn compare_details(
                 v.is_default_version()
                     || (v.version_id().is_some() && v.version_id() == p.default_version_id())
             })
-            .ok_or_else(|| "no default version".to_owned())
+            .ok_or_else(|| ReadError::from("no default version"))
             .and_then(|v| {
-                diff::parse_live(v.document().unwrap_or_default()).map_err(|e| e.to_string())
+                diff::parse_live(v.document().unwrap_or_default())
+                    .map_err(|e| ReadError(e.to_string()))
             }),
         None => fetch_policy(iam, &policy_arn).await,
     };
@@ -356,8 +327,10 @@ pub(super) async fn read_iam_per_call(
                     .policy_name(name)
                     .send()
                     .await
-                    .map_err(|e| aws::describe(&e))
-                    .and_then(|o| diff::parse_live(o.policy_document()).map_err(|e| e.to_string()));
+                    .map_err(|e| ReadError(aws::describe(&e)))
+                    .and_then(|o| {
+                        diff::parse_live(o.policy_document()).map_err(|e| ReadError(e.to_string()))
+                    });
                 inline_finding(acct, &role_arn, name, doc, r);
             }
         }

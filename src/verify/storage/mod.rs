@@ -16,16 +16,17 @@ mod self_test;
 pub use chain::capacity;
 pub use self_test::apply_self_test;
 
+pub use super::shared::{ReadError, account_public_access_block, all_blocked, fetch_policy};
 use canary::*;
 use chain::*;
-pub(crate) use iam::fetch_policy;
 use iam::*;
 
-use super::primary::{SelfTest, SelfTestAccount};
+use super::shared::SelfTest;
 use super::{AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding};
 use crate::audit::Finding;
 use crate::aws::{self, Aws, AwsError, audit_role_in, confirm_audit_role};
 use crate::contract;
+use crate::contract::api::AccountReport;
 use crate::iam::PolicyDocument;
 use crate::model::PhrLocation;
 
@@ -138,50 +139,9 @@ async fn read_account(
     r.summary.s3_bucket_quota = Some(q);
     r.summary.quota_source = Some(source);
     if ctx.env.phr.location == PhrLocation::Storage && ctx.env.phr.account == acct {
-        let (f, p) = super::primary::phr(ctx, &audit, acct).await;
+        let (f, p) = super::shared::phr(ctx, &audit, acct).await;
         r.findings.extend(f);
         r.phr_policy = p;
     }
     Ok(r)
-}
-
-/// Whether all four flags of the account-level Block Public Access are on
-/// (`s3control:GetPublicAccessBlock`, IAM action `s3:GetAccountPublicAccessBlock`).
-/// No configuration at all is `Ok(false)`.
-pub async fn account_public_access_block(
-    audit: &Aws,
-    acct: &str,
-) -> std::result::Result<bool, String> {
-    match audit
-        .s3control()
-        .get_public_access_block()
-        .account_id(acct)
-        .send()
-        .await
-    {
-        Ok(o) => {
-            let c = o.public_access_block_configuration();
-            Ok([
-                c.and_then(|c| c.block_public_acls()),
-                c.and_then(|c| c.ignore_public_acls()),
-                c.and_then(|c| c.block_public_policy()),
-                c.and_then(|c| c.restrict_public_buckets()),
-            ]
-            .iter()
-            .all(|v| *v == Some(true)))
-        }
-        Err(e) if aws::code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => Ok(false),
-        Err(e) => Err(aws::describe(&e)),
-    }
-}
-
-pub fn all_blocked(c: Option<&aws_sdk_s3::types::PublicAccessBlockConfiguration>) -> bool {
-    [
-        c.and_then(|c| c.block_public_acls()),
-        c.and_then(|c| c.ignore_public_acls()),
-        c.and_then(|c| c.block_public_policy()),
-        c.and_then(|c| c.restrict_public_buckets()),
-    ]
-    .iter()
-    .all(|v| *v == Some(true))
 }

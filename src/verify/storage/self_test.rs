@@ -28,7 +28,7 @@ pub fn apply_self_test(
     for r in storage.iter_mut() {
         let acct = r.summary.account.clone();
         let role_arn = contract::storage_role_arn(&acct);
-        let rep: Option<&SelfTestAccount> = reports.iter().find(|a| a.account_id == acct);
+        let rep: Option<&AccountReport> = reports.iter().find(|a| a.account_id == acct);
         let Some(rep) = rep else {
             r.findings.push(finding(
                 checks::SELF_TEST,
@@ -56,7 +56,7 @@ pub fn apply_self_test(
         match rep.bucket_count {
             Some(n) => {
                 // The self-test counts prefix buckets only; the quota check uses the same count.
-                capacity(ctx, &acct, n, n, r);
+                capacity(ctx, &acct, n as u64, n as u64, r);
             }
             None => r.findings.push(finding(
                 checks::CHAIN_LIST,

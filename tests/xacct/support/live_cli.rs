@@ -15,11 +15,7 @@ pub(crate) use moto::Moto;
 
 pub(crate) const NEW: &str = "100000000004";
 
-pub(crate) struct Out {
-    pub(crate) code: i32,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
-}
+pub(crate) use crate::support::cli::Out;
 
 /// Runs the real binary with moto's default credentials (or none).
 pub(crate) fn xacct(m: Option<&Moto>, args: &[&str]) -> Out {
@@ -28,28 +24,17 @@ pub(crate) fn xacct(m: Option<&Moto>, args: &[&str]) -> Out {
 
 /// Runs the real binary with the given access key (when `m` is given).
 pub(crate) fn xacct_as(m: Option<&Moto>, (key, secret): (&str, &str), args: &[&str]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xacct"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    if let Some(m) = m {
-        cmd.env("AWS_ACCESS_KEY_ID", key)
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-            .args(["--endpoint-url", &m.endpoint]);
-    }
-    let out = cmd.output().unwrap();
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    use crate::support::cli::{Env, run};
+    let env = match m {
+        Some(m) => Env::Aws {
+            endpoint: &m.endpoint,
+            key,
+            secret,
+            token: None,
+        },
+        None => Env::Clean,
     };
-    // Every `--format json` run: one valid envelope with the exit code.
-    crate::support::schema::check_run(args, out.code, &out.stdout);
-    out
+    run(args, None, env)
 }
 
 /// Every file under `dir` with its contents.

@@ -1,6 +1,7 @@
 //! Test support for the `xacct` integration tests.
 
 pub mod audit_tables; // environments, insecure mutations and equivalent rewrites (also benches/audit.rs)
+pub mod cli; // the one runner of the real binary (cwd, environment, schema check)
 pub mod fs; // copy a tree (the committed generated/ is never written)
 pub mod lambda_proxy; // a loopback endpoint answering Invoke with the real provisioner
 pub mod legacy; // the seed's hand-written setup, built in moto (adopt tests)
