@@ -7,8 +7,8 @@
 
 use aws_sdk_organizations::types::{PolicyType, PolicyTypeStatus};
 
-use crate::aws::AwsError;
 use super::{Account, OrganizationalUnit, Policy, PolicyKind, Snapshot};
+use crate::aws::AwsError;
 
 /// What reading the organization needs, for messages.
 pub const READ_PERMISSIONS: &str = "organizations:DescribeOrganization, ListRoots, ListAccounts, ListParents, DescribeOrganizationalUnit, ListPoliciesForTarget and DescribePolicy (run it in the management account or as a delegated administrator)";
