@@ -33,16 +33,28 @@ pub const SRCROOT: &str = "%SRCROOT%";
 /// The key of [`fingerprint`] in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "xacctFinding/v1";
 
-/// The README the rules' `helpUri` point into (anchors of the check-ID tables).
+/// The page the rules' `helpUri` point into (anchors of the check-ID tables).
 /// `package.repository` in Cargo.toml, when set, takes precedence.
-const README_URL: &str = "https://github.com/xacct/xacct/blob/main/README.md";
+const CHECKS_URL: &str = "https://github.com/xacct/xacct/blob/main/docs/checks.md";
 
-fn readme_url() -> String {
+/// The repository (`package.repository`), where the README introduces xacct.
+fn home_url() -> String {
     let repo = env!("CARGO_PKG_REPOSITORY");
     if repo.is_empty() {
-        README_URL.to_owned()
+        CHECKS_URL
+            .trim_end_matches("/blob/main/docs/checks.md")
+            .to_owned()
     } else {
-        format!("{}/blob/main/README.md", repo.trim_end_matches('/'))
+        repo.trim_end_matches('/').to_owned()
+    }
+}
+
+fn checks_url() -> String {
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    if repo.is_empty() {
+        CHECKS_URL.to_owned()
+    } else {
+        format!("{}/blob/main/docs/checks.md", repo.trim_end_matches('/'))
     }
 }
 
@@ -753,7 +765,7 @@ fn rule_name(title: &str) -> String {
         .collect()
 }
 
-/// The README anchor of a check's ID table.
+/// The docs/checks.md anchor of a check's ID table.
 fn anchor(id: &str) -> &'static str {
     if id.starts_with("XV") {
         "verify-check-ids"
@@ -822,7 +834,7 @@ pub fn remedy(id: &str) -> &'static str {
             "Make the execution role's trust allow only `lambda.amazonaws.com` with `aws:SourceAccount` = the primary account (plus verifiers)."
         }
         "XA021" | "XA022" | "XA041" => {
-            "Review the document by hand: the audit could not decide it. Prefer conditions, values and references the audit can read (see README), or resolve the reference with `--parameters`."
+            "Review the document by hand: the audit could not decide it. Prefer conditions, values and references the audit can read (see docs/audit.md), or resolve the reference with `--parameters`."
         }
         "XA023" => {
             "Remove the access the rendered document does not grant (the counterexample is one such request), or change the spec and re-render if it is intended."
@@ -857,7 +869,7 @@ pub fn remedy(id: &str) -> &'static str {
             "Use credentials of the environment's primary account (`--profile`), or fix `environment.primary_account` in the spec."
         }
         "XV002" => {
-            "Give the verifying principal the read permissions listed in README (xacct verify) in the primary account; the message names the API that failed."
+            "Give the verifying principal the read permissions listed in docs/verify.md in the primary account; the message names the API that failed."
         }
         "XV030" => {
             "Make the audit role (`--audit-role`) exist in the storage account and trust the verifying principal."
@@ -886,7 +898,7 @@ pub fn remedy(id: &str) -> &'static str {
 
 fn rule(c: &Check, severity_note: &str) -> Value {
     let fix = remedy(c.id);
-    let url = format!("{}#{}", readme_url(), anchor(c.id));
+    let url = format!("{}#{}", checks_url(), anchor(c.id));
     json!({
         "id": c.id,
         "name": rule_name(c.title),
@@ -1015,7 +1027,7 @@ pub fn log(tool: &str, checks: &[Check], findings: &[Finding], sources: Sources)
                 "name": tool,
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": readme_url(),
+                "informationUri": home_url(),
                 "rules": rules
             }},
             "automationDetails": {"id": category},
