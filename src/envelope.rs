@@ -1,6 +1,6 @@
 //! The one JSON envelope of every `--format json`: built from typed structs
 //! (serde), never from hand-formatted strings. Schema: `docs/schema/xacct-output-v1.json`,
-//! documented in README ("JSON output").
+//! documented in docs/output.md ("JSON output").
 //!
 //! ```text
 //! {"schema_version": 1, "command": "<subcommand>", "environment": "<name>" | null,

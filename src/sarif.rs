@@ -34,16 +34,28 @@ pub const SRCROOT: &str = "%SRCROOT%";
 /// The key of [`fingerprint`] in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "xacctFinding/v1";
 
-/// The README the rules' `helpUri` point into (anchors of the check-ID tables).
+/// The page the rules' `helpUri` point into (anchors of the check-ID tables).
 /// `package.repository` in Cargo.toml, when set, takes precedence.
-const README_URL: &str = "https://github.com/xacct/xacct/blob/main/README.md";
+const CHECKS_URL: &str = "https://github.com/xacct/xacct/blob/main/docs/checks.md";
 
-fn readme_url() -> String {
+/// The repository (`package.repository`), where the README introduces xacct.
+fn home_url() -> String {
     let repo = env!("CARGO_PKG_REPOSITORY");
     if repo.is_empty() {
-        README_URL.to_owned()
+        CHECKS_URL
+            .trim_end_matches("/blob/main/docs/checks.md")
+            .to_owned()
     } else {
-        format!("{}/blob/main/README.md", repo.trim_end_matches('/'))
+        repo.trim_end_matches('/').to_owned()
+    }
+}
+
+fn checks_url() -> String {
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    if repo.is_empty() {
+        CHECKS_URL.to_owned()
+    } else {
+        format!("{}/blob/main/docs/checks.md", repo.trim_end_matches('/'))
     }
 }
 
@@ -735,7 +747,7 @@ fn rule_name(title: &str) -> String {
 
 fn rule(c: &Check, severity_note: &str) -> Value {
     let fix = c.remedy;
-    let url = format!("{}#{}", readme_url(), c.anchor);
+    let url = format!("{}#{}", checks_url(), c.anchor);
     json!({
         "id": c.id,
         "name": rule_name(c.title),
@@ -896,7 +908,7 @@ pub fn log(tool: &str, checks: &[Check], findings: &[Finding], sources: Sources)
                 "name": tool,
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": readme_url(),
+                "informationUri": home_url(),
                 "rules": rules
             }},
             "automationDetails": {"id": category},

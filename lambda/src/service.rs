@@ -920,7 +920,7 @@ impl Provisioner {
 
     /// A customer's predictable name is owned outside the storage accounts:
     /// log `bucket_name_squatted` and tell the operators (ops topic), who decide
-    /// (README "Bucket name squatting"). A failed publish is logged, never fatal.
+    /// (docs/security.md, "Bucket name squatting"). A failed publish is logged, never fatal.
     async fn notify_squatted(&self, bucket: &str) {
         error!(
             event = "bucket_name_squatted",

@@ -549,7 +549,7 @@ fn terraform_imports_the_legacy_setup_and_applies_the_rendered_state() {
         r["unmanaged"]
     );
 
-    // The README's last steps: remove what adopt listed as left, then verify is clean.
+    // docs/adopt.md's last steps: remove what adopt listed as left, then verify is clean.
     rt().block_on(async {
         let b = base(&l.moto);
         let c = deploy::in_account(&b, &l.env.storage_accounts[1]).await;

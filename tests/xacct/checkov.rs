@@ -1,7 +1,7 @@
 //! checkov (the scanner platform teams gate CI on) over the whole committed
 //! `generated/` tree, Terraform and CloudFormation in one run: no failed check.
 //! Every check that does not apply is skipped inline next to its resource with
-//! the reason (templates/; README "Security model" lists them). checkov takes
+//! the reason (templates/; docs/security.md, "checkov skips", lists them). checkov takes
 //! ~15-20 s here, so it runs once, and the time is printed.
 
 use std::process::Command;

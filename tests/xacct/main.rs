@@ -19,6 +19,7 @@ mod offboard; // xacct offboard against moto
 mod onboard; // xacct onboard: spec edits, --apply, --create
 mod org; // issue 20: SCPs and RCPs (guardrail library, snapshot, audit, verify, onboard), the zone of trust
 mod package; // the Lambda zip
+mod release; // issue 23: release profile, SDK features, dist plan and workflow, binstall, Dockerfile
 mod render; // snapshots of every rendered file; generated/ is current; write/check behaviour
 mod sarif; // SARIF for code scanning: official schema, GitHub's requirements, places, fingerprints
 mod security; // issue 15: nothing public, no escalation (offline evaluator)

@@ -187,8 +187,19 @@ pub fn http(
     path: &str,
     body: Option<(&str, &str)>,
 ) -> std::io::Result<String> {
+    http_within(port, method, path, body, Duration::from_secs(10))
+}
+
+/// [`http`], waiting up to `timeout` for the response.
+pub fn http_within(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &str)>,
+    timeout: Duration,
+) -> std::io::Result<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.set_read_timeout(Some(timeout))?;
     let (ctype, body) = body.unwrap_or(("text/plain", ""));
     write!(
         s,

@@ -167,7 +167,7 @@ async fn the_bootstrap_binary_answers_function_url_events() {
 // ------------------------------------------------ several processes (containers)
 
 /// The environment the generated Terraform sets, for `accounts` and `max`.
-fn lambda_env(accounts: &[&str], max: usize) -> Vec<(&'static str, String)> {
+pub(crate) fn lambda_env(accounts: &[&str], max: usize) -> Vec<(&'static str, String)> {
     vec![
         ("AMBRA_ENVIRONMENT", "development".to_owned()),
         ("AMBRA_BUCKET_REGION", "eu-west-1".to_owned()),

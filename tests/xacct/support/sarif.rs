@@ -66,8 +66,10 @@ pub fn github_errors(doc: &Value) -> Vec<String> {
                 }
             }
             let uri = rule["helpUri"].as_str().unwrap_or_default();
-            if !uri.starts_with("https://") || !uri.contains("README.md#") {
-                err(format!("{at}: helpUri {uri:?} is not a README anchor"));
+            if !uri.starts_with("https://") || !uri.contains("docs/checks.md#") {
+                err(format!(
+                    "{at}: helpUri {uri:?} is not an anchor of docs/checks.md"
+                ));
             }
             let tags: Vec<&str> = rule["properties"]["tags"]
                 .as_array()
