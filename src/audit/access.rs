@@ -775,19 +775,6 @@ pub fn no_new_access(
     })
 }
 
-/// The function policy as Terraform provider 5.x renders it: every
-/// `lambda:InvokedViaFunctionUrl` condition dropped.
-fn without_invoked_via_url(doc: &PolicyDocument) -> PolicyDocument {
-    let mut doc = doc.clone();
-    for st in &mut doc.statement {
-        if let Some(m) = st.condition.get_mut("Bool") {
-            m.retain(|k, _| k != crate::iam::documents::INVOKED_VIA_URL_KEY);
-        }
-        st.condition.retain(|_, m| !m.is_empty());
-    }
-    doc
-}
-
 /// [`no_new_access`] for every document of `input` against the rendered set:
 /// each document is matched to the rendered one of its kind
 /// ([`super::Input::kinds_of`], driven by [`Documents::all`]), and the scope of
@@ -818,7 +805,7 @@ pub fn no_new_access_all(
         let r = match kind {
             // A provider-5 plan cannot hold the URL condition: the documented gap.
             DocKind::FunctionUrlPolicy if input.url_condition_gap => {
-                own = without_invoked_via_url(&rendered.function_url_policy);
+                own = crate::iam::documents::without_invoked_via_url(&rendered.function_url_policy);
                 &own
             }
             DocKind::CustomerBucketPolicy => {

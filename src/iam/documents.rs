@@ -326,6 +326,20 @@ pub fn bucket_policy(bucket: &str, readers: &[String]) -> PolicyDocument {
 /// `AWS::Lambda::Permission`): the grant holds only for calls through the URL.
 pub const INVOKED_VIA_URL_KEY: &str = "lambda:InvokedViaFunctionUrl";
 
+/// The function policy as Terraform provider 5.x renders it: every
+/// `lambda:InvokedViaFunctionUrl` condition dropped (provider 5.x cannot say it; the
+/// documented gap of docs/runtime.md). What a Terraform apply leaves live.
+pub fn without_invoked_via_url(doc: &PolicyDocument) -> PolicyDocument {
+    let mut doc = doc.clone();
+    for st in &mut doc.statement {
+        if let Some(m) = st.condition.get_mut("Bool") {
+            m.retain(|k, _| k != INVOKED_VIA_URL_KEY);
+        }
+        st.condition.retain(|_, m| !m.is_empty());
+    }
+    doc
+}
+
 /// One pair of statements per invoker: `lambda:InvokeFunctionUrl` with
 /// `AWS_IAM` auth, plus `lambda:InvokeFunction`, which function URLs created
 /// since October 2025 also require, held to calls through the URL

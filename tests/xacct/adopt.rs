@@ -535,12 +535,33 @@ fn terraform_imports_the_legacy_setup_and_applies_the_rendered_state() {
         );
     });
 
-    // adopt again: the import blocks now describe managed resources; no access change.
+    // adopt again: the import blocks now describe managed resources. The one access
+    // change left is the documented Terraform gap (issue 22, docs/runtime.md): provider
+    // 5.x cannot hold an invoker's lambda:InvokeFunction to the function URL, so the
+    // applied grant is plain and the render (with InvokedViaFunctionUrl) still narrows
+    // it. Nothing else differs.
     let again = adopt(&l.moto, &l.primary, &l.work, &["--format", "json"]);
     let r: Value = serde_json::from_str(&again.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", again.stdout, again.stderr));
-    assert_eq!(again.code, 0, "{:#}", r["access"]);
-    assert_eq!(r["changes_access"], false);
+    let changed: Vec<&Value> = r["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] != "equivalent")
+        .collect();
+    assert_eq!(changed.len(), 1, "{:#}", r["access"]);
+    let msg = changed[0]["message"].as_str().unwrap();
+    assert!(
+        changed[0]["document"]
+            .as_str()
+            .unwrap()
+            .contains("resource policy (who may invoke it)")
+            && msg.contains("applying removes access")
+            && msg.contains("lambda:InvokeFunction")
+            && !msg.contains("applying adds access"),
+        "{:#}",
+        r["access"]
+    );
     // What adopt listed as unmanaged is still there (applying left it).
     assert_eq!(
         r["unmanaged"].as_array().unwrap().len(),
@@ -575,10 +596,24 @@ fn terraform_imports_the_legacy_setup_and_applies_the_rendered_state() {
         &l.primary,
         &["verify", "--env", spec, "--format", "json"],
     );
-    assert_eq!(
-        v.code, 0,
+    // Clean but for the documented Terraform gap (issue 22): provider 5.x applied
+    // the invokers' lambda:InvokeFunction without InvokedViaFunctionUrl, which verify
+    // reports (XV071, and the function policy differs from the render: XV013, XA023).
+    let report: Value =
+        serde_json::from_str(&v.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", v.stdout, v.stderr));
+    let ids: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.iter()
+            .all(|id| ["XV071", "XV013", "XA023"].contains(id))
+            && ids.contains("XV071"),
         "verify after adoption:\n{}\n{}",
-        v.stdout, v.stderr
+        v.stdout,
+        v.stderr
     );
     let clean = adopt(&l.moto, &l.primary, &l.work, &["--clean"]);
     assert_eq!(clean.code, 0);

@@ -258,7 +258,7 @@ fn explain_json_and_text_show_the_request_evaluated() {
         "--action",
         "s3:createbucket",
         "--resource",
-        "arn:aws:s3:::ambra-dev-acme",
+        "arn:aws:s3:::ambra-dev-acme-100000000002-us-east-1-an",
     ];
     let r = run(&args);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -266,7 +266,9 @@ fn explain_json_and_text_show_the_request_evaluated() {
         "evaluated request:",
         "  principal: arn:aws:iam::100000000002:role/S3BucketManager",
         "  action:    s3:CreateBucket",
-        "  resource:  arn:aws:s3:::ambra-dev-acme",
+        "  resource:  arn:aws:s3:::ambra-dev-acme-100000000002-us-east-1-an",
+        // dev creates buckets in the account regional namespace (issue 22).
+        "s3:x-amz-bucket-namespace = account-regional",
         "aws:principalaccount = 100000000002",
         "decided by:",
     ] {
@@ -285,7 +287,9 @@ fn explain_json_and_text_show_the_request_evaluated() {
     let stmts = v["statements"].as_array().unwrap();
     assert!(!stmts.is_empty());
     assert!(
-        stmts.iter().any(|s| s["sid"] == "ManageCustomerBuckets"),
+        stmts
+            .iter()
+            .any(|s| s["sid"] == "CreateCustomerBucketsInAccountRegionalNamespace"),
         "{v:#}"
     );
     // The deciding statements' condition keys, with the values used.

@@ -673,6 +673,10 @@ fn expected_lambda_env(env: &Environment) -> BTreeMap<String, String> {
         (contract::env::PHR_ACCOUNT, env.phr.account.clone()),
         (contract::env::PHR_BUCKET, env.phr.bucket.clone()),
         (contract::env::BUCKET_PREFIX, env.bucket_prefix.clone()),
+        (
+            contract::env::BUCKET_NAMESPACE,
+            env.bucket_namespace.as_str().to_owned(),
+        ),
         (contract::env::READER_PRINCIPALS, env.readers.join(",")),
         (
             contract::env::CAPACITY_WARN_PERCENT,

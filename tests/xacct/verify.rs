@@ -945,13 +945,14 @@ fn iam_enforced_canary_fails_clearly_when_a_permission_is_removed() {
         root().join("environments/dev.toml"),
         Moto::start_with_auth(100_000),
     );
-    // Remove s3:PutBucketTagging from S3BucketManagement in one account.
+    // Remove s3:PutEncryptionConfiguration from S3BucketManagement in one account
+    // (tags travel with CreateBucket since issue 22: PutBucketTagging is only the fallback).
     s.rt.block_on(async {
         let b = in_account(&base(&s.moto), STORAGE_B).await;
         let mut doc = Documents::build(&s.env).storage_management;
         for st in &mut doc.statement {
             if let Some(a) = &mut st.action {
-                a.0.retain(|x| x != "s3:PutBucketTagging");
+                a.0.retain(|x| x != "s3:PutEncryptionConfiguration");
             }
         }
         aws_sdk_iam::Client::new(&b)
@@ -969,7 +970,7 @@ fn iam_enforced_canary_fails_clearly_when_a_permission_is_removed() {
     let b = storage_findings(&r, STORAGE_B);
     assert!(
         b.iter()
-            .any(|f| f.starts_with("XV045") && f.contains("s3:PutBucketTagging")),
+            .any(|f| f.starts_with("XV045") && f.contains("s3:PutEncryptionConfiguration")),
         "{b:#?}"
     );
     assert!(b.iter().any(|f| f.starts_with("XV034")), "{b:#?}");
