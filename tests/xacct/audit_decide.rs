@@ -456,12 +456,13 @@ mod properties {
             // Nor a resource type (`role/`, `table/`): requests are made on real ARN
             // shapes (issue 24), where that part is fixed, so a `?` there widens
             // nothing. S3 ARNs have no type: the bucket name starts there.
-            if v.starts_with("arn:") && !v.starts_with("arn:aws:s3:") {
-                if let Some((five, _)) = v.match_indices(':').nth(4) {
-                    let end = v[five..].find('/').map_or(v.len(), |i| five + i);
-                    if (five..end).contains(&at) {
-                        return false;
-                    }
+            if v.starts_with("arn:")
+                && !v.starts_with("arn:aws:s3:")
+                && let Some((five, _)) = v.match_indices(':').nth(4)
+            {
+                let end = v[five..].find('/').map_or(v.len(), |i| five + i);
+                if (five..end).contains(&at) {
+                    return false;
                 }
             }
             v.replace_range(at..at + 1, "?");
