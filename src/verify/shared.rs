@@ -132,15 +132,7 @@ pub async fn phr(ctx: &Ctx, aws: &Aws, account: &str) -> (Vec<Finding>, Option<P
         .await
     {
         Ok(o) => {
-            let modes: Vec<String> = o
-                .ownership_controls()
-                .map(|c| {
-                    c.rules()
-                        .iter()
-                        .map(|r| r.object_ownership().as_str().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let modes = ownership_modes(&o);
             if modes != ["BucketOwnerEnforced"] {
                 out.push(finding(
                     checks::PHR_OWNERSHIP,
@@ -279,15 +271,7 @@ pub async fn log_bucket(ctx: &Ctx, s3: &aws_sdk_s3::Client, account: &str) -> Ve
     }
     match own {
         Ok(o) => {
-            let modes: Vec<String> = o
-                .ownership_controls()
-                .map(|c| {
-                    c.rules()
-                        .iter()
-                        .map(|r| r.object_ownership().as_str().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let modes = ownership_modes(&o);
             if modes != ["BucketOwnerEnforced"] {
                 out.push(f(format!(
                     "object ownership is {modes:?}, expected BucketOwnerEnforced"
@@ -415,4 +399,18 @@ pub async fn fetch_policy(
         .and_then(|v| v.document())
         .unwrap_or_default();
     diff::parse_live(text).map_err(|e| ReadError(e.to_string()))
+}
+
+/// The object ownership modes a `GetBucketOwnershipControls` answer holds.
+fn ownership_modes(
+    o: &aws_sdk_s3::operation::get_bucket_ownership_controls::GetBucketOwnershipControlsOutput,
+) -> Vec<String> {
+    o.ownership_controls()
+        .map(|c| {
+            c.rules()
+                .iter()
+                .map(|r| r.object_ownership().as_str().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
