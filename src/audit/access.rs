@@ -733,7 +733,35 @@ pub fn no_new_access(
     if !resources.is_empty() {
         scope = scope.resource(Values::Like(resources.to_vec()));
     }
-    let (check, msg, cx) = match decide::find(&[&c], &[&r], &scope) {
+    let mut answer = decide::find(&[&c], &[&r], &scope);
+    let mut direct = false;
+    if matches!(answer, Answer::Empty) && kind == eval::Kind::Resource && holder.is_none() {
+        // A resource policy that names the account (`<acct>`, `:root`)
+        // delegates to the caller's own IAM policies; one that names a role or
+        // user of its own account grants it directly, with no identity policy
+        // needed. So the same question again over the grants that need no
+        // identity policy: the account's own roles and users, against the
+        // documents without their account principals.
+        let (cd, rd) = (direct_grants(&candidate.doc), direct_grants(rendered));
+        let c = [Named {
+            name: &candidate.name,
+            kind,
+            doc: &cd,
+        }];
+        let r = [Named {
+            name: "rendered",
+            kind,
+            doc: &rd,
+        }];
+        let own = &candidate.account;
+        let scope = scope.principal(Values::Like(vec![
+            format!("arn:aws:iam::{own}:role/*"),
+            format!("arn:aws:iam::{own}:user/*"),
+        ]));
+        answer = decide::find(&[&c], &[&r], &scope);
+        direct = true;
+    }
+    let (check, msg, cx) = match answer {
         Answer::Empty => return None,
         Answer::Unknown(why) => (
             UNDECIDED,
@@ -747,11 +775,19 @@ pub fn no_new_access(
             let cxm = Counterexample::of(&req);
             (
                 NEW_ACCESS,
-                format!(
-                    "{} allows a request the rendered document does not: {}",
-                    candidate.name,
-                    cxm.describe()
-                ),
+                if direct {
+                    format!(
+                        "{} grants a request directly that the rendered document grants only through the account (where the caller's own IAM policy must allow it too): {}",
+                        candidate.name,
+                        cxm.describe()
+                    )
+                } else {
+                    format!(
+                        "{} allows a request the rendered document does not: {}",
+                        candidate.name,
+                        cxm.describe()
+                    )
+                },
                 Some((cxm, req)),
             )
         }
@@ -773,6 +809,36 @@ pub fn no_new_access(
         statement: idx.and_then(|i| statement_info(candidate, i)),
         counterexample: cx.map(|(c, _)| c),
     })
+}
+
+/// `doc` without its account principals (`<acct>`, `arn:aws:iam::<acct>:root`)
+/// in Allow statements: the grants that need no identity policy of a caller
+/// in the resource's own account. Deny statements stay whole.
+fn direct_grants(doc: &PolicyDocument) -> PolicyDocument {
+    use crate::iam::{Effect, Principal};
+    let is_account = |v: &str| {
+        contract::is_account_id(v)
+            || v.strip_prefix("arn:aws:iam::")
+                .and_then(|r| r.strip_suffix(":root"))
+                .is_some_and(contract::is_account_id)
+    };
+    let mut out = doc.clone();
+    out.statement.retain_mut(|st| {
+        if st.effect != Some(Effect::Allow) {
+            return true;
+        }
+        let Some(Principal::Map(m)) = &mut st.principal else {
+            return true;
+        };
+        if let Some(v) = m.get_mut("AWS") {
+            v.0.retain(|x| !is_account(x));
+            if v.0.is_empty() {
+                m.remove("AWS");
+            }
+        }
+        !m.is_empty()
+    });
+    out
 }
 
 /// [`no_new_access`] for every document of `input` against the rendered set:

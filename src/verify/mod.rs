@@ -14,6 +14,7 @@ pub mod diff;
 pub mod primary;
 pub mod quota;
 pub mod report;
+pub mod settings;
 pub mod shared;
 pub mod storage;
 
@@ -417,7 +418,7 @@ pub async fn run_chain_with(
             )),
         }
     }
-    let primary = match primary_task.await {
+    let mut primary = match primary_task.await {
         Ok(p) => p,
         Err(e) => {
             let mut p = primary::Result::empty(&primary_acct);
@@ -481,8 +482,44 @@ pub async fn run_chain_with(
         )),
     }
 
+    // 4c. The state table's settings (point-in-time recovery, deletion
+    // protection, encryption) for the floor below.
+    let mut live_settings = std::mem::take(&mut primary.settings);
+    match table.settings().await {
+        Ok((arn, values)) => live_settings.extend(crate::audit::settings::live(
+            "aws_dynamodb_table",
+            &primary_acct,
+            &arn,
+            &values,
+        )),
+        Err(e) => report.findings.push(finding(
+            checks::STATE_TABLE,
+            &primary_acct,
+            table.name(),
+            format!(
+                "cannot read the table's settings: {e}; the verifier needs dynamodb:DescribeTable and dynamodb:DescribeContinuousBackups on it"
+            ),
+            None,
+        )),
+    }
+
     // 5. The audit's evaluator over the live documents, under the live
-    // organization (its SCPs and RCPs, its accounts as the zone of trust).
+    // organization (its SCPs and RCPs, its accounts as the zone of trust),
+    // and every live setting against the render (the floor).
+    match settings::floor(env) {
+        Ok(floor) => report
+            .findings
+            .extend(settings::judge(&floor, &live_settings)),
+        Err(e) => report.findings.push(finding(
+            crate::audit::UNDECIDED,
+            &primary_acct,
+            &env.short_name,
+            format!(
+                "cannot render the environment to compare the live settings with: {e}; run `xacct render --env <spec>` to see why"
+            ),
+            None,
+        )),
+    }
     let mut live = live_input(&ctx, &primary, &storage);
     let org = live_org(env, &aws, &mut report.findings).await;
     if let Some(s) = &org {
@@ -617,6 +654,36 @@ fn live_input(ctx: &Ctx, p: &primary::Result, storage: &[storage::Result]) -> au
             readers_required: true,
         });
     }
+    let log_live = p
+        .log_bucket_policy
+        .clone()
+        .or_else(|| storage.iter().find_map(|s| s.log_bucket_policy.clone()));
+    if let Some(d) = doc(
+        &format!("live:s3:{}/policy", env.phr.log_bucket),
+        &env.phr.account,
+        &log_live,
+    ) {
+        bucket_policies.push(BucketPolicy {
+            bucket: env.phr.log_bucket.clone(),
+            doc: d,
+            readers_required: false,
+        });
+    }
+    // The boundary is judged as the rendered boundary (no new access), like
+    // the same document read from a plan.
+    let boundary_name = format!("live:{}", env.boundary_policy_arn());
+    let other_docs: Vec<Doc> = doc(&boundary_name, primary, &p.boundary)
+        .into_iter()
+        .collect();
+    let kinds = other_docs
+        .iter()
+        .map(|d| {
+            (
+                d.name.clone(),
+                crate::iam::documents::DocKind::ExecutionBoundary,
+            )
+        })
+        .collect();
     audit::Input {
         expect: audit::Expect::from_env(env),
         lambda_trust: doc(
@@ -659,6 +726,13 @@ fn live_input(ctx: &Ctx, p: &primary::Result, storage: &[storage::Result]) -> au
             primary,
             &p.function_policy,
         ),
+        kms_key_policy: doc(
+            &format!("live:{}:kms:alias/policy", env.primary_account),
+            primary,
+            &p.kms_key_policy,
+        ),
+        other_docs,
+        kinds,
         ..audit::Input::default()
     }
 }

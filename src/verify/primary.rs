@@ -11,6 +11,7 @@ use super::{
     AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding, read_role_trust,
 };
 use crate::audit::Finding;
+use crate::audit::settings::{self, Res};
 use crate::contract::api::RequestBody;
 use crate::iam::PolicyDocument;
 use crate::model::PhrLocation;
@@ -31,6 +32,15 @@ pub struct Result {
     pub lambda_execution: Option<PolicyDocument>,
     pub function_policy: Option<PolicyDocument>,
     pub phr_policy: Option<PolicyDocument>,
+    /// The customer-managed key's policy (`security.kms_key`).
+    pub kms_key_policy: Option<PolicyDocument>,
+    /// The execution role's permissions boundary (the policy's default version).
+    pub boundary: Option<PolicyDocument>,
+    /// The log bucket's policy, when the PHR bucket lives here.
+    pub log_bucket_policy: Option<PolicyDocument>,
+    /// The security settings read, in the table's Terraform shape
+    /// (judged by [`super::settings::judge`]).
+    pub settings: Vec<Res>,
 }
 
 impl Result {
@@ -44,6 +54,10 @@ impl Result {
             lambda_execution: None,
             function_policy: None,
             phr_policy: None,
+            kms_key_policy: None,
+            boundary: None,
+            log_bucket_policy: None,
+            settings: Vec::new(),
         }
     }
 }
@@ -56,32 +70,73 @@ pub async fn check(ctx: &Ctx, aws: &Aws) -> Result {
     function(ctx, aws, &mut r).await;
     execution_role(ctx, aws, &mut r).await;
     if env.phr.location == PhrLocation::Primary {
-        let (f, p) = super::shared::phr(ctx, aws, acct).await;
-        r.findings.extend(f);
-        r.phr_policy = p;
+        let read = super::shared::phr(ctx, aws, acct).await;
+        r.findings.extend(read.findings);
+        r.phr_policy = read.phr_policy;
+        r.log_bucket_policy = read.log_bucket_policy;
+    }
+    let group = log_group(ctx, aws).await;
+    if let Ok(Some(g)) = &group {
+        r.settings.extend(settings::live(
+            "aws_cloudwatch_log_group",
+            acct,
+            &env.log_group_arn(),
+            &serde_json::json!({
+                "name": g.log_group_name(),
+                "retention_in_days": g.retention_in_days(),
+            }),
+        ));
     }
     if env.security.primary_account_public_access_block {
         r.findings
             .extend(primary_account_public_access_block(aws, acct).await);
     }
     let key_arn = if env.security.kms_key {
-        let (f, arn) = kms_key(ctx, aws, acct).await;
-        r.findings.extend(f);
-        arn
+        kms_key(ctx, aws, acct, &group, &mut r).await
     } else {
         None
     };
     if env.security.cloudtrail {
-        r.findings
-            .extend(trail(ctx, aws, acct, key_arn.as_deref()).await);
+        trail(ctx, aws, acct, key_arn.as_deref(), &mut r).await;
     }
     r
 }
 
+/// The function's log group (`DescribeLogGroups`), `None` when it does not exist.
+async fn log_group(
+    ctx: &Ctx,
+    aws: &Aws,
+) -> std::result::Result<Option<aws_sdk_cloudwatchlogs::types::LogGroup>, super::shared::ReadError>
+{
+    let group = ctx.env.log_group_name();
+    aws.logs()
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
+        .send()
+        .await
+        .map(|o| {
+            o.log_groups()
+                .iter()
+                .find(|g| g.log_group_name() == Some(group.as_str()))
+                .cloned()
+        })
+        .map_err(|e| super::shared::ReadError(aws::describe(&e)))
+}
+
 /// XV027: the customer-managed key (found by its alias) is enabled, rotates,
 /// carries the rendered policy, and the PHR bucket (SSE-KMS) and the function's
-/// log group use it. Returns the key's ARN when it was found.
-async fn kms_key(ctx: &Ctx, aws: &Aws, acct: &str) -> (Vec<Finding>, Option<String>) {
+/// log group use it. Keeps the key's policy and settings in `r`; returns the
+/// key's ARN when it was found.
+async fn kms_key(
+    ctx: &Ctx,
+    aws: &Aws,
+    acct: &str,
+    group: &std::result::Result<
+        Option<aws_sdk_cloudwatchlogs::types::LogGroup>,
+        super::shared::ReadError,
+    >,
+    r: &mut Result,
+) -> Option<String> {
     let env = &ctx.env;
     let alias = env.kms_alias();
     let alias_arn = format!("arn:aws:kms:{}:{acct}:{alias}", env.region);
@@ -90,20 +145,20 @@ async fn kms_key(ctx: &Ctx, aws: &Aws, acct: &str) -> (Vec<Finding>, Option<Stri
     let key = match kms.describe_key().key_id(&alias).send().await {
         Ok(o) => o.key_metadata().cloned(),
         Err(e) => {
-            return (
-                vec![f(
-                    &alias_arn,
-                    format!(
-                        "the key {alias} is missing or unreadable: {}",
-                        aws::describe(&e)
-                    ),
-                )],
-                None,
-            );
+            r.findings.push(f(
+                &alias_arn,
+                format!(
+                    "the key {alias} is missing or unreadable: {}",
+                    aws::describe(&e)
+                ),
+            ));
+            return None;
         }
     };
     let Some(key) = key else {
-        return (vec![f(&alias_arn, format!("{alias} names no key"))], None);
+        r.findings
+            .push(f(&alias_arn, format!("{alias} names no key")));
+        return None;
     };
     let (id, arn) = (
         key.key_id().to_owned(),
@@ -114,18 +169,25 @@ async fn kms_key(ctx: &Ctx, aws: &Aws, acct: &str) -> (Vec<Finding>, Option<Stri
         out.push(f(&arn, "the key is disabled".to_owned()));
     }
     let s3 = aws.s3();
-    let (rotation, policy, enc, groups) = tokio::join!(
+    let (rotation, policy, enc) = tokio::join!(
         kms.get_key_rotation_status().key_id(&id).send(),
         kms.get_key_policy()
             .key_id(&id)
             .policy_name("default")
             .send(),
         s3.get_bucket_encryption().bucket(&env.phr.bucket).send(),
-        aws.logs()
-            .describe_log_groups()
-            .log_group_name_prefix(env.log_group_name())
-            .send(),
     );
+    let mut values = serde_json::json!({
+        "is_enabled": key.enabled(),
+        "customer_master_key_spec": key.key_spec().map(|s| s.as_str()),
+        "key_usage": key.key_usage().map(|u| u.as_str()),
+        "multi_region": key.multi_region(),
+    });
+    if let Ok(o) = &rotation {
+        values["enable_key_rotation"] = o.key_rotation_enabled().into();
+    }
+    r.settings
+        .extend(settings::live("aws_kms_key", acct, &arn, &values));
     match rotation {
         Ok(o) if o.key_rotation_enabled() => {}
         Ok(_) => out.push(f(&arn, "automatic key rotation is off".to_owned())),
@@ -148,6 +210,7 @@ async fn kms_key(ctx: &Ctx, aws: &Aws, acct: &str) -> (Vec<Finding>, Option<Stri
                     &live,
                 ));
             }
+            r.kms_key_policy = Some(live);
         }
         Ok(Some(Err(e))) => out.push(f(&arn, format!("key policy does not parse: {e}"))),
         Ok(None) => out.push(f(&arn, "the key has no policy".to_owned())),
@@ -184,32 +247,40 @@ async fn kms_key(ctx: &Ctx, aws: &Aws, acct: &str) -> (Vec<Finding>, Option<Stri
             ),
         )),
     }
-    let group = env.log_group_name();
-    match groups {
-        Ok(o) => {
-            let live = o
-                .log_groups()
-                .iter()
-                .find(|g| g.log_group_name() == Some(group.as_str()));
-            if !live.is_some_and(|g| uses(g.kms_key_id())) {
+    let name = env.log_group_name();
+    match group {
+        Ok(live) => {
+            if !live.as_ref().is_some_and(|g| uses(g.kms_key_id())) {
                 out.push(f(
                     &env.log_group_arn(),
-                    format!("the log group {group} is not encrypted with {alias}"),
+                    format!("the log group {name} is not encrypted with {alias}"),
                 ));
             }
         }
         Err(e) => out.push(f(
             &env.log_group_arn(),
-            format!("the log group cannot be read: {}", aws::describe(&e)),
+            format!("the log group cannot be read: {e}"),
         )),
     }
-    (out, Some(arn))
+    r.findings.extend(out);
+    Some(arn)
 }
 
 /// XV028: the trail exists, logs, covers every region, validates log files,
 /// writes to the log bucket under [`crate::model::TRAIL_PREFIX`], and uses the
-/// customer-managed key when there is one.
-async fn trail(ctx: &Ctx, aws: &Aws, acct: &str, key_arn: Option<&str>) -> Vec<Finding> {
+/// customer-managed key when there is one. Its settings go to `r.settings`.
+async fn trail(ctx: &Ctx, aws: &Aws, acct: &str, key_arn: Option<&str>, r: &mut Result) {
+    r.findings
+        .extend(trail_checks(ctx, aws, acct, key_arn, &mut r.settings).await);
+}
+
+async fn trail_checks(
+    ctx: &Ctx,
+    aws: &Aws,
+    acct: &str,
+    key_arn: Option<&str>,
+    live: &mut Vec<Res>,
+) -> Vec<Finding> {
     let env = &ctx.env;
     let (name, arn) = (env.trail_name(), env.trail_arn());
     let f = |why: String| finding(checks::TRAIL, acct, &arn, why, None);
@@ -230,6 +301,19 @@ async fn trail(ctx: &Ctx, aws: &Aws, acct: &str, key_arn: Option<&str>) -> Vec<F
             ))];
         }
     };
+    let mut values = serde_json::json!({
+        "name": t.name(),
+        "is_multi_region_trail": t.is_multi_region_trail(),
+        "enable_log_file_validation": t.log_file_validation_enabled(),
+        "include_global_service_events": t.include_global_service_events(),
+        "kms_key_id": t.kms_key_id(),
+        "s3_bucket_name": t.s3_bucket_name(),
+        "s3_key_prefix": t.s3_key_prefix(),
+    });
+    if let Ok(s) = &status {
+        values["enable_logging"] = s.is_logging().into();
+    }
+    live.extend(settings::live("aws_cloudtrail", acct, &arn, &values));
     let mut out = Vec::new();
     if t.s3_bucket_name() != Some(env.phr.log_bucket.as_str())
         || t.s3_key_prefix() != Some(crate::model::TRAIL_PREFIX)
@@ -343,12 +427,23 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
                     None,
                 ));
             }
-            match lambda
+            let concurrency = lambda
                 .get_function_concurrency()
                 .function_name(name)
                 .send()
-                .await
-            {
+                .await;
+            let mut values = serde_json::json!({
+                "function_name": name,
+                "role": c.role(),
+                "kms_key_arn": c.kms_key_arn(),
+            });
+            if let Ok(o) = &concurrency {
+                values["reserved_concurrent_executions"] =
+                    o.reserved_concurrent_executions().unwrap_or(-1).into();
+            }
+            r.settings
+                .extend(settings::live("aws_lambda_function", acct, &arn, &values));
+            match concurrency {
                 Ok(o)
                     if o.reserved_concurrent_executions()
                         == Some(env.lambda.reserved_concurrency as i32) => {}
@@ -405,6 +500,27 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
         .await
     {
         Ok(u) => {
+            let cors: Vec<serde_json::Value> = u
+                .cors()
+                .map(|c| {
+                    serde_json::json!({
+                        "allow_origins": c.allow_origins(),
+                        "allow_credentials": c.allow_credentials(),
+                        "allow_methods": c.allow_methods(),
+                        "allow_headers": c.allow_headers(),
+                    })
+                })
+                .into_iter()
+                .collect();
+            r.settings.extend(settings::live(
+                "aws_lambda_function_url",
+                acct,
+                u.function_url(),
+                &serde_json::json!({
+                    "authorization_type": u.auth_type().as_str(),
+                    "cors": cors,
+                }),
+            ));
             let auth = u.auth_type().as_str();
             if auth != "AWS_IAM" {
                 r.findings.push(finding(
@@ -572,7 +688,7 @@ async fn execution_role(ctx: &Ctx, aws: &Aws, r: &mut Result) {
         Some(doc) => r.lambda_trust = doc,
         None => return,
     }
-    boundary(ctx, &iam, &role, &arn, &mut r.findings).await;
+    boundary(ctx, &iam, &role, &arn, r).await;
     let inline_name = format!("{}-permissions", env.lambda.function_name);
     let names = match iam.list_role_policies().role_name(&role).send().await {
         Ok(o) => o.policy_names().to_vec(),
@@ -676,22 +792,30 @@ async fn execution_role(ctx: &Ctx, aws: &Aws, r: &mut Result) {
 /// XV017: the execution role carries the rendered permissions boundary, and the
 /// boundary policy's default version is the rendered document (a widened
 /// boundary is reported with the statements it adds).
-async fn boundary(
-    ctx: &Ctx,
-    iam: &aws_sdk_iam::Client,
-    role: &str,
-    arn: &str,
-    findings: &mut Vec<Finding>,
-) {
+async fn boundary(ctx: &Ctx, iam: &aws_sdk_iam::Client, role: &str, arn: &str, r: &mut Result) {
     let env = &ctx.env;
     let acct = env.primary_account.as_str();
     let want = env.boundary_policy_arn();
+    let findings = &mut r.findings;
     let live = match iam.get_role().role_name(role).send().await {
-        Ok(o) => o
-            .role()
-            .and_then(|r| r.permissions_boundary())
-            .and_then(|b| b.permissions_boundary_arn())
-            .map(str::to_owned),
+        Ok(o) => {
+            let live = o
+                .role()
+                .and_then(|r| r.permissions_boundary())
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_owned);
+            r.settings.extend(settings::live(
+                "aws_iam_role",
+                acct,
+                arn,
+                &serde_json::json!({
+                    "name": role,
+                    "permissions_boundary": live,
+                    "max_session_duration": o.role().and_then(|r| r.max_session_duration()),
+                }),
+            ));
+            live
+        }
         Err(e) => {
             findings.push(finding(
                 checks::LAMBDA_BOUNDARY,
@@ -724,16 +848,19 @@ async fn boundary(
         return;
     }
     match super::shared::fetch_policy(iam, &want).await {
-        Ok(doc) => findings.extend(diff_findings(
-            checks::LAMBDA_BOUNDARY,
-            acct,
-            &want,
-            "execution role permissions boundary",
-            "policies/lambda-execution-boundary.json",
-            &ctx.docs.execution_boundary,
-            &format!("live:{want}"),
-            &doc,
-        )),
+        Ok(doc) => {
+            findings.extend(diff_findings(
+                checks::LAMBDA_BOUNDARY,
+                acct,
+                &want,
+                "execution role permissions boundary",
+                "policies/lambda-execution-boundary.json",
+                &ctx.docs.execution_boundary,
+                &format!("live:{want}"),
+                &doc,
+            ));
+            r.boundary = Some(doc);
+        }
         Err(e) => findings.push(finding(
             checks::LAMBDA_BOUNDARY,
             acct,

@@ -38,7 +38,16 @@ pub enum SelfTestError {
 /// The PHR bucket (XV020-XV024) and, beside it, its access logging (XV026) and
 /// the log bucket (XV025), read with `aws` in the account that holds it (the
 /// primary account, or a storage account through the audit role).
-pub async fn phr(ctx: &Ctx, aws: &Aws, account: &str) -> (Vec<Finding>, Option<PolicyDocument>) {
+/// What [`phr`] read: findings, and the live policies of the PHR bucket and of
+/// the log bucket (judged again by the audit's evaluator: no new access).
+#[derive(Default)]
+pub struct PhrRead {
+    pub findings: Vec<Finding>,
+    pub phr_policy: Option<PolicyDocument>,
+    pub log_bucket_policy: Option<PolicyDocument>,
+}
+
+pub async fn phr(ctx: &Ctx, aws: &Aws, account: &str) -> PhrRead {
     let bucket = ctx.env.phr.bucket.as_str();
     let arn = crate::contract::bucket_arn(bucket);
     let s3 = aws.s3();
@@ -55,7 +64,10 @@ pub async fn phr(ctx: &Ctx, aws: &Aws, account: &str) -> (Vec<Finding>, Option<P
             format!("PHR bucket {bucket} {why}"),
             None,
         ));
-        return (out, None);
+        return PhrRead {
+            findings: out,
+            ..PhrRead::default()
+        };
     }
     match s3.get_bucket_encryption().bucket(bucket).send().await {
         Ok(o) => {
@@ -197,8 +209,13 @@ pub async fn phr(ctx: &Ctx, aws: &Aws, account: &str) -> (Vec<Finding>, Option<P
         log_bucket(ctx, &s3, account)
     );
     out.extend(logging);
-    out.extend(logs);
-    (out, policy)
+    let (f, log_bucket_policy) = logs;
+    out.extend(f);
+    PhrRead {
+        findings: out,
+        phr_policy: policy,
+        log_bucket_policy,
+    }
 }
 
 /// XV026: the PHR bucket's server access logs go to the log bucket, under
@@ -244,15 +261,22 @@ pub async fn phr_access_logging(
 
 /// XV025: the log bucket exists with Block Public Access, BucketOwnerEnforced,
 /// default encryption, the retention lifecycle and the rendered TLS-only policy.
-pub async fn log_bucket(ctx: &Ctx, s3: &aws_sdk_s3::Client, account: &str) -> Vec<Finding> {
+pub async fn log_bucket(
+    ctx: &Ctx,
+    s3: &aws_sdk_s3::Client,
+    account: &str,
+) -> (Vec<Finding>, Option<PolicyDocument>) {
     let bucket = ctx.env.phr.log_bucket.as_str();
     let arn = crate::contract::bucket_arn(bucket);
     let f = |why: String| finding(checks::LOG_BUCKET, account, &arn, why, None);
     if let Err(e) = s3.head_bucket().bucket(bucket).send().await {
-        return vec![f(format!(
-            "log bucket {bucket} is missing or unreadable: {}",
-            aws::describe(&e)
-        ))];
+        return (
+            vec![f(format!(
+                "log bucket {bucket} is missing or unreadable: {}",
+                aws::describe(&e)
+            ))],
+            None,
+        );
     }
     let (bpa, own, enc, life, pol) = tokio::join!(
         s3.get_public_access_block().bucket(bucket).send(),
@@ -308,18 +332,22 @@ pub async fn log_bucket(ctx: &Ctx, s3: &aws_sdk_s3::Client, account: &str) -> Ve
             aws::describe(&e)
         ))),
     }
+    let mut live = None;
     match pol {
         Ok(o) => match diff::parse_live(o.policy().unwrap_or_default()) {
-            Ok(doc) => out.extend(diff_findings(
-                checks::LOG_BUCKET,
-                account,
-                &arn,
-                "log bucket policy",
-                "policies/log-bucket-policy.json",
-                &ctx.docs.log_bucket_policy,
-                &format!("live:s3:{bucket}/policy"),
-                &doc,
-            )),
+            Ok(doc) => {
+                out.extend(diff_findings(
+                    checks::LOG_BUCKET,
+                    account,
+                    &arn,
+                    "log bucket policy",
+                    "policies/log-bucket-policy.json",
+                    &ctx.docs.log_bucket_policy,
+                    &format!("live:s3:{bucket}/policy"),
+                    &doc,
+                ));
+                live = Some(doc);
+            }
             Err(e) => out.push(f(format!("bucket policy does not parse: {e}"))),
         },
         Err(e) => out.push(f(format!(
@@ -327,7 +355,7 @@ pub async fn log_bucket(ctx: &Ctx, s3: &aws_sdk_s3::Client, account: &str) -> Ve
             aws::describe(&e)
         ))),
     }
-    out
+    (out, live)
 }
 
 /// Whether all four flags of the account-level Block Public Access are on

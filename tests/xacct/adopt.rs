@@ -335,12 +335,7 @@ fn adopt_of_an_adopted_environment_changes_no_access() {
         let b = base(&moto);
         let c = deploy::in_account(&b, &env.primary_account).await;
         legacy::bootstrap_role(&c, &env.primary_account).await;
-        let logs = aws_sdk_cloudwatchlogs::Client::new(&c);
-        logs.create_log_group()
-            .log_group_name(env.log_group_name())
-            .send()
-            .await
-            .unwrap();
+        // (`deploy` created the function's log group, as the stack does.)
         creds_in(&b, &env.primary_account, "OrganizationAccountAccessRole").await
     });
     let w = Work::new();

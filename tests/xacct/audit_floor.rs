@@ -558,12 +558,18 @@ const WIDENINGS: &[DocCase] = &[
                 .remove("aws:SourceArn");
         },
     ),
-    // (Gaining kms:GenerateDataKey is not new access in prod: the account
-    // statement already lets the account's principals do it through S3.)
     (
         "kms-key-policy.json",
         "ReadersDecryptPhrObjectsThroughS3",
         |s| s["Action"] = serde_json::json!(["kms:Decrypt", "kms:ReEncryptFrom"]),
+    ),
+    // The account statement lets the account's principals generate data keys
+    // through S3 only where their own IAM policies allow it too; naming the
+    // readers grants it to them directly (issue 18).
+    (
+        "kms-key-policy.json",
+        "ReadersDecryptPhrObjectsThroughS3",
+        |s| s["Action"] = serde_json::json!(["kms:Decrypt", "kms:GenerateDataKey"]),
     ),
     (
         "log-bucket-policy.json",
@@ -611,6 +617,19 @@ fn prod_every_document_widened_is_new_access_and_equivalents_stay_clean() {
     let same: &[Rewrite] = &[
         ("kms-key-policy.json", |d| {
             d["Statement"].as_array_mut().unwrap().reverse()
+        }),
+        ("kms-key-policy.json", |d| {
+            // The account as its bare ID: the same delegation as `:root`.
+            let st = d["Statement"].as_array_mut().unwrap();
+            let acct = st
+                .iter_mut()
+                .find(|s| s["Sid"] == "AccountUsesKeyThroughS3ForPhrBucket")
+                .unwrap();
+            let root = acct["Principal"]["AWS"].as_str().unwrap().to_owned();
+            let id = root
+                .trim_start_matches("arn:aws:iam::")
+                .trim_end_matches(":root");
+            acct["Principal"]["AWS"] = Value::from(id);
         }),
         ("deployer-policy.json", |d| {
             // One statement split in two, same actions.

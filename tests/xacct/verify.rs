@@ -1200,3 +1200,140 @@ fn kms_key_and_trail_are_verified_when_configured() {
         "{report:#}"
     );
 }
+
+/// The render is the floor, live (issue 18): with every `[security]` control
+/// on, the deployment verifies clean; then each setting the table holds and
+/// each document that only `verify` reads (key policy, boundary, log bucket
+/// policy) is weakened in AWS, and the next run names every one of them with
+/// the audit's own check (XA050 weaker setting, XA046 CORS, XA023 new access).
+#[test]
+fn every_live_setting_and_document_weaker_than_the_render_is_found() {
+    let (_dir, spec) = dev_spec_with("\n[security]\nkms_key = true\ncloudtrail = true\n");
+    let s = setup_with(spec, Moto::start());
+    let (code, report, stderr) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    let d = Documents::build(&s.env);
+    let edit = |doc: &xacct::iam::PolicyDocument, sid: &str, f: &dyn Fn(&mut Value)| {
+        let mut v: Value = serde_json::from_str(&doc.to_compact_json()).unwrap();
+        let st = v["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("{sid}"));
+        f(st);
+        v.to_string()
+    };
+    let key_policy = edit(
+        d.kms_key_policy.as_ref().unwrap(),
+        "CloudTrailEncryptsTheTrailLogs",
+        &|s| {
+            s["Condition"]["StringEquals"]
+                .as_object_mut()
+                .unwrap()
+                .remove("aws:SourceArn");
+        },
+    );
+    let boundary = edit(&d.execution_boundary, "AssumeStorageRoles", &|s| {
+        s["Resource"] = Value::from("arn:aws:iam::*:role/*")
+    });
+    let log_bucket = s.env.phr.log_bucket.clone();
+    let log_policy = edit(&d.log_bucket_policy, "CloudTrailWritesTrailLogs", &|s| {
+        s["Resource"] = Value::from(format!("arn:aws:s3:::{log_bucket}/*"))
+    });
+    let p = s.rt.block_on(in_account(&base(&s.moto), PRIMARY));
+    let env = &s.env;
+    s.rt.block_on(async {
+        aws_sdk_cloudtrail::Client::new(&p)
+            .update_trail()
+            .name(env.trail_name())
+            .include_global_service_events(false)
+            .send()
+            .await
+            .unwrap();
+        let ddb = state_table_client(&p, env);
+        ddb.update_continuous_backups()
+            .table_name(env.state_table_name())
+            .point_in_time_recovery_specification(
+                aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(false)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        ddb.update_table()
+            .table_name(env.state_table_name())
+            .deletion_protection_enabled(false)
+            .send()
+            .await
+            .unwrap();
+        aws_sdk_cloudwatchlogs::Client::new(&p)
+            .put_retention_policy()
+            .log_group_name(env.log_group_name())
+            .retention_in_days(1)
+            .send()
+            .await
+            .unwrap();
+        aws_sdk_lambda::Client::new(&p)
+            .update_function_url_config()
+            .function_name(&env.lambda.function_name)
+            .cors(
+                aws_sdk_lambda::types::Cors::builder()
+                    .allow_origins("*")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let kms = aws_sdk_kms::Client::new(&p);
+        let key = kms
+            .describe_key()
+            .key_id(env.kms_alias())
+            .send()
+            .await
+            .unwrap();
+        kms.put_key_policy()
+            .key_id(key.key_metadata().unwrap().key_id())
+            .policy_name("default")
+            .policy(&key_policy)
+            .send()
+            .await
+            .unwrap();
+        aws_sdk_iam::Client::new(&p)
+            .create_policy_version()
+            .policy_arn(env.boundary_policy_arn())
+            .policy_document(&boundary)
+            .set_as_default(true)
+            .send()
+            .await
+            .unwrap();
+        s3(&p)
+            .put_bucket_policy()
+            .bucket(&log_bucket)
+            .policy(&log_policy)
+            .send()
+            .await
+            .unwrap();
+    });
+    let (code, report, _) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    let f = findings(&report);
+    assert_eq!(code, 1, "{f:#?}");
+    let live = |id: &str, what: &str| {
+        f.iter()
+            .any(|(i, a, m)| i == id && a == PRIMARY && m.starts_with("live: ") && m.contains(what))
+    };
+    for (id, what) in [
+        ("XA050", "include_global_service_events"),
+        ("XA050", "point_in_time_recovery"),
+        ("XA050", "deletion_protection_enabled"),
+        ("XA050", "retention_in_days"),
+        ("XA046", "cors.allow_origins"),
+        ("XA023", "kms"),
+        ("XA023", &s.env.boundary_policy_name()),
+        ("XA023", &log_bucket),
+    ] {
+        assert!(live(id, what), "{id} {what}: {f:#?}");
+    }
+}

@@ -37,6 +37,8 @@ pub struct Result {
     pub trust: Option<PolicyDocument>,
     pub management: Option<PolicyDocument>,
     pub phr_policy: Option<PolicyDocument>,
+    /// The log bucket's policy, when the PHR bucket lives here.
+    pub log_bucket_policy: Option<PolicyDocument>,
     /// The account-level Block Public Access, all four flags on (`None`: unread).
     pub account_public_access_blocked: Option<bool>,
 }
@@ -49,6 +51,7 @@ impl Result {
             trust: None,
             management: None,
             phr_policy: None,
+            log_bucket_policy: None,
             account_public_access_blocked: None,
         }
     }
@@ -139,9 +142,10 @@ async fn read_account(
     r.summary.s3_bucket_quota = Some(q);
     r.summary.quota_source = Some(source);
     if ctx.env.phr.location == PhrLocation::Storage && ctx.env.phr.account == acct {
-        let (f, p) = super::shared::phr(ctx, &audit, acct).await;
-        r.findings.extend(f);
-        r.phr_policy = p;
+        let read = super::shared::phr(ctx, &audit, acct).await;
+        r.findings.extend(read.findings);
+        r.phr_policy = read.phr_policy;
+        r.log_bucket_policy = read.log_bucket_policy;
     }
     Ok(r)
 }

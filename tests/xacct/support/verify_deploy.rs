@@ -246,8 +246,9 @@ pub async fn deploy(m: &Moto, env: &Environment) {
     )
     .await;
     deploy_log_bucket(&s3(&phr_cfg), env, &d.log_bucket_policy.to_compact_json()).await;
-    if let Some(policy) = &d.kms_key_policy {
-        deploy_kms_key(&primary, env, &policy.to_compact_json()).await;
+    match &d.kms_key_policy {
+        Some(policy) => deploy_kms_key(&primary, env, &policy.to_compact_json()).await,
+        None => create_log_group(&primary, env, None).await,
     }
     if env.security.cloudtrail {
         deploy_trail(&primary, env).await;
@@ -457,13 +458,7 @@ pub async fn deploy_kms_key(primary: &SdkConfig, env: &Environment, policy: &str
         .send()
         .await
         .unwrap();
-    aws_sdk_cloudwatchlogs::Client::new(primary)
-        .create_log_group()
-        .log_group_name(env.log_group_name())
-        .kms_key_id(&arn)
-        .send()
-        .await
-        .unwrap();
+    create_log_group(primary, env, Some(&arn)).await;
 }
 
 /// The trail as the templates render it (`security.cloudtrail`), logging.
@@ -495,14 +490,18 @@ pub async fn deploy_trail(primary: &SdkConfig, env: &Environment) {
 }
 
 /// The provisioning-state table as the templates render it (key `pk`, on
-/// demand), in the environment's region of the primary account.
+/// demand, deletion protection, point-in-time recovery, SSE), in the
+/// environment's region of the primary account.
 pub async fn create_state_table(primary: &SdkConfig, env: &Environment) {
     use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType,
+        PointInTimeRecoverySpecification, ScalarAttributeType, SseSpecification,
     };
     let pk = xacct::contract::state::PARTITION_KEY;
-    state_table_client(primary, env)
+    let client = state_table_client(primary, env);
+    client
         .create_table()
+        .sse_specification(SseSpecification::builder().enabled(true).build())
         .table_name(env.state_table_name())
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
@@ -523,6 +522,36 @@ pub async fn create_state_table(primary: &SdkConfig, env: &Environment) {
         .send()
         .await
         .expect("create the provisioning-state table");
+    client
+        .update_continuous_backups()
+        .table_name(env.state_table_name())
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("turn on point-in-time recovery");
+}
+
+/// The function's log group as the templates render it: the spec's retention,
+/// and the customer-managed key when `kms_key_arn` is given.
+pub async fn create_log_group(primary: &SdkConfig, env: &Environment, kms_key_arn: Option<&str>) {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(primary);
+    logs.create_log_group()
+        .log_group_name(env.log_group_name())
+        .set_kms_key_id(kms_key_arn.map(str::to_owned))
+        .send()
+        .await
+        .unwrap();
+    logs.put_retention_policy()
+        .log_group_name(env.log_group_name())
+        .retention_in_days(env.lambda.log_retention_days as i32)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// A DynamoDB client of the primary account in the environment's region.
