@@ -3,9 +3,11 @@
 //! `S3BucketManager` role.
 //!
 //! Layout: [`config`] reads the Lambda environment (pure), [`api`] parses and
-//! answers the function-URL contract v1 (pure), [`aws`] builds the small client
-//! set once per container, [`service`] is the logic over those clients and
-//! [`handler`] glues an HTTP request to it. `main` only builds and runs.
+//! answers the function-URL contract v1 (pure), [`core`] makes the decisions
+//! (pure: account order, freshness, listing margin; time from a
+//! [`core::Clock`]), [`aws`] builds the small client set once per container,
+//! [`service`] runs the decisions over those clients and [`handler`] glues an
+//! HTTP request to it. `main` only builds and runs.
 //!
 //! **This crate knows nothing about tera, clap, IAM, Lambda or CloudFormation
 //! SDKs, or the `xacct` CLI**; it shares only the `xacct-contract` crate with it.
@@ -15,6 +17,7 @@ pub use xacct_contract as contract;
 pub mod api;
 pub mod aws;
 pub mod config;
+pub mod core;
 pub mod handler;
 pub mod service;
 pub mod state;

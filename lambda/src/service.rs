@@ -16,7 +16,7 @@
 //!
 //! # New customer
 //! 1. A warm container that read the fleet's counters less than
-//!    [`COUNTS_MAX_AGE`] ago reserves straight away from the counts it knows
+//!    [`core::COUNTS_MAX_AGE_MS`] ago reserves straight away from the counts it knows
 //!    (step 2 without a read); a customer that already has a record comes back
 //!    with the transaction's cancellation (`ALL_OLD`), so that costs no second
 //!    call either. Otherwise the read above yields the counters. A storage
@@ -78,19 +78,16 @@ use crate::api::{
 use crate::aws::{Clients, Storage};
 use crate::config::Config;
 use crate::contract;
-use crate::state::{self, Counter, Record, Reserve, StateError, Table};
+use crate::core::{self, Clock, SystemClock};
+use crate::state::{Counter, Record, Reserve, StateError, Table};
 
 /// Page size of the capacity listing.
 pub const LIST_PAGE: i32 = 1000;
 
-/// A bucket created at least this long before its account's counter was
-/// listed is taken as counted by that listing (see [`Provisioner::adopt`]).
-pub const LISTING_MARGIN_MS: i64 = 2000;
+/// Accounts whose tags discovery reads at the same time.
+pub const DISCOVERY_CONCURRENCY: usize = 8;
 
-/// How long a container reserves from the counts it read last before it
-/// reads the counters again. Only the choice of account (most headroom)
-/// depends on them; the limit is kept by the reservation's condition.
-pub const COUNTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+pub use crate::core::{COUNTS_MAX_AGE_MS, LISTING_MARGIN_MS};
 
 /// Test hook, compiled into debug builds only: when this variable is set, the
 /// process aborts right after a reservation is written (before `CreateBucket`),
@@ -122,7 +119,8 @@ struct Ledger {
     /// Buckets per storage account as last seen (read, or learnt from this
     /// container's own reservations), and when the fleet's counters were read.
     counts: HashMap<String, usize>,
-    counts_read_at: Option<std::time::Instant>,
+    /// When (epoch ms, the provisioner's clock) the fleet's counters were read.
+    counts_read_at: Option<i64>,
 }
 
 /// The provisioning service; one per container, shared by all requests.
@@ -133,6 +131,7 @@ pub struct Provisioner {
     fleet: tokio::sync::OnceCell<Vec<Storage>>,
     ledger: Mutex<Ledger>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    clock: Arc<dyn Clock>,
 }
 
 fn step_failed(step: &str, bucket: &str, account: &str, err: impl std::error::Error) -> ApiError {
@@ -185,7 +184,14 @@ impl Provisioner {
             fleet: tokio::sync::OnceCell::new(),
             ledger: Mutex::new(Ledger::default()),
             locks: Mutex::new(HashMap::new()),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same provisioner deciding with `clock` (tests: time without sleeping).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Provisioner {
+        self.clock = clock;
+        self
     }
 
     pub fn config(&self) -> &Config {
@@ -304,8 +310,8 @@ impl Provisioner {
         {
             let (s3, prefix) = (st.s3.clone(), self.cfg.bucket_prefix.clone());
             let (table, account) = (self.table.clone(), st.account_id.clone());
+            let listed_at = self.clock.now_ms();
             tasks.spawn(async move {
-                let listed_at = state::now_ms();
                 let names = list_customer_buckets(&s3, &prefix)
                     .await
                     .map_err(|e| step_failed("ListBuckets (first count)", "*", &account, e))?;
@@ -440,16 +446,14 @@ impl Provisioner {
     }
 
     /// The counts this container saw last, when they cover the fleet and were
-    /// read from the table less than [`COUNTS_MAX_AGE`] ago.
+    /// read from the table less than [`COUNTS_MAX_AGE_MS`] ago.
     #[allow(clippy::type_complexity)]
     fn recent_counts(&self) -> Result<Option<(&[Storage], HashMap<String, usize>)>, ApiError> {
         let Some(fleet) = self.fleet.get() else {
             return Ok(None);
         };
         let ledger = self.ledger.lock().map_err(internal)?;
-        let fresh = ledger
-            .counts_read_at
-            .is_some_and(|t| t.elapsed() < COUNTS_MAX_AGE);
+        let fresh = core::counts_fresh(ledger.counts_read_at, self.clock.now_ms());
         let covered = fleet
             .iter()
             .all(|s| ledger.counts.contains_key(&s.account_id));
@@ -464,7 +468,7 @@ impl Provisioner {
             ledger.counts.insert(a.clone(), *c);
         }
         if read {
-            ledger.counts_read_at = Some(std::time::Instant::now());
+            ledger.counts_read_at = Some(self.clock.now_ms());
         }
         Ok(())
     }
@@ -496,14 +500,12 @@ impl Provisioner {
         key: &str,
         customer: &str,
     ) -> Result<Option<BucketResponse>, ApiError> {
-        let max = self.cfg.max_buckets_per_account;
-        // Most headroom first; the stable sort keeps spec order for ties.
-        let mut order: Vec<(&Storage, usize)> = fleet
-            .iter()
-            .map(|st| (st, counts.get(&st.account_id).copied().unwrap_or(max)))
-            .filter(|(_, count)| *count < max)
-            .collect();
-        order.sort_by_key(|(_, count)| *count);
+        let ids: Vec<&str> = fleet.iter().map(|s| s.account_id.as_str()).collect();
+        let order: Vec<(&Storage, usize)> =
+            core::reservation_order(&ids, &counts, self.cfg.max_buckets_per_account)
+                .into_iter()
+                .map(|(i, count)| (&fleet[i], count))
+                .collect();
         let mut legacy = match (self.cfg.bucket_namespace, order.first()) {
             (contract::BucketNamespace::AccountRegional, Some((st, _))) => {
                 let (s3, name) = (st.s3.clone(), key.to_owned());
@@ -871,7 +873,7 @@ impl Provisioner {
             .map_err(state_failed)?;
         let listed = counters
             .get(&owner.account_id)
-            .is_some_and(|c| created_ms.saturating_add(LISTING_MARGIN_MS) < c.listed_at);
+            .is_some_and(|c| core::counted_by_listing(created_ms, c.listed_at));
         if owner.account_id != rec.account_id
             || listed != rec.counted_by_listing
             || bucket != rec.bucket
@@ -1115,49 +1117,47 @@ impl Provisioner {
             error!(event = "discovery_failed", error = %msg);
             ApiError::new(ErrorCode::DiscoveryFailed, msg)
         };
-        let mut ids = Vec::new();
-        let mut token = None;
-        loop {
-            let out = org
-                .list_accounts()
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| fail("organizations:ListAccounts", &e))?;
-            for acct in out.accounts() {
-                let active = acct.status().is_none_or(|s| s.as_str() == "ACTIVE");
-                if let (Some(id), true) = (acct.id(), active) {
-                    ids.push(id.to_owned());
-                }
-            }
-            token = out.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
-        }
-        let mut found = Vec::new();
+        // Active accounts (the SDK's paginator), then each account's tags,
+        // DISCOVERY_CONCURRENCY at a time (Organizations throttles bursts).
+        let pages: Vec<_> = org
+            .list_accounts()
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| fail("organizations:ListAccounts", &e))?;
+        let ids: Vec<String> = pages
+            .iter()
+            .flat_map(|p| p.accounts())
+            .filter(|a| a.status().is_none_or(|s| s.as_str() == "ACTIVE"))
+            .filter_map(|a| a.id().map(str::to_owned))
+            .collect();
+        let limit = Arc::new(tokio::sync::Semaphore::new(DISCOVERY_CONCURRENCY));
+        let mut tasks = tokio::task::JoinSet::new();
         for id in ids {
-            let mut token = None;
-            loop {
-                let out = org
+            let (org, limit) = (org.clone(), limit.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                let tags = org
                     .list_tags_for_resource()
                     .resource_id(&id)
-                    .set_next_token(token)
+                    .into_paginator()
+                    .items()
                     .send()
-                    .await
-                    .map_err(|e| fail("organizations:ListTagsForResource", &e))?;
-                if out
-                    .tags()
+                    .collect::<Result<Vec<_>, _>>()
+                    .await?;
+                let storage = tags
                     .iter()
-                    .any(|t| contract::is_storage_account_tag(t.key(), t.value()))
-                {
-                    found.push(id.clone());
-                    break;
-                }
-                token = out.next_token().map(str::to_owned);
-                if token.is_none() {
-                    break;
-                }
+                    .any(|t| contract::is_storage_account_tag(t.key(), t.value()));
+                Ok::<_, aws_sdk_organizations::error::SdkError<_>>(storage.then_some(id))
+            });
+        }
+        let mut found = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined.map_err(internal)? {
+                Ok(Some(id)) => found.push(id),
+                Ok(None) => {}
+                Err(e) => return Err(fail("organizations:ListTagsForResource", &e)),
             }
         }
         found.sort();
@@ -1329,27 +1329,20 @@ pub async fn list_customer_buckets(
     aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::list_buckets::ListBucketsError>,
 > {
     let start = format!("{prefix}-");
-    let mut names = Vec::new();
-    let mut token = None;
-    loop {
-        let out = s3
-            .list_buckets()
-            .max_buckets(LIST_PAGE)
-            .prefix(&start)
-            .set_continuation_token(token)
-            .send()
-            .await?;
-        names.extend(
-            out.buckets()
-                .iter()
-                .filter_map(|b| b.name())
-                .filter(|n| contract::is_customer_bucket(prefix, n))
-                .map(str::to_owned),
-        );
-        token = out.continuation_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+    let buckets: Vec<_> = s3
+        .list_buckets()
+        .max_buckets(LIST_PAGE)
+        .prefix(&start)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await?;
+    let names = buckets
+        .iter()
+        .filter_map(|b| b.name())
+        .filter(|n| contract::is_customer_bucket(prefix, n))
+        .map(str::to_owned)
+        .collect();
     Ok(names)
 }

@@ -206,13 +206,17 @@ async fn buckets_older_than_the_table_are_counted_once_and_adopted() {
     // Two buckets the previous runtime made before the table existed, in A2.
     buckets_before_the_table(&moto, A2, &["ambra-dev-old-a", "ambra-dev-old-b"]).await;
     let s3 = s3_in(&moto, A2, "eu-west-1").await;
-    // Clearly older than the listing below (S3 creation times are to the second).
-    tokio::time::sleep(std::time::Duration::from_millis(
-        xacct_provisioner::service::LISTING_MARGIN_MS as u64 + 1100,
-    ))
-    .await;
+    // The container that lists them runs on a clock ahead by more than the
+    // listing margin (S3 creation times are to the second): the buckets are
+    // clearly older than its listing, without waiting for that to be true.
     let cfg = config(&[A1, A2], 10, "eu-west-1", &[]);
-    let a = provisioner(&moto, cfg.clone()).await;
+    let a = provisioner(&moto, cfg.clone())
+        .await
+        .with_clock(std::sync::Arc::new(
+            xacct_provisioner::core::OffsetClock::new(
+                xacct_provisioner::core::LISTING_MARGIN_MS + 1100,
+            ),
+        ));
     // The first new customer creates the counters from one listing each.
     let (status, r) = provision(&a, "new-co").await;
     assert_eq!((status, r["account_id"].as_str()), (200, Some(A1)), "{r}");
@@ -247,6 +251,54 @@ async fn buckets_older_than_the_table_are_counted_once_and_adopted() {
         .await
         .unwrap();
     assert_eq!(tags.tag_set().len(), 3);
+}
+
+/// The warm shortcut on the provisioner's clock: a new customer right after
+/// a read reserves from the counts it holds (no read); once they are
+/// `COUNTS_MAX_AGE_MS` old, the next one reads the counters again (one call
+/// more), with no wall-clock wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_are_reused_for_their_age_and_read_again_after_it() {
+    let moto = Moto::start();
+    let clock = std::sync::Arc::new(xacct_provisioner::core::OffsetClock::new(0));
+    let a = provisioner(&moto, config(&[A1, A2], 10, "eu-west-1", &[]))
+        .await
+        .with_clock(clock.clone());
+    let calls = || a.clients().counter.get();
+    assert_eq!(provision(&a, "first").await.0, 200);
+    let before = calls();
+    assert_eq!(provision(&a, "warm").await.0, 200);
+    let warm = calls() - before;
+    clock.advance(xacct_provisioner::core::COUNTS_MAX_AGE_MS);
+    let before = calls();
+    assert_eq!(provision(&a, "stale").await.0, 200);
+    let stale = calls() - before;
+    assert_eq!(stale, warm + 1, "warm {warm} calls, stale {stale}");
+    let before = calls();
+    assert_eq!(provision(&a, "fresh-again").await.0, 200);
+    assert_eq!(calls() - before, warm, "counts just read are fresh");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_made_by_hand_after_the_listing_is_counted_when_adopted() {
+    let moto = Moto::start();
+    let s3 = s3_in(&moto, A2, "eu-west-1").await;
+    // The listing container's clock is behind by more than the margin: a
+    // bucket S3 dates to this second is clearly newer than its listing.
+    let cfg = config(&[A1, A2], 10, "eu-west-1", &[]);
+    let a = provisioner(&moto, cfg.clone())
+        .await
+        .with_clock(std::sync::Arc::new(
+            xacct_provisioner::core::OffsetClock::new(
+                -(xacct_provisioner::core::LISTING_MARGIN_MS + 1100),
+            ),
+        ));
+    let (status, r) = provision(&a, "new-co").await;
+    assert_eq!((status, r["account_id"].as_str()), (200, Some(A1)), "{r}");
+    assert_eq!(
+        counters(&moto, &[A1, A2]).await,
+        [(A1.into(), 1), (A2.into(), 0)].into()
+    );
 
     // A bucket made by hand after the counters exist is not in any count:
     // adopting it adds it to its owner's counter, once.
@@ -264,7 +316,7 @@ async fn buckets_older_than_the_table_are_counted_once_and_adopted() {
     assert_eq!((status, r["account_id"].as_str()), (200, Some(A2)), "{r}");
     assert_eq!(
         counters(&moto, &[A1, A2]).await,
-        [(A1.into(), 1), (A2.into(), 3)].into()
+        [(A1.into(), 1), (A2.into(), 1)].into()
     );
     assert!(
         !record(&moto, "ambra-dev-by-hand")
