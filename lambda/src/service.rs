@@ -64,12 +64,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_s3::config::ProvideCredentials;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
-use aws_sdk_s3::types::{BucketLocationConstraint, BucketNamespace, CreateBucketConfiguration};
-use aws_sdk_s3::types::{
-    ObjectOwnership, OwnershipControls, OwnershipControlsRule, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging,
-};
+use aws_sdk_s3::types::Tag;
 use tracing::{error, info, warn};
 
 use crate::api::{
@@ -147,19 +142,16 @@ fn internal(what: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::Internal, format!("internal error: {what}"))
 }
 
-/// Tag values allow letters, digits, whitespace and `+ - = . _ : / @`; anything
-/// else becomes `_`, and the value is cut at 256 characters.
-pub fn tag_value(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c.is_whitespace() || "+-=._:/@".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(256)
-        .collect()
+pub use xacct_bucket::tag_value;
+
+/// The name a failed configuration step has in the runtime's errors and logs.
+fn step_label(step: contract::BucketStep) -> &'static str {
+    match step {
+        contract::BucketStep::OwnershipControls => "PutBucketOwnershipControls",
+        contract::BucketStep::Encryption => "PutBucketEncryption",
+        contract::BucketStep::Policy => "PutBucketPolicy",
+        contract::BucketStep::Tags => "PutBucketTagging",
+    }
 }
 
 fn state_failed(e: StateError) -> ApiError {
@@ -709,7 +701,7 @@ impl Provisioner {
             error!(event = "record_account_unknown", bucket, account_id = %rec.account_id, "{msg}");
             return Err(ApiError::new(ErrorCode::RecordAccountUnknown, msg));
         };
-        let tags = self.tags(&customer)?;
+        let tags = self.tags(&customer);
         let mut tag_after = resumed;
         let sent = match self.create(st, &bucket, Some(&tags)).await {
             Err(e) if tags_refused(&e) => {
@@ -756,19 +748,8 @@ impl Provisioner {
     }
 
     /// The customer bucket's tags: `environment`, `customer`, `managed-by`.
-    fn tags(&self, customer: &str) -> Result<Vec<Tag>, ApiError> {
-        let tag = |k: &str, v: &str| {
-            Tag::builder()
-                .key(k)
-                .value(tag_value(v))
-                .build()
-                .map_err(internal)
-        };
-        Ok(vec![
-            tag(contract::TAG_ENVIRONMENT, &self.cfg.environment)?,
-            tag(contract::TAG_CUSTOMER, customer)?,
-            tag(contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE)?,
-        ])
+    fn tags(&self, customer: &str) -> Vec<Tag> {
+        xacct_bucket::tags(&self.cfg.environment, customer)
     }
 
     /// One `CreateBucket`: the location outside us-east-1, the tags when given
@@ -783,22 +764,12 @@ impl Provisioner {
         aws_sdk_s3::operation::create_bucket::CreateBucketOutput,
         SdkError<aws_sdk_s3::operation::create_bucket::CreateBucketError>,
     > {
-        let region = self.cfg.bucket_region.as_str();
-        let mut create = st.s3.create_bucket().bucket(bucket);
-        let mut conf = CreateBucketConfiguration::builder();
-        if region != "us-east-1" {
-            conf = conf.location_constraint(BucketLocationConstraint::from(region));
-        }
-        if let Some(tags) = tags {
-            conf = conf.set_tags(Some(tags.to_vec()));
-        }
-        if region != "us-east-1" || tags.is_some() {
-            create = create.create_bucket_configuration(conf.build());
-        }
-        if contract::is_namespaced_bucket(bucket, &st.account_id, region) {
-            create = create.bucket_namespace(BucketNamespace::AccountRegional);
-        }
-        create.send().await
+        let b = xacct_bucket::Bucket {
+            name: bucket,
+            owner: &st.account_id,
+            region: &self.cfg.bucket_region,
+        };
+        xacct_bucket::create(&st.s3, b, tags).await
     }
 
     /// S3 says the name exists: find the storage account that owns it
@@ -972,76 +943,34 @@ impl Provisioner {
     ) -> Result<(), ApiError> {
         let a = st.account_id.as_str();
         let bucket = rec.bucket.as_str();
-        let s3 = &st.s3;
-        let ownership = async {
-            s3.put_bucket_ownership_controls()
-                .bucket(bucket)
-                .expected_bucket_owner(a)
-                .ownership_controls(
-                    OwnershipControls::builder()
-                        .rules(
-                            OwnershipControlsRule::builder()
-                                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-                                .build()
-                                .map_err(internal)?,
-                        )
-                        .build()
-                        .map_err(internal)?,
-                )
-                .send()
-                .await
-                .map_err(|e| step_failed("PutBucketOwnershipControls", bucket, a, e))
+        let b = xacct_bucket::Bucket {
+            name: bucket,
+            owner: a,
+            region: &self.cfg.bucket_region,
         };
-        let encryption = async {
-            let sse = ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(ServerSideEncryption::Aes256)
-                .build()
-                .map_err(internal)?;
-            s3.put_bucket_encryption()
-                .bucket(bucket)
-                .expected_bucket_owner(a)
-                .server_side_encryption_configuration(
-                    ServerSideEncryptionConfiguration::builder()
-                        .rules(
-                            ServerSideEncryptionRule::builder()
-                                .apply_server_side_encryption_by_default(sse)
-                                .build(),
-                        )
-                        .build()
-                        .map_err(internal)?,
-                )
-                .send()
-                .await
-                .map_err(|e| step_failed("PutBucketEncryption", bucket, a, e))
-        };
-        let policy = async {
-            let policy = contract::customer_bucket_policy(bucket, &self.cfg.reader_principals);
-            s3.put_bucket_policy()
-                .bucket(bucket)
-                .expected_bucket_owner(a)
-                .policy(policy.to_string())
-                .send()
-                .await
-                .map_err(|e| step_failed("PutBucketPolicy", bucket, a, e))
-        };
-        let tagging = async {
-            if !tag {
-                return Ok(());
+        let tags = if tag { self.tags(customer) } else { Vec::new() };
+        let step = |step: contract::BucketStep| {
+            let (s3, readers, tags) = (&st.s3, &self.cfg.reader_principals, &tags);
+            async move {
+                if step == contract::BucketStep::Tags && !tag {
+                    return Ok(());
+                }
+                xacct_bucket::put(s3, b, step, readers, tags)
+                    .await
+                    .map_err(|e| step_failed(step_label(step), bucket, a, e))?;
+                if step == contract::BucketStep::Tags {
+                    info!(event = "bucket_tagged", bucket, account_id = a);
+                }
+                Ok::<_, ApiError>(())
             }
-            let tagging = Tagging::builder()
-                .set_tag_set(Some(self.tags(customer)?))
-                .build()
-                .map_err(internal)?;
-            s3.put_bucket_tagging()
-                .bucket(bucket)
-                .expected_bucket_owner(a)
-                .tagging(tagging)
-                .send()
-                .await
-                .map(|_| info!(event = "bucket_tagged", bucket, account_id = a))
-                .map_err(|e| step_failed("PutBucketTagging", bucket, a, e))
         };
-        tokio::try_join!(ownership, encryption, policy, tagging)?;
+        // The steps after CreateBucket are independent: at once.
+        tokio::try_join!(
+            step(contract::BucketStep::OwnershipControls),
+            step(contract::BucketStep::Encryption),
+            step(contract::BucketStep::Policy),
+            step(contract::BucketStep::Tags),
+        )?;
         match self
             .table
             .set_state(&rec.key, a, contract::state::READY)

@@ -11,6 +11,7 @@
 
 pub use crate::checks::verify as checks;
 pub mod diff;
+pub mod judge;
 pub mod primary;
 pub mod quota;
 pub mod report;

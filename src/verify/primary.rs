@@ -8,7 +8,7 @@ use aws_sdk_lambda::primitives::Blob;
 use super::aws::{self, Aws};
 use super::shared::{SelfTest, SelfTestError};
 use super::{
-    AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding, read_role_trust,
+    AccountSummary, Ctx, RoleTrust, checks, diff, diff_findings, finding, judge, read_role_trust,
 };
 use crate::audit::Finding;
 use crate::audit::settings::{self, Res};
@@ -16,9 +16,7 @@ use crate::contract::api::RequestBody;
 use crate::iam::PolicyDocument;
 use crate::model::PhrLocation;
 
-/// Runtime and handler every rendered function has.
-pub const RUNTIME: &str = "provided.al2023";
-pub const HANDLER: &str = "bootstrap";
+pub use super::judge::{HANDLER, RUNTIME};
 
 /// What the primary account check found.
 pub struct Result {
@@ -279,7 +277,7 @@ async fn trail_checks(
     aws: &Aws,
     acct: &str,
     key_arn: Option<&str>,
-    live: &mut Vec<Res>,
+    live_settings: &mut Vec<Res>,
 ) -> Vec<Finding> {
     let env = &ctx.env;
     let (name, arn) = (env.trail_name(), env.trail_arn());
@@ -301,54 +299,20 @@ async fn trail_checks(
             ))];
         }
     };
-    let mut values = serde_json::json!({
-        "name": t.name(),
-        "is_multi_region_trail": t.is_multi_region_trail(),
-        "enable_log_file_validation": t.log_file_validation_enabled(),
-        "include_global_service_events": t.include_global_service_events(),
-        "kms_key_id": t.kms_key_id(),
-        "s3_bucket_name": t.s3_bucket_name(),
-        "s3_key_prefix": t.s3_key_prefix(),
-    });
-    if let Ok(s) = &status {
-        values["enable_logging"] = s.is_logging().into();
-    }
-    live.extend(settings::live("aws_cloudtrail", acct, &arn, &values));
-    let mut out = Vec::new();
-    if t.s3_bucket_name() != Some(env.phr.log_bucket.as_str())
-        || t.s3_key_prefix() != Some(crate::model::TRAIL_PREFIX)
-    {
-        out.push(f(format!(
-            "the trail writes to s3://{}/{}, expected s3://{}/{}",
-            t.s3_bucket_name().unwrap_or_default(),
-            t.s3_key_prefix().unwrap_or_default(),
-            env.phr.log_bucket,
-            crate::model::TRAIL_PREFIX
-        )));
-    }
-    if t.is_multi_region_trail() != Some(true) {
-        out.push(f("the trail does not cover every region".to_owned()));
-    }
-    if t.log_file_validation_enabled() != Some(true) {
-        out.push(f("log file validation is off".to_owned()));
-    }
-    if let Some(key) = key_arn
-        && t.kms_key_id() != Some(key)
-    {
-        out.push(f(format!(
-            "the trail's logs are not encrypted with the customer-managed key (kms key {:?})",
-            t.kms_key_id()
-        )));
-    }
-    match status {
-        Ok(s) if s.is_logging() == Some(true) => {}
-        Ok(_) => out.push(f("the trail is not logging".to_owned())),
-        Err(e) => out.push(f(format!(
-            "the trail's status cannot be read: {}",
-            aws::describe(&e)
-        ))),
-    }
-    out
+    let live = judge::Trail {
+        name: t.name().map(str::to_owned),
+        bucket: t.s3_bucket_name().map(str::to_owned),
+        prefix: t.s3_key_prefix().map(str::to_owned),
+        multi_region: t.is_multi_region_trail(),
+        log_file_validation: t.log_file_validation_enabled(),
+        global_service_events: t.include_global_service_events(),
+        kms_key: t.kms_key_id().map(str::to_owned),
+        logging: status
+            .map(|s| s.is_logging())
+            .map_err(|e| super::shared::ReadError(aws::describe(&e))),
+    };
+    live_settings.extend(settings::live("aws_cloudtrail", acct, &arn, &live.values()));
+    judge::trail(env, &live, key_arn)
 }
 
 /// XV037: with `security.primary_account_public_access_block`, the primary
@@ -385,48 +349,14 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
     {
         Ok(c) => {
             r.function_exists = true;
-            let runtime = c
-                .runtime()
-                .map(|r| r.as_str().to_owned())
-                .unwrap_or_default();
-            let mut diffs = Vec::new();
-            if runtime != RUNTIME {
-                diffs.push(format!("runtime {runtime:?} (expected {RUNTIME:?})"));
-            }
-            if c.handler() != Some(HANDLER) {
-                diffs.push(format!("handler {:?} (expected {HANDLER:?})", c.handler()));
-            }
-            if c.memory_size() != Some(env.lambda.memory_mb as i32) {
-                diffs.push(format!(
-                    "memory {:?} MB (expected {})",
-                    c.memory_size(),
-                    env.lambda.memory_mb
-                ));
-            }
-            if c.timeout() != Some(env.lambda.timeout_seconds as i32) {
-                diffs.push(format!(
-                    "timeout {:?} s (expected {})",
-                    c.timeout(),
-                    env.lambda.timeout_seconds
-                ));
-            }
-            if let Some(role) = c.role()
-                && role != env.lambda_role_arn()
-            {
-                diffs.push(format!(
-                    "execution role {role} (expected {})",
-                    env.lambda_role_arn()
-                ));
-            }
-            if !diffs.is_empty() {
-                r.findings.push(finding(
-                    checks::FUNCTION_CONFIG,
-                    acct,
-                    &arn,
-                    format!("function {name}: {}", diffs.join("; ")),
-                    None,
-                ));
-            }
+            let live = judge::FunctionConfig {
+                runtime: c.runtime().map(|r| r.as_str().to_owned()),
+                handler: c.handler().map(str::to_owned),
+                memory_mb: c.memory_size(),
+                timeout_seconds: c.timeout(),
+                role: c.role().map(str::to_owned),
+            };
+            r.findings.extend(judge::function_config(env, &live));
             let concurrency = lambda
                 .get_function_concurrency()
                 .function_name(name)
@@ -444,21 +374,9 @@ async fn function(ctx: &Ctx, aws: &Aws, r: &mut Result) {
             r.settings
                 .extend(settings::live("aws_lambda_function", acct, &arn, &values));
             match concurrency {
-                Ok(o)
-                    if o.reserved_concurrent_executions()
-                        == Some(env.lambda.reserved_concurrency as i32) => {}
-                Ok(o) => r.findings.push(finding(
-                    checks::FUNCTION_CONCURRENCY,
-                    acct,
-                    &arn,
-                    format!(
-                        "function {name}: reserved concurrency {} (expected {})",
-                        o.reserved_concurrent_executions()
-                            .map_or("none".to_owned(), |n| n.to_string()),
-                        env.lambda.reserved_concurrency
-                    ),
-                    None,
-                )),
+                Ok(o) => r
+                    .findings
+                    .extend(judge::concurrency(env, o.reserved_concurrent_executions())),
                 Err(e) => r.findings.push(finding(
                     checks::FUNCTION_CONCURRENCY,
                     acct,

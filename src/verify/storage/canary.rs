@@ -50,21 +50,15 @@ pub(super) async fn canary(
             None,
         ));
     };
-    // As the runtime creates a bucket: the tags with it (BUCKET_STEPS' first
-    // step, s3:TagResource), in the account regional namespace when the spec
-    // says so (s3:x-amz-bucket-namespace).
-    let mut conf = CreateBucketConfiguration::builder().set_tags(Some(canary_tags(ctx)));
-    if region != "us-east-1" {
-        conf = conf.location_constraint(BucketLocationConstraint::from(region.as_str()));
-    }
-    let mut create = s3
-        .create_bucket()
-        .bucket(&name)
-        .create_bucket_configuration(conf.build());
-    if env.bucket_namespace == contract::BucketNamespace::AccountRegional {
-        create = create.bucket_namespace(aws_sdk_s3::types::BucketNamespace::AccountRegional);
-    }
-    if let Err(e) = create.send().await {
+    // As the runtime creates a bucket (the same calls: `xacct_bucket`): the
+    // tags with it (BUCKET_STEPS' first step, s3:TagResource), in the account
+    // regional namespace when the name is a namespaced one.
+    let b = xacct_bucket::Bucket {
+        name: &name,
+        owner: acct,
+        region: &region,
+    };
+    if let Err(e) = xacct_bucket::create(&s3, b, Some(&canary_tags(ctx))).await {
         fail(
             findings,
             "s3:CreateBucket (with its tags: s3:TagResource)",
@@ -72,7 +66,7 @@ pub(super) async fn canary(
         );
         return false;
     }
-    let ok = configure_and_read_back(ctx, &s3, &name, account_blocked).await;
+    let ok = configure_and_read_back(ctx, &s3, b, account_blocked).await;
     if let Err((step, e)) = &ok {
         fail(findings, step, e.clone());
     }
@@ -94,100 +88,21 @@ pub(super) async fn canary(
 
 /// The canary's tags (the customer tag is the canary infix).
 fn canary_tags(ctx: &Ctx) -> Vec<Tag> {
-    [
-        (contract::TAG_ENVIRONMENT, ctx.env.name.as_str()),
-        (contract::TAG_CUSTOMER, contract::CANARY_INFIX),
-        (contract::TAG_MANAGED_BY, contract::MANAGED_BY_VALUE),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-    .collect()
-}
-
-/// One configuration step of the canary bucket, as the Lambda does it
-/// (`contract::BUCKET_STEPS` gives the order: tags first, with the creation;
-/// [`BucketStep::Tags`] here is the runtime's `PutBucketTagging` fallback).
-pub(super) async fn canary_step(
-    ctx: &Ctx,
-    s3: &aws_sdk_s3::Client,
-    name: &str,
-    step: contract::BucketStep,
-) -> std::result::Result<(), ReadError> {
-    use contract::BucketStep;
-    let env = &ctx.env;
-    match step {
-        BucketStep::OwnershipControls => {
-            let rule = OwnershipControlsRule::builder()
-                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-                .build()
-                .map_err(|e| e.to_string())?;
-            let oc = OwnershipControls::builder()
-                .rules(rule)
-                .build()
-                .map_err(|e| e.to_string())?;
-            s3.put_bucket_ownership_controls()
-                .bucket(name)
-                .ownership_controls(oc)
-                .send()
-                .await
-                .map_err(|e| aws::describe(&e))?;
-        }
-        BucketStep::Encryption => {
-            let sse = ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(ServerSideEncryption::Aes256)
-                .build()
-                .map_err(|e| e.to_string())?;
-            let enc = ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(sse)
-                        .build(),
-                )
-                .build()
-                .map_err(|e| e.to_string())?;
-            s3.put_bucket_encryption()
-                .bucket(name)
-                .server_side_encryption_configuration(enc)
-                .send()
-                .await
-                .map_err(|e| aws::describe(&e))?;
-        }
-        BucketStep::Policy => {
-            let policy = contract::customer_bucket_policy(name, &env.readers).to_string();
-            s3.put_bucket_policy()
-                .bucket(name)
-                .policy(&policy)
-                .send()
-                .await
-                .map_err(|e| aws::describe(&e))?;
-        }
-        BucketStep::Tags => {
-            let tagging = Tagging::builder()
-                .set_tag_set(Some(canary_tags(ctx)))
-                .build()
-                .map_err(|e| e.to_string())?;
-            s3.put_bucket_tagging()
-                .bucket(name)
-                .tagging(tagging)
-                .send()
-                .await
-                .map_err(|e| aws::describe(&e))?;
-        }
-    }
-    Ok(())
+    xacct_bucket::tags(&ctx.env.name, contract::CANARY_INFIX)
 }
 
 pub(super) async fn configure_and_read_back(
     ctx: &Ctx,
     s3: &aws_sdk_s3::Client,
-    name: &str,
+    b: xacct_bucket::Bucket<'_>,
     account_blocked: Option<bool>,
 ) -> std::result::Result<(), (&'static str, String)> {
+    let name = b.name;
     // The tags went with CreateBucket; the steps after it, in order.
     for step in contract::steps_after_create() {
-        canary_step(ctx, s3, name, step)
+        xacct_bucket::put(s3, b, step, &ctx.env.readers, &canary_tags(ctx))
             .await
-            .map_err(|e| (step.action(), e.0))?;
+            .map_err(|e| (step.action(), e.message))?;
     }
 
     // Read everything back.

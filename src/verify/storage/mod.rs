@@ -2,11 +2,7 @@
 //! (capacity and, with `--canary`, a canary bucket) with `S3BucketManager`'s
 //! own credentials obtained through the Lambda execution role.
 
-use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, ObjectOwnership, OwnershipControls,
-    OwnershipControlsRule, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
-};
+use aws_sdk_s3::types::{ObjectOwnership, Tag};
 
 mod canary;
 mod chain;
