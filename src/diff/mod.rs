@@ -78,6 +78,10 @@ pub struct Side {
     pub env: Environment,
     pub docs: BTreeMap<DocKey, Slot>,
     pub settings: Vec<Setting>,
+    /// Every resource's table settings as the readers found them (`audit::settings::TABLE`).
+    pub table: Vec<crate::audit::settings::Res>,
+    /// The same of the spec's render by this xacct (empty when it cannot be rendered).
+    pub floor: Vec<crate::audit::settings::Res>,
     /// Committed files that differ from the render of the spec (working tree only).
     pub stale: Vec<String>,
     /// Committed files the readers could not read ("cannot decide" for what they hold).
@@ -153,10 +157,16 @@ impl Side {
             collect(input, &env, i == 0 && rendered.is_some(), &mut docs);
         }
         let settings = settings::extract(&env, &inputs);
+        let table = inputs.iter().flat_map(|i| i.settings.clone()).collect();
+        let floor = crate::audit::Floor::build(&env)
+            .map(|f| f.settings)
+            .unwrap_or_default();
         Side {
             env,
             docs,
             settings,
+            table,
+            floor,
             stale,
             unreadable,
             note,
@@ -734,10 +744,26 @@ pub fn compare(old: Option<&Side>, new: Option<&Side>, spec: &str) -> EnvDiff {
             .then(a.document.cmp(&b.document))
             .then(a.accounts.cmp(&b.accounts))
     });
-    let settings = settings::compare(
+    let mut settings = settings::compare(
         old.map_or(&[][..], |s| &s.settings),
         new.map_or(&[][..], |s| &s.settings),
     );
+    let explained = settings::compare_table(
+        old.map_or(&[][..], |s| &s.floor),
+        new.map_or(&[][..], |s| &s.floor),
+        &[],
+    );
+    settings.extend(settings::compare_table(
+        old.map_or(&[][..], |s| &s.table),
+        new.map_or(&[][..], |s| &s.table),
+        &explained,
+    ));
+    settings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then((a.change as u8).cmp(&(b.change as u8)))
+            .then(a.setting.cmp(&b.setting))
+    });
     let capacity = capacity(old.map(|s| &s.env), new.map(|s| &s.env));
     let status = match (old, new) {
         (None, Some(_)) => EnvStatus::Added,

@@ -1,16 +1,17 @@
 //! Security settings of a side and how they changed: a flag, an enum, a
 //! retention period, each with the direction that weakens it.
 //!
-//! **The seam:** [`extract`] is the one place that knows which settings count
-//! and which way each one weakens. It reads only values the spec model and the
-//! audit's readers already hold (`model::Environment`, and per source
-//! `audit::Input::buckets`, `function_url_auth` and `url_cors`, filled by
-//! `audit::attributes`, `plan.rs`, `template.rs`, `terraform.rs`). A shared
-//! table of security-relevant settings can replace its body without touching
-//! [`compare`] or the reports.
+//! Two sources, one report: [`extract`] holds the spec's own switches and the
+//! bucket and URL settings the audit's readers summarise (`audit::Input::buckets`,
+//! `function_url_auth`, `url_cors`); [`compare_table`] compares every attribute
+//! of the audit's table of security settings ([`audit::settings::TABLE`]) as the
+//! readers found it on each side (`audit::Input::settings`), with the table's own
+//! direction ([`audit::settings::weaker`]). A setting added to the table is in
+//! `audit`, `verify` and `diff` at once.
 
 use serde::Serialize;
 
+use crate::audit::settings::{self as table, Res, Val};
 use crate::audit::{Input, Severity};
 use crate::model::Environment;
 
@@ -251,6 +252,99 @@ pub fn extract(env: &Environment, inputs: &[Input]) -> Vec<Setting> {
     out
 }
 
+/// Every table setting ([`table::TABLE`]) of the resources both sides hold
+/// (same type, key and account) whose value differs: weakened in the table's
+/// direction (with its check's severity), strengthened, or changed without an
+/// order (a reference on one side, another key). A resource only one side
+/// holds is not a setting change: its documents and the audit's XA051 say so.
+///
+/// `explained`: the same comparison between the renders of the two specs;
+/// a change the spec change itself makes is left out (the spec-level lines
+/// of [`extract`] report it), so what remains is what ships differently from
+/// the specs: hand edits of the committed files, or another xacct's render.
+pub fn compare_table(old: &[Res], new: &[Res], explained: &[SettingChange]) -> Vec<SettingChange> {
+    use std::collections::HashMap;
+    let index: HashMap<(&str, &str, &str), &Res> = old
+        .iter()
+        .map(|r| {
+            (
+                (r.resource_type.as_str(), r.key.as_str(), r.account.as_str()),
+                r,
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for n in new {
+        let Some(o) = index.get(&(n.resource_type.as_str(), n.key.as_str(), n.account.as_str()))
+        else {
+            continue;
+        };
+        let Some(e) = table::entry(&n.resource_type) else {
+            continue;
+        };
+        let weaker: Vec<table::Weakening> = table::compare_res(o, n);
+        let stronger: Vec<table::Weakening> = table::compare_res(n, o);
+        for a in e.attrs {
+            let get = |r: &Res| {
+                r.values
+                    .iter()
+                    .find(|(name, _)| *name == a.name)
+                    .map_or(Val::Absent, |(_, v)| v.clone())
+            };
+            let (before, after) = (text(&get(o)), text(&get(n)));
+            if before == after {
+                continue;
+            }
+            let hit = |ws: &[table::Weakening]| {
+                ws.iter()
+                    .find(|w| w.attribute == a.name && w.change == table::Change::Weaker)
+                    .map(|w| w.check)
+            };
+            // Weaker one way only: ordered. Weaker both ways (an attribute
+            // that must equal the render: a key, a target) is a change.
+            let (change, severity) = match (hit(&weaker), hit(&stronger)) {
+                (Some(_), Some(_)) => (Change::Changed, Severity::Info),
+                (Some(check), None) => (
+                    Change::Weakened,
+                    crate::checks::by_id(check).map_or(Severity::High, |c| c.severity),
+                ),
+                (None, Some(_)) => (Change::Strengthened, Severity::Info),
+                (None, None) => (Change::Changed, Severity::Info),
+            };
+            let setting = format!(
+                "{} {} (account {}): {}",
+                n.resource_type,
+                n.key.trim_start_matches("name:"),
+                n.account,
+                a.name
+            );
+            if explained
+                .iter()
+                .any(|x| x.setting == setting && x.before == before && x.after == after)
+            {
+                continue;
+            }
+            out.push(SettingChange {
+                setting,
+                before,
+                after,
+                change,
+                severity,
+            });
+        }
+    }
+    out
+}
+
+fn text(v: &Val) -> Option<String> {
+    match v {
+        Val::Known(serde_json::Value::Null) | Val::Absent => None,
+        Val::Known(serde_json::Value::String(s)) => Some(s.clone()),
+        Val::Known(v) => Some(v.to_string()),
+        Val::Unknown => Some("(known after apply)".to_owned()),
+    }
+}
+
 /// The settings that differ, weakened first. A setting only one side has
 /// compares with "not set" on the other.
 pub fn compare(old: &[Setting], new: &[Setting]) -> Vec<SettingChange> {
@@ -305,6 +399,75 @@ pub fn compare(old: &[Setting], new: &[Setting]) -> Vec<SettingChange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn res(t: &str, values: serde_json::Value) -> Res {
+        table::observe(
+            t,
+            "module.primary.x",
+            "100000000001",
+            crate::audit::attributes::Place::new("x"),
+            &values,
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn table_settings_change_in_the_tables_direction() {
+        let old = [
+            res(
+                "aws_cloudtrail",
+                serde_json::json!({"name": "t", "include_global_service_events": true,
+                                   "is_multi_region_trail": true}),
+            ),
+            res(
+                "aws_dynamodb_table",
+                serde_json::json!({"name": "s", "deletion_protection_enabled": false}),
+            ),
+        ];
+        let new = [
+            res(
+                "aws_cloudtrail",
+                serde_json::json!({"name": "t", "include_global_service_events": false,
+                                   "is_multi_region_trail": true}),
+            ),
+            res(
+                "aws_dynamodb_table",
+                serde_json::json!({"name": "s", "deletion_protection_enabled": true}),
+            ),
+        ];
+        let c = compare_table(&old, &new, &[]);
+        let find = |what: &str| c.iter().find(|x| x.setting.ends_with(what)).unwrap();
+        let g = find(": include_global_service_events");
+        assert_eq!((g.change, g.severity), (Change::Weakened, Severity::High));
+        assert_eq!(
+            (g.before.as_deref(), g.after.as_deref()),
+            (Some("true"), Some("false"))
+        );
+        assert_eq!(
+            find(": deletion_protection_enabled").change,
+            Change::Strengthened
+        );
+        assert_eq!(c.len(), 2, "{c:#?}");
+        assert!(compare_table(&old, &old, &[]).is_empty());
+        // A resource only one side holds is no setting change.
+        assert!(compare_table(&old[..1], &new[1..], &[]).is_empty());
+        // What the renders of the two specs change is the spec's change.
+        assert_eq!(compare_table(&old, &new, &c).len(), 0);
+        // A key that must equal the render, changed: neither weaker nor stronger.
+        let key = |k: &str| {
+            [res(
+                "aws_lambda_function",
+                serde_json::json!({"function_name": "f", "kms_key_arn": k}),
+            )]
+        };
+        let c = compare_table(&key("arn:a"), &key("arn:b"), &[]);
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(
+            (c[0].change, c[0].severity),
+            (Change::Changed, Severity::Info)
+        );
+    }
 
     fn s(name: &str, v: Option<&str>, d: Direction) -> Setting {
         Setting::new(name, v.map(str::to_owned), d, Severity::High)

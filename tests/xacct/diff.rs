@@ -433,6 +433,54 @@ fn turning_a_setting_off_is_a_weakened_setting() {
     assert_eq!(d.worst(), Some(Severity::Medium));
 }
 
+/// A hand edit of the committed files, the spec unchanged: every attribute of
+/// the audit's table that the edit weakens is a weakened setting, with the
+/// table's severity, in Terraform and CloudFormation alike; the spec-level
+/// lines stay quiet (the spec did not change).
+#[test]
+fn a_hand_edit_that_weakens_a_table_setting_is_a_weakened_setting() {
+    let prod = spec_text("environments/prod.toml");
+    let edit = |p: &str, t: String| match p {
+        "primary/terraform/main.tf" => t
+            .replace(
+                "include_global_service_events = true",
+                "include_global_service_events = false",
+            )
+            .replacen(
+                "point_in_time_recovery {\n    enabled = true",
+                "point_in_time_recovery {\n    enabled = false",
+                1,
+            ),
+        "primary/cloudformation/primary.yaml" => {
+            t.replace("IsMultiRegionTrail: true", "IsMultiRegionTrail: false")
+        }
+        _ => t,
+    };
+    let d = run(&base(&prod), &head(&prod, &edit, true));
+    let weakened: Vec<&str> = d
+        .settings
+        .iter()
+        .filter(|s| s.change == Change::Weakened && s.severity == Severity::High)
+        .map(|s| s.setting.as_str())
+        .collect();
+    for what in [
+        ": include_global_service_events",
+        ": point_in_time_recovery",
+        ": IsMultiRegionTrail",
+    ] {
+        assert!(
+            weakened.iter().any(|s| s.ends_with(what)),
+            "{what}: {:#?}",
+            d.settings
+        );
+    }
+    assert_eq!(weakened.len(), 3, "{:#?}", d.settings);
+    assert_eq!(d.worst(), Some(Severity::High));
+    // The same files unedited: nothing.
+    let d = run(&base(&prod), &head(&prod, &keep, true));
+    assert!(d.settings.is_empty(), "{:#?}", d.settings);
+}
+
 /// Reorders the statements, re-cases actions and condition keys, `:root` ->
 /// account ID, splits a statement, adds a Deny nothing reaches.
 fn rewrite(p: &str, t: String) -> String {
