@@ -55,6 +55,9 @@ pub struct Args {
     /// Ignore the organization snapshot beside the spec.
     #[arg(long)]
     pub no_org: bool,
+    /// Print how long each phase of `--env` took (on stderr).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// The organization snapshot an audit uses: `--org`, else the file beside the
@@ -137,8 +140,11 @@ pub fn env_input(spec: &Path, generated: &Path) -> anyhow::Result<Input> {
 /// `<generated>/<short_name>/` (policies, Terraform, CloudFormation), and every
 /// committed file that differs from the render (XA040).
 pub fn env_findings(spec: &Path, generated: &Path) -> anyhow::Result<Vec<Finding>> {
-    env_findings_org(spec, generated, None)
+    env_findings_org(spec, generated, None, &mut Vec::new())
 }
+
+/// How long each phase of an `--env` audit took, in order.
+pub type Timings = Vec<(&'static str, std::time::Duration)>;
 
 /// [`env_findings`] under an organization snapshot (and its source, for messages):
 /// the zone of trust widened to the organization, the guardrail findings
@@ -147,12 +153,20 @@ pub fn env_findings_org(
     spec: &Path,
     generated: &Path,
     org: Option<&(crate::org::Snapshot, String)>,
+    timings: &mut Timings,
 ) -> anyhow::Result<Vec<Finding>> {
+    let mut clock = std::time::Instant::now();
+    let mut lap = |what: &'static str, timings: &mut Timings| {
+        timings.push((what, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
     let env = Environment::load(spec, LoadOptions::default())?.env;
     let mut input = env_input(spec, generated)?;
     let dir = generated.join(&env.short_name);
     let files = read_tree(&dir)?;
+    lap("load and read the committed files", timings);
     let mut shipped = shipped::read(&dir.display().to_string(), &files, &env);
+    lap("parse the committed files", timings);
     if let Some((s, _)) = org {
         input.expect = input.expect.clone().with_org(s);
         for i in &mut shipped.inputs {
@@ -162,16 +176,33 @@ pub fn env_findings_org(
     let rendered = crate::render::Renderer::new()?
         .render(&env)
         .with_context(|| format!("rendering `{}`", spec.display()))?;
-    let floor =
-        audit::Floor::build(&env).with_context(|| format!("rendering `{}`", spec.display()))?;
-    let mut findings = shipped::run_all(&input, &shipped, &floor);
-    findings.extend(shipped::drift(
+    let drift = shipped::drift(
         &dir,
         &rendered,
         &env.primary_account,
         &spec.display().to_string(),
-    ));
+    );
+    lap("render and compare with the committed files", timings);
+    // The floor is the render read back. When every committed file is the
+    // render byte for byte (no drift), that is what was just parsed.
+    let floor = if drift.is_empty() {
+        audit::Floor {
+            documents: crate::iam::documents::Documents::build(&env),
+            settings: shipped
+                .inputs
+                .iter()
+                .flat_map(|i| i.settings.iter().cloned())
+                .collect(),
+        }
+    } else {
+        audit::Floor::build(&env).with_context(|| format!("rendering `{}`", spec.display()))?
+    };
+    lap("the floor (render read back)", timings);
+    let mut findings = shipped::run_all(&input, &shipped, &floor);
+    lap("audit every source against the floor", timings);
+    findings.extend(drift);
     with_org(&input, org, &mut findings);
+    lap("drift and organization", timings);
     Ok(findings)
 }
 
@@ -270,7 +301,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .env
             .as_deref()
             .context("--env, --plan or --template is required")?;
-        findings = env_findings_org(spec, &args.generated, org.as_ref())?;
+        let mut timings = Timings::new();
+        let started = std::time::Instant::now();
+        findings = env_findings_org(spec, &args.generated, org.as_ref(), &mut timings)?;
+        if args.timings {
+            for (what, d) in &timings {
+                eprintln!("timings {what}: {d:?}");
+            }
+            eprintln!("timings total: {:?}", started.elapsed());
+        }
     }
     let loaded = match args.env.as_deref() {
         Some(spec) => Some(Environment::load(spec, LoadOptions::default())?.env),

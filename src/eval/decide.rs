@@ -960,11 +960,129 @@ crate::message_error! {
 }
 
 pub fn find(must: &[&[Named<'_>]], must_not: &[&[Named<'_>]], scope: &Scope) -> Answer {
-    match find_inner(must, must_not, scope) {
+    // The same question is asked once per source of a document (the spec, the
+    // committed Terraform, CloudFormation and policy files hold the same
+    // documents): answers are remembered by the question's content (documents,
+    // kinds, scope; the names the answer never cites are left out). An
+    // undecided answer is not remembered: its message names the document.
+    // Documents that never look at the resource (no `Resource`, no
+    // `NotResource`, no `aws:Resource*` key: trust policies) answer alike for
+    // every account in the resource's ARN: the question is remembered with
+    // the account left out, and a remembered witness gets this question's ARN.
+    let accounts = resource_free(must, must_not, scope);
+    let key = match &accounts {
+        Some(pairs) => {
+            let mut general = scope.clone();
+            general.resource = Values::Like(pairs.iter().map(|(g, _)| g.clone()).collect());
+            question_key(must, must_not, &general)
+        }
+        None => question_key(must, must_not, scope),
+    };
+    if let Some(a) = ANSWERS.lock().ok().and_then(|m| m.0.get(&key).cloned()) {
+        return match (a, &accounts) {
+            (Answer::Witness(mut r), Some(pairs)) => {
+                let g = without_account(&r.resource);
+                match pairs.iter().find(|(x, _)| *x == g) {
+                    Some((_, own)) => {
+                        r.resource = own.clone();
+                        Answer::Witness(r)
+                    }
+                    // Not one of this question's ARNs: decide it afresh.
+                    None => match find_inner(must, must_not, scope) {
+                        Ok(Some(r)) => Answer::Witness(r),
+                        Ok(None) => Answer::Empty,
+                        Err(e) => Answer::Unknown(e.0),
+                    },
+                }
+            }
+            (a, _) => a,
+        };
+    }
+    let answer = match find_inner(must, must_not, scope) {
         Ok(Some(r)) => Answer::Witness(r),
         Ok(None) => Answer::Empty,
-        Err(e) => Answer::Unknown(e.0),
+        Err(e) => return Answer::Unknown(e.0),
+    };
+    if let Ok(mut m) = ANSWERS.lock() {
+        if m.1 + key.len() > ANSWERS_MAX_BYTES {
+            *m = Default::default();
+        }
+        m.1 += key.len();
+        m.0.insert(key, answer.clone());
     }
+    answer
+}
+
+/// `(ARN without its account, ARN)` of every resource of `scope` when it is a
+/// list of literal ARNs and no document looks at the resource; else `None`.
+fn resource_free(
+    must: &[&[Named<'_>]],
+    must_not: &[&[Named<'_>]],
+    scope: &Scope,
+) -> Option<Vec<(String, String)>> {
+    let Values::Like(arns) = &scope.resource else {
+        return None;
+    };
+    if arns
+        .iter()
+        .any(|a| a.contains(['*', '?']) || !a.starts_with("arn:"))
+    {
+        return None;
+    }
+    let looks = must.iter().chain(must_not).flat_map(|s| s.iter()).any(|n| {
+        n.doc.statement.iter().any(|st| {
+            st.resource.is_some()
+                || st.not_resource.is_some()
+                || st.condition.values().any(|keys| {
+                    keys.keys()
+                        .any(|k| k.to_ascii_lowercase().starts_with("aws:resource"))
+                })
+        })
+    });
+    (!looks).then(|| {
+        arns.iter()
+            .map(|a| (without_account(a), a.clone()))
+            .collect()
+    })
+}
+
+/// An ARN with its account field emptied.
+fn without_account(arn: &str) -> String {
+    let mut parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() == 6 {
+        parts[4] = "";
+    }
+    parts.join(":")
+}
+
+/// Answers remembered by [`find`], and the bytes of their keys (bounded:
+/// cleared when the keys would pass [`ANSWERS_MAX_BYTES`]).
+#[allow(clippy::type_complexity)]
+static ANSWERS: std::sync::LazyLock<std::sync::Mutex<(HashMap<String, Answer>, usize)>> =
+    std::sync::LazyLock::new(Default::default);
+const ANSWERS_MAX_BYTES: usize = 32 << 20;
+
+/// The content of a question, exactly (no hash: two questions share an answer
+/// only when they are the same question).
+fn question_key(must: &[&[Named<'_>]], must_not: &[&[Named<'_>]], scope: &Scope) -> String {
+    use std::fmt::Write;
+    let mut k = String::new();
+    for (tag, sides) in [("must", must), ("must_not", must_not)] {
+        for side in sides {
+            let _ = write!(k, "{tag}[");
+            for n in *side {
+                let _ = write!(
+                    k,
+                    "{:?}:{};",
+                    n.kind,
+                    serde_json::to_string(n.doc).unwrap_or_default()
+                );
+            }
+            k.push(']');
+        }
+    }
+    let _ = write!(k, "{scope:?}");
+    k
 }
 
 fn find_inner(
