@@ -1468,6 +1468,11 @@ pub fn compare(rendered: &[Res], actual: &[Res]) -> Vec<Weakening> {
     out
 }
 
+/// The severity of the check a weakening is reported as.
+pub fn severity_of(check: &str) -> super::Severity {
+    check_of(check).severity
+}
+
 fn check_of(id: &str) -> Check {
     super::CHECKS
         .iter()

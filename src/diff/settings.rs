@@ -304,10 +304,7 @@ pub fn compare_table(old: &[Res], new: &[Res], explained: &[SettingChange]) -> V
             // that must equal the render: a key, a target) is a change.
             let (change, severity) = match (hit(&weaker), hit(&stronger)) {
                 (Some(_), Some(_)) => (Change::Changed, Severity::Info),
-                (Some(check), None) => (
-                    Change::Weakened,
-                    crate::checks::by_id(check).map_or(Severity::High, |c| c.severity),
-                ),
+                (Some(check), None) => (Change::Weakened, table::severity_of(check)),
                 (None, Some(_)) => (Change::Strengthened, Severity::Info),
                 (None, None) => (Change::Changed, Severity::Info),
             };
