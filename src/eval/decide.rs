@@ -935,10 +935,23 @@ fn field_cells(
     if action {
         let mut seen: std::collections::HashSet<Bits> =
             cs.iter().map(|c| c.matched.clone()).collect();
+        // Literal patterns (most of them: the documents' actions, the catalog's
+        // actions without a resource) are looked up, the others matched.
+        let mut literals: HashMap<&str, Vec<usize>> = HashMap::default();
+        let mut others = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            match p.as_literal() {
+                Some(l) => literals.entry(l).or_default().push(i),
+                None => others.push(i),
+            }
+        }
         for a in super::catalog::actions() {
             let mut b = Bits::new(patterns.len());
-            for (i, p) in patterns.iter().enumerate() {
-                if p.matches(&a.lower) {
+            for &i in literals.get(a.lower.as_str()).into_iter().flatten() {
+                b.set(i);
+            }
+            for &i in &others {
+                if patterns[i].matches(&a.lower) {
                     b.set(i);
                 }
             }

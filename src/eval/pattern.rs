@@ -242,6 +242,13 @@ impl Pattern {
         set.last().is_some_and(|&p| p as usize == self.toks.len())
     }
 
+    /// The one string of the language, when the pattern is a case-sensitive literal.
+    pub fn as_literal(&self) -> Option<&str> {
+        self.glob
+            .as_deref()
+            .filter(|g| !self.never && !g.contains(['*', '?']))
+    }
+
     /// Whether `s` is in the language.
     pub fn matches(&self, s: &str) -> bool {
         if self.never {
