@@ -782,6 +782,14 @@ fn dev_spec_with(extra: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, spec)
 }
 
+/// A verify run of `s` that must exit 1: its findings.
+fn failing(s: &Setup) -> Vec<(String, String, String)> {
+    let (code, report, _) = verify(&s.moto, &s.verifier, &s.spec, &[]);
+    let f = findings(&report);
+    assert_eq!(code, 1, "{f:#?}");
+    f
+}
+
 /// Exit 1 with a finding `id` about account `acct`.
 fn assert_finding(code: i32, report: &Value, id: &str, acct: &str) {
     let f = findings(report);
@@ -1168,9 +1176,7 @@ fn kms_key_and_trail_are_verified_when_configured() {
             .await
             .unwrap();
     });
-    let (code, report, _) = verify(&s.moto, &s.verifier, &s.spec, &[]);
-    let f = findings(&report);
-    assert_eq!(code, 1, "{f:#?}");
+    let f = failing(&s);
     for (id, what) in [("XV027", "rotation"), ("XV028", "not logging")] {
         assert!(
             f.iter()
@@ -1317,9 +1323,7 @@ fn every_live_setting_and_document_weaker_than_the_render_is_found() {
             .await
             .unwrap();
     });
-    let (code, report, _) = verify(&s.moto, &s.verifier, &s.spec, &[]);
-    let f = findings(&report);
-    assert_eq!(code, 1, "{f:#?}");
+    let f = failing(&s);
     let live = |id: &str, what: &str| {
         f.iter()
             .any(|(i, a, m)| i == id && a == PRIMARY && m.starts_with("live: ") && m.contains(what))

@@ -210,13 +210,12 @@ async fn buckets_older_than_the_table_are_counted_once_and_adopted() {
     // listing margin (S3 creation times are to the second): the buckets are
     // clearly older than its listing, without waiting for that to be true.
     let cfg = config(&[A1, A2], 10, "eu-west-1", &[]);
-    let a = provisioner(&moto, cfg.clone())
-        .await
-        .with_clock(std::sync::Arc::new(
-            xacct_provisioner::core::OffsetClock::new(
-                xacct_provisioner::core::LISTING_MARGIN_MS + 1100,
-            ),
-        ));
+    let a = provisioner_at(
+        &moto,
+        cfg.clone(),
+        xacct_provisioner::core::LISTING_MARGIN_MS + 1100,
+    )
+    .await;
     // The first new customer creates the counters from one listing each.
     let (status, r) = provision(&a, "new-co").await;
     assert_eq!((status, r["account_id"].as_str()), (200, Some(A1)), "{r}");
@@ -286,13 +285,12 @@ async fn a_bucket_made_by_hand_after_the_listing_is_counted_when_adopted() {
     // The listing container's clock is behind by more than the margin: a
     // bucket S3 dates to this second is clearly newer than its listing.
     let cfg = config(&[A1, A2], 10, "eu-west-1", &[]);
-    let a = provisioner(&moto, cfg.clone())
-        .await
-        .with_clock(std::sync::Arc::new(
-            xacct_provisioner::core::OffsetClock::new(
-                -(xacct_provisioner::core::LISTING_MARGIN_MS + 1100),
-            ),
-        ));
+    let a = provisioner_at(
+        &moto,
+        cfg.clone(),
+        -(xacct_provisioner::core::LISTING_MARGIN_MS + 1100),
+    )
+    .await;
     let (status, r) = provision(&a, "new-co").await;
     assert_eq!((status, r["account_id"].as_str()), (200, Some(A1)), "{r}");
     assert_eq!(

@@ -225,6 +225,14 @@ pub async fn provisioner(moto: &Moto, cfg: Config) -> Provisioner {
     Provisioner::new(cfg.clone(), clients)
 }
 
+/// [`provisioner`] deciding on a clock `offset_ms` from the system clock
+/// (earlier or later without waiting).
+pub async fn provisioner_at(moto: &Moto, cfg: Config, offset_ms: i64) -> Provisioner {
+    provisioner(moto, cfg).await.with_clock(std::sync::Arc::new(
+        xacct_provisioner::core::OffsetClock::new(offset_ms),
+    ))
+}
+
 /// A provisioner with the given base credentials.
 /// (The state table must exist: create it before IAM enforcement starts.)
 pub async fn provisioner_as(moto: &Moto, cfg: Config, creds: Credentials) -> Provisioner {
