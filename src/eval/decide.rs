@@ -536,7 +536,11 @@ impl Compiler {
     /// The statements every real request meets: an action of a catalogued
     /// service on one of its service's resource shapes (`resource_shapes`), an
     /// action without a resource type on `*`, any other action on anything.
-    fn real(&mut self) -> Vec<Stmt> {
+    /// `reach`: the action patterns of the `must` documents' Allow statements
+    /// (`None`: any action, a `NotAction` or `*`); an action without a
+    /// resource type that none of them matches can be no witness's action
+    /// (every `must` set has to allow it), so it is left out of the field.
+    fn real(&mut self, reach: Option<&[Pattern]>) -> Vec<Stmt> {
         let m = |field, ids, negate| Atom::Match {
             field,
             ids,
@@ -545,6 +549,7 @@ impl Compiler {
         };
         let star = self.fields[RESOURCE].id(Pattern::literal("*", false));
         let nores: Vec<usize> = catalog::actions_without_resource()
+            .filter(|a| reach.is_none_or(|ps| ps.iter().any(|p| p.matches(a))))
             .map(|a| self.fields[ACTION].id(Pattern::literal(a, false)))
             .collect();
         let mut out = vec![Stmt {
@@ -1026,6 +1031,31 @@ pub fn find(must: &[&[Named<'_>]], must_not: &[&[Named<'_>]], scope: &Scope) -> 
     answer
 }
 
+/// The action patterns (lowercase) of every Allow statement of the `must`
+/// documents, or `None` when one of them may allow any action (`NotAction`,
+/// no `Action`, `*`).
+fn action_reach(must: &[&[Named<'_>]]) -> Option<Vec<Pattern>> {
+    let mut out = Vec::new();
+    for n in must.iter().flat_map(|s| s.iter()) {
+        for st in &n.doc.statement {
+            if st.effect == Some(Effect::Deny) {
+                continue;
+            }
+            if st.not_action.is_some() {
+                return None;
+            }
+            let actions = st.action.as_ref()?;
+            for a in actions.iter() {
+                if a == "*" {
+                    return None;
+                }
+                out.push(Pattern::glob(&a.to_ascii_lowercase(), false));
+            }
+        }
+    }
+    Some(out)
+}
+
 /// `(ARN without its account, ARN)` of every resource of `scope` when it is a
 /// list of literal ARNs and no document looks at the resource; else `None`.
 fn resource_free(
@@ -1104,6 +1134,7 @@ fn find_inner(
     scope: &Scope,
 ) -> Result<Option<Request>, Undecided> {
     let mut cx = Compiler::new();
+    let reach = action_reach(must);
     let must: Vec<Vec<Stmt>> = must.iter().map(|d| cx.side(d)).collect::<Result<_, _>>()?;
     let must_not: Vec<Vec<Stmt>> = must_not
         .iter()
@@ -1133,7 +1164,7 @@ fn find_inner(
     }
     // Only real requests: each action on the resource shapes of its service, an
     // action without a resource type on `*` only.
-    let real = cx.real();
+    let real = cx.real(reach.as_deref());
     let always = |f: usize| {
         key_names
             .iter()
