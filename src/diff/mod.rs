@@ -872,7 +872,7 @@ fn lines(
     kind: Kind,
     scope: &Scope,
     severity: impl Fn(&Counterexample) -> Severity,
-) -> Result<(Vec<Line>, bool), String> {
+) -> Result<(Vec<Line>, bool), decide::Undecided> {
     let mut out = Vec::new();
     // Statements already described: excluded from the next question.
     let mut described: Vec<PolicyDocument> = Vec::new();
@@ -906,17 +906,19 @@ fn lines(
             let must_not: Vec<&[Named<'_>]> = others.iter().map(|a| &a[..]).collect();
             let req = match decide::find(&[&must], &must_not, scope) {
                 Answer::Empty => break,
-                Answer::Unknown(e) => return Err(format!("{}: {e}", src.source)),
+                Answer::Unknown(e) => {
+                    return Err(decide::Undecided(format!("{}: {e}", src.source)));
+                }
                 Answer::Witness(r) => r,
             };
             if out.len() == MAX_LINES {
                 return Ok((out, true));
             }
             let Some(idx) = allowing_statement(&must, &req) else {
-                return Err(format!(
+                return Err(decide::Undecided(format!(
                     "{}: the decision's example is not allowed by the plain evaluator",
                     src.source
-                ));
+                )));
             };
             let st = &src.doc.statement[idx];
             let example = Counterexample::of(&req);
