@@ -264,22 +264,27 @@ impl Floor {
     /// Renders `env` in memory and reads the result like committed files.
     pub fn build(env: &crate::model::Environment) -> Result<Self, crate::render::RenderError> {
         let files = crate::render::Renderer::new()?.render(env)?;
+        Ok(Floor::of(env, &files))
+    }
+
+    /// The floor of `files`, the render of `env` a caller already holds.
+    pub fn of(env: &crate::model::Environment, files: &[crate::render::RenderedFile]) -> Self {
         let dir = format!("generated/{}", env.short_name);
         let texts: Vec<(String, String)> = files
-            .into_iter()
+            .iter()
             .map(|f| {
                 let rel = f.path.to_string_lossy().replace('\\', "/");
                 let rel = rel
                     .strip_prefix(&format!("{dir}/"))
                     .map_or(rel.clone(), str::to_owned);
-                (format!("{dir}/{rel}"), f.contents)
+                (format!("{dir}/{rel}"), f.contents.clone())
             })
             .collect();
         let read = shipped::read(&dir, &texts, env);
-        Ok(Floor {
+        Floor {
             documents: crate::iam::documents::Documents::build(env),
             settings: read.inputs.into_iter().flat_map(|i| i.settings).collect(),
-        })
+        }
     }
 }
 

@@ -195,7 +195,7 @@ pub fn env_findings_org(
                 .collect(),
         }
     } else {
-        audit::Floor::build(&env).with_context(|| format!("rendering `{}`", spec.display()))?
+        audit::Floor::of(&env, &rendered)
     };
     lap("the floor (render read back)", timings);
     let mut findings = shipped::run_all(&input, &shipped, &floor);

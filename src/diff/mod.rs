@@ -158,9 +158,12 @@ impl Side {
         }
         let settings = settings::extract(&env, &inputs);
         let table = inputs.iter().flat_map(|i| i.settings.clone()).collect();
-        let floor = crate::audit::Floor::build(&env)
-            .map(|f| f.settings)
-            .unwrap_or_default();
+        let floor = match rendered {
+            Some(files) => crate::audit::Floor::of(&env, files).settings,
+            None => crate::audit::Floor::build(&env)
+                .map(|f| f.settings)
+                .unwrap_or_default(),
+        };
         Side {
             env,
             docs,

@@ -526,8 +526,7 @@ pub async fn run_chain_with(
     if let Some(s) = &org {
         live.expect = live.expect.clone().with_org(s);
     }
-    let rendered = crate::iam::documents::Documents::build(&ctx.env);
-    let mut audited = audit::run_with_rendered(&live, &rendered);
+    let mut audited = audit::run_with_rendered(&live, &ctx.docs);
     if let Some(s) = &org {
         crate::org::guardrails::annotate(s, &mut audited);
         audited.extend(crate::org::guardrails::check(
