@@ -242,6 +242,18 @@ impl Pattern {
         set.last().is_some_and(|&p| p as usize == self.toks.len())
     }
 
+    /// The characters every string of the language starts with (the leading
+    /// tokens that accept one character only).
+    fn lead(&self) -> String {
+        self.toks
+            .iter()
+            .map_while(|t| match t {
+                Tok::One(Class::Chars(v)) if v.len() == 1 => Some(v[0]),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The one string of the language, when the pattern is a case-sensitive literal.
     pub fn as_literal(&self) -> Option<&str> {
         self.glob
@@ -323,7 +335,128 @@ const PREFERRED: &str = "xyzabcdefghijklmnopqrstuvw0123456789XYZABCDEFGHIJKLMNOP
 /// `exclude`: patterns a valid cell never matches; once a string is in one of
 /// them for every continuation (a trailing `*` reached), its extensions are not
 /// explored.
+///
+/// Many case-sensitive literals (1,000 role ARNs, 1,000 accounts of a zone of
+/// trust) are split off: a literal's only string is its own witness, and the
+/// strings that are no literal are partitioned by the other patterns alone
+/// ([`literal_split`]). Fewer literals: one exploration of all patterns.
 pub fn cells(
+    patterns: &[Pattern],
+    valid: &dyn Fn(&Bits) -> bool,
+    exclude: &[usize],
+    limit: usize,
+) -> Result<Vec<Cell>, TooLarge> {
+    let literals = patterns.iter().filter(|p| p.as_literal().is_some()).count();
+    if literals >= LITERAL_SPLIT
+        && let Some(cs) = literal_split(patterns, valid, exclude, limit)?
+    {
+        return Ok(cs);
+    }
+    explore(patterns, valid, exclude, limit)
+}
+
+/// Literals from which [`cells`] splits them off.
+pub const LITERAL_SPLIT: usize = 32;
+
+/// Literals a split may keep in the exploration (those that are the shortest
+/// string of some region) before it gives up and explores everything.
+const SPLIT_KEPT_MAX: usize = 64;
+
+/// [`cells`] with the case-sensitive literals split off, exactly:
+/// - a literal string `l` is one cell: the literals equal to `l` and the other
+///   patterns that match `l`, witness `l`;
+/// - every other string is in a region of the remaining patterns `G` (every
+///   non-literal, and the literals `kept`): explored alone, each region of `G`
+///   whose witness is no literal is one cell, with no literal bit. When a
+///   region's witness is a literal not yet kept, that literal is kept and `G`
+///   explored again, so the region's remaining strings (if any) get a witness
+///   of their own.
+///
+/// `None` when more than [`SPLIT_KEPT_MAX`] literals would have to be kept.
+fn literal_split(
+    patterns: &[Pattern],
+    valid: &dyn Fn(&Bits) -> bool,
+    exclude: &[usize],
+    limit: usize,
+) -> Result<Option<Vec<Cell>>, TooLarge> {
+    let mut by_text: HashMap<&str, Vec<usize>> = HashMap::default();
+    for (i, p) in patterns.iter().enumerate() {
+        if let Some(l) = p.as_literal() {
+            by_text.entry(l).or_default().push(i);
+        }
+    }
+    let mut kept: Vec<usize> = Vec::new();
+    let rest = loop {
+        let sub: Vec<usize> = (0..patterns.len())
+            .filter(|&i| patterns[i].as_literal().is_none() || kept.contains(&i))
+            .collect();
+        let sub_patterns: Vec<Pattern> = sub.iter().map(|&i| patterns[i].clone()).collect();
+        let sub_exclude: Vec<usize> = (0..sub.len())
+            .filter(|&k| exclude.contains(&sub[k]))
+            .collect();
+        let kept_bits: Vec<usize> = (0..sub.len()).filter(|&k| kept.contains(&sub[k])).collect();
+        let found = explore(&sub_patterns, &|_: &Bits| true, &sub_exclude, limit)?;
+        let mut rest = Vec::new();
+        let mut more = false;
+        for c in found {
+            // A kept literal's string: the literal cells below cover it.
+            if kept_bits.iter().any(|&k| c.matched.get(k)) {
+                continue;
+            }
+            if let Some(ids) = by_text.get(c.witness.as_str()) {
+                kept.extend(ids.iter().copied());
+                more = true;
+                continue;
+            }
+            let mut b = Bits::new(patterns.len());
+            for (k, &i) in sub.iter().enumerate() {
+                if c.matched.get(k) {
+                    b.set(i);
+                }
+            }
+            rest.push(Cell {
+                matched: b,
+                witness: c.witness,
+            });
+        }
+        if !more {
+            break rest;
+        }
+        if kept.len() > SPLIT_KEPT_MAX {
+            return Ok(None);
+        }
+    };
+    // The other patterns, each with its leading literal characters: most
+    // cannot match a literal of another shape, and the prefix says so at once.
+    let others: Vec<(usize, String)> = (0..patterns.len())
+        .filter(|&i| patterns[i].as_literal().is_none())
+        .map(|i| (i, patterns[i].lead()))
+        .collect();
+    let mut out: Vec<Cell> = rest.into_iter().filter(|c| valid(&c.matched)).collect();
+    let mut texts: Vec<(&str, &Vec<usize>)> = by_text.iter().map(|(t, v)| (*t, v)).collect();
+    texts.sort_unstable_by(|a, b| a.1[0].cmp(&b.1[0]));
+    for (text, ids) in texts {
+        let mut b = Bits::new(patterns.len());
+        for &i in ids {
+            b.set(i);
+        }
+        for (i, lead) in &others {
+            if text.starts_with(lead.as_str()) && patterns[*i].matches(text) {
+                b.set(*i);
+            }
+        }
+        if valid(&b) {
+            out.push(Cell {
+                matched: b,
+                witness: text.to_owned(),
+            });
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The exploration of [`cells`] over every pattern.
+fn explore(
     patterns: &[Pattern],
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
@@ -573,5 +706,106 @@ mod tests {
                 assert_eq!(p.matches(&c.witness), c.matched.get(i), "{}", c.witness);
             }
         }
+    }
+
+    /// The split partition is the exploration's: the same set of cells, each
+    /// witness matching exactly its cell's patterns. Literals are chosen to
+    /// collide with the other patterns' shortest strings (`x`, `:`, the empty
+    /// string), so the split has to keep some and explore again.
+    fn split_agrees(patterns: &[Pattern], exclude: &[usize]) {
+        let valid = |b: &Bits| !exclude.iter().any(|&i| b.get(i));
+        let whole = explore(patterns, &valid, exclude, 100_000).unwrap();
+        let split = literal_split(patterns, &valid, exclude, 100_000)
+            .unwrap()
+            .expect("within the kept bound");
+        let bits = |cs: &[Cell]| {
+            let mut v: Vec<Vec<bool>> = cs
+                .iter()
+                .map(|c| (0..patterns.len()).map(|i| c.matched.get(i)).collect())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(bits(&whole), bits(&split), "{patterns:?}");
+        for c in &split {
+            for (i, p) in patterns.iter().enumerate() {
+                assert_eq!(p.matches(&c.witness), c.matched.get(i), "{:?}", c.witness);
+            }
+        }
+    }
+
+    #[test]
+    fn literal_split_is_the_exploration() {
+        // Every string over {x, :} up to length 3 as a literal: each region of
+        // the globs has its shortest strings taken by literals.
+        let mut lits = vec![String::new()];
+        for len in 1..=3 {
+            let mut more = Vec::new();
+            for l in lits.iter().filter(|l| l.len() == len - 1) {
+                for c in ['x', ':'] {
+                    more.push(format!("{l}{c}"));
+                }
+            }
+            lits.extend(more);
+        }
+        let globs = ["*", "x*", "*:", "?", "x?x", "*x*", "::*"];
+        let mut seed = 7u64;
+        for round in 0..200 {
+            let mut ps: Vec<Pattern> = Vec::new();
+            for l in &lits {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                if !(seed >> 33).is_multiple_of(4) || round == 0 {
+                    ps.push(Pattern::literal(l, false));
+                }
+            }
+            for g in &globs {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                if (seed >> 33).is_multiple_of(2) {
+                    ps.push(if (seed >> 40).is_multiple_of(3) {
+                        Pattern::arn(&format!("a:b:c:d:e:{g}"))
+                    } else {
+                        Pattern::glob(g, (seed >> 45).is_multiple_of(2))
+                    });
+                }
+            }
+            ps.push(Pattern::literal("x", false));
+            let exclude: Vec<usize> = if round % 5 == 0 {
+                vec![ps.len() - 1]
+            } else {
+                Vec::new()
+            };
+            split_agrees(&ps, &exclude);
+        }
+    }
+
+    #[test]
+    fn many_literals_take_the_split() {
+        // 1,000 role ARNs and a wildcard over them: one cell per ARN, one for
+        // the other strings, and the split path is what answers.
+        let mut ps: Vec<Pattern> = (0..1000)
+            .map(|i| {
+                Pattern::literal(
+                    &format!("arn:aws:iam::{:012}:role/r", 200_000_000_000u64 + i),
+                    false,
+                )
+            })
+            .collect();
+        ps.push(Pattern::arn("arn:aws:iam::*:role/*"));
+        ps.push(Pattern::glob("*", false));
+        let cs = cells(&ps, &|_: &Bits| true, &[], 100).unwrap();
+        assert_eq!(cs.len(), 1002);
+        assert!(
+            literal_split(&ps, &|_: &Bits| true, &[], 100)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            explore(&ps, &|_: &Bits| true, &[], 100).is_err(),
+            "the whole exploration passes the limit"
+        );
     }
 }
