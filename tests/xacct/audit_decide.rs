@@ -453,15 +453,17 @@ mod properties {
             if c == b'*' || c == b'?' || c == b':' {
                 return false;
             }
-            // Nor a resource type (`role/`, `table/`): requests are made on real ARN
-            // shapes (issue 24), where that part is fixed, so a `?` there widens
-            // nothing. S3 ARNs have no type: the bucket name starts there.
+            // Nor a resource type with its `/` (`role/`, `table/`): requests are made
+            // on real ARN shapes (issue 24), where that part is fixed, so a `?` there
+            // widens nothing (`role?S3BucketManager` matches only
+            // `role/S3BucketManager` among them). S3 ARNs have no type: the bucket
+            // name starts there.
             if v.starts_with("arn:")
                 && !v.starts_with("arn:aws:s3:")
                 && let Some((five, _)) = v.match_indices(':').nth(4)
             {
                 let end = v[five..].find('/').map_or(v.len(), |i| five + i);
-                if (five..end).contains(&at) {
+                if (five..=end).contains(&at) {
                     return false;
                 }
             }
