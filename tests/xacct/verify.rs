@@ -947,6 +947,61 @@ fn iam_enforced_audit_role_without_authorization_details_uses_per_role_reads() {
     }
 }
 
+/// A live setting that cannot be read is a finding, never a clean floor: with
+/// `dynamodb:DescribeTable` and `dynamodb:DescribeContinuousBackups` denied to the
+/// verifier, the table's point-in-time recovery, deletion protection and
+/// encryption are unknown, and verify says so (XV049) instead of comparing nothing.
+#[test]
+fn iam_enforced_unreadable_table_settings_are_a_finding_not_a_clean_floor() {
+    let table_findings = |r: &xacct::verify::Report| -> Vec<String> {
+        r.findings
+            .iter()
+            .filter(|f| f.check_id == "XV049")
+            .map(|f| format!("{} {}", f.check_id, f.message))
+            .collect()
+    };
+    // (Each run turns enforcement on for good, so each gets its own moto.)
+    let readable = setup_with(
+        root().join("environments/dev.toml"),
+        Moto::start_with_auth(100_000),
+    );
+    let clean = enforced_run(&readable);
+    assert!(
+        table_findings(&clean).is_empty(),
+        "{:#?}",
+        table_findings(&clean)
+    );
+    let s = setup_with(
+        root().join("environments/dev.toml"),
+        Moto::start_with_auth(100_000),
+    );
+    s.rt.block_on(async {
+        let p = in_account(&base(&s.moto), PRIMARY).await;
+        aws_sdk_iam::Client::new(&p)
+            .put_role_policy()
+            .role_name(VERIFIER_ROLE)
+            .policy_name("no-table-settings")
+            .policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["dynamodb:DescribeTable","dynamodb:DescribeContinuousBackups"],"Resource":"*"}]}"#,
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let r = enforced_run(&s);
+    let f = table_findings(&r);
+    assert!(
+        f.iter()
+            .any(|m| m.contains("cannot read the table's settings")
+                && m.contains("dynamodb:DescribeTable")),
+        "{f:#?}"
+    );
+    assert!(
+        r.worst().is_some(),
+        "an unreadable setting leaves the report clean"
+    );
+}
+
 #[test]
 fn iam_enforced_canary_fails_clearly_when_a_permission_is_removed() {
     let s = setup_with(
