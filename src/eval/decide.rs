@@ -942,14 +942,7 @@ fn field_cells(
             cs.iter().map(|c| c.matched.clone()).collect();
         // Literal patterns (most of them: the documents' actions, the catalog's
         // actions without a resource) are looked up, the others matched.
-        let mut literals: HashMap<&str, Vec<usize>> = HashMap::default();
-        let mut others = Vec::new();
-        for (i, p) in patterns.iter().enumerate() {
-            match p.as_literal() {
-                Some(l) => literals.entry(l).or_default().push(i),
-                None => others.push(i),
-            }
-        }
+        let (literals, others) = pattern::by_literal(patterns);
         for a in super::catalog::actions() {
             let mut b = Bits::new(patterns.len());
             for &i in literals.get(a.lower.as_str()).into_iter().flatten() {

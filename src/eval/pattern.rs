@@ -260,7 +260,23 @@ impl Pattern {
             .as_deref()
             .filter(|g| !self.never && !g.contains(['*', '?']))
     }
+}
 
+/// The case-sensitive literals of `patterns` by their text (with every index
+/// that holds it), and the indices of the other patterns.
+pub fn by_literal(patterns: &[Pattern]) -> (HashMap<&str, Vec<usize>>, Vec<usize>) {
+    let mut literals: HashMap<&str, Vec<usize>> = HashMap::default();
+    let mut others = Vec::new();
+    for (i, p) in patterns.iter().enumerate() {
+        match p.as_literal() {
+            Some(l) => literals.entry(l).or_default().push(i),
+            None => others.push(i),
+        }
+    }
+    (literals, others)
+}
+
+impl Pattern {
     /// Whether `s` is in the language.
     pub fn matches(&self, s: &str) -> bool {
         if self.never {
@@ -346,9 +362,9 @@ pub fn cells(
     exclude: &[usize],
     limit: usize,
 ) -> Result<Vec<Cell>, TooLarge> {
-    let literals = patterns.iter().filter(|p| p.as_literal().is_some()).count();
-    if literals >= LITERAL_SPLIT
-        && let Some(cs) = literal_split(patterns, valid, exclude, limit)?
+    let (by_text, others) = by_literal(patterns);
+    if patterns.len() - others.len() >= LITERAL_SPLIT
+        && let Some(cs) = literal_split(patterns, &by_text, &others, valid, exclude, limit)?
     {
         return Ok(cs);
     }
@@ -373,23 +389,19 @@ const SPLIT_KEPT_MAX: usize = 64;
 ///   of their own.
 ///
 /// `None` when more than [`SPLIT_KEPT_MAX`] literals would have to be kept.
+/// `by_text` and `others`: [`by_literal`] of `patterns`.
 fn literal_split(
     patterns: &[Pattern],
+    by_text: &HashMap<&str, Vec<usize>>,
+    others: &[usize],
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
     limit: usize,
 ) -> Result<Option<Vec<Cell>>, TooLarge> {
-    let mut by_text: HashMap<&str, Vec<usize>> = HashMap::default();
-    for (i, p) in patterns.iter().enumerate() {
-        if let Some(l) = p.as_literal() {
-            by_text.entry(l).or_default().push(i);
-        }
-    }
     let mut kept: Vec<usize> = Vec::new();
     let rest = loop {
-        let sub: Vec<usize> = (0..patterns.len())
-            .filter(|&i| patterns[i].as_literal().is_none() || kept.contains(&i))
-            .collect();
+        let mut sub: Vec<usize> = others.iter().chain(&kept).copied().collect();
+        sub.sort_unstable();
         let sub_patterns: Vec<Pattern> = sub.iter().map(|&i| patterns[i].clone()).collect();
         let sub_exclude: Vec<usize> = (0..sub.len())
             .filter(|&k| exclude.contains(&sub[k]))
@@ -428,10 +440,7 @@ fn literal_split(
     };
     // The other patterns, each with its leading literal characters: most
     // cannot match a literal of another shape, and the prefix says so at once.
-    let others: Vec<(usize, String)> = (0..patterns.len())
-        .filter(|&i| patterns[i].as_literal().is_none())
-        .map(|i| (i, patterns[i].lead()))
-        .collect();
+    let others: Vec<(usize, String)> = others.iter().map(|&i| (i, patterns[i].lead())).collect();
     let mut out: Vec<Cell> = rest.into_iter().filter(|c| valid(&c.matched)).collect();
     let mut texts: Vec<(&str, &Vec<usize>)> = by_text.iter().map(|(t, v)| (*t, v)).collect();
     texts.sort_unstable_by(|a, b| a.1[0].cmp(&b.1[0]));
@@ -715,7 +724,8 @@ mod tests {
     fn split_agrees(patterns: &[Pattern], exclude: &[usize]) {
         let valid = |b: &Bits| !exclude.iter().any(|&i| b.get(i));
         let whole = explore(patterns, &valid, exclude, 100_000).unwrap();
-        let split = literal_split(patterns, &valid, exclude, 100_000)
+        let (by_text, others) = by_literal(patterns);
+        let split = literal_split(patterns, &by_text, &others, &valid, exclude, 100_000)
             .unwrap()
             .expect("within the kept bound");
         let bits = |cs: &[Cell]| {
@@ -798,8 +808,9 @@ mod tests {
         ps.push(Pattern::glob("*", false));
         let cs = cells(&ps, &|_: &Bits| true, &[], 100).unwrap();
         assert_eq!(cs.len(), 1002);
+        let (by_text, others) = by_literal(&ps);
         assert!(
-            literal_split(&ps, &|_: &Bits| true, &[], 100)
+            literal_split(&ps, &by_text, &others, &|_: &Bits| true, &[], 100)
                 .unwrap()
                 .is_some()
         );
