@@ -202,6 +202,93 @@ fn every_environment_and_fixture_audits_clean_including_no_new_access() {
     }
 }
 
+/// The role ARNs of the execution policy's `AssumeStorageRoles` statement.
+fn exec_roles(i: &mut Input) -> &mut Vec<String> {
+    let st = target(i, "exec")
+        .statement
+        .iter_mut()
+        .find(|s| s.sid.as_deref() == Some("AssumeStorageRoles"))
+        .expect("AssumeStorageRoles");
+    &mut st.resource.as_mut().expect("Resource").0
+}
+
+/// Fields of many literals take `pattern::literal_split`, not the whole
+/// exploration: dev with 40 storage accounts puts 40 role ARNs in the execution
+/// policy's resource field. Through the audit (not the partition alone), the
+/// environment is clean, a reordered list is clean, and each widening of that
+/// list, a new literal among the others included, is caught with a counterexample
+/// the plain evaluator confirms.
+#[test]
+fn fields_of_many_literals_are_decided_exactly_through_the_audit() {
+    let dev = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/environments/dev.toml"
+    ))
+    .unwrap();
+    let accounts: Vec<String> = (0..40)
+        .map(|i| format!("{:012}", 200_000_000_000u64 + i))
+        .collect();
+    let quoted: Vec<String> = accounts.iter().map(|a| format!("\"{a}\"")).collect();
+    let spec = dev.replace(
+        r#"accounts = ["100000000002", "100000000003"]"#,
+        &format!("accounts = [{}]", quoted.join(", ")),
+    );
+    assert!(spec.contains(&accounts[39]), "dev.toml layout changed");
+    let env = xacct::model::Environment::from_str(
+        std::path::Path::new("dev-40.toml"),
+        &spec,
+        xacct::model::LoadOptions::default(),
+    )
+    .unwrap()
+    .env;
+    assert!(env.storage_accounts.len() > xacct::eval::pattern::LITERAL_SPLIT);
+    let docs = Documents::build(&env);
+    let clean = Input::from_env(&env);
+    let f = audit_all(&clean, &docs);
+    assert!(f.is_empty(), "{}", audit::report::table(&f));
+    let one = |a: &str| format!("arn:aws:iam::{a}:role/S3BucketManager");
+    // Equivalent: the same ARNs in another order.
+    let mut same = clean.clone();
+    exec_roles(&mut same).reverse();
+    let f = audit_all(&same, &docs);
+    assert!(f.is_empty(), "reordered:\n{}", audit::report::table(&f));
+    // Equivalent: a wildcard that reaches only environment accounts (10-19).
+    let mut same = clean.clone();
+    exec_roles(&mut same)[17] = one("20000000001?");
+    let f = audit_all(&same, &docs);
+    assert!(
+        f.is_empty(),
+        "accounts 10-19:\n{}",
+        audit::report::table(&f)
+    );
+    // (what, the entry it replaces or `None` for a new one, the ARN)
+    let widenings = [
+        ("an outside literal", None, one("999999999999")),
+        ("any account", Some(17), one("*")),
+        (
+            "any role",
+            Some(17),
+            "arn:aws:iam::200000000017:role/*".to_owned(),
+        ),
+        ("a digit reaching 47-97", Some(17), one("2000000000?7")),
+    ];
+    for (what, at, arn) in &widenings {
+        let mut input = clean.clone();
+        let roles = exec_roles(&mut input);
+        match at {
+            Some(k) => roles[*k] = arn.clone(),
+            None => roles.push(arn.clone()),
+        }
+        let f = audit_all(&input, &docs);
+        assert!(!f.is_empty(), "{what}: not caught");
+        assert!(
+            check_counterexamples(&input, &docs, &f) >= 1,
+            "{what}: no checked counterexample:\n{}",
+            audit::report::table(&f)
+        );
+    }
+}
+
 #[test]
 fn insecure_mutations_are_caught_with_checked_counterexamples() {
     assert!(MUTATIONS.len() >= 100, "{}", MUTATIONS.len());
