@@ -810,23 +810,11 @@ fn prod_template_weakenings_are_caught_and_a_storage_template_admitting_nobody_i
 /// weakenings edited into the plan JSON are caught with their address.
 #[test]
 fn prod_real_plans_are_clean_and_weakened_plan_values_are_caught() {
-    use crate::audit_plan::{Tf, provider_override, terraform_bin};
+    use crate::audit_plan::{Tf, provider_override};
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     crate::support::fs::copy_tree(Path::new("generated/prod"), &root.join("prod"));
-    let cli_config = root.join("terraform.tfrc");
-    std::fs::write(
-        &cli_config,
-        "provider_installation {\n  filesystem_mirror {\n    path    = \"/opt/tf-plugins\"\n    include = [\"registry.terraform.io/*/*\"]\n  }\n  direct {\n    exclude = [\"registry.terraform.io/*/*\"]\n  }\n}\n",
-    )
-    .unwrap();
-    let zip = root.join("bootstrap.zip");
-    std::fs::write(&zip, b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
-    let tf = Tf {
-        bin: terraform_bin(),
-        cli_config,
-        moto: crate::support::moto::Moto::start(),
-    };
+    let tf = Tf::start(root);
     let ep = tf.moto.endpoint.clone();
     let services = [
         "iam",
@@ -854,11 +842,7 @@ fn prod_real_plans_are_clean_and_weakened_plan_values_are_caught() {
         .collect();
     std::fs::write(storage.join("zz_moto_override.tf"), overrides).unwrap();
     let (pj, sj) = (root.join("primary.json"), root.join("storage.json"));
-    tf.plan(
-        &primary,
-        &[&format!("-var=lambda_zip={}", zip.display())],
-        &pj,
-    );
+    tf.plan(&primary, &[&tf.zip_var()], &pj);
     tf.plan(&storage, &[], &sj);
 
     let floor = Floor::build(&env).unwrap();

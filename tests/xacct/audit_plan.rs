@@ -7,24 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::terraform;
+
 use crate::support::fs::copy_tree;
 use crate::support::moto;
-
-const TERRAFORM_HINT: &str = "terraform is required for this test: install terraform >= 1.5 \
-(https://developer.hashicorp.com/terraform/install) and the hashicorp/aws provider in a filesystem \
-mirror at /opt/tf-plugins, or set XACCT_TERRAFORM to the binary";
-
-pub(crate) fn terraform_bin() -> String {
-    let bin = std::env::var("XACCT_TERRAFORM").unwrap_or_else(|_| "terraform".to_owned());
-    match Command::new(&bin).arg("version").output() {
-        Ok(o) if o.status.success() => bin,
-        Ok(o) => panic!(
-            "`{bin} version` failed: {}. {TERRAFORM_HINT}",
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => panic!("cannot run `{bin}`: {e}. {TERRAFORM_HINT}"),
-    }
-}
 
 /// One provider override: moto endpoints, fake keys, no account lookups.
 pub(crate) fn provider_override(alias: Option<&str>, endpoint: &str, services: &[&str]) -> String {
@@ -42,20 +28,45 @@ pub(crate) fn provider_override(alias: Option<&str>, endpoint: &str, services: &
     )
 }
 
+/// Plans of a root copied under `scratch`, against one moto server: the
+/// binary, provider mirror and environment of [`crate::support::terraform`].
 pub(crate) struct Tf {
-    pub(crate) bin: String,
-    pub(crate) cli_config: PathBuf,
+    bin: PathBuf,
+    cli_config: PathBuf,
+    /// An empty Lambda zip for the primary root's `lambda_zip` variable.
+    pub(crate) zip: PathBuf,
     pub(crate) moto: moto::Moto,
 }
 
 impl Tf {
+    pub(crate) fn start(scratch: &Path) -> Tf {
+        let bin = terraform::terraform_bin();
+        let cli_config = scratch.join("terraform.tfrc");
+        std::fs::write(
+            &cli_config,
+            terraform::cli_config(&terraform::provider_mirror()),
+        )
+        .unwrap();
+        let zip = scratch.join("bootstrap.zip");
+        std::fs::write(&zip, b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
+        Tf {
+            bin,
+            cli_config,
+            zip,
+            moto: moto::Moto::start(),
+        }
+    }
+
+    /// `-var=lambda_zip=<the empty zip>`.
+    pub(crate) fn zip_var(&self) -> String {
+        format!("-var=lambda_zip={}", self.zip.display())
+    }
+
     fn run(&self, dir: &Path, args: &[&str]) -> Vec<u8> {
-        let out = Command::new(&self.bin)
+        let out = terraform::command(&self.bin)
             .args(args)
             .current_dir(dir)
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
             .envs(self.moto.env())
             .output()
             .expect("run terraform");
@@ -85,23 +96,10 @@ impl Tf {
 
 #[test]
 fn plan_of_generated_dev_roots_audits_clean_and_catches_auth_none() {
-    let bin = terraform_bin();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     copy_tree(Path::new("generated/dev"), &root.join("dev"));
-    let cli_config = root.join("terraform.tfrc");
-    std::fs::write(
-        &cli_config,
-        "provider_installation {\n  filesystem_mirror {\n    path    = \"/opt/tf-plugins\"\n    include = [\"registry.terraform.io/*/*\"]\n  }\n  direct {\n    exclude = [\"registry.terraform.io/*/*\"]\n  }\n}\n",
-    )
-    .unwrap();
-    let zip = root.join("bootstrap.zip");
-    std::fs::write(&zip, b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
-    let tf = Tf {
-        bin,
-        cli_config,
-        moto: moto::Moto::start(),
-    };
+    let tf = Tf::start(root);
     let ep = tf.moto.endpoint.clone();
 
     let primary = root.join("dev/primary/terraform");
@@ -124,7 +122,7 @@ fn plan_of_generated_dev_roots_audits_clean_and_catches_auth_none() {
 
     let primary_json = root.join("primary.json");
     let storage_json = root.join("storage.json");
-    let zip_var = format!("-var=lambda_zip={}", zip.display());
+    let zip_var = tf.zip_var();
     tf.plan(&primary, &[&zip_var], &primary_json);
     tf.plan(&storage, &[], &storage_json);
 
@@ -262,23 +260,10 @@ const PLAN_MUTATIONS: &[(&str, &str, &str, &str, &str)] = &[
 
 #[test]
 fn plan_attribute_mutations_are_each_caught() {
-    let bin = terraform_bin();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     copy_tree(Path::new("generated/dev"), &root.join("dev"));
-    let cli_config = root.join("terraform.tfrc");
-    std::fs::write(
-        &cli_config,
-        "provider_installation {\n  filesystem_mirror {\n    path    = \"/opt/tf-plugins\"\n    include = [\"registry.terraform.io/*/*\"]\n  }\n  direct {\n    exclude = [\"registry.terraform.io/*/*\"]\n  }\n}\n",
-    )
-    .unwrap();
-    let zip = root.join("bootstrap.zip");
-    std::fs::write(&zip, b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
-    let tf = Tf {
-        bin,
-        cli_config,
-        moto: moto::Moto::start(),
-    };
+    let tf = Tf::start(root);
     let primary = root.join("dev/primary/terraform");
     std::fs::write(
         primary.join("zz_moto_override.tf"),
@@ -296,7 +281,7 @@ fn plan_attribute_mutations_are_each_caught() {
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     }
     let json = root.join("mutated.json");
-    let zip_var = format!("-var=lambda_zip={}", zip.display());
+    let zip_var = tf.zip_var();
     tf.plan(&primary, &[&zip_var], &json);
     let input = xacct::cmd::audit::plan_input(
         std::slice::from_ref(&json),

@@ -288,21 +288,9 @@ fn audit_template_places_results_on_the_template_line() {
 
 #[test]
 fn audit_plan_places_results_in_the_generated_terraform() {
-    use crate::audit_plan::{Tf, provider_override, terraform_bin};
+    use crate::audit_plan::{Tf, provider_override};
     let repo = Repo::new();
-    let cli_config = repo.path("terraform.tfrc");
-    std::fs::write(
-        &cli_config,
-        "provider_installation {\n  filesystem_mirror {\n    path    = \"/opt/tf-plugins\"\n    include = [\"registry.terraform.io/*/*\"]\n  }\n  direct {\n    exclude = [\"registry.terraform.io/*/*\"]\n  }\n}\n",
-    )
-    .unwrap();
-    let zip = repo.path("bootstrap.zip");
-    std::fs::write(&zip, b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
-    let tf = Tf {
-        bin: terraform_bin(),
-        cli_config,
-        moto: crate::support::moto::Moto::start(),
-    };
+    let tf = Tf::start(&repo.root);
     let dir = repo.path("generated/dev/primary/terraform");
     std::fs::write(
         dir.join("zz_moto_override.tf"),
@@ -328,11 +316,7 @@ fn audit_plan_places_results_in_the_generated_terraform() {
         ),
     );
     let plan = repo.path("primary-plan.json");
-    tf.plan(
-        &dir,
-        &[&format!("-var=lambda_zip={}", zip.display())],
-        &plan,
-    );
+    tf.plan(&dir, &[&tf.zip_var()], &plan);
 
     let out = xacct_in(
         &repo.root,

@@ -36,6 +36,32 @@ const SERVER_PY: &str = include_str!("moto_server.py");
 const INSTALL_HINT: &str =
     "moto is required for this test: install it with `pip install 'moto[server]'` (see .ci/run)";
 
+/// The interpreter moto runs on: `XACCT_PYTHON`, else the one `python3` runs,
+/// asked once per process (`sys.executable`). A version manager's `python3`
+/// (pyenv's shim) is a shell script that forks a dozen times per start; the
+/// suite starts about a hundred servers.
+fn python() -> String {
+    static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            if let Ok(p) = std::env::var("XACCT_PYTHON") {
+                return p;
+            }
+            Command::new("python3")
+                .args(["-c", "import sys; print(sys.executable)"])
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .filter(|p| !p.is_empty())
+                // No answer: start `python3` itself, whose failure says what is missing.
+                .unwrap_or_else(|| "python3".to_owned())
+        })
+        .clone()
+}
+
 impl Moto {
     /// Starts a server with IAM enforcement off.
     pub fn start() -> Moto {
@@ -87,7 +113,7 @@ impl Moto {
         recorder: Option<&std::path::Path>,
         refuse_create_tags: bool,
     ) -> Moto {
-        let python = std::env::var("XACCT_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let python = python();
         for _attempt in 0..3 {
             let port = free_port();
             let mut cmd = Command::new(&python);

@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
@@ -92,18 +91,12 @@ pub fn s3(c: &SdkConfig) -> aws_sdk_s3::Client {
 
 /// A zip with a `bootstrap` file (the function's code is never run here).
 pub fn dummy_zip() -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let zip = dir.path().join("f.zip");
-    let status = Command::new("python3")
-        .args([
-            "-c",
-            "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('bootstrap','#!/bin/sh\\n'); z.close()",
-        ])
-        .arg(&zip)
-        .status()
-        .expect("python3 is needed (it also runs moto)");
-    assert!(status.success());
-    std::fs::read(zip).unwrap()
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(b"#!/bin/sh\n").unwrap();
+    zip.finish().unwrap().into_inner()
 }
 
 /// A permissive identity policy for the test's own roles.
