@@ -254,6 +254,21 @@ impl Pattern {
             .collect()
     }
 
+    /// `L` when the pattern is `L*`: a non-empty case-sensitive literal, then one
+    /// run of any character (`arn:aws:iam::111122223333:*`, `s3:Get*`).
+    fn as_prefix(&self) -> Option<String> {
+        let (last, init) = self.toks.split_last()?;
+        if self.never || init.is_empty() || *last != Tok::Run(Class::Any) {
+            return None;
+        }
+        init.iter()
+            .map(|t| match t {
+                Tok::One(Class::Chars(v)) if v.len() == 1 => Some(v[0]),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The one string of the language, when the pattern is a case-sensitive literal.
     pub fn as_literal(&self) -> Option<&str> {
         self.glob
@@ -368,8 +383,27 @@ pub fn cells(
     {
         return Ok(cs);
     }
+    prefix_split_or_explore(patterns, valid, exclude, limit)
+}
+
+/// [`prefix_split`] when at least [`PREFIX_SPLIT`] patterns are prefixes `L*`
+/// and it applies, else [`explore`].
+fn prefix_split_or_explore(
+    patterns: &[Pattern],
+    valid: &dyn Fn(&Bits) -> bool,
+    exclude: &[usize],
+    limit: usize,
+) -> Result<Vec<Cell>, TooLarge> {
+    if patterns.iter().filter(|p| p.as_prefix().is_some()).count() >= PREFIX_SPLIT
+        && let Some(cs) = prefix_split(patterns, valid, exclude, limit)?
+    {
+        return Ok(cs);
+    }
     explore(patterns, valid, exclude, limit)
 }
+
+/// Prefix patterns (`L*`) from which [`cells`] splits them off.
+pub const PREFIX_SPLIT: usize = 32;
 
 /// Literals from which [`cells`] splits them off.
 pub const LITERAL_SPLIT: usize = 32;
@@ -407,7 +441,7 @@ fn literal_split(
             .filter(|&k| exclude.contains(&sub[k]))
             .collect();
         let kept_bits: Vec<usize> = (0..sub.len()).filter(|&k| kept.contains(&sub[k])).collect();
-        let found = explore(&sub_patterns, &|_: &Bits| true, &sub_exclude, limit)?;
+        let found = prefix_split_or_explore(&sub_patterns, &|_: &Bits| true, &sub_exclude, limit)?;
         let mut rest = Vec::new();
         let mut more = false;
         for c in found {
@@ -438,9 +472,17 @@ fn literal_split(
             return Ok(None);
         }
     };
-    // The other patterns, each with its leading literal characters: most
-    // cannot match a literal of another shape, and the prefix says so at once.
-    let others: Vec<(usize, String)> = others.iter().map(|&i| (i, patterns[i].lead())).collect();
+    // The other patterns by their leading literal characters: a literal is
+    // matched only against those whose lead it starts with (1,000 prefixes
+    // `arn:aws:iam::<account>:*` against 1,000 role ARNs: one lookup each).
+    let leads: Vec<(usize, String)> = others.iter().map(|&i| (i, patterns[i].lead())).collect();
+    let mut by_lead: HashMap<&str, Vec<usize>> = HashMap::default();
+    for (i, lead) in &leads {
+        by_lead.entry(lead.as_str()).or_default().push(*i);
+    }
+    let mut lead_lens: Vec<usize> = by_lead.keys().map(|l| l.len()).collect();
+    lead_lens.sort_unstable();
+    lead_lens.dedup();
     let mut out: Vec<Cell> = rest.into_iter().filter(|c| valid(&c.matched)).collect();
     let mut texts: Vec<(&str, &Vec<usize>)> = by_text.iter().map(|(t, v)| (*t, v)).collect();
     texts.sort_unstable_by(|a, b| a.1[0].cmp(&b.1[0]));
@@ -449,9 +491,12 @@ fn literal_split(
         for &i in ids {
             b.set(i);
         }
-        for (i, lead) in &others {
-            if text.starts_with(lead.as_str()) && patterns[*i].matches(text) {
-                b.set(*i);
+        for &n in lead_lens.iter().take_while(|&&n| n <= text.len()) {
+            let Some(head) = text.get(..n) else { continue };
+            for &i in by_lead.get(head).into_iter().flatten() {
+                if patterns[i].matches(text) {
+                    b.set(i);
+                }
             }
         }
         if valid(&b) {
@@ -464,9 +509,178 @@ fn literal_split(
     Ok(Some(out))
 }
 
+/// [`cells`] with the prefix patterns `L*` split off, exactly, when no `L` is a
+/// proper prefix of another:
+/// - a string `L·t` matches the prefix patterns of text `L` and no other, and
+///   of the other patterns `O` what `t` matches from the state `O` is in after
+///   reading `L`: one exploration of `O` per distinct such state (1,000
+///   accounts `arn:aws:iam::<account>:*` reach one state), each of its cells
+///   one cell per `L`, witness `L` and the cell's suffix;
+/// - a string without such a prefix is in a region of `O` and the prefixes
+///   `kept`: explored alone, each region whose witness starts with no `L` is
+///   one cell; when the witness starts with an `L` not yet kept, that prefix
+///   is kept and the exploration runs again, as [`literal_split`] does.
+///
+/// `None` when prefixes nest or more than [`SPLIT_KEPT_MAX`] would be kept.
+fn prefix_split(
+    patterns: &[Pattern],
+    valid: &dyn Fn(&Bits) -> bool,
+    exclude: &[usize],
+    limit: usize,
+) -> Result<Option<Vec<Cell>>, TooLarge> {
+    let mut by_prefix: HashMap<String, Vec<usize>> = HashMap::default();
+    let mut others: Vec<usize> = Vec::new();
+    for (i, p) in patterns.iter().enumerate() {
+        match p.as_prefix() {
+            Some(l) => by_prefix.entry(l).or_default().push(i),
+            None => others.push(i),
+        }
+    }
+    let mut texts: Vec<&String> = by_prefix.keys().collect();
+    texts.sort_unstable();
+    // Sorted, a prefix of some text is a prefix of the text right after it.
+    if texts.windows(2).any(|w| w[1].starts_with(w[0].as_str())) {
+        return Ok(None);
+    }
+    let mut lens: Vec<usize> = texts.iter().map(|t| t.len()).collect();
+    lens.sort_unstable();
+    lens.dedup();
+    let prefix_of = |w: &str| -> Option<&Vec<usize>> {
+        lens.iter()
+            .take_while(|&&n| n <= w.len())
+            .find_map(|&n| w.get(..n).and_then(|h| by_prefix.get(h)))
+    };
+    let translate = |sub: &[usize], matched: &Bits, b: &mut Bits| {
+        for (k, &i) in sub.iter().enumerate() {
+            if matched.get(k) {
+                b.set(i);
+            }
+        }
+    };
+    let sub_of = |sub: &[usize]| -> (Vec<Pattern>, Vec<usize>) {
+        let ps = sub.iter().map(|&i| patterns[i].clone()).collect();
+        let ex = (0..sub.len())
+            .filter(|&k| exclude.contains(&sub[k]))
+            .collect();
+        (ps, ex)
+    };
+
+    // Strings with no prefix `L`.
+    let mut kept: Vec<usize> = Vec::new();
+    let mut out: Vec<Cell> = loop {
+        let mut sub: Vec<usize> = others.iter().chain(&kept).copied().collect();
+        sub.sort_unstable();
+        let (sub_patterns, sub_exclude) = sub_of(&sub);
+        let kept_bits: Vec<usize> = (0..sub.len()).filter(|&k| kept.contains(&sub[k])).collect();
+        let found = explore(&sub_patterns, &|_: &Bits| true, &sub_exclude, limit)?;
+        let mut rest = Vec::new();
+        let mut more = false;
+        for c in found {
+            // A kept prefix's strings: the prefix's own cells below cover them.
+            if kept_bits.iter().any(|&k| c.matched.get(k)) {
+                continue;
+            }
+            if let Some(ids) = prefix_of(&c.witness) {
+                kept.extend(ids.iter().copied());
+                more = true;
+                continue;
+            }
+            let mut b = Bits::new(patterns.len());
+            translate(&sub, &c.matched, &mut b);
+            if valid(&b) {
+                rest.push(Cell {
+                    matched: b,
+                    witness: c.witness,
+                });
+            }
+        }
+        if !more {
+            break rest;
+        }
+        if kept.len() > SPLIT_KEPT_MAX {
+            return Ok(None);
+        }
+    };
+
+    // Strings `L·t`, grouped by the state of the other patterns after `L`.
+    let (o_patterns, o_exclude) = sub_of(&others);
+    let start = start_state(&o_patterns);
+    let mut texts: Vec<(&str, &Vec<usize>)> =
+        by_prefix.iter().map(|(t, v)| (t.as_str(), v)).collect();
+    texts.sort_unstable_by(|a, b| a.1[0].cmp(&b.1[0]));
+    let mut groups: HashMap<State, usize> = HashMap::default();
+    let mut grouped: Vec<(State, Vec<(&str, &Vec<usize>)>)> = Vec::new();
+    for (text, ids) in texts {
+        // Every string of an excluded prefix is outside the field's domain.
+        if ids.iter().any(|i| exclude.contains(i)) {
+            continue;
+        }
+        let mut st = start.clone();
+        for c in text.chars() {
+            st = st
+                .iter()
+                .filter_map(|(i, set)| {
+                    let next = o_patterns[*i as usize].step(set, c);
+                    (!next.is_empty()).then_some((*i, next))
+                })
+                .collect();
+        }
+        let g = *groups.entry(st.clone()).or_insert_with(|| {
+            grouped.push((st, Vec::new()));
+            grouped.len() - 1
+        });
+        grouped[g].1.push((text, ids));
+    }
+    for (st, members) in grouped {
+        let found = explore_from(&o_patterns, st, &|_: &Bits| true, &o_exclude, limit)?;
+        for (text, ids) in members {
+            for c in &found {
+                let mut b = Bits::new(patterns.len());
+                for &i in ids {
+                    b.set(i);
+                }
+                translate(&others, &c.matched, &mut b);
+                if valid(&b) {
+                    out.push(Cell {
+                        matched: b,
+                        witness: format!("{text}{}", c.witness),
+                    });
+                }
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A state of the product automaton: each live pattern with its positions.
+type State = Vec<(u32, Vec<u16>)>;
+
+fn start_state(patterns: &[Pattern]) -> State {
+    patterns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let s = p.start();
+            (!s.is_empty()).then_some((i as u32, s))
+        })
+        .collect()
+}
+
 /// The exploration of [`cells`] over every pattern.
 fn explore(
     patterns: &[Pattern],
+    valid: &dyn Fn(&Bits) -> bool,
+    exclude: &[usize],
+    limit: usize,
+) -> Result<Vec<Cell>, TooLarge> {
+    explore_from(patterns, start_state(patterns), valid, exclude, limit)
+}
+
+/// [`explore`] of the strings that continue from `start` (witnesses are the
+/// continuations).
+fn explore_from(
+    patterns: &[Pattern],
+    start: State,
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
     limit: usize,
@@ -516,15 +730,6 @@ fn explore(
         })
         .collect();
 
-    type State = Vec<(u32, Vec<u16>)>;
-    let start: State = patterns
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            let s = p.start();
-            (!s.is_empty()).then_some((i as u32, s))
-        })
-        .collect();
     let mut index: HashMap<State, usize> = HashMap::default();
     let mut states: Vec<State> = vec![start.clone()];
     let mut parent: Vec<(usize, char)> = vec![(usize::MAX, ' ')];
@@ -790,6 +995,117 @@ mod tests {
             };
             split_agrees(&ps, &exclude);
         }
+    }
+
+    /// Every string over `alphabet` of exactly `len` characters.
+    fn strings(alphabet: &[char], len: usize) -> Vec<String> {
+        let mut out = vec![String::new()];
+        for _ in 0..len {
+            out = out
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+        }
+        out
+    }
+
+    /// [`cells`] is the whole exploration, witnesses included, when it takes
+    /// the prefix split (and the literal split around it): prefixes `L*`
+    /// that the other patterns' witnesses start with (so some are kept and
+    /// explored again), literals inside and outside them, and excluded
+    /// prefixes, literals and globs.
+    #[test]
+    fn prefix_split_is_the_exploration() {
+        let prefixes = strings(&['x', ':', 'y'], 4);
+        let mut literals: Vec<String> = Vec::new();
+        for len in 0..=5 {
+            literals.extend(strings(&['x', ':'], len));
+        }
+        let globs = ["*", "*:", "?", "x?x", "*x*", "::?*", "xx:x?*", "*y"];
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        let (mut split, mut kept_or_nested) = (0, 0);
+        for round in 0..120 {
+            let mut ps: Vec<Pattern> = Vec::new();
+            for l in &prefixes {
+                if !next().is_multiple_of(4) {
+                    ps.push(Pattern::glob(&format!("{l}*"), false));
+                }
+            }
+            let with_literals = round % 2 == 0;
+            for l in &literals {
+                if with_literals && !next().is_multiple_of(3) {
+                    ps.push(Pattern::literal(l, false));
+                }
+            }
+            for g in &globs {
+                let r = next();
+                if r.is_multiple_of(2) {
+                    ps.push(if (r >> 8).is_multiple_of(3) {
+                        Pattern::arn(&format!("a:b:c:d:e:{g}"))
+                    } else {
+                        Pattern::glob(g, (r >> 12).is_multiple_of(2))
+                    });
+                }
+            }
+            let exclude: Vec<usize> = match round % 4 {
+                0 => vec![0],
+                1 => vec![ps.len() - 1],
+                _ => Vec::new(),
+            };
+            let valid = |b: &Bits| !exclude.iter().any(|&i| b.get(i));
+            let whole = explore(&ps, &valid, &exclude, 1_000_000).unwrap();
+            let got = cells(&ps, &valid, &exclude, 1_000_000).unwrap();
+            let bits = |cs: &[Cell]| {
+                let mut v: Vec<Vec<bool>> = cs
+                    .iter()
+                    .map(|c| (0..ps.len()).map(|i| c.matched.get(i)).collect())
+                    .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(bits(&whole), bits(&got), "round {round}: {ps:?}");
+            for c in &got {
+                for (i, p) in ps.iter().enumerate() {
+                    assert_eq!(p.matches(&c.witness), c.matched.get(i), "{:?}", c.witness);
+                }
+            }
+            match prefix_split(&ps, &valid, &exclude, 1_000_000).unwrap() {
+                Some(_) => split += 1,
+                None => kept_or_nested += 1,
+            }
+        }
+        // The split answered most rounds itself (not the fallback).
+        assert!(split > 100, "split {split}, fallback {kept_or_nested}");
+    }
+
+    #[test]
+    fn nested_prefixes_fall_back_to_the_exploration() {
+        let mut ps: Vec<Pattern> = strings(&['x', 'y'], 5)
+            .iter()
+            .map(|l| Pattern::glob(&format!("{l}*"), false))
+            .collect();
+        assert!(
+            prefix_split(&ps, &|_: &Bits| true, &[], 1000)
+                .unwrap()
+                .is_some()
+        );
+        ps.push(Pattern::glob("xy*", false));
+        assert!(
+            prefix_split(&ps, &|_: &Bits| true, &[], 1000)
+                .unwrap()
+                .is_none()
+        );
+        let whole = explore(&ps, &|_: &Bits| true, &[], 100_000).unwrap();
+        assert_eq!(
+            cells(&ps, &|_: &Bits| true, &[], 100_000).unwrap().len(),
+            whole.len()
+        );
     }
 
     #[test]
