@@ -218,8 +218,9 @@ fn exec_roles(i: &mut Input) -> &mut Vec<String> {
 /// environment is clean, a reordered list is clean, and each widening of that
 /// list, a new literal among the others included, is caught with a counterexample
 /// the plain evaluator confirms.
-#[test]
-fn fields_of_many_literals_are_decided_exactly_through_the_audit() {
+/// dev with 40 storage accounts, 200000000000 to 200000000039: the environment,
+/// its input and its rendered documents.
+fn dev_with_40_accounts() -> (xacct::model::Environment, Input, Documents) {
     let dev = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/environments/dev.toml"
@@ -241,9 +242,15 @@ fn fields_of_many_literals_are_decided_exactly_through_the_audit() {
     )
     .unwrap()
     .env;
-    assert!(env.storage_accounts.len() > xacct::eval::pattern::LITERAL_SPLIT);
     let docs = Documents::build(&env);
-    let clean = Input::from_env(&env);
+    let input = Input::from_env(&env);
+    (env, input, docs)
+}
+
+#[test]
+fn fields_of_many_literals_are_decided_exactly_through_the_audit() {
+    let (env, clean, docs) = dev_with_40_accounts();
+    assert!(env.storage_accounts.len() > xacct::eval::pattern::LITERAL_SPLIT);
     let f = audit_all(&clean, &docs);
     assert!(f.is_empty(), "{}", audit::report::table(&f));
     let one = |a: &str| format!("arn:aws:iam::{a}:role/S3BucketManager");
@@ -286,6 +293,66 @@ fn fields_of_many_literals_are_decided_exactly_through_the_audit() {
             "{what}: no checked counterexample:\n{}",
             audit::report::table(&f)
         );
+    }
+}
+
+/// The zone of trust of a large environment takes `pattern::prefix_split`:
+/// with 40 storage accounts, every external-access question has 41
+/// `arn:aws:iam::<account>:*` prefixes (and `arn:*`) in its principal field.
+/// A customer bucket grant to a zone account is no external access; one to the
+/// account right after the zone's last, to a foreign role, or to anyone is,
+/// and its counterexample is a principal of an account outside the zone.
+#[test]
+fn the_zone_of_a_large_environment_is_decided_exactly() {
+    let (env, clean, docs) = dev_with_40_accounts();
+    assert!(env.storage_accounts.len() + 1 >= xacct::eval::pattern::PREFIX_SPLIT);
+    let bucket = xacct::iam::documents::example_bucket(&env);
+    let zone: Vec<&str> = env
+        .storage_accounts
+        .iter()
+        .chain([&env.primary_account])
+        .map(String::as_str)
+        .collect();
+    let external = |principal: &str| -> Vec<String> {
+        let mut input = clean.clone();
+        apply(
+            target(&mut input, "customer"),
+            &format!(
+                r#"+{{"Sid":"Extra","Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}"#
+            ),
+        );
+        audit_all(&input, &docs)
+            .into_iter()
+            .filter(|f| f.check_id == "XA062")
+            .map(|f| {
+                f.counterexample
+                    .expect("XA062 has a counterexample")
+                    .principal
+            })
+            .collect()
+    };
+    assert!(external("arn:aws:iam::200000000039:root").is_empty());
+    assert!(external("arn:aws:iam::200000000017:role/Reader").is_empty());
+    for (principal, account) in [
+        ("arn:aws:iam::200000000040:root", Some("200000000040")),
+        (
+            "arn:aws:iam::999999999999:role/Reader",
+            Some("999999999999"),
+        ),
+        ("*", None),
+    ] {
+        let found = external(principal);
+        assert!(!found.is_empty(), "{principal}: no external access");
+        for p in &found {
+            let acct = p.split(':').nth(4).unwrap_or_default();
+            assert!(
+                !zone.contains(&acct) && acct.len() == 12,
+                "{principal}: counterexample {p} is inside the zone"
+            );
+            if let Some(a) = account {
+                assert_eq!(acct, a, "{principal}: {found:?}");
+            }
+        }
     }
 }
 
