@@ -296,10 +296,14 @@ impl Compiler {
                         .and_then(|r| r.strip_suffix(":root"))
                 };
                 match acct {
-                    Some(a) => Pattern::from_toks(
-                        [toks_of("arn:aws:iam::"), toks_of(a), toks_of(":")].concat(),
-                    )
-                    .then(&Pattern::glob("*", false)),
+                    Some(a) => {
+                        // `arn:aws:iam::<account>:*`, built once.
+                        let mut toks = toks_of("arn:aws:iam::");
+                        toks.extend(toks_of(a));
+                        toks.extend(toks_of(":"));
+                        toks.push(Tok::Run(Class::Any));
+                        Pattern::from_toks(toks)
+                    }
                     None => Pattern::literal(v, false),
                 }
             }
@@ -941,16 +945,22 @@ fn field_cells(
         let mut seen: std::collections::HashSet<Bits> =
             cs.iter().map(|c| c.matched.clone()).collect();
         // Literal patterns (most of them: the documents' actions, the catalog's
-        // actions without a resource) are looked up, the others matched.
+        // actions without a resource) are looked up, the others matched, each
+        // only against the actions that start with its leading literal
+        // (`s3:get` of `s3:Get*`).
         let (literals, others) = pattern::by_literal(patterns);
+        let others: Vec<(usize, String)> = others
+            .into_iter()
+            .map(|i| (i, patterns[i].lead()))
+            .collect();
         for a in super::catalog::actions() {
             let mut b = Bits::new(patterns.len());
             for &i in literals.get(a.lower.as_str()).into_iter().flatten() {
                 b.set(i);
             }
-            for &i in &others {
-                if patterns[i].matches(&a.lower) {
-                    b.set(i);
+            for (i, lead) in &others {
+                if a.lower.starts_with(lead.as_str()) && patterns[*i].matches(&a.lower) {
+                    b.set(*i);
                 }
             }
             if domain.iter().any(|&d| b.get(d)) && seen.insert(b.clone()) {

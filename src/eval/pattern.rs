@@ -49,7 +49,9 @@ pub enum Tok {
 /// A pattern over strings (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Pattern {
-    toks: Vec<Tok>,
+    /// Shared: a field's patterns are cloned into every question's compiler
+    /// and cache key (1,000 zone-of-trust accounts per external-access question).
+    toks: std::sync::Arc<[Tok]>,
     never: bool,
     /// The same language as a plain case-sensitive IAM glob, when it is one
     /// (the fast path of [`Pattern::matches`]).
@@ -82,7 +84,7 @@ impl Pattern {
     /// Matches nothing.
     pub fn never() -> Self {
         Pattern {
-            toks: Vec::new(),
+            toks: std::sync::Arc::from([]),
             never: true,
             glob: None,
         }
@@ -91,7 +93,7 @@ impl Pattern {
     pub fn from_toks(toks: Vec<Tok>) -> Self {
         let glob = as_glob(&toks);
         Pattern {
-            toks,
+            toks: toks.into(),
             never: false,
             glob,
         }
@@ -137,7 +139,7 @@ impl Pattern {
             .collect();
         let glob = as_glob(&toks);
         Pattern {
-            toks,
+            toks: toks.into(),
             never: self.never,
             glob,
         }
@@ -146,8 +148,9 @@ impl Pattern {
     /// Concatenation.
     pub fn then(mut self, other: &Pattern) -> Self {
         self.never |= other.never;
-        self.toks.extend(other.toks.iter().cloned());
-        self.glob = as_glob(&self.toks);
+        let toks: Vec<Tok> = self.toks.iter().chain(other.toks.iter()).cloned().collect();
+        self.glob = as_glob(&toks);
+        self.toks = toks.into();
         self
     }
 
@@ -244,7 +247,7 @@ impl Pattern {
 
     /// The characters every string of the language starts with (the leading
     /// tokens that accept one character only).
-    fn lead(&self) -> String {
+    pub(crate) fn lead(&self) -> String {
         self.toks
             .iter()
             .map_while(|t| match t {
