@@ -435,45 +435,15 @@ fn literal_split(
     exclude: &[usize],
     limit: usize,
 ) -> Result<Option<Vec<Cell>>, TooLarge> {
-    let mut kept: Vec<usize> = Vec::new();
-    let rest = loop {
-        let mut sub: Vec<usize> = others.iter().chain(&kept).copied().collect();
-        sub.sort_unstable();
-        let sub_patterns: Vec<Pattern> = sub.iter().map(|&i| patterns[i].clone()).collect();
-        let sub_exclude: Vec<usize> = (0..sub.len())
-            .filter(|&k| exclude.contains(&sub[k]))
-            .collect();
-        let kept_bits: Vec<usize> = (0..sub.len()).filter(|&k| kept.contains(&sub[k])).collect();
-        let found = prefix_split_or_explore(&sub_patterns, &|_: &Bits| true, &sub_exclude, limit)?;
-        let mut rest = Vec::new();
-        let mut more = false;
-        for c in found {
-            // A kept literal's string: the literal cells below cover it.
-            if kept_bits.iter().any(|&k| c.matched.get(k)) {
-                continue;
-            }
-            if let Some(ids) = by_text.get(c.witness.as_str()) {
-                kept.extend(ids.iter().copied());
-                more = true;
-                continue;
-            }
-            let mut b = Bits::new(patterns.len());
-            for (k, &i) in sub.iter().enumerate() {
-                if c.matched.get(k) {
-                    b.set(i);
-                }
-            }
-            rest.push(Cell {
-                matched: b,
-                witness: c.witness,
-            });
-        }
-        if !more {
-            break rest;
-        }
-        if kept.len() > SPLIT_KEPT_MAX {
-            return Ok(None);
-        }
+    let Some(rest) = explore_keeping(
+        patterns,
+        others,
+        exclude,
+        &|w| by_text.get(w).cloned(),
+        &|ps, ex| prefix_split_or_explore(ps, &|_: &Bits| true, ex, limit),
+    )?
+    else {
+        return Ok(None);
     };
     // The other patterns by their leading literal characters: a literal is
     // matched only against those whose lead it starts with (1,000 prefixes
@@ -510,6 +480,64 @@ fn literal_split(
         }
     }
     Ok(Some(out))
+}
+
+/// An exploration of some patterns with some of them excluded.
+type Explorer<'a> = dyn Fn(&[Pattern], &[usize]) -> Result<Vec<Cell>, TooLarge> + 'a;
+
+/// The regions of the strings no split-off pattern claims, for [`literal_split`]
+/// and [`prefix_split`]: the patterns `others` and those `kept` are explored
+/// together (by `explore`); a region that matches a kept pattern is left to
+/// the split-off cells, and a region whose witness is claimed (`claim`: a
+/// literal equal to it, a prefix it starts with) keeps the claiming patterns
+/// and the exploration runs again, so the region's other strings (if any) get
+/// a witness of their own. Cells in `patterns`' indices, not yet filtered by
+/// the field's domain. `None` past [`SPLIT_KEPT_MAX`] kept patterns.
+fn explore_keeping(
+    patterns: &[Pattern],
+    others: &[usize],
+    exclude: &[usize],
+    claim: &dyn Fn(&str) -> Option<Vec<usize>>,
+    explore: &Explorer,
+) -> Result<Option<Vec<Cell>>, TooLarge> {
+    let mut kept: Vec<usize> = Vec::new();
+    loop {
+        let mut sub: Vec<usize> = others.iter().chain(&kept).copied().collect();
+        sub.sort_unstable();
+        let sub_patterns: Vec<Pattern> = sub.iter().map(|&i| patterns[i].clone()).collect();
+        let sub_exclude: Vec<usize> = (0..sub.len())
+            .filter(|&k| exclude.contains(&sub[k]))
+            .collect();
+        let kept_bits: Vec<usize> = (0..sub.len()).filter(|&k| kept.contains(&sub[k])).collect();
+        let mut rest = Vec::new();
+        let mut more = false;
+        for c in explore(&sub_patterns, &sub_exclude)? {
+            if kept_bits.iter().any(|&k| c.matched.get(k)) {
+                continue;
+            }
+            if let Some(ids) = claim(&c.witness) {
+                kept.extend(ids);
+                more = true;
+                continue;
+            }
+            let mut b = Bits::new(patterns.len());
+            for (k, &i) in sub.iter().enumerate() {
+                if c.matched.get(k) {
+                    b.set(i);
+                }
+            }
+            rest.push(Cell {
+                matched: b,
+                witness: c.witness,
+            });
+        }
+        if !more {
+            return Ok(Some(rest));
+        }
+        if kept.len() > SPLIT_KEPT_MAX {
+            return Ok(None);
+        }
+    }
 }
 
 /// [`cells`] with the prefix patterns `L*` split off, exactly (a prefix `L`
@@ -581,41 +609,17 @@ fn prefix_split(
     };
 
     // Strings with no prefix `L`.
-    let mut kept: Vec<usize> = Vec::new();
-    let mut out: Vec<Cell> = loop {
-        let mut sub: Vec<usize> = others.iter().chain(&kept).copied().collect();
-        sub.sort_unstable();
-        let (sub_patterns, sub_exclude) = sub_of(&sub);
-        let kept_bits: Vec<usize> = (0..sub.len()).filter(|&k| kept.contains(&sub[k])).collect();
-        let found = explore(&sub_patterns, &|_: &Bits| true, &sub_exclude, limit)?;
-        let mut rest = Vec::new();
-        let mut more = false;
-        for c in found {
-            // A kept prefix's strings: the prefix's own cells below cover them.
-            if kept_bits.iter().any(|&k| c.matched.get(k)) {
-                continue;
-            }
-            if let Some(ids) = prefix_of(&c.witness) {
-                kept.extend(ids.iter().copied());
-                more = true;
-                continue;
-            }
-            let mut b = Bits::new(patterns.len());
-            translate(&sub, &c.matched, &mut b);
-            if valid(&b) {
-                rest.push(Cell {
-                    matched: b,
-                    witness: c.witness,
-                });
-            }
-        }
-        if !more {
-            break rest;
-        }
-        if kept.len() > SPLIT_KEPT_MAX {
-            return Ok(None);
-        }
+    let Some(rest) = explore_keeping(
+        patterns,
+        &others,
+        exclude,
+        &|w| prefix_of(w).cloned(),
+        &|ps, ex| explore(ps, &|_: &Bits| true, ex, limit),
+    )?
+    else {
+        return Ok(None);
     };
+    let mut out: Vec<Cell> = rest.into_iter().filter(|c| valid(&c.matched)).collect();
 
     // Strings `L·t`, grouped by the state of the other patterns after `L`.
     let (o_patterns, o_exclude) = sub_of(&others);
@@ -939,6 +943,30 @@ mod tests {
         }
     }
 
+    /// `got` is `whole`'s partition (the same sets of matched patterns), and
+    /// every witness of `got` matches exactly its cell's patterns.
+    fn assert_same_partition(patterns: &[Pattern], whole: &[Cell], got: &[Cell], what: &str) {
+        let bits = |cs: &[Cell]| {
+            let mut v: Vec<Vec<bool>> = cs
+                .iter()
+                .map(|c| (0..patterns.len()).map(|i| c.matched.get(i)).collect())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(bits(whole), bits(got), "{what}: {patterns:?}");
+        for c in got {
+            for (i, p) in patterns.iter().enumerate() {
+                assert_eq!(
+                    p.matches(&c.witness),
+                    c.matched.get(i),
+                    "{what}: {:?}",
+                    c.witness
+                );
+            }
+        }
+    }
+
     /// The split partition is the exploration's: the same set of cells, each
     /// witness matching exactly its cell's patterns. Literals are chosen to
     /// collide with the other patterns' shortest strings (`x`, `:`, the empty
@@ -950,20 +978,7 @@ mod tests {
         let split = literal_split(patterns, &by_text, &others, &valid, exclude, 100_000)
             .unwrap()
             .expect("within the kept bound");
-        let bits = |cs: &[Cell]| {
-            let mut v: Vec<Vec<bool>> = cs
-                .iter()
-                .map(|c| (0..patterns.len()).map(|i| c.matched.get(i)).collect())
-                .collect();
-            v.sort();
-            v
-        };
-        assert_eq!(bits(&whole), bits(&split), "{patterns:?}");
-        for c in &split {
-            for (i, p) in patterns.iter().enumerate() {
-                assert_eq!(p.matches(&c.witness), c.matched.get(i), "{:?}", c.witness);
-            }
-        }
+        assert_same_partition(patterns, &whole, &split, "literal split");
     }
 
     #[test]
@@ -1084,20 +1099,7 @@ mod tests {
             let valid = |b: &Bits| !exclude.iter().any(|&i| b.get(i));
             let whole = explore(&ps, &valid, &exclude, 1_000_000).unwrap();
             let got = cells(&ps, &valid, &exclude, 1_000_000).unwrap();
-            let bits = |cs: &[Cell]| {
-                let mut v: Vec<Vec<bool>> = cs
-                    .iter()
-                    .map(|c| (0..ps.len()).map(|i| c.matched.get(i)).collect())
-                    .collect();
-                v.sort();
-                v
-            };
-            assert_eq!(bits(&whole), bits(&got), "round {round}: {ps:?}");
-            for c in &got {
-                for (i, p) in ps.iter().enumerate() {
-                    assert_eq!(p.matches(&c.witness), c.matched.get(i), "{:?}", c.witness);
-                }
-            }
+            assert_same_partition(&ps, &whole, &got, &format!("round {round}"));
             match prefix_split(&ps, &valid, &exclude, 1_000_000).unwrap() {
                 Some(_) => split += 1,
                 None => fallback += 1,
@@ -1123,20 +1125,7 @@ mod tests {
             .unwrap()
             .expect("nested prefixes do not stop the split");
         let whole = explore(&ps, &all, &[], 100_000).unwrap();
-        let bits = |cs: &[Cell]| {
-            let mut v: Vec<Vec<bool>> = cs
-                .iter()
-                .map(|c| (0..ps.len()).map(|i| c.matched.get(i)).collect())
-                .collect();
-            v.sort();
-            v
-        };
-        assert_eq!(bits(&split), bits(&whole));
-        for c in &split {
-            for (i, p) in ps.iter().enumerate() {
-                assert_eq!(p.matches(&c.witness), c.matched.get(i), "{:?}", c.witness);
-            }
-        }
+        assert_same_partition(&ps, &whole, &split, "nested prefixes");
     }
 
     #[test]
