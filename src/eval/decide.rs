@@ -949,19 +949,14 @@ fn field_cells(
         // only against the actions that start with its leading literal
         // (`s3:get` of `s3:Get*`).
         let (literals, others) = pattern::by_literal(patterns);
-        let others: Vec<(usize, String)> = others
-            .into_iter()
-            .map(|i| (i, patterns[i].lead()))
-            .collect();
+        let others = pattern::ByLead::new(patterns, &others);
         for a in super::catalog::actions() {
             let mut b = Bits::new(patterns.len());
             for &i in literals.get(a.lower.as_str()).into_iter().flatten() {
                 b.set(i);
             }
-            for (i, lead) in &others {
-                if a.lower.starts_with(lead.as_str()) && patterns[*i].matches(&a.lower) {
-                    b.set(*i);
-                }
+            for i in others.matching(&a.lower) {
+                b.set(i);
             }
             if domain.iter().any(|&d| b.get(d)) && seen.insert(b.clone()) {
                 cs.push(Cell {

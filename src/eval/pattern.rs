@@ -260,16 +260,10 @@ impl Pattern {
     /// `L` when the pattern is `L*`: a non-empty case-sensitive literal, then one
     /// run of any character (`arn:aws:iam::111122223333:*`, `s3:Get*`).
     fn as_prefix(&self) -> Option<String> {
-        let (last, init) = self.toks.split_last()?;
-        if self.never || init.is_empty() || *last != Tok::Run(Class::Any) {
-            return None;
-        }
-        init.iter()
-            .map(|t| match t {
-                Tok::One(Class::Chars(v)) if v.len() == 1 => Some(v[0]),
-                _ => None,
-            })
-            .collect()
+        let lead = self.lead();
+        let n = lead.chars().count();
+        (!self.never && n > 0 && n + 1 == self.toks.len() && self.toks[n] == Tok::Run(Class::Any))
+            .then_some(lead)
     }
 
     /// The one string of the language, when the pattern is a case-sensitive literal.
@@ -292,6 +286,45 @@ pub fn by_literal(patterns: &[Pattern]) -> (HashMap<&str, Vec<usize>>, Vec<usize
         }
     }
     (literals, others)
+}
+
+/// Patterns indexed by their [`Pattern::lead`]: the ones a string can match are
+/// found by looking its heads up, not by trying each pattern (1,000 prefixes
+/// `arn:aws:iam::<account>:*` against 1,000 role ARNs; a field's action
+/// patterns against the catalog's actions).
+pub struct ByLead<'a> {
+    patterns: &'a [Pattern],
+    by_lead: HashMap<String, Vec<usize>>,
+    lens: Vec<usize>,
+}
+
+impl<'a> ByLead<'a> {
+    /// The patterns `ids` of `patterns`.
+    pub fn new(patterns: &'a [Pattern], ids: &[usize]) -> Self {
+        let mut by_lead: HashMap<String, Vec<usize>> = HashMap::default();
+        for &i in ids {
+            by_lead.entry(patterns[i].lead()).or_default().push(i);
+        }
+        let mut lens: Vec<usize> = by_lead.keys().map(String::len).collect();
+        lens.sort_unstable();
+        lens.dedup();
+        ByLead {
+            patterns,
+            by_lead,
+            lens,
+        }
+    }
+
+    /// The indexed patterns that match `s`.
+    pub fn matching<'s>(&'s self, s: &'s str) -> impl Iterator<Item = usize> + 's {
+        self.lens
+            .iter()
+            .take_while(move |&&n| n <= s.len())
+            .filter_map(move |&n| s.get(..n).and_then(|h| self.by_lead.get(h)))
+            .flatten()
+            .copied()
+            .filter(move |&i| self.patterns[i].matches(s))
+    }
 }
 
 impl Pattern {
@@ -389,17 +422,14 @@ pub fn cells(
     prefix_split_or_explore(patterns, valid, exclude, limit)
 }
 
-/// [`prefix_split`] when at least [`PREFIX_SPLIT`] patterns are prefixes `L*`
-/// and it applies, else [`explore`].
+/// [`prefix_split`] when it applies, else [`explore`].
 fn prefix_split_or_explore(
     patterns: &[Pattern],
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
     limit: usize,
 ) -> Result<Vec<Cell>, TooLarge> {
-    if patterns.iter().filter(|p| p.as_prefix().is_some()).count() >= PREFIX_SPLIT
-        && let Some(cs) = prefix_split(patterns, valid, exclude, limit)?
-    {
+    if let Some(cs) = prefix_split(patterns, valid, exclude, limit)? {
         return Ok(cs);
     }
     explore(patterns, valid, exclude, limit)
@@ -445,17 +475,7 @@ fn literal_split(
     else {
         return Ok(None);
     };
-    // The other patterns by their leading literal characters: a literal is
-    // matched only against those whose lead it starts with (1,000 prefixes
-    // `arn:aws:iam::<account>:*` against 1,000 role ARNs: one lookup each).
-    let leads: Vec<(usize, String)> = others.iter().map(|&i| (i, patterns[i].lead())).collect();
-    let mut by_lead: HashMap<&str, Vec<usize>> = HashMap::default();
-    for (i, lead) in &leads {
-        by_lead.entry(lead.as_str()).or_default().push(*i);
-    }
-    let mut lead_lens: Vec<usize> = by_lead.keys().map(|l| l.len()).collect();
-    lead_lens.sort_unstable();
-    lead_lens.dedup();
+    let by_lead = ByLead::new(patterns, others);
     let mut out: Vec<Cell> = rest.into_iter().filter(|c| valid(&c.matched)).collect();
     let mut texts: Vec<(&str, &Vec<usize>)> = by_text.iter().map(|(t, v)| (*t, v)).collect();
     texts.sort_unstable_by(|a, b| a.1[0].cmp(&b.1[0]));
@@ -464,13 +484,8 @@ fn literal_split(
         for &i in ids {
             b.set(i);
         }
-        for &n in lead_lens.iter().take_while(|&&n| n <= text.len()) {
-            let Some(head) = text.get(..n) else { continue };
-            for &i in by_lead.get(head).into_iter().flatten() {
-                if patterns[i].matches(text) {
-                    b.set(i);
-                }
-            }
+        for i in by_lead.matching(text) {
+            b.set(i);
         }
         if valid(&b) {
             out.push(Cell {
@@ -480,6 +495,28 @@ fn literal_split(
         }
     }
     Ok(Some(out))
+}
+
+/// The patterns `sub` of `patterns`, and the positions in `sub` of those excluded.
+fn sub_problem(
+    patterns: &[Pattern],
+    sub: &[usize],
+    exclude: &[usize],
+) -> (Vec<Pattern>, Vec<usize>) {
+    let ps = sub.iter().map(|&i| patterns[i].clone()).collect();
+    let ex = (0..sub.len())
+        .filter(|&k| exclude.contains(&sub[k]))
+        .collect();
+    (ps, ex)
+}
+
+/// Sets in `b` the indices `sub[k]` of every position `k` set in `matched`.
+fn lift(sub: &[usize], matched: &Bits, b: &mut Bits) {
+    for (k, &i) in sub.iter().enumerate() {
+        if matched.get(k) {
+            b.set(i);
+        }
+    }
 }
 
 /// An exploration of some patterns with some of them excluded.
@@ -504,10 +541,7 @@ fn explore_keeping(
     loop {
         let mut sub: Vec<usize> = others.iter().chain(&kept).copied().collect();
         sub.sort_unstable();
-        let sub_patterns: Vec<Pattern> = sub.iter().map(|&i| patterns[i].clone()).collect();
-        let sub_exclude: Vec<usize> = (0..sub.len())
-            .filter(|&k| exclude.contains(&sub[k]))
-            .collect();
+        let (sub_patterns, sub_exclude) = sub_problem(patterns, &sub, exclude);
         let kept_bits: Vec<usize> = (0..sub.len()).filter(|&k| kept.contains(&sub[k])).collect();
         let mut rest = Vec::new();
         let mut more = false;
@@ -521,11 +555,7 @@ fn explore_keeping(
                 continue;
             }
             let mut b = Bits::new(patterns.len());
-            for (k, &i) in sub.iter().enumerate() {
-                if c.matched.get(k) {
-                    b.set(i);
-                }
-            }
+            lift(&sub, &c.matched, &mut b);
             rest.push(Cell {
                 matched: b,
                 witness: c.witness,
@@ -552,7 +582,8 @@ fn explore_keeping(
 ///   one cell; when the witness starts with an `L` not yet kept, that prefix
 ///   is kept and the exploration runs again, as [`literal_split`] does.
 ///
-/// `None` when more than [`SPLIT_KEPT_MAX`] prefixes would be kept.
+/// `None` with fewer than [`PREFIX_SPLIT`] prefix patterns, or when more than
+/// [`SPLIT_KEPT_MAX`] prefixes would be kept.
 fn prefix_split(
     patterns: &[Pattern],
     valid: &dyn Fn(&Bits) -> bool,
@@ -566,6 +597,9 @@ fn prefix_split(
             Some(l) => by_prefix.entry(l).or_default().push(i),
             None => others.push(i),
         }
+    }
+    if patterns.len() - others.len() < PREFIX_SPLIT {
+        return Ok(None);
     }
     // A prefix that is a proper prefix of another (`arn:*` next to the
     // accounts' `arn:aws:iam::<account>:*`) is explored with the other
@@ -593,20 +627,6 @@ fn prefix_split(
             .take_while(|&&n| n <= w.len())
             .find_map(|&n| w.get(..n).and_then(|h| by_prefix.get(h)))
     };
-    let translate = |sub: &[usize], matched: &Bits, b: &mut Bits| {
-        for (k, &i) in sub.iter().enumerate() {
-            if matched.get(k) {
-                b.set(i);
-            }
-        }
-    };
-    let sub_of = |sub: &[usize]| -> (Vec<Pattern>, Vec<usize>) {
-        let ps = sub.iter().map(|&i| patterns[i].clone()).collect();
-        let ex = (0..sub.len())
-            .filter(|&k| exclude.contains(&sub[k]))
-            .collect();
-        (ps, ex)
-    };
 
     // Strings with no prefix `L`.
     let Some(rest) = explore_keeping(
@@ -622,7 +642,7 @@ fn prefix_split(
     let mut out: Vec<Cell> = rest.into_iter().filter(|c| valid(&c.matched)).collect();
 
     // Strings `L·t`, grouped by the state of the other patterns after `L`.
-    let (o_patterns, o_exclude) = sub_of(&others);
+    let (o_patterns, o_exclude) = sub_problem(patterns, &others, exclude);
     let start = start_state(&o_patterns);
     let mut texts: Prefixes = by_prefix.iter().map(|(t, v)| (t.as_str(), v)).collect();
     texts.sort_unstable_by(|a, b| a.1[0].cmp(&b.1[0]));
@@ -657,7 +677,7 @@ fn prefix_split(
                 for &i in ids {
                     b.set(i);
                 }
-                translate(&others, &c.matched, &mut b);
+                lift(&others, &c.matched, &mut b);
                 if valid(&b) {
                     out.push(Cell {
                         matched: b,
