@@ -939,7 +939,7 @@ fn field_cells(
     action: bool,
 ) -> Result<Vec<Cell>, Undecided> {
     let valid = |b: &Bits| domain.iter().any(|&d| b.get(d)) && !exclude.iter().any(|&i| b.get(i));
-    let mut cs = pattern::cells(patterns, &valid, exclude, STATE_LIMIT)
+    let mut cs = pattern::cells(patterns, &valid, exclude, Some(domain), STATE_LIMIT)
         .map_err(|e| format!("too many states ({}) in one field", e.0))?;
     if action {
         let mut seen: std::collections::HashSet<Bits> =

@@ -403,6 +403,11 @@ const PREFERRED: &str = "xyzabcdefghijklmnopqrstuvw0123456789XYZABCDEFGHIJKLMNOP
 /// them for every continuation (a trailing `*` reached), its extensions are not
 /// explored.
 ///
+/// `need`: patterns one of which every valid cell matches (the field's
+/// domain), when the caller knows them; a string that no continuation can make
+/// match one of them is not explored further. Only whole subtrees of invalid
+/// cells are cut, so the valid cells and their witnesses are the same.
+///
 /// Many case-sensitive literals (1,000 role ARNs, 1,000 accounts of a zone of
 /// trust) are split off: a literal's only string is its own witness, and the
 /// strings that are no literal are partitioned by the other patterns alone
@@ -411,15 +416,16 @@ pub fn cells(
     patterns: &[Pattern],
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
+    need: Option<&[usize]>,
     limit: usize,
 ) -> Result<Vec<Cell>, TooLarge> {
     let (by_text, others) = by_literal(patterns);
     if patterns.len() - others.len() >= LITERAL_SPLIT
-        && let Some(cs) = literal_split(patterns, &by_text, &others, valid, exclude, limit)?
+        && let Some(cs) = literal_split(patterns, &by_text, &others, valid, exclude, need, limit)?
     {
         return Ok(cs);
     }
-    prefix_split_or_explore(patterns, valid, exclude, limit)
+    prefix_split_or_explore(patterns, valid, exclude, need, limit)
 }
 
 /// [`prefix_split`] when it applies, else [`explore`].
@@ -427,12 +433,13 @@ fn prefix_split_or_explore(
     patterns: &[Pattern],
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
+    need: Option<&[usize]>,
     limit: usize,
 ) -> Result<Vec<Cell>, TooLarge> {
-    if let Some(cs) = prefix_split(patterns, valid, exclude, limit)? {
+    if let Some(cs) = prefix_split(patterns, valid, exclude, need, limit)? {
         return Ok(cs);
     }
-    explore(patterns, valid, exclude, limit)
+    explore(patterns, valid, exclude, need, limit)
 }
 
 /// Prefix patterns (`L*`) from which [`cells`] splits them off.
@@ -463,14 +470,16 @@ fn literal_split(
     others: &[usize],
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
+    need: Option<&[usize]>,
     limit: usize,
 ) -> Result<Option<Vec<Cell>>, TooLarge> {
     let Some(rest) = explore_keeping(
         patterns,
         others,
         exclude,
+        need,
         &|w| by_text.get(w).cloned(),
-        &|ps, ex| prefix_split_or_explore(ps, &|_: &Bits| true, ex, limit),
+        &|ps, ex, nd| prefix_split_or_explore(ps, &|_: &Bits| true, ex, nd, limit),
     )?
     else {
         return Ok(None);
@@ -497,17 +506,18 @@ fn literal_split(
     Ok(Some(out))
 }
 
-/// The patterns `sub` of `patterns`, and the positions in `sub` of those excluded.
+/// The patterns `sub` of `patterns`, the positions in `sub` of those
+/// excluded, and of those needed (`None` when `need` is).
 fn sub_problem(
     patterns: &[Pattern],
     sub: &[usize],
     exclude: &[usize],
-) -> (Vec<Pattern>, Vec<usize>) {
+    need: Option<&[usize]>,
+) -> (Vec<Pattern>, Vec<usize>, Option<Vec<usize>>) {
     let ps = sub.iter().map(|&i| patterns[i].clone()).collect();
-    let ex = (0..sub.len())
-        .filter(|&k| exclude.contains(&sub[k]))
-        .collect();
-    (ps, ex)
+    let positions =
+        |of: &[usize]| -> Vec<usize> { (0..sub.len()).filter(|&k| of.contains(&sub[k])).collect() };
+    (ps, positions(exclude), need.map(positions))
 }
 
 /// Sets in `b` the indices `sub[k]` of every position `k` set in `matched`.
@@ -519,8 +529,9 @@ fn lift(sub: &[usize], matched: &Bits, b: &mut Bits) {
     }
 }
 
-/// An exploration of some patterns with some of them excluded.
-type Explorer<'a> = dyn Fn(&[Pattern], &[usize]) -> Result<Vec<Cell>, TooLarge> + 'a;
+/// An exploration of some patterns with some of them excluded (and some needed).
+type Explorer<'a> =
+    dyn Fn(&[Pattern], &[usize], Option<&[usize]>) -> Result<Vec<Cell>, TooLarge> + 'a;
 
 /// The regions of the strings no split-off pattern claims, for [`literal_split`]
 /// and [`prefix_split`]: the patterns `others` and those `kept` are explored
@@ -529,11 +540,13 @@ type Explorer<'a> = dyn Fn(&[Pattern], &[usize]) -> Result<Vec<Cell>, TooLarge> 
 /// literal equal to it, a prefix it starts with) keeps the claiming patterns
 /// and the exploration runs again, so the region's other strings (if any) get
 /// a witness of their own. Cells in `patterns`' indices, not yet filtered by
-/// the field's domain. `None` past [`SPLIT_KEPT_MAX`] kept patterns.
+/// the field's domain (a region that matches none of `need` may be left out).
+/// `None` past [`SPLIT_KEPT_MAX`] kept patterns.
 fn explore_keeping(
     patterns: &[Pattern],
     others: &[usize],
     exclude: &[usize],
+    need: Option<&[usize]>,
     claim: &dyn Fn(&str) -> Option<Vec<usize>>,
     explore: &Explorer,
 ) -> Result<Option<Vec<Cell>>, TooLarge> {
@@ -541,11 +554,11 @@ fn explore_keeping(
     loop {
         let mut sub: Vec<usize> = others.iter().chain(&kept).copied().collect();
         sub.sort_unstable();
-        let (sub_patterns, sub_exclude) = sub_problem(patterns, &sub, exclude);
+        let (sub_patterns, sub_exclude, sub_need) = sub_problem(patterns, &sub, exclude, need);
         let kept_bits: Vec<usize> = (0..sub.len()).filter(|&k| kept.contains(&sub[k])).collect();
         let mut rest = Vec::new();
         let mut more = false;
-        for c in explore(&sub_patterns, &sub_exclude)? {
+        for c in explore(&sub_patterns, &sub_exclude, sub_need.as_deref())? {
             if kept_bits.iter().any(|&k| c.matched.get(k)) {
                 continue;
             }
@@ -588,6 +601,7 @@ fn prefix_split(
     patterns: &[Pattern],
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
+    need: Option<&[usize]>,
     limit: usize,
 ) -> Result<Option<Vec<Cell>>, TooLarge> {
     let mut by_prefix: HashMap<String, Vec<usize>> = HashMap::default();
@@ -633,8 +647,9 @@ fn prefix_split(
         patterns,
         &others,
         exclude,
+        need,
         &|w| prefix_of(w).cloned(),
-        &|ps, ex| explore(ps, &|_: &Bits| true, ex, limit),
+        &|ps, ex, nd| explore(ps, &|_: &Bits| true, ex, nd, limit),
     )?
     else {
         return Ok(None);
@@ -642,7 +657,7 @@ fn prefix_split(
     let mut out: Vec<Cell> = rest.into_iter().filter(|c| valid(&c.matched)).collect();
 
     // Strings `L·t`, grouped by the state of the other patterns after `L`.
-    let (o_patterns, o_exclude) = sub_problem(patterns, &others, exclude);
+    let (o_patterns, o_exclude, o_need) = sub_problem(patterns, &others, exclude, need);
     let start = start_state(&o_patterns);
     let mut texts: Prefixes = by_prefix.iter().map(|(t, v)| (t.as_str(), v)).collect();
     texts.sort_unstable_by(|a, b| a.1[0].cmp(&b.1[0]));
@@ -670,7 +685,18 @@ fn prefix_split(
         grouped[g].1.push((text, ids));
     }
     for (st, members) in grouped {
-        let found = explore_from(&o_patterns, st, &|_: &Bits| true, &o_exclude, limit)?;
+        // A prefix that is needed itself makes every continuation wanted.
+        let needed_prefix = need.is_some_and(|n| {
+            members
+                .iter()
+                .any(|(_, ids)| ids.iter().any(|i| n.contains(i)))
+        });
+        let nd = if needed_prefix {
+            None
+        } else {
+            o_need.as_deref()
+        };
+        let found = explore_from(&o_patterns, st, &|_: &Bits| true, &o_exclude, nd, limit)?;
         for (text, ids) in members {
             for c in &found {
                 let mut b = Bits::new(patterns.len());
@@ -712,9 +738,10 @@ fn explore(
     patterns: &[Pattern],
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
+    need: Option<&[usize]>,
     limit: usize,
 ) -> Result<Vec<Cell>, TooLarge> {
-    explore_from(patterns, start_state(patterns), valid, exclude, limit)
+    explore_from(patterns, start_state(patterns), valid, exclude, need, limit)
 }
 
 /// [`explore`] of the strings that continue from `start` (witnesses are the
@@ -724,8 +751,23 @@ fn explore_from(
     start: State,
     valid: &dyn Fn(&Bits) -> bool,
     exclude: &[usize],
+    need: Option<&[usize]>,
     limit: usize,
 ) -> Result<Vec<Cell>, TooLarge> {
+    // A state where no needed pattern is live leads to no wanted string (a
+    // pattern that died never comes back), so it is neither recorded nor
+    // expanded; every state on the way to a wanted one has a needed pattern
+    // live, so the order of the others, hence the witnesses, is unchanged.
+    let needed: Option<Vec<bool>> = need.map(|n| {
+        let mut v = vec![false; patterns.len()];
+        n.iter().for_each(|&i| v[i] = true);
+        v
+    });
+    let wanted = |st: &State| {
+        needed
+            .as_ref()
+            .is_none_or(|v| st.iter().any(|(i, _)| v[*i as usize]))
+    };
     // Character classes: characters accepted by the same classes are interchangeable.
     let mut classes: Vec<&Class> = Vec::new();
     let mut literal_chars: Vec<char> = Vec::new();
@@ -789,9 +831,10 @@ fn explore_from(
                 acc.set(*i as usize);
             }
         }
-        let doomed = st.iter().any(|(i, set)| {
-            exclude.contains(&(*i as usize)) && patterns[*i as usize].accepts_all(set)
-        });
+        let doomed = !wanted(&st)
+            || st.iter().any(|(i, set)| {
+                exclude.contains(&(*i as usize)) && patterns[*i as usize].accepts_all(set)
+            });
         if doomed {
             head += 1;
             continue;
@@ -953,7 +996,7 @@ mod tests {
             Pattern::glob("arn:aws:s3:::ambra-*", false),
             Pattern::literal("arn:aws:s3:::ambra-dev-x", false),
         ];
-        let cs = cells(&ps, &|b: &Bits| b.get(0), &[], 10_000).unwrap();
+        let cs = cells(&ps, &|b: &Bits| b.get(0), &[], None, 10_000).unwrap();
         // {*}, {*, ambra-*}, {*, ambra-*, ambra-dev-*}, {all four}
         assert_eq!(cs.len(), 4);
         for c in &cs {
@@ -993,9 +1036,9 @@ mod tests {
     /// string), so the split has to keep some and explore again.
     fn split_agrees(patterns: &[Pattern], exclude: &[usize]) {
         let valid = |b: &Bits| !exclude.iter().any(|&i| b.get(i));
-        let whole = explore(patterns, &valid, exclude, 100_000).unwrap();
+        let whole = explore(patterns, &valid, exclude, None, 100_000).unwrap();
         let (by_text, others) = by_literal(patterns);
-        let split = literal_split(patterns, &by_text, &others, &valid, exclude, 100_000)
+        let split = literal_split(patterns, &by_text, &others, &valid, exclude, None, 100_000)
             .unwrap()
             .expect("within the kept bound");
         assert_same_partition(patterns, &whole, &split, "literal split");
@@ -1117,16 +1160,89 @@ mod tests {
                 _ => Vec::new(),
             };
             let valid = |b: &Bits| !exclude.iter().any(|&i| b.get(i));
-            let whole = explore(&ps, &valid, &exclude, 1_000_000).unwrap();
-            let got = cells(&ps, &valid, &exclude, 1_000_000).unwrap();
+            let whole = explore(&ps, &valid, &exclude, None, 1_000_000).unwrap();
+            let got = cells(&ps, &valid, &exclude, None, 1_000_000).unwrap();
             assert_same_partition(&ps, &whole, &got, &format!("round {round}"));
-            match prefix_split(&ps, &valid, &exclude, 1_000_000).unwrap() {
+            match prefix_split(&ps, &valid, &exclude, None, 1_000_000).unwrap() {
                 Some(_) => split += 1,
                 None => fallback += 1,
             }
         }
         // The split answered most rounds itself (not the fallback).
         assert!(split > 100, "split {split}, fallback {fallback}");
+    }
+
+    /// A field's domain (`need`) cuts only subtrees of unwanted strings: the
+    /// exploration with it is the exploration without it, filtered, witnesses
+    /// and order included, and the splits give the same partition.
+    #[test]
+    fn needed_patterns_cut_only_unwanted_strings() {
+        // Enough of each for the splits (`PREFIX_SPLIT`, `LITERAL_SPLIT`).
+        let prefixes = strings(&['x', ':', 'y'], 4);
+        let mut literals = strings(&['x', ':'], 5);
+        literals.extend(strings(&['x', ':'], 6));
+        let globs = ["*", "*:", "?", "x?x", "*x*", "::?*", "xx:x?*", "*y", "y:*"];
+        let mut seed = 23u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        let mut pruned = 0;
+        for round in 0..150 {
+            let mut ps: Vec<Pattern> = Vec::new();
+            let many = round % 3 != 0;
+            for l in &prefixes {
+                if many && !next().is_multiple_of(3) {
+                    ps.push(Pattern::glob(&format!("{l}*"), false));
+                }
+            }
+            for l in &literals {
+                if many && !next().is_multiple_of(2) {
+                    ps.push(Pattern::literal(l, false));
+                }
+            }
+            for g in &globs {
+                let r = next();
+                if r.is_multiple_of(2) {
+                    ps.push(Pattern::glob(g, (r >> 12).is_multiple_of(2)));
+                }
+            }
+            if ps.is_empty() {
+                continue;
+            }
+            let need: Vec<usize> = (0..1 + next() as usize % 3)
+                .map(|_| next() as usize % ps.len())
+                .collect();
+            let exclude: Vec<usize> = if round % 4 == 1 {
+                vec![next() as usize % ps.len()]
+            } else {
+                Vec::new()
+            };
+            let valid =
+                |b: &Bits| need.iter().any(|&i| b.get(i)) && !exclude.iter().any(|&i| b.get(i));
+            let whole = explore(&ps, &valid, &exclude, None, 1_000_000).unwrap();
+            let cut = explore(&ps, &valid, &exclude, Some(&need), 1_000_000).unwrap();
+            let pairs = |cs: &[Cell]| -> Vec<(Bits, String)> {
+                cs.iter()
+                    .map(|c| (c.matched.clone(), c.witness.clone()))
+                    .collect()
+            };
+            assert_eq!(
+                pairs(&whole),
+                pairs(&cut),
+                "round {round}: {ps:?} need {need:?}"
+            );
+            let got = cells(&ps, &valid, &exclude, Some(&need), 1_000_000).unwrap();
+            assert_same_partition(&ps, &whole, &got, &format!("round {round}, split"));
+            let all = explore(&ps, &|_: &Bits| true, &exclude, None, 1_000_000).unwrap();
+            if all.len() > whole.len() {
+                pruned += 1;
+            }
+        }
+        // Most rounds had strings outside the domain to cut.
+        assert!(pruned > 100, "pruned {pruned}");
     }
 
     #[test]
@@ -1141,10 +1257,10 @@ mod tests {
         ps.push(Pattern::glob("x*", false));
         ps.push(Pattern::glob("*y", false));
         let all = |_: &Bits| true;
-        let split = prefix_split(&ps, &all, &[], 100_000)
+        let split = prefix_split(&ps, &all, &[], None, 100_000)
             .unwrap()
             .expect("nested prefixes do not stop the split");
-        let whole = explore(&ps, &all, &[], 100_000).unwrap();
+        let whole = explore(&ps, &all, &[], None, 100_000).unwrap();
         assert_same_partition(&ps, &whole, &split, "nested prefixes");
     }
 
@@ -1162,16 +1278,16 @@ mod tests {
             .collect();
         ps.push(Pattern::arn("arn:aws:iam::*:role/*"));
         ps.push(Pattern::glob("*", false));
-        let cs = cells(&ps, &|_: &Bits| true, &[], 100).unwrap();
+        let cs = cells(&ps, &|_: &Bits| true, &[], None, 100).unwrap();
         assert_eq!(cs.len(), 1002);
         let (by_text, others) = by_literal(&ps);
         assert!(
-            literal_split(&ps, &by_text, &others, &|_: &Bits| true, &[], 100)
+            literal_split(&ps, &by_text, &others, &|_: &Bits| true, &[], None, 100)
                 .unwrap()
                 .is_some()
         );
         assert!(
-            explore(&ps, &|_: &Bits| true, &[], 100).is_err(),
+            explore(&ps, &|_: &Bits| true, &[], None, 100).is_err(),
             "the whole exploration passes the limit"
         );
     }
