@@ -327,6 +327,91 @@ impl<'a> ByLead<'a> {
     }
 }
 
+/// Some patterns as one deterministic automaton, built as strings need it:
+/// the patterns a string matches are found by one step of the product state
+/// per character, and a step already taken (same state, same character) is
+/// looked up. Strings that share their structure (1,000 role ARNs against a
+/// field's ARN shapes) reach the same states, so nearly every step is a lookup
+/// instead of one match per pattern.
+pub struct Matcher<'a> {
+    patterns: &'a [Pattern],
+    ids: Vec<usize>,
+    states: Vec<State>,
+    index: HashMap<State, u32>,
+    steps: HashMap<(u32, char), u32>,
+    /// Per state, the indices (into `patterns`) of the patterns it accepts.
+    accepted: Vec<Option<Vec<usize>>>,
+}
+
+impl<'a> Matcher<'a> {
+    /// The patterns `ids` of `patterns`.
+    pub fn new(patterns: &'a [Pattern], ids: &[usize]) -> Self {
+        let ids = ids.to_vec();
+        let start: State = ids
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &i)| {
+                let s = patterns[i].start();
+                (!s.is_empty()).then_some((k as u32, s))
+            })
+            .collect();
+        let mut index = HashMap::default();
+        index.insert(start.clone(), 0);
+        Matcher {
+            patterns,
+            ids,
+            states: vec![start],
+            index,
+            steps: HashMap::default(),
+            accepted: vec![None],
+        }
+    }
+
+    /// The indices of the patterns that match `s`.
+    pub fn matching(&mut self, s: &str) -> &[usize] {
+        let mut at = 0u32;
+        for c in s.chars() {
+            if self.states[at as usize].is_empty() {
+                break;
+            }
+            at = match self.steps.get(&(at, c)) {
+                Some(&n) => n,
+                None => {
+                    let next: State = self.states[at as usize]
+                        .iter()
+                        .filter_map(|(k, set)| {
+                            let n = self.patterns[self.ids[*k as usize]].step(set, c);
+                            (!n.is_empty()).then_some((*k, n))
+                        })
+                        .collect();
+                    let n = match self.index.get(&next) {
+                        Some(&n) => n,
+                        None => {
+                            let n = self.states.len() as u32;
+                            self.index.insert(next.clone(), n);
+                            self.states.push(next);
+                            self.accepted.push(None);
+                            n
+                        }
+                    };
+                    self.steps.insert((at, c), n);
+                    n
+                }
+            };
+        }
+        let at = at as usize;
+        if self.accepted[at].is_none() {
+            let acc = self.states[at]
+                .iter()
+                .filter(|(k, set)| self.patterns[self.ids[*k as usize]].accepts(set))
+                .map(|(k, _)| self.ids[*k as usize])
+                .collect();
+            self.accepted[at] = Some(acc);
+        }
+        self.accepted[at].as_deref().unwrap_or_default()
+    }
+}
+
 impl Pattern {
     /// Whether `s` is in the language.
     pub fn matches(&self, s: &str) -> bool {
@@ -484,16 +569,13 @@ fn literal_split(
     else {
         return Ok(None);
     };
-    let by_lead = ByLead::new(patterns, others);
+    let mut others = Matcher::new(patterns, others);
     let mut out: Vec<Cell> = rest.into_iter().filter(|c| valid(&c.matched)).collect();
     let mut texts: Vec<(&str, &Vec<usize>)> = by_text.iter().map(|(t, v)| (*t, v)).collect();
     texts.sort_unstable_by(|a, b| a.1[0].cmp(&b.1[0]));
     for (text, ids) in texts {
         let mut b = Bits::new(patterns.len());
-        for &i in ids {
-            b.set(i);
-        }
-        for i in by_lead.matching(text) {
+        for &i in ids.iter().chain(others.matching(text)) {
             b.set(i);
         }
         if valid(&b) {
@@ -986,6 +1068,51 @@ mod tests {
         }
         assert!(Pattern::literal("S3:X", true).matches("s3:x"));
         assert!(!Pattern::literal("a*", false).matches("ab"));
+    }
+
+    /// The memoized automaton answers as each pattern's own match, for
+    /// strings met in any order (steps taken earlier are looked up).
+    #[test]
+    fn matcher_is_each_patterns_match() {
+        let ps = vec![
+            Pattern::arn("arn:*:iam::*:role/*"),
+            Pattern::arn("arn:aws:iam::2*:*"),
+            Pattern::glob("*:root", false),
+            Pattern::glob("ARN:AWS:*", true),
+            Pattern::literal("arn:aws:iam::200000000001:role/r", false),
+            Pattern::glob("a?n:*", false),
+            Pattern::never(),
+            Pattern::glob("", false),
+        ];
+        let ids: Vec<usize> = (0..ps.len()).collect();
+        let mut m = Matcher::new(&ps, &ids);
+        let mut texts: Vec<String> = (0..300)
+            .map(|i| {
+                format!(
+                    "arn:aws:iam::{:012}:role/r{}",
+                    199_999_999_900u64 + i,
+                    i % 3
+                )
+            })
+            .collect();
+        texts.extend(
+            [
+                "",
+                "arn:aws:iam::2:root",
+                "ARN:aws:x",
+                "abn:",
+                "arn:aws:iam::2:role/a:b",
+                "x:root",
+            ]
+            .map(str::to_owned),
+        );
+        for round in 0..2 {
+            for t in &texts {
+                let want: Vec<usize> = ids.iter().copied().filter(|&i| ps[i].matches(t)).collect();
+                assert_eq!(m.matching(t), &want[..], "round {round}: {t}");
+            }
+            texts.reverse();
+        }
     }
 
     #[test]
