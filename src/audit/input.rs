@@ -191,8 +191,14 @@ impl DocLocation {
     /// Locates a document that starts at 1-based `line` of `text`: statement `i`
     /// is at the `i`-th line after it that sets `Effect`.
     pub fn in_text(file: &str, text: &str, line: usize, statements: usize) -> Self {
+        DocLocation::in_lines(file, &Lines::new(text), line, statements)
+    }
+
+    /// [`DocLocation::in_text`] over a text already split.
+    pub fn in_lines(file: &str, text: &Lines<'_>, line: usize, statements: usize) -> Self {
         let lines: Vec<usize> = text
-            .lines()
+            .0
+            .iter()
             .enumerate()
             .skip(line.saturating_sub(1))
             .filter(|(_, l)| {
@@ -215,11 +221,42 @@ impl DocLocation {
 /// The 1-based line of the first line at or after `from` (1-based) that, trimmed,
 /// starts with `prefix`.
 pub fn line_starting(text: &str, from: usize, prefix: &str) -> Option<usize> {
-    text.lines()
-        .enumerate()
-        .skip(from.saturating_sub(1))
-        .find(|(_, l)| l.trim_start().starts_with(prefix))
-        .map(|(n, _)| n + 1)
+    Lines::new(text).starting(from, prefix)
+}
+
+/// A text split into lines once, for the many line lookups of one file (a
+/// storage template is looked up again for each of its accounts).
+pub struct Lines<'t>(Vec<&'t str>);
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Lines(text.lines().collect())
+    }
+
+    /// [`line_starting`] in these lines.
+    pub fn starting(&self, from: usize, prefix: &str) -> Option<usize> {
+        let from = from.saturating_sub(1);
+        self.0
+            .get(from..)?
+            .iter()
+            .position(|l| l.trim_start().starts_with(prefix))
+            .map(|n| from + n + 1)
+    }
+
+    /// The 1-based line `n`.
+    pub fn get(&self, n: usize) -> Option<&'t str> {
+        self.0.get(n.checked_sub(1)?).copied()
+    }
+
+    /// The lines from 1-based line `from` on, with their 1-based numbers.
+    pub fn from(&self, from: usize) -> impl Iterator<Item = (usize, &'t str)> + '_ {
+        let from = from.max(1);
+        self.0
+            .iter()
+            .enumerate()
+            .skip(from - 1)
+            .map(|(n, l)| (n + 1, *l))
+    }
 }
 
 impl Input {

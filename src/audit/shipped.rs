@@ -296,7 +296,7 @@ fn cloudformation_input(
         }
         let base = template::Source {
             file: display.clone(),
-            text: text.clone(),
+            text: text.as_str().into(),
             ..template::Source::default()
         };
         if per_account.is_empty() {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::attributes::{self, CANNOT_DECIDE, Place, TEMPLATE_UNAUDITED, Undecided};
-use super::input::{BucketPolicy, Doc, DocLocation, Expect, Input, line_starting};
+use super::input::{BucketPolicy, Doc, DocLocation, Expect, Input, Lines};
 use crate::contract;
 use crate::iam::{PolicyDocument, Principal, Statement};
 
@@ -39,7 +39,8 @@ pub enum TemplateError {
 #[derive(Debug, Clone, Default)]
 pub struct Source {
     pub file: String,
-    pub text: String,
+    /// Shared: a storage template is one text read once per account.
+    pub text: std::sync::Arc<str>,
     /// `--parameters` values; parameters without one use their `Default`.
     pub parameters: BTreeMap<String, String>,
     /// `AWS::AccountId`; `None`: the intent's primary account, or each storage
@@ -590,6 +591,8 @@ fn grants_access(kind: &str) -> bool {
 /// One template instantiated for one account.
 struct Instance<'a> {
     src: &'a Source,
+    /// The template's lines, split once for all its instances.
+    lines: &'a Lines<'a>,
     account: String,
     resolved: Vec<(String, String, Value)>,
     /// Logical IDs created only under a `Condition` (their absence elsewhere is not a removal).
@@ -603,7 +606,19 @@ pub fn input_from_templates(
     sources: &[Source],
     expect: Option<Expect>,
 ) -> Result<Input, TemplateError> {
-    let parsed: Vec<Parsed> = sources.iter().map(parse).collect::<Result<_, _>>()?;
+    // A template read once per account (one text, many parameter sets) is parsed once.
+    let mut unique: Vec<(Parsed, Lines<'_>)> = Vec::new();
+    let mut of_source: Vec<usize> = Vec::with_capacity(sources.len());
+    for (k, src) in sources.iter().enumerate() {
+        let same = k > 0
+            && std::sync::Arc::ptr_eq(&sources[k - 1].text, &src.text)
+            && sources[k - 1].file == src.file;
+        if !same {
+            unique.push((parse(src)?, Lines::new(&src.text)));
+        }
+        of_source.push(unique.len() - 1);
+    }
+    let parsed: Vec<&Parsed> = of_source.iter().map(|&i| &unique[i].0).collect();
     // First pass without intent: find the Lambda function for inference.
     let intent_region = expect
         .as_ref()
@@ -617,7 +632,7 @@ pub fn input_from_templates(
         .or_else(|| expect.function_arn.split(':').nth(3).map(str::to_owned))
         .filter(|r| !r.is_empty());
     let mut instances = Vec::new();
-    for (src, p) in sources.iter().zip(&parsed) {
+    for ((src, &p), &u) in sources.iter().zip(&parsed).zip(&of_source) {
         let accounts: Vec<String> = match &src.account {
             Some(a) => vec![a.clone()],
             None if is_storage_template(p) => {
@@ -656,6 +671,7 @@ pub fn input_from_templates(
                 .collect();
             instances.push(Instance {
                 src,
+                lines: &unique[u].1,
                 account,
                 resolved,
                 conditional: p.resource_conditions.keys().cloned().collect(),
@@ -693,7 +709,7 @@ fn lambda_env(p: &Parsed) -> Option<(String, Value)> {
 
 /// The intent of templates without `--env`: the Lambda's environment variables,
 /// function name and execution role.
-fn infer(sources: &[Source], parsed: &[Parsed]) -> Expect {
+fn infer(sources: &[Source], parsed: &[&Parsed]) -> Expect {
     let mut e = Expect::default();
     for (src, p) in sources.iter().zip(parsed) {
         let Some((_, props)) = lambda_env(p) else {
@@ -762,37 +778,34 @@ fn infer(sources: &[Source], parsed: &[Parsed]) -> Expect {
 }
 
 /// 1-based line of resource `id` in the template text.
-fn resource_line(text: &str, id: &str) -> Option<usize> {
-    let from = line_starting(text, 1, "Resources:")
-        .or_else(|| line_starting(text, 1, "\"Resources\""))
+fn resource_line(text: &Lines<'_>, id: &str) -> Option<usize> {
+    let from = text
+        .starting(1, "Resources:")
+        .or_else(|| text.starting(1, "\"Resources\""))
         .unwrap_or(1);
-    line_starting(text, from, &format!("{id}:"))
-        .or_else(|| line_starting(text, from, &format!("\"{id}\"")))
+    text.starting(from, &format!("{id}:"))
+        .or_else(|| text.starting(from, &format!("\"{id}\"")))
 }
 
 /// 1-based line of the next resource (same indentation as the one at `from - 1`).
-fn next_resource_line(text: &str, from: usize) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let head = lines.get(from.checked_sub(2)?)?;
+fn next_resource_line(text: &Lines<'_>, from: usize) -> Option<usize> {
+    let head = text.get(from.checked_sub(1)?)?;
     let indent = head.len() - head.trim_start().len();
-    lines
-        .iter()
-        .enumerate()
-        .skip(from - 1)
+    text.from(from)
         .find(|(_, l)| {
             !l.trim().is_empty()
                 && !l.trim_start().starts_with('#')
                 && l.len() - l.trim_start().len() <= indent
         })
-        .map(|(n, _)| n + 1)
+        .map(|(n, _)| n)
 }
 
 /// 1-based line of property `key` of the resource at `res_line`.
-fn props_line(text: &str, res_line: Option<usize>, key: &str) -> Option<usize> {
+fn props_line(text: &Lines<'_>, res_line: Option<usize>, key: &str) -> Option<usize> {
     let from = res_line? + 1;
     let next = next_resource_line(text, from);
-    line_starting(text, from, &format!("{key}:"))
-        .or_else(|| line_starting(text, from, &format!("\"{key}\"")))
+    text.starting(from, &format!("{key}:"))
+        .or_else(|| text.starting(from, &format!("\"{key}\"")))
         .filter(|l| next.is_none_or(|n| *l < n))
 }
 
@@ -802,7 +815,7 @@ fn read_instance(
     url_statements: &mut Vec<Statement>,
 ) -> Result<(), TemplateError> {
     let file = &inst.src.file;
-    let text = &inst.src.text;
+    let text = inst.lines;
     let account = inst.account.clone();
     let role_names: BTreeMap<&str, String> = inst
         .resolved
@@ -890,7 +903,8 @@ fn read_instance(
                     let top = a.path.split('/').nth(1)?;
                     let top_line = props_line(text, res_line, top)?;
                     let next = next_resource_line(text, res_line? + 1);
-                    let line = line_starting(text, top_line, &format!("{leaf}:"))
+                    let line = text
+                        .starting(top_line, &format!("{leaf}:"))
                         .filter(|l| next.is_none_or(|n| *l < n))
                         .unwrap_or(top_line);
                     Some((a.name, line))
@@ -923,11 +937,12 @@ fn read_instance(
             })?;
             let mut line = res_line.unwrap_or(1);
             for _ in 0..=nth {
-                line = line_starting(text, line + 1, &format!("{key}:"))
-                    .or_else(|| line_starting(text, line + 1, &format!("\"{key}\"")))
+                line = text
+                    .starting(line + 1, &format!("{key}:"))
+                    .or_else(|| text.starting(line + 1, &format!("\"{key}\"")))
                     .unwrap_or(line);
             }
-            let loc = DocLocation::in_text(file, text, line, doc.statement.len());
+            let loc = DocLocation::in_lines(file, text, line, doc.statement.len());
             for (i, st) in doc_json
                 .get("Statement")
                 .map(|s| match s {
@@ -1141,8 +1156,8 @@ fn read_instance(
                     .filter_map(|(what, key)| {
                         let from = res_line? + 1;
                         let next = next_resource_line(text, from);
-                        let line = line_starting(text, from, &format!("{key}:"))
-                            .or_else(|| line_starting(text, from, &format!("\"{key}\"")))
+                        let line = text.starting(from, &format!("{key}:"))
+                            .or_else(|| text.starting(from, &format!("\"{key}\"")))
                             .filter(|l| next.is_none_or(|n| *l < n))?;
                         Some((what, Place::at(format!("{file}#{id}.{key}"), file, Some(line))))
                     })

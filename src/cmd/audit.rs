@@ -230,7 +230,7 @@ pub fn template_input(
             .with_context(|| format!("cannot read template `{}`", t.display()))?;
         sources.push(template::Source {
             file: t.display().to_string(),
-            text,
+            text: text.into(),
             parameters: params.clone(),
             ..template::Source::default()
         });
