@@ -177,6 +177,7 @@ pub(super) fn lambda_assume(cx: &mut Ctx<'_>) {
         return;
     };
     let identity = [Named::identity(&exec.name, &exec.doc)];
+    let per_role = ByResource::new(&exec.doc);
     if input.storage.is_empty() && !e.discover {
         // The primary side alone: its execution policy must still allow
         // assuming every storage role of the intent.
@@ -186,7 +187,8 @@ pub(super) fn lambda_assume(cx: &mut Ctx<'_>) {
                 Request::new(caller.clone(), "sts:AssumeRole", &role),
                 &intent::assume_context(e, acct),
             );
-            let d = eval::evaluate(&identity, &req);
+            let own = per_role.on(&role);
+            let d = eval::evaluate(&[Named::identity(&exec.name, &own)], &req);
             if !d.allowed() {
                 cx.cannot(
                     LAMBDA_CANNOT_ASSUME,
@@ -205,6 +207,8 @@ pub(super) fn lambda_assume(cx: &mut Ctx<'_>) {
             Request::new(caller.clone(), "sts:AssumeRole", &role),
             &intent::assume_context(e, &acct.account),
         );
+        let own = per_role.on(&role);
+        let identity = [Named::identity(&exec.name, &own)];
         let d = eval::combine(
             &identity,
             &caller,
@@ -264,6 +268,71 @@ pub(super) fn lambda_assume(cx: &mut Ctx<'_>) {
         "the execution role may do more than assume storage roles, write its logs, notify ops and discover accounts",
         g,
     );
+}
+
+/// A document evaluated on many requests that differ by their literal
+/// resource (one storage role each, against an execution policy that lists
+/// 1,000 role ARNs): [`ByResource::on`] is the document with each statement's
+/// `Resource` cut to the entries that can match that resource (its literals
+/// looked up, its wildcards kept), so every request on exactly that resource
+/// is decided as by the whole document, statement indices included, without
+/// matching every listed ARN per request.
+struct ByResource<'d> {
+    /// The document with each `Resource` list holding its wildcard entries only.
+    wild: PolicyDocument,
+    /// Per statement, its literal `Resource` entries.
+    literals: Vec<std::collections::HashSet<&'d str>>,
+}
+
+impl<'d> ByResource<'d> {
+    fn new(doc: &'d PolicyDocument) -> Self {
+        let mut literals = Vec::new();
+        let statement = doc
+            .statement
+            .iter()
+            .map(|st| {
+                let mut lit = std::collections::HashSet::new();
+                let resource = st.resource.as_ref().map(|r| {
+                    let (l, w): (Vec<&str>, Vec<&str>) =
+                        r.iter().partition(|p| !p.contains(['*', '?']));
+                    lit.extend(l);
+                    crate::iam::Values(w.into_iter().map(str::to_owned).collect())
+                });
+                literals.push(lit);
+                // Every field named: one added later must be thought about here.
+                Statement {
+                    sid: st.sid.clone(),
+                    effect: st.effect,
+                    principal: st.principal.clone(),
+                    not_principal: st.not_principal.clone(),
+                    action: st.action.clone(),
+                    not_action: st.not_action.clone(),
+                    resource,
+                    not_resource: st.not_resource.clone(),
+                    condition: st.condition.clone(),
+                }
+            })
+            .collect();
+        let wild = PolicyDocument {
+            version: doc.version.clone(),
+            id: doc.id.clone(),
+            statement,
+        };
+        ByResource { wild, literals }
+    }
+
+    /// The document as far as requests on `resource` can tell.
+    fn on(&self, resource: &str) -> PolicyDocument {
+        let mut d = self.wild.clone();
+        for (st, lit) in d.statement.iter_mut().zip(&self.literals) {
+            if let Some(r) = &mut st.resource
+                && lit.contains(resource)
+            {
+                r.0.push(resource.to_owned());
+            }
+        }
+        d
+    }
 }
 
 pub(super) fn storage_trust(cx: &mut Ctx<'_>) {
@@ -1015,5 +1084,72 @@ pub(super) fn kms_key(cx: &mut Ctx<'_>) {
                 &d,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cut document decides every request on its resource as the whole
+    /// document does: outcome and cited statements, for listed, unlisted,
+    /// wildcard-matched and `NotResource`-excluded roles.
+    #[test]
+    fn cut_document_decides_as_the_whole_one() {
+        let roles: Vec<String> = (0..40)
+            .map(|i| {
+                format!(
+                    "arn:aws:iam::{:012}:role/S3BucketManager",
+                    200_000_000_000u64 + i
+                )
+            })
+            .collect();
+        let doc = PolicyDocument::new(vec![
+            Statement::allow("Listed")
+                .actions(["sts:AssumeRole"])
+                .resources(roles.iter().take(30).map(String::as_str)),
+            Statement::allow("Wild")
+                .actions(["sts:AssumeRole"])
+                .resources([
+                    "arn:aws:iam::2000000000?5:role/*",
+                    "arn:aws:iam::200000000002:role/S3BucketManager",
+                ]),
+            Statement {
+                effect: Some(Effect::Deny),
+                action: Some(crate::iam::Values(vec!["sts:*".into()])),
+                resource: Some(crate::iam::Values(vec![
+                    roles[3].clone(),
+                    roles[33].clone(),
+                ])),
+                ..Statement::default()
+            },
+            Statement {
+                effect: Some(Effect::Deny),
+                action: Some(crate::iam::Values(vec!["sts:AssumeRole".into()])),
+                not_resource: Some(crate::iam::Values(vec![
+                    "arn:aws:iam::*:role/S3BucketManager".into(),
+                ])),
+                ..Statement::default()
+            },
+        ]);
+        let cut = ByResource::new(&doc);
+        let caller = Caller::Aws("arn:aws:iam::300000000001:role/x".into());
+        let mut others = roles.clone();
+        others.push("arn:aws:iam::200000000005:role/Other".into());
+        let mut allowed = 0;
+        for r in &others {
+            let req = Request::new(caller.clone(), "sts:AssumeRole", r);
+            let whole = eval::evaluate(&[Named::identity("d", &doc)], &req);
+            let own = cut.on(r);
+            let part = eval::evaluate(&[Named::identity("d", &own)], &req);
+            assert_eq!(whole.outcome, part.outcome, "{r}");
+            let cited = |d: &eval::Decision| -> Vec<usize> {
+                d.statements.iter().map(|s| s.index).collect()
+            };
+            assert_eq!(cited(&whole), cited(&part), "{r}");
+            allowed += usize::from(whole.allowed());
+        }
+        // Listed, wildcard-matched, denied and unlisted roles all occur.
+        assert!((20..others.len()).contains(&allowed), "{allowed}");
     }
 }
