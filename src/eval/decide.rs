@@ -874,6 +874,79 @@ impl Search<'_> {
     }
 }
 
+/// Keeps, of the choices of single-valued field `f`, the first of each set
+/// that the search cannot tell apart: cells that meet the same masks and the
+/// same presence bits make every statement decide alike, so a later one fails
+/// wherever an earlier one did (1,000 zone-of-trust accounts, each its own
+/// cell, are one choice). The first satisfying choice, hence the witness, is
+/// the same.
+fn alike_once(
+    f: usize,
+    must: &[Vec<Stmt>],
+    must_not: &[Vec<Stmt>],
+    cells: &[Cell],
+    choices: &mut Vec<Choice>,
+) {
+    if choices.len() < 2 {
+        return;
+    }
+    let mut masks: Vec<&Bits> = Vec::new();
+    let mut bits: Vec<usize> = Vec::new();
+    for st in must.iter().chain(must_not).flatten() {
+        for a in &st.atoms {
+            match a {
+                Atom::Const(_) => {}
+                Atom::Match { field, mask, .. } => {
+                    if *field == f {
+                        masks.push(mask);
+                    }
+                }
+                Atom::Cond(c) => match c.source {
+                    Source::Key(k) => {
+                        if k == f {
+                            masks.push(&c.mask);
+                        }
+                    }
+                    Source::Principal { presence } => {
+                        if f == PRINCIPAL {
+                            masks.push(&c.mask);
+                            bits.push(presence);
+                        }
+                    }
+                    Source::ResourceOr {
+                        presence,
+                        key,
+                        s3,
+                        arn,
+                    } => {
+                        if f == RESOURCE {
+                            masks.push(&c.mask);
+                            bits.extend([presence, s3, arn]);
+                        }
+                        if key == f {
+                            masks.push(&c.alt_mask);
+                        }
+                    }
+                },
+            }
+        }
+    }
+    let mut seen: HashMap<Vec<bool>, ()> = HashMap::default();
+    choices.retain(|ch| {
+        // Absent, or more than one value: not a single-valued choice, kept.
+        let Some([i]) = ch.as_deref() else {
+            return true;
+        };
+        let m = &cells[*i].matched;
+        let sig: Vec<bool> = masks
+            .iter()
+            .map(|k| m.intersects(k))
+            .chain(bits.iter().map(|&b| m.get(b)))
+            .collect();
+        seen.insert(sig, ()).is_none()
+    });
+}
+
 fn cond_value(c: &Cond, vals: Option<&[&Bits]>, mask: &Bits) -> bool {
     if let Some((when_absent, when_present)) = c.null {
         return if vals.is_some() {
@@ -1301,6 +1374,9 @@ fn find_inner(
                 choices.push(ch);
             }
         }
+    }
+    for f in [PRINCIPAL, ACTION, RESOURCE] {
+        alike_once(f, &must, &must_not, &cells[f], &mut choices[f]);
     }
     let mut s = Search {
         must,
