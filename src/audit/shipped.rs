@@ -162,14 +162,15 @@ fn terraform_input(
             .find(|(r, _)| r.starts_with(&format!("{root}/")))
             .and_then(|(_, (d, _))| d.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
             .unwrap_or_else(|| root.clone());
-        let r = terraform::read_root(rel, root).map_err(|e| {
+        let mut r = terraform::read_root(rel, root).map_err(|e| {
             (
                 e.file.clone(),
                 None,
                 format!("{e}: cannot decide what it allows"),
             )
         })?;
-        plans.push((label.clone(), r.plan.clone()));
+        // The plan is only read once, by `input_from_plans`: moved, not copied.
+        plans.push((label.clone(), std::mem::take(&mut r.plan)));
         read.push((label, r));
     }
     let mut input = plan::input_from_plans(&plans, Some(expect)).map_err(|e| {
