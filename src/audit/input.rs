@@ -243,6 +243,11 @@ impl<'t> Lines<'t> {
             .map(|n| from + n + 1)
     }
 
+    /// Every line, in order (index 0 is line 1).
+    pub fn all(&self) -> &[&'t str] {
+        &self.0
+    }
+
     /// The 1-based line `n`.
     pub fn get(&self, n: usize) -> Option<&'t str> {
         self.0.get(n.checked_sub(1)?).copied()

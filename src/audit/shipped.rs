@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::attributes::{CANNOT_DECIDE, COMMITTED_DRIFT, Place, Undecided};
-use super::input::{Doc, DocLocation, Expect, Input};
+use super::input::{Doc, DocLocation, Expect, Input, Lines};
 use super::{Finding, plan, template, terraform};
 use crate::iam::PolicyDocument;
 use crate::model::Environment;
@@ -58,13 +58,25 @@ pub fn read(dir: &str, files: &[(String, String)], env: &Environment) -> Shipped
         .collect();
     let mut out = Shipped::default();
     let primary = env.primary_account.clone();
-    out.inputs.push(policies(&rel, env, &mut out.findings));
-    match terraform_input(&rel, Expect::from_env(env)) {
+    // The Terraform roots are read on a second thread while the policy files
+    // and the templates are read on this one (independent readers, the same
+    // inputs in the same order).
+    let (terraform, policies, cloudformation) = std::thread::scope(|s| {
+        let terraform = s.spawn(|| terraform_input(&rel, Expect::from_env(env)));
+        let policies = policies(&rel, env, &mut out.findings);
+        let cloudformation = cloudformation_input(&rel, Expect::from_env(env));
+        let terraform = terraform
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (terraform, policies, cloudformation)
+    });
+    out.inputs.push(policies);
+    match terraform {
         Ok(Some(i)) => out.inputs.push(i),
         Ok(None) => {}
         Err((file, line, msg)) => out.findings.push(cannot(&primary, &file, line, msg)),
     }
-    match cloudformation_input(&rel, Expect::from_env(env)) {
+    match cloudformation {
         Ok(Some(i)) => out.inputs.push(i),
         Ok(None) => {}
         Err((file, msg)) => out.findings.push(cannot(&primary, &file, None, msg)),
@@ -215,12 +227,17 @@ fn terraform_input(
         place_of(&mut b.place);
         b.settings_at.iter_mut().for_each(|(_, p)| place_of(p));
     }
+    // Each file split into lines once (a module's file holds the settings of
+    // every storage account's instance).
+    let mut split: BTreeMap<String, Lines<'_>> = BTreeMap::new();
     for r in &mut input.settings {
         place_of(&mut r.place);
         let (Some(file), Some(line)) = (r.place.file.clone(), r.place.line) else {
             continue;
         };
-        let text = texts.get(file.as_str()).copied().unwrap_or_default();
+        let text = split
+            .entry(file)
+            .or_insert_with_key(|f| Lines::new(texts.get(f.as_str()).copied().unwrap_or_default()));
         r.lines = super::settings::entry(&r.resource_type)
             .map(|e| e.attrs)
             .unwrap_or_default()
@@ -384,8 +401,8 @@ pub fn first_difference(a: &str, b: &str) -> usize {
 /// 1-based line of the attribute at JSON pointer `path` inside the Terraform
 /// block that starts at `line` (each non-index part of the path is searched
 /// in turn, within the block), else the deepest part found.
-fn block_line_of(text: &str, line: usize, path: &str) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
+fn block_line_of(text: &Lines<'_>, line: usize, path: &str) -> Option<usize> {
+    let lines = text.all();
     let end = (line..lines.len())
         .find(|&i| lines[i] == "}")
         .map_or(lines.len(), |i| i + 1);
