@@ -432,7 +432,17 @@ fn block_line_of(text: &Lines<'_>, line: usize, path: &str) -> Option<usize> {
 /// A finding of the spec's input that a file input also has (same check,
 /// account, resource and message) is reported once, with the file's location.
 pub fn run_all(spec: &Input, shipped: &Shipped, floor: &super::Floor) -> Vec<Finding> {
-    let rendered = &floor.documents;
+    merge(
+        super::run_with_rendered(spec, &floor.documents),
+        shipped,
+        floor,
+    )
+}
+
+/// [`run_all`] with the spec input's findings already decided (by
+/// [`super::run_with_rendered`] against `floor.documents`, for example on
+/// another thread while the committed files were read).
+pub fn merge(spec: Vec<Finding>, shipped: &Shipped, floor: &super::Floor) -> Vec<Finding> {
     let mut files: Vec<Finding> = shipped.findings.clone();
     for i in &shipped.inputs {
         files.extend(super::run_with_floor(i, floor));
@@ -446,7 +456,7 @@ pub fn run_all(spec: &Input, shipped: &Shipped, floor: &super::Floor) -> Vec<Fin
         )
     };
     let seen: std::collections::BTreeSet<_> = files.iter().map(key).collect();
-    let mut all: Vec<Finding> = super::run_with_rendered(spec, rendered)
+    let mut all: Vec<Finding> = spec
         .into_iter()
         .filter(|f| !seen.contains(&key(f)))
         .collect();

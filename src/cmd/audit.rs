@@ -162,48 +162,61 @@ pub fn env_findings_org(
     };
     let env = Environment::load(spec, LoadOptions::default())?.env;
     let mut input = env_input(spec, generated)?;
+    if let Some((s, _)) = org {
+        input.expect = input.expect.clone().with_org(s);
+    }
+    let documents = crate::iam::documents::Documents::build(&env);
     let dir = generated.join(&env.short_name);
     let files = read_tree(&dir)?;
     lap("load and read the committed files", timings);
-    let mut shipped = shipped::read(&dir.display().to_string(), &files, &env);
-    lap("parse the committed files", timings);
-    if let Some((s, _)) = org {
-        input.expect = input.expect.clone().with_org(s);
-        for i in &mut shipped.inputs {
-            i.expect = i.expect.clone().with_org(s);
+    std::thread::scope(|scope| {
+        // The spec's own documents do not depend on the committed files: they
+        // are audited on a second thread while the files are parsed, and the
+        // files' audits then find most answers decided (`decide::find`
+        // remembers them across threads).
+        let spec_audit = scope.spawn(|| audit::run_with_rendered(&input, &documents));
+        let mut shipped = shipped::read(&dir.display().to_string(), &files, &env);
+        lap("parse the committed files", timings);
+        if let Some((s, _)) = org {
+            for i in &mut shipped.inputs {
+                i.expect = i.expect.clone().with_org(s);
+            }
         }
-    }
-    let rendered = crate::render::Renderer::new()?
-        .render(&env)
-        .with_context(|| format!("rendering `{}`", spec.display()))?;
-    let drift = shipped::drift(
-        &dir,
-        &rendered,
-        &env.primary_account,
-        &spec.display().to_string(),
-    );
-    lap("render and compare with the committed files", timings);
-    // The floor is the render read back. When every committed file is the
-    // render byte for byte (no drift), that is what was just parsed.
-    let floor = if drift.is_empty() {
-        audit::Floor {
-            documents: crate::iam::documents::Documents::build(&env),
-            settings: shipped
-                .inputs
-                .iter()
-                .flat_map(|i| i.settings.iter().cloned())
-                .collect(),
-        }
-    } else {
-        audit::Floor::of(&env, &rendered)
-    };
-    lap("the floor (render read back)", timings);
-    let mut findings = shipped::run_all(&input, &shipped, &floor);
-    lap("audit every source against the floor", timings);
-    findings.extend(drift);
-    with_org(&input, org, &mut findings);
-    lap("drift and organization", timings);
-    Ok(findings)
+        let rendered = crate::render::Renderer::new()?
+            .render(&env)
+            .with_context(|| format!("rendering `{}`", spec.display()))?;
+        let drift = shipped::drift(
+            &dir,
+            &rendered,
+            &env.primary_account,
+            &spec.display().to_string(),
+        );
+        lap("render and compare with the committed files", timings);
+        // The floor is the render read back. When every committed file is the
+        // render byte for byte (no drift), that is what was just parsed.
+        let floor = if drift.is_empty() {
+            audit::Floor {
+                documents: documents.clone(),
+                settings: shipped
+                    .inputs
+                    .iter()
+                    .flat_map(|i| i.settings.iter().cloned())
+                    .collect(),
+            }
+        } else {
+            audit::Floor::of(&env, &rendered)
+        };
+        lap("the floor (render read back)", timings);
+        let spec_findings = spec_audit
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let mut findings = shipped::merge(spec_findings, &shipped, &floor);
+        lap("audit every source against the floor", timings);
+        findings.extend(drift);
+        with_org(&input, org, &mut findings);
+        lap("drift and organization", timings);
+        Ok(findings)
+    })
 }
 
 /// The audit input of `--template` (with the intent of `--env` when given).
