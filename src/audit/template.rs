@@ -631,18 +631,24 @@ pub fn input_from_templates(
     let region = intent_region
         .or_else(|| expect.function_arn.split(':').nth(3).map(str::to_owned))
         .filter(|r| !r.is_empty());
-    let mut instances = Vec::new();
+    let mut input = Input {
+        expect,
+        ..Input::default()
+    };
+    let mut url_statements: Vec<Statement> = Vec::new();
+    // Each instance is read as soon as it is resolved (1,000 resolved copies
+    // of a storage template are never held at once).
     for ((src, &p), &u) in sources.iter().zip(&parsed).zip(&of_source) {
         let accounts: Vec<String> = match &src.account {
             Some(a) => vec![a.clone()],
             None if is_storage_template(p) => {
-                if expect.storage_accounts.is_empty() {
+                if input.expect.storage_accounts.is_empty() {
                     vec![PLACEHOLDER_ACCOUNT.to_owned()]
                 } else {
-                    expect.storage_accounts.clone()
+                    input.expect.storage_accounts.clone()
                 }
             }
-            None => vec![expect.primary_account.clone()],
+            None => vec![input.expect.primary_account.clone()],
         };
         for account in accounts {
             let s = scope(
@@ -669,22 +675,15 @@ pub fn input_from_templates(
                     )
                 })
                 .collect();
-            instances.push(Instance {
+            let inst = Instance {
                 src,
                 lines: &unique[u].1,
                 account,
                 resolved,
                 conditional: p.resource_conditions.keys().cloned().collect(),
-            });
+            };
+            read_instance(&inst, &mut input, &mut url_statements)?;
         }
-    }
-    let mut input = Input {
-        expect,
-        ..Input::default()
-    };
-    let mut url_statements: Vec<Statement> = Vec::new();
-    for inst in &instances {
-        read_instance(inst, &mut input, &mut url_statements)?;
     }
     if !url_statements.is_empty() {
         input.function_url_policy = Some(Doc {
