@@ -39,14 +39,16 @@ pub struct Planned {
 }
 
 /// Every resource in `planned_values` (all modules), or in `resource_changes[].change.after`.
-pub fn resources(plan: &Value) -> Result<Vec<Planned>, PlanError> {
+/// The planned values are moved out of `plan`, not copied (a 1,000-account root's are large).
+pub fn resources(plan: &mut Value) -> Result<Vec<Planned>, PlanError> {
     if !plan.is_object() || plan.get("format_version").is_none() {
         return Err(PlanError::Shape("missing `format_version`".into()));
     }
     let mut out = Vec::new();
-    if let Some(root) = plan.pointer("/planned_values/root_module") {
+    if let Some(root) = plan.pointer_mut("/planned_values/root_module") {
         walk_module(root, &mut out);
     }
+    let plan: &Value = plan;
     let unknown: BTreeMap<&str, &Value> = plan
         .get("resource_changes")
         .and_then(Value::as_array)
@@ -94,10 +96,10 @@ pub fn resources(plan: &Value) -> Result<Vec<Planned>, PlanError> {
     Ok(out)
 }
 
-fn walk_module(m: &Value, out: &mut Vec<Planned>) {
+fn walk_module(m: &mut Value, out: &mut Vec<Planned>) {
     for r in m
-        .get("resources")
-        .and_then(Value::as_array)
+        .get_mut("resources")
+        .and_then(Value::as_array_mut)
         .into_iter()
         .flatten()
     {
@@ -108,18 +110,23 @@ fn walk_module(m: &Value, out: &mut Vec<Planned>) {
             r.get("address").and_then(Value::as_str),
             r.get("type").and_then(Value::as_str),
         ) {
+            let (address, kind) = (address.to_owned(), kind.to_owned());
+            let from_files = r.get("xacct_unknown").is_some();
             out.push(Planned {
-                address: address.to_owned(),
-                kind: kind.to_owned(),
-                values: r.get("values").cloned().unwrap_or(Value::Null),
-                unknown: r.get("xacct_unknown").cloned().unwrap_or(Value::Null),
-                from_files: r.get("xacct_unknown").is_some(),
+                address,
+                kind,
+                values: r.get_mut("values").map(Value::take).unwrap_or(Value::Null),
+                unknown: r
+                    .get_mut("xacct_unknown")
+                    .map(Value::take)
+                    .unwrap_or(Value::Null),
+                from_files,
             });
         }
     }
     for c in m
-        .get("child_modules")
-        .and_then(Value::as_array)
+        .get_mut("child_modules")
+        .and_then(Value::as_array_mut)
         .into_iter()
         .flatten()
     {
@@ -184,12 +191,12 @@ fn lambda_env(res: &[&Planned]) -> BTreeMap<String, String> {
 /// (from `--env`); without it the intent is read from the plan's Lambda
 /// environment and permissions, and canary deletion counts as not allowed.
 pub fn input_from_plans(
-    plans: &[(String, Value)],
+    plans: Vec<(String, Value)>,
     expect: Option<Expect>,
 ) -> Result<Input, PlanError> {
     let mut all: Vec<(String, Planned)> = Vec::new();
-    for (file, plan) in plans {
-        for p in resources(plan)? {
+    for (file, mut plan) in plans {
+        for p in resources(&mut plan)? {
             all.push((file.clone(), p));
         }
     }
@@ -722,7 +729,7 @@ mod tests {
 
     #[test]
     fn rejects_non_plans() {
-        assert!(resources(&serde_json::json!({"a": 1})).is_err());
-        assert!(resources(&serde_json::json!([1])).is_err());
+        assert!(resources(&mut serde_json::json!({"a": 1})).is_err());
+        assert!(resources(&mut serde_json::json!([1])).is_err());
     }
 }

@@ -185,7 +185,7 @@ fn terraform_input(
         plans.push((label.clone(), std::mem::take(&mut r.plan)));
         read.push((label, r));
     }
-    let mut input = plan::input_from_plans(&plans, Some(expect)).map_err(|e| {
+    let mut input = plan::input_from_plans(plans, Some(expect)).map_err(|e| {
         (
             roots.join(", "),
             None,

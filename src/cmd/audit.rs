@@ -272,7 +272,7 @@ pub fn plan_input(plans: &[PathBuf], spec: Option<&Path>) -> anyhow::Result<Inpu
         })?;
         parsed.push((p.display().to_string(), value));
     }
-    plan::input_from_plans(&parsed, expect).context("cannot read the plan's IAM documents")
+    plan::input_from_plans(parsed, expect).context("cannot read the plan's IAM documents")
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {

@@ -374,12 +374,13 @@ fn a_planned_bucket_policy_governs_its_referenced_bucket_or_cannot_be_decided() 
     };
     let (env, _, _) = load("dev");
     let expect = || Some(xacct::audit::Expect::from_env(&env));
-    let input =
-        xacct::audit::plan::input_from_plans(&[("p.json".into(), plan(true))], expect()).unwrap();
+    let input = xacct::audit::plan::input_from_plans(vec![("p.json".into(), plan(true))], expect())
+        .unwrap();
     assert_eq!(input.bucket_policies.len(), 1);
     assert_eq!(input.bucket_policies[0].bucket, "ambra-phr-development");
     let input =
-        xacct::audit::plan::input_from_plans(&[("p.json".into(), plan(false))], expect()).unwrap();
+        xacct::audit::plan::input_from_plans(vec![("p.json".into(), plan(false))], expect())
+            .unwrap();
     assert!(input.bucket_policies.is_empty());
     let f = audit::run(&input);
     assert!(ids(&f).contains(&"XA041"), "{}", show(&f));
