@@ -1244,6 +1244,38 @@ mod tests {
         out
     }
 
+    /// Each of `texts` as `make(text)`, unless `next()` is a multiple of
+    /// `drop_one_in` (about one in that many is left out).
+    fn some_of(
+        texts: &[String],
+        drop_one_in: u64,
+        next: &mut impl FnMut() -> u64,
+        make: impl Fn(&str) -> Pattern,
+    ) -> Vec<Pattern> {
+        texts
+            .iter()
+            .filter(|_| !next().is_multiple_of(drop_one_in))
+            .map(|t| make(t))
+            .collect()
+    }
+
+    /// About half of `globs`: a third of those as the last component of an
+    /// ARN pattern when `arns`, the others case-insensitive half the time.
+    fn some_globs(globs: &[&str], arns: bool, next: &mut impl FnMut() -> u64) -> Vec<Pattern> {
+        let mut ps = Vec::new();
+        for g in globs {
+            let r = next();
+            if r.is_multiple_of(2) {
+                ps.push(if arns && (r >> 8).is_multiple_of(3) {
+                    Pattern::arn(&format!("a:b:c:d:e:{g}"))
+                } else {
+                    Pattern::glob(g, (r >> 12).is_multiple_of(2))
+                });
+            }
+        }
+        ps
+    }
+
     /// [`cells`] is the whole exploration, witnesses included, when it takes
     /// the prefix split (and the literal split around it): prefixes `L*`
     /// that the other patterns' witnesses start with (so some are kept and
@@ -1266,34 +1298,21 @@ mod tests {
         };
         let (mut split, mut fallback) = (0, 0);
         for round in 0..120 {
-            let mut ps: Vec<Pattern> = Vec::new();
-            for l in &prefixes {
-                if !next().is_multiple_of(4) {
-                    ps.push(Pattern::glob(&format!("{l}*"), false));
-                }
-            }
+            let mut ps = some_of(&prefixes, 4, &mut next, |l| {
+                Pattern::glob(&format!("{l}*"), false)
+            });
             // Prefixes of those prefixes (`arn:*` next to `arn:aws:iam::<account>:*`).
             for l in ["x", ":x", "xy:"] {
                 if next().is_multiple_of(3) {
                     ps.push(Pattern::glob(&format!("{l}*"), false));
                 }
             }
-            let with_literals = round % 2 == 0;
-            for l in &literals {
-                if with_literals && !next().is_multiple_of(3) {
-                    ps.push(Pattern::literal(l, false));
-                }
+            if round % 2 == 0 {
+                ps.extend(some_of(&literals, 3, &mut next, |l| {
+                    Pattern::literal(l, false)
+                }));
             }
-            for g in &globs {
-                let r = next();
-                if r.is_multiple_of(2) {
-                    ps.push(if (r >> 8).is_multiple_of(3) {
-                        Pattern::arn(&format!("a:b:c:d:e:{g}"))
-                    } else {
-                        Pattern::glob(g, (r >> 12).is_multiple_of(2))
-                    });
-                }
-            }
+            ps.extend(some_globs(&globs, true, &mut next));
             let exclude: Vec<usize> = match round % 4 {
                 0 => vec![0],
                 1 => vec![ps.len() - 1],
@@ -1332,23 +1351,15 @@ mod tests {
         let mut pruned = 0;
         for round in 0..150 {
             let mut ps: Vec<Pattern> = Vec::new();
-            let many = round % 3 != 0;
-            for l in &prefixes {
-                if many && !next().is_multiple_of(3) {
-                    ps.push(Pattern::glob(&format!("{l}*"), false));
-                }
+            if round % 3 != 0 {
+                ps = some_of(&prefixes, 3, &mut next, |l| {
+                    Pattern::glob(&format!("{l}*"), false)
+                });
+                ps.extend(some_of(&literals, 2, &mut next, |l| {
+                    Pattern::literal(l, false)
+                }));
             }
-            for l in &literals {
-                if many && !next().is_multiple_of(2) {
-                    ps.push(Pattern::literal(l, false));
-                }
-            }
-            for g in &globs {
-                let r = next();
-                if r.is_multiple_of(2) {
-                    ps.push(Pattern::glob(g, (r >> 12).is_multiple_of(2)));
-                }
-            }
+            ps.extend(some_globs(&globs, false, &mut next));
             if ps.is_empty() {
                 continue;
             }
