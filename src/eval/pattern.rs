@@ -1244,6 +1244,16 @@ mod tests {
         out
     }
 
+    /// A reproducible pseudo-random sequence (a linear congruential generator).
+    fn lcg(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        }
+    }
+
     /// Each of `texts` as `make(text)`, unless `next()` is a multiple of
     /// `drop_one_in` (about one in that many is left out).
     fn some_of(
@@ -1289,13 +1299,7 @@ mod tests {
             literals.extend(strings(&['x', ':'], len));
         }
         let globs = ["*", "*:", "?", "x?x", "*x*", "::?*", "xx:x?*", "*y"];
-        let mut seed = 11u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 33
-        };
+        let mut next = lcg(11);
         let (mut split, mut fallback) = (0, 0);
         for round in 0..120 {
             let mut ps = some_of(&prefixes, 4, &mut next, |l| {
@@ -1341,13 +1345,7 @@ mod tests {
         let mut literals = strings(&['x', ':'], 5);
         literals.extend(strings(&['x', ':'], 6));
         let globs = ["*", "*:", "?", "x?x", "*x*", "::?*", "xx:x?*", "*y", "y:*"];
-        let mut seed = 23u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 33
-        };
+        let mut next = lcg(23);
         let mut pruned = 0;
         for round in 0..150 {
             let mut ps: Vec<Pattern> = Vec::new();
