@@ -248,10 +248,10 @@ impl Pattern {
         set & (1 << n) != 0
     }
 
-    /// Every continuation is accepted: the set is at a trailing `*` of class Any.
-    fn accepts_all(&self, set: &[u16]) -> bool {
+    /// Every continuation is accepted from `position`: a trailing `*` of class Any.
+    fn accepts_all_at(&self, position: usize) -> bool {
         let n = self.toks.len();
-        n > 0 && matches!(self.toks[n - 1], Tok::Run(Class::Any)) && set.contains(&((n - 1) as u16))
+        n > 0 && position == n - 1 && matches!(self.toks[n - 1], Tok::Run(Class::Any))
     }
 
     fn accepts(&self, set: &[u16]) -> bool {
@@ -346,8 +346,9 @@ impl<'a> ByLead<'a> {
 /// looked up. Strings that share their structure (1,000 role ARNs against a
 /// field's ARN shapes) reach the same states, so nearly every step is a lookup
 /// instead of one match per pattern.
-pub struct Matcher<'a> {
-    patterns: &'a [Pattern],
+pub struct Matcher {
+    /// The patterns matched (`sub[k]` is `patterns[ids[k]]`).
+    sub: Vec<Pattern>,
     ids: Vec<usize>,
     states: Vec<State>,
     index: HashMap<State, u32>,
@@ -356,22 +357,16 @@ pub struct Matcher<'a> {
     accepted: Vec<Option<Vec<usize>>>,
 }
 
-impl<'a> Matcher<'a> {
+impl Matcher {
     /// The patterns `ids` of `patterns`.
-    pub fn new(patterns: &'a [Pattern], ids: &[usize]) -> Self {
+    pub fn new(patterns: &[Pattern], ids: &[usize]) -> Self {
         let ids = ids.to_vec();
-        let start: State = ids
-            .iter()
-            .enumerate()
-            .filter_map(|(k, &i)| {
-                let s = patterns[i].start();
-                (!s.is_empty()).then_some((k as u32, s))
-            })
-            .collect();
+        let sub: Vec<Pattern> = ids.iter().map(|&i| patterns[i].clone()).collect();
+        let start = start_state(&sub);
         let mut index = HashMap::default();
         index.insert(start.clone(), 0);
         Matcher {
-            patterns,
+            sub,
             ids,
             states: vec![start],
             index,
@@ -390,13 +385,7 @@ impl<'a> Matcher<'a> {
             at = match self.steps.get(&(at, c)) {
                 Some(&n) => n,
                 None => {
-                    let next: State = self.states[at as usize]
-                        .iter()
-                        .filter_map(|(k, set)| {
-                            let n = self.patterns[self.ids[*k as usize]].step(set, c);
-                            (!n.is_empty()).then_some((*k, n))
-                        })
-                        .collect();
+                    let next = step_state(&self.sub, &self.states[at as usize], c);
                     let n = match self.index.get(&next) {
                         Some(&n) => n,
                         None => {
@@ -414,10 +403,8 @@ impl<'a> Matcher<'a> {
         }
         let at = at as usize;
         if self.accepted[at].is_none() {
-            let acc = self.states[at]
-                .iter()
-                .filter(|(k, set)| self.patterns[self.ids[*k as usize]].accepts(set))
-                .map(|(k, _)| self.ids[*k as usize])
+            let acc = accepted(&self.sub, &self.states[at])
+                .map(|k| self.ids[k])
                 .collect();
             self.accepted[at] = Some(acc);
         }
@@ -765,13 +752,7 @@ fn prefix_split(
         }
         let mut st = start.clone();
         for c in text.chars() {
-            st = st
-                .iter()
-                .filter_map(|(i, set)| {
-                    let next = o_patterns[*i as usize].step(set, c);
-                    (!next.is_empty()).then_some((*i, next))
-                })
-                .collect();
+            st = step_state(&o_patterns, &st, c);
         }
         let g = *groups.entry(st.clone()).or_insert_with(|| {
             grouped.push((st, Vec::new()));
@@ -811,21 +792,70 @@ fn prefix_split(
     Ok(Some(out))
 }
 
-/// A state of the product automaton: each live pattern with its positions.
-type State = Vec<(u32, Vec<u16>)>;
+/// A state of the product automaton: every live position of every pattern,
+/// each as `pattern << 32 | position`, sorted (so grouped by pattern, in
+/// pattern order). One allocation per state: the exploration creates many.
+type State = Vec<u64>;
+
+fn entry(pattern: usize, position: usize) -> u64 {
+    ((pattern as u64) << 32) | position as u64
+}
+
+/// `(pattern, position)` of a [`State`] entry.
+fn unpack(e: u64) -> (usize, usize) {
+    ((e >> 32) as usize, (e & 0xffff_ffff) as usize)
+}
+
+/// Sorts `st`, adds the position after every run (a run may match nothing,
+/// transitively) and drops repeats.
+fn close_state(patterns: &[Pattern], st: &mut State) {
+    let mut k = 0;
+    while k < st.len() {
+        let (i, p) = unpack(st[k]);
+        if let Some(Tok::Run(_)) = patterns[i].toks.get(p) {
+            st.push(entry(i, p + 1));
+        }
+        k += 1;
+    }
+    st.sort_unstable();
+    st.dedup();
+}
+
+/// The state after reading `c` in `st`.
+fn step_state(patterns: &[Pattern], st: &[u64], c: char) -> State {
+    let mut out: State = st
+        .iter()
+        .filter_map(|&e| {
+            let (i, p) = unpack(e);
+            match patterns[i].toks.get(p) {
+                Some(Tok::One(cl)) if cl.has(c) => Some(entry(i, p + 1)),
+                Some(Tok::Run(cl)) if cl.has(c) => Some(e),
+                _ => None,
+            }
+        })
+        .collect();
+    close_state(patterns, &mut out);
+    out
+}
+
+/// The patterns `st` accepts (each once, in order).
+fn accepted<'s>(patterns: &'s [Pattern], st: &'s [u64]) -> impl Iterator<Item = usize> + 's {
+    st.iter().filter_map(|&e| {
+        let (i, p) = unpack(e);
+        (p == patterns[i].toks.len()).then_some(i)
+    })
+}
 
 /// Prefix texts with the indices of their patterns.
 type Prefixes<'a> = Vec<(&'a str, &'a Vec<usize>)>;
 
 fn start_state(patterns: &[Pattern]) -> State {
-    patterns
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            let s = p.start();
-            (!s.is_empty()).then_some((i as u32, s))
-        })
-        .collect()
+    let mut st: State = (0..patterns.len())
+        .filter(|&i| !patterns[i].never)
+        .map(|i| entry(i, 0))
+        .collect();
+    close_state(patterns, &mut st);
+    st
 }
 
 /// The exploration of [`cells`] over every pattern.
@@ -861,7 +891,7 @@ fn explore_from(
     let wanted = |st: &State| {
         needed
             .as_ref()
-            .is_none_or(|v| st.iter().any(|(i, _)| v[*i as usize]))
+            .is_none_or(|v| st.iter().any(|&e| v[unpack(e).0]))
     };
     // Character classes: characters accepted by the same classes are interchangeable.
     let mut classes: Vec<&Class> = Vec::new();
@@ -919,16 +949,16 @@ fn explore_from(
         if states.len() > limit {
             return Err(TooLarge(states.len()));
         }
-        let st = states[head].clone();
+        // Never read again (its parent links and index entry stay).
+        let st = std::mem::take(&mut states[head]);
         let mut acc = Bits::new(patterns.len());
-        for (i, set) in &st {
-            if patterns[*i as usize].accepts(set) {
-                acc.set(*i as usize);
-            }
+        for i in accepted(patterns, &st) {
+            acc.set(i);
         }
         let doomed = !wanted(&st)
-            || st.iter().any(|(i, set)| {
-                exclude.contains(&(*i as usize)) && patterns[*i as usize].accepts_all(set)
+            || st.iter().any(|&e| {
+                let (i, p) = unpack(e);
+                exclude.contains(&i) && patterns[i].accepts_all_at(p)
             });
         if doomed {
             head += 1;
@@ -946,43 +976,33 @@ fn explore_from(
             // which is the order the successors were first reached when every
             // character was stepped: states, parents and witnesses are the same.
             let mut live: Vec<&Class> = Vec::new();
-            let mut moves: Vec<(u32, u16, usize)> = Vec::new();
-            for (i, set) in &st {
-                let p = &patterns[*i as usize];
-                for &pos in set {
-                    let (cl, to) = match p.toks.get(pos as usize) {
-                        Some(Tok::One(c)) => (c, pos + 1),
-                        Some(Tok::Run(c)) => (c, pos),
-                        None => continue,
-                    };
-                    let j = match live.iter().position(|l| *l == cl) {
-                        Some(j) => j,
-                        None => {
-                            live.push(cl);
-                            live.len() - 1
-                        }
-                    };
-                    moves.push((*i, to, j));
-                }
+            let mut moves: Vec<(u64, usize)> = Vec::with_capacity(st.len());
+            for &e in &st {
+                let (i, pos) = unpack(e);
+                let (cl, to) = match patterns[i].toks.get(pos) {
+                    Some(Tok::One(c)) => (c, pos + 1),
+                    Some(Tok::Run(c)) => (c, pos),
+                    None => continue,
+                };
+                let j = match live.iter().position(|l| *l == cl) {
+                    Some(j) => j,
+                    None => {
+                        live.push(cl);
+                        live.len() - 1
+                    }
+                };
+                moves.push((entry(i, to), j));
             }
             let (reps, class_groups) = groups(&alphabet, &live, &accepts);
             let mut next: Vec<State> = vec![Vec::new(); reps.len()];
-            for &(i, to, j) in &moves {
+            for &(to, j) in &moves {
                 for &g in &class_groups[j] {
-                    let n = &mut next[g];
-                    match n.last_mut() {
-                        Some((pi, v)) if *pi == i => v.push(to),
-                        _ => n.push((i, vec![to])),
-                    }
+                    next[g].push(to);
                 }
             }
             for (g, mut next) in next.into_iter().enumerate() {
                 let c = alphabet[reps[g]];
-                for (i, v) in &mut next {
-                    v.sort_unstable();
-                    v.dedup();
-                    patterns[*i as usize].close(v);
-                }
+                close_state(patterns, &mut next);
                 if !index.contains_key(&next) {
                     index.insert(next.clone(), states.len());
                     states.push(next);
