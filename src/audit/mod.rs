@@ -212,16 +212,22 @@ pub fn run(input: &Input) -> Vec<Finding> {
         input,
         findings: Vec::new(),
     };
-    access::lambda_assume(&mut cx);
-    access::storage_trust(&mut cx);
-    access::storage_management(&mut cx);
-    hygiene::hygiene(&mut cx);
-    hygiene::function_url_auth(&mut cx);
-    access::function_url(&mut cx);
-    access::buckets(&mut cx);
-    access::lambda_trust(&mut cx);
-    access::kms_key(&mut cx);
-    cx.findings.extend(external::check(input));
+    // The external-access check asks its own questions (the zone of trust):
+    // it runs on a second thread while the access checks run on this one.
+    let external = std::thread::scope(|s| {
+        let external = s.spawn(|| external::check(input));
+        access::lambda_assume(&mut cx);
+        access::storage_trust(&mut cx);
+        access::storage_management(&mut cx);
+        hygiene::hygiene(&mut cx);
+        hygiene::function_url_auth(&mut cx);
+        access::function_url(&mut cx);
+        access::buckets(&mut cx);
+        access::lambda_trust(&mut cx);
+        access::kms_key(&mut cx);
+        joined(external)
+    });
+    cx.findings.extend(external);
     secrets::scan(input, &mut cx.findings);
     attributes::check(input, &mut cx.findings);
     input.locate(&mut cx.findings);
@@ -242,8 +248,11 @@ pub fn run_with_rendered(
     input: &Input,
     rendered: &crate::iam::documents::Documents,
 ) -> Vec<Finding> {
-    let mut f = run(input);
-    let mut wider = no_new_access_all(input, rendered);
+    // No new access asks other questions than the checks: a thread of its own.
+    let (mut f, mut wider) = std::thread::scope(|s| {
+        let wider = s.spawn(|| no_new_access_all(input, rendered));
+        (run(input), joined(wider))
+    });
     input.locate(&mut wider);
     f.extend(wider);
     sort(&mut f);
@@ -298,6 +307,12 @@ pub fn run_with_floor(input: &Input, floor: &Floor) -> Vec<Finding> {
     f.extend(extra);
     sort(&mut f);
     f
+}
+
+/// The result of a scoped thread; its panic, if any, goes on in this one.
+pub(crate) fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Severity (highest first), then ID, then account.

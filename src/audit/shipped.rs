@@ -65,9 +65,7 @@ pub fn read(dir: &str, files: &[(String, String)], env: &Environment) -> Shipped
         let terraform = s.spawn(|| terraform_input(&rel, Expect::from_env(env)));
         let policies = policies(&rel, env, &mut out.findings);
         let cloudformation = cloudformation_input(&rel, Expect::from_env(env));
-        let terraform = terraform
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let terraform = super::joined(terraform);
         (terraform, policies, cloudformation)
     });
     out.inputs.push(policies);
@@ -444,9 +442,18 @@ pub fn run_all(spec: &Input, shipped: &Shipped, floor: &super::Floor) -> Vec<Fin
 /// another thread while the committed files were read).
 pub fn merge(spec: Vec<Finding>, shipped: &Shipped, floor: &super::Floor) -> Vec<Finding> {
     let mut files: Vec<Finding> = shipped.findings.clone();
-    for i in &shipped.inputs {
-        files.extend(super::run_with_floor(i, floor));
-    }
+    // Each source on a thread of its own (their questions are mostly answered
+    // already; what is left is per-account work), joined in order.
+    std::thread::scope(|s| {
+        let audits: Vec<_> = shipped
+            .inputs
+            .iter()
+            .map(|i| s.spawn(|| super::run_with_floor(i, floor)))
+            .collect();
+        for a in audits {
+            files.extend(super::joined(a));
+        }
+    });
     let key = |f: &Finding| {
         (
             f.check_id,

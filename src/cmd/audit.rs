@@ -207,9 +207,7 @@ pub fn env_findings_org(
             audit::Floor::of(&env, &rendered)
         };
         lap("the floor (render read back)", timings);
-        let spec_findings = spec_audit
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let spec_findings = audit::joined(spec_audit);
         let mut findings = shipped::merge(spec_findings, &shipped, &floor);
         lap("audit every source against the floor", timings);
         findings.extend(drift);
