@@ -377,6 +377,18 @@ impl Matcher {
 
     /// The indices of the patterns that match `s`.
     pub fn matching(&mut self, s: &str) -> &[usize] {
+        let at = self.state_after(s) as usize;
+        if self.accepted[at].is_none() {
+            let acc = accepted(&self.sub, &self.states[at])
+                .map(|k| self.ids[k])
+                .collect();
+            self.accepted[at] = Some(acc);
+        }
+        self.accepted[at].as_deref().unwrap_or_default()
+    }
+
+    /// The state reached by reading `s` (an index into `states`).
+    fn state_after(&mut self, s: &str) -> u32 {
         let mut at = 0u32;
         for c in s.chars() {
             if self.states[at as usize].is_empty() {
@@ -401,14 +413,7 @@ impl Matcher {
                 }
             };
         }
-        let at = at as usize;
-        if self.accepted[at].is_none() {
-            let acc = accepted(&self.sub, &self.states[at])
-                .map(|k| self.ids[k])
-                .collect();
-            self.accepted[at] = Some(acc);
-        }
-        self.accepted[at].as_deref().unwrap_or_default()
+        at
     }
 }
 
@@ -738,29 +743,28 @@ fn prefix_split(
     };
     let mut out: Vec<Cell> = rest.into_iter().filter(|c| valid(&c.matched)).collect();
 
-    // Strings `L·t`, grouped by the state of the other patterns after `L`.
+    // Strings `L·t`, grouped by the state of the other patterns after `L`
+    // (prefixes share their heads: the steps are memoized).
     let (o_patterns, o_exclude, o_need) = sub_problem(patterns, &others, exclude, need);
-    let start = start_state(&o_patterns);
+    let mut walk = Matcher::new(&o_patterns, &(0..o_patterns.len()).collect::<Vec<_>>());
     let mut texts: Prefixes = by_prefix.iter().map(|(t, v)| (t.as_str(), v)).collect();
     texts.sort_unstable_by(|a, b| a.1[0].cmp(&b.1[0]));
-    let mut groups: HashMap<State, usize> = HashMap::default();
-    let mut grouped: Vec<(State, Prefixes)> = Vec::new();
+    let mut groups: HashMap<u32, usize> = HashMap::default();
+    let mut grouped: Vec<(u32, Prefixes)> = Vec::new();
     for (text, ids) in texts {
         // Every string of an excluded prefix is outside the field's domain.
         if ids.iter().any(|i| exclude.contains(i)) {
             continue;
         }
-        let mut st = start.clone();
-        for c in text.chars() {
-            st = step_state(&o_patterns, &st, c);
-        }
-        let g = *groups.entry(st.clone()).or_insert_with(|| {
-            grouped.push((st, Vec::new()));
+        let at = walk.state_after(text);
+        let g = *groups.entry(at).or_insert_with(|| {
+            grouped.push((at, Vec::new()));
             grouped.len() - 1
         });
         grouped[g].1.push((text, ids));
     }
-    for (st, members) in grouped {
+    for (at, members) in grouped {
+        let st = walk.states[at as usize].clone();
         // A prefix that is needed itself makes every continuation wanted.
         let needed_prefix = need.is_some_and(|n| {
             members
