@@ -477,9 +477,10 @@ impl Input {
         v
     }
 
-    /// The storage account entry, created on first use.
+    /// The storage account entry, created on first use. Searched from the
+    /// end: readers fill one account's documents one after the other.
     pub fn storage_mut(&mut self, account: &str) -> &mut StorageAccount {
-        if let Some(i) = self.storage.iter().position(|s| s.account == account) {
+        if let Some(i) = self.storage.iter().rposition(|s| s.account == account) {
             return &mut self.storage[i];
         }
         self.storage.push(StorageAccount {
