@@ -785,6 +785,11 @@ pub fn no_new_access(
     holder: Option<&str>,
     resources: &[String],
 ) -> Option<Finding> {
+    // A document allows nothing beyond itself (and its direct grants are the
+    // rendered one's): a committed file that is the render is decided here.
+    if candidate.doc == *rendered {
+        return None;
+    }
     let c = [Named {
         name: &candidate.name,
         kind,
