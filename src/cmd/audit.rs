@@ -124,7 +124,14 @@ pub fn read_tree(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
 /// committed rendered files under `<generated>/<short_name>/`.
 pub fn env_input(spec: &Path, generated: &Path) -> anyhow::Result<Input> {
     let env = Environment::load(spec, LoadOptions::default())?.env;
+    let dir = committed_dir(spec, generated, &env)?;
     let mut input = Input::from_env(&env);
+    input.add_texts(read_tree(&dir)?);
+    Ok(input)
+}
+
+/// `<generated>/<short_name>/`, which must exist.
+fn committed_dir(spec: &Path, generated: &Path, env: &Environment) -> anyhow::Result<PathBuf> {
     let dir = generated.join(&env.short_name);
     anyhow::ensure!(
         dir.is_dir(),
@@ -132,8 +139,7 @@ pub fn env_input(spec: &Path, generated: &Path) -> anyhow::Result<Input> {
         dir.display(),
         spec.display()
     );
-    input.add_texts(read_tree(&dir)?);
-    Ok(input)
+    Ok(dir)
 }
 
 /// The findings of `--env`: the spec's documents, the committed files under
@@ -161,20 +167,39 @@ pub fn env_findings_org(
         clock = std::time::Instant::now();
     };
     let env = Environment::load(spec, LoadOptions::default())?.env;
-    let mut input = env_input(spec, generated)?;
+    let dir = committed_dir(spec, generated, &env)?;
+    // The files are read while the spec's input and documents are built.
+    let (files, mut input, documents) = std::thread::scope(|s| {
+        let files = s.spawn(|| read_tree(&dir));
+        let input = Input::from_env(&env);
+        let documents = crate::iam::documents::Documents::build(&env);
+        (audit::joined(files), input, documents)
+    });
+    let files = files?;
+    input.add_texts(files.clone());
     if let Some((s, _)) = org {
         input.expect = input.expect.clone().with_org(s);
     }
-    let documents = crate::iam::documents::Documents::build(&env);
-    let dir = generated.join(&env.short_name);
-    let files = read_tree(&dir)?;
     lap("load and read the committed files", timings);
     std::thread::scope(|scope| {
         // The spec's own documents do not depend on the committed files: they
         // are audited on a second thread while the files are parsed, and the
         // files' audits then find most answers decided (`decide::find`
-        // remembers them across threads).
+        // remembers them across threads). The render, and its comparison with
+        // the committed files, runs on a third.
         let spec_audit = scope.spawn(|| audit::run_with_rendered(&input, &documents));
+        let render = scope.spawn(|| -> anyhow::Result<_> {
+            let rendered = crate::render::Renderer::new()?
+                .render(&env)
+                .with_context(|| format!("rendering `{}`", spec.display()))?;
+            let drift = shipped::drift(
+                &dir,
+                &rendered,
+                &env.primary_account,
+                &spec.display().to_string(),
+            );
+            Ok((rendered, drift))
+        });
         let mut shipped = shipped::read(&dir.display().to_string(), &files, &env);
         lap("parse the committed files", timings);
         if let Some((s, _)) = org {
@@ -182,16 +207,8 @@ pub fn env_findings_org(
                 i.expect = i.expect.clone().with_org(s);
             }
         }
-        let rendered = crate::render::Renderer::new()?
-            .render(&env)
-            .with_context(|| format!("rendering `{}`", spec.display()))?;
-        let drift = shipped::drift(
-            &dir,
-            &rendered,
-            &env.primary_account,
-            &spec.display().to_string(),
-        );
-        lap("render and compare with the committed files", timings);
+        let (rendered, drift) = audit::joined(render)?;
+        lap("render and compare with the committed files (its thread joined)", timings);
         // The floor is the render read back. When every committed file is the
         // render byte for byte (no drift), that is what was just parsed.
         let floor = if drift.is_empty() {
