@@ -208,7 +208,7 @@ pub fn env_findings_org(
             }
         }
         let (rendered, drift) = audit::joined(render)?;
-        lap("render and compare with the committed files (its thread joined)", timings);
+        lap("render and drift check (its thread joined)", timings);
         // The floor is the render read back. When every committed file is the
         // render byte for byte (no drift), that is what was just parsed.
         let floor = if drift.is_empty() {
