@@ -152,10 +152,11 @@ pub(super) fn lambda_assume(cx: &mut Ctx<'_>) {
         if !crate::model::is_account_id(&e.primary_account) {
             return;
         }
+        let mut json = JsonOfRun::default();
         for acct in &input.storage {
             let Some(trust) = &acct.trust else { continue };
             // An unresolved value is already "cannot decide" (XA041/XA022).
-            if serde_json::to_string(&trust.doc).is_ok_and(|t| t.contains("${xacct:unresolved")) {
+            if json.of(&trust.doc).contains("${xacct:unresolved") {
                 continue;
             }
             let role = contract::storage_role_arn(&acct.account);
@@ -335,18 +336,36 @@ impl<'d> ByResource<'d> {
     }
 }
 
+/// A document's compact JSON, serialized once per run of equal documents
+/// (the storage accounts' documents are usually one document, in order).
+#[derive(Default)]
+struct JsonOfRun<'d> {
+    last: Option<(&'d PolicyDocument, String)>,
+}
+
+impl<'d> JsonOfRun<'d> {
+    fn of(&mut self, doc: &'d PolicyDocument) -> &str {
+        match &mut self.last {
+            Some((d, _)) if *d == doc => {}
+            last => *last = Some((doc, doc.to_compact_json())),
+        }
+        self.last.as_ref().map_or("", |(_, j)| j.as_str())
+    }
+}
+
 pub(super) fn storage_trust(cx: &mut Ctx<'_>) {
     let input = cx.input;
     let e = &input.expect;
     let want = intent::storage_trust(e);
     let want_n = [Named::resource("intent", &want)];
     let mut cache: HashMap<String, Option<Finding>> = HashMap::new();
+    let mut json = JsonOfRun::default();
     for acct in &input.storage {
         let Some(trust) = &acct.trust else { continue };
         let role = contract::storage_role_arn(&acct.account);
         // The role ARN is the only thing that differs between accounts; a document
         // that never looks at the resource or its account decides alike everywhere.
-        let key = trust.doc.to_compact_json();
+        let key = json.of(&trust.doc).to_owned();
         let reusable = !key.to_ascii_lowercase().contains("resource");
         if reusable && let Some(hit) = cache.get(&key) {
             if let Some(f) = hit {
@@ -406,10 +425,11 @@ pub(super) fn storage_management(cx: &mut Ctx<'_>) {
     ]);
     let s3_n = [Named::identity("s3", &s3_all)];
     let mut cache: HashMap<String, Vec<Finding>> = HashMap::new();
+    let mut json = JsonOfRun::default();
     for acct in &input.storage {
         let Some(m) = &acct.management else { continue };
         let role = contract::storage_role_arn(&acct.account);
-        let key = m.doc.to_compact_json();
+        let key = json.of(&m.doc).to_owned();
         let reusable = !key.to_ascii_lowercase().contains("aws:principal");
         if reusable && let Some(fs) = cache.get(&key) {
             for f in fs {
