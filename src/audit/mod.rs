@@ -215,7 +215,7 @@ pub fn run(input: &Input) -> Vec<Finding> {
     // The external-access check asks its own questions (the zone of trust):
     // it runs on a second thread while the access checks run on this one.
     let external = std::thread::scope(|s| {
-        let external = s.spawn(|| external::check(input));
+        let external = spawn(s, || external::check(input));
         access::lambda_assume(&mut cx);
         access::storage_trust(&mut cx);
         access::storage_management(&mut cx);
@@ -250,7 +250,7 @@ pub fn run_with_rendered(
 ) -> Vec<Finding> {
     // No new access asks other questions than the checks: a thread of its own.
     let (mut f, mut wider) = std::thread::scope(|s| {
-        let wider = s.spawn(|| no_new_access_all(input, rendered));
+        let wider = spawn(s, || no_new_access_all(input, rendered));
         (run(input), joined(wider))
     });
     input.locate(&mut wider);
@@ -307,6 +307,19 @@ pub fn run_with_floor(input: &Input, floor: &Floor) -> Vec<Finding> {
     f.extend(extra);
     sort(&mut f);
     f
+}
+
+/// A scoped thread with the main thread's stack (8 MiB, reserved, touched
+/// only as used): the readers and the decision procedure recurse as deep
+/// there as they would on the main thread.
+pub(crate) fn spawn<'scope, T: Send + 'scope>(
+    s: &'scope std::thread::Scope<'scope, '_>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn_scoped(s, f)
+        .expect("the operating system refused a thread")
 }
 
 /// The result of a scoped thread; its panic, if any, goes on in this one.

@@ -62,7 +62,7 @@ pub fn read(dir: &str, files: &[(String, String)], env: &Environment) -> Shipped
     // and the templates are read on this one (independent readers, the same
     // inputs in the same order).
     let (terraform, policies, cloudformation) = std::thread::scope(|s| {
-        let terraform = s.spawn(|| terraform_input(&rel, Expect::from_env(env)));
+        let terraform = super::spawn(s, || terraform_input(&rel, Expect::from_env(env)));
         let policies = policies(&rel, env, &mut out.findings);
         let cloudformation = cloudformation_input(&rel, Expect::from_env(env));
         let terraform = super::joined(terraform);
@@ -448,7 +448,7 @@ pub fn merge(spec: Vec<Finding>, shipped: &Shipped, floor: &super::Floor) -> Vec
         let audits: Vec<_> = shipped
             .inputs
             .iter()
-            .map(|i| s.spawn(|| super::run_with_floor(i, floor)))
+            .map(|i| super::spawn(s, || super::run_with_floor(i, floor)))
             .collect();
         for a in audits {
             files.extend(super::joined(a));

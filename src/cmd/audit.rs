@@ -170,7 +170,7 @@ pub fn env_findings_org(
     let dir = committed_dir(spec, generated, &env)?;
     // The files are read while the spec's input and documents are built.
     let (files, mut input, documents) = std::thread::scope(|s| {
-        let files = s.spawn(|| read_tree(&dir));
+        let files = audit::spawn(s, || read_tree(&dir));
         let input = Input::from_env(&env);
         let documents = crate::iam::documents::Documents::build(&env);
         (audit::joined(files), input, documents)
@@ -187,8 +187,8 @@ pub fn env_findings_org(
         // files' audits then find most answers decided (`decide::find`
         // remembers them across threads). The render, and its comparison with
         // the committed files, runs on a third.
-        let spec_audit = scope.spawn(|| audit::run_with_rendered(&input, &documents));
-        let render = scope.spawn(|| -> anyhow::Result<_> {
+        let spec_audit = audit::spawn(scope, || audit::run_with_rendered(&input, &documents));
+        let render = audit::spawn(scope, || -> anyhow::Result<_> {
             let rendered = crate::render::Renderer::new()?
                 .render(&env)
                 .with_context(|| format!("rendering `{}`", spec.display()))?;
