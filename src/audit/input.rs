@@ -191,37 +191,63 @@ impl DocLocation {
     /// Locates a document that starts at 1-based `line` of `text`: statement `i`
     /// is at the `i`-th line after it that sets `Effect`.
     pub fn in_text(file: &str, text: &str, line: usize, statements: usize) -> Self {
-        DocLocation::in_lines(file, &Lines::new(text), line, statements)
+        DocLocation::at(file, line, numbered(text, line), statements)
     }
 
     /// [`DocLocation::in_text`] over a text already split.
     pub fn in_lines(file: &str, text: &Lines<'_>, line: usize, statements: usize) -> Self {
-        let lines: Vec<usize> = text
-            .0
-            .iter()
-            .enumerate()
-            .skip(line.saturating_sub(1))
+        DocLocation::at(file, line, text.from(line), statements)
+    }
+
+    /// `lines`: the numbered lines from the document's first on.
+    fn at<'t>(
+        file: &str,
+        line: usize,
+        lines: impl Iterator<Item = (usize, &'t str)>,
+        statements: usize,
+    ) -> Self {
+        let statements = lines
             .filter(|(_, l)| {
                 let t = l
                     .trim_start()
                     .trim_start_matches(['"', '\\', '\'', '{', ' ', '-']);
                 t.starts_with("Effect")
             })
-            .map(|(n, _)| n + 1)
+            .map(|(n, _)| n)
             .take(statements)
             .collect();
         DocLocation {
             file: file.to_owned(),
             line,
-            statements: lines,
+            statements,
         }
     }
+}
+
+/// The lines of `text` from 1-based line `from` on, with their 1-based
+/// numbers (as [`Lines::from`], without splitting the rest of the text).
+fn numbered(text: &str, from: usize) -> impl Iterator<Item = (usize, &str)> {
+    let from = from.max(1);
+    text.lines()
+        .enumerate()
+        .skip(from - 1)
+        .map(|(n, l)| (n + 1, l))
+}
+
+/// The number of the first of the numbered `lines` that, trimmed, starts with `prefix`.
+fn first_starting<'t>(
+    mut lines: impl Iterator<Item = (usize, &'t str)>,
+    prefix: &str,
+) -> Option<usize> {
+    lines
+        .find(|(_, l)| l.trim_start().starts_with(prefix))
+        .map(|(n, _)| n)
 }
 
 /// The 1-based line of the first line at or after `from` (1-based) that, trimmed,
 /// starts with `prefix`.
 pub fn line_starting(text: &str, from: usize, prefix: &str) -> Option<usize> {
-    Lines::new(text).starting(from, prefix)
+    first_starting(numbered(text, from), prefix)
 }
 
 /// A text split into lines once, for the many line lookups of one file (a
@@ -235,12 +261,7 @@ impl<'t> Lines<'t> {
 
     /// [`line_starting`] in these lines.
     pub fn starting(&self, from: usize, prefix: &str) -> Option<usize> {
-        let from = from.saturating_sub(1);
-        self.0
-            .get(from..)?
-            .iter()
-            .position(|l| l.trim_start().starts_with(prefix))
-            .map(|n| from + n + 1)
+        first_starting(self.from(from), prefix)
     }
 
     /// Every line, in order (index 0 is line 1).
