@@ -426,20 +426,11 @@ fn block_line_of(text: &Lines<'_>, line: usize, path: &str) -> Option<usize> {
     found
 }
 
-/// Runs every check on the spec's input and on each committed-file input.
+/// Every check of each committed-file input, merged with the spec input's
+/// findings `spec` (decided by [`super::run_with_rendered`] against
+/// `floor.documents`, on another thread while the committed files were read).
 /// A finding of the spec's input that a file input also has (same check,
 /// account, resource and message) is reported once, with the file's location.
-pub fn run_all(spec: &Input, shipped: &Shipped, floor: &super::Floor) -> Vec<Finding> {
-    merge(
-        super::run_with_rendered(spec, &floor.documents),
-        shipped,
-        floor,
-    )
-}
-
-/// [`run_all`] with the spec input's findings already decided (by
-/// [`super::run_with_rendered`] against `floor.documents`, for example on
-/// another thread while the committed files were read).
 pub fn merge(spec: Vec<Finding>, shipped: &Shipped, floor: &super::Floor) -> Vec<Finding> {
     let mut files: Vec<Finding> = shipped.findings.clone();
     // Each source on a thread of its own (their questions are mostly answered
