@@ -931,7 +931,7 @@ fn alike_once(
             }
         }
     }
-    let mut seen: HashMap<Vec<bool>, ()> = HashMap::default();
+    let mut seen: rustc_hash::FxHashSet<Vec<bool>> = Default::default();
     choices.retain(|ch| {
         // Absent, or more than one value: not a single-valued choice, kept.
         let Some([i]) = ch.as_deref() else {
@@ -943,7 +943,7 @@ fn alike_once(
             .map(|k| m.intersects(k))
             .chain(bits.iter().map(|&b| m.get(b)))
             .collect();
-        seen.insert(sig, ()).is_none()
+        seen.insert(sig)
     });
 }
 

@@ -177,45 +177,6 @@ impl Pattern {
         })
     }
 
-    fn close(&self, set: &mut Vec<u16>) {
-        let mut i = 0;
-        while i < set.len() {
-            let p = set[i] as usize;
-            if let Some(Tok::Run(_)) = self.toks.get(p) {
-                let n = (p + 1) as u16;
-                if !set.contains(&n) {
-                    set.push(n);
-                }
-            }
-            i += 1;
-        }
-        set.sort_unstable();
-    }
-
-    fn start(&self) -> Vec<u16> {
-        if self.never {
-            return Vec::new();
-        }
-        let mut s = vec![0];
-        self.close(&mut s);
-        s
-    }
-
-    fn step(&self, set: &[u16], c: char) -> Vec<u16> {
-        let mut out = Vec::new();
-        for &p in set {
-            match self.toks.get(p as usize) {
-                Some(Tok::One(cl)) if cl.has(c) => out.push(p + 1),
-                Some(Tok::Run(cl)) if cl.has(c) => out.push(p),
-                _ => {}
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        self.close(&mut out);
-        out
-    }
-
     /// [`Pattern::matches`] with the state set in one `u128` (no allocation).
     fn matches_small(&self, s: &str) -> bool {
         let n = self.toks.len();
@@ -252,10 +213,6 @@ impl Pattern {
     fn accepts_all_at(&self, position: usize) -> bool {
         let n = self.toks.len();
         n > 0 && position == n - 1 && matches!(self.toks[n - 1], Tok::Run(Class::Any))
-    }
-
-    fn accepts(&self, set: &[u16]) -> bool {
-        set.last().is_some_and(|&p| p as usize == self.toks.len())
     }
 
     /// The characters every string of the language starts with (the leading
@@ -429,14 +386,15 @@ impl Pattern {
         if self.toks.len() < 127 {
             return self.matches_small(s);
         }
-        let mut set = self.start();
+        let one = std::slice::from_ref(self);
+        let mut st = start_state(one);
         for c in s.chars() {
-            if set.is_empty() {
+            if st.is_empty() {
                 return false;
             }
-            set = self.step(&set, c);
+            st = step_state(one, &st, c);
         }
-        self.accepts(&set)
+        accepted(one, &st).next().is_some()
     }
 }
 
@@ -1105,6 +1063,37 @@ mod tests {
         }
         assert!(Pattern::literal("S3:X", true).matches("s3:x"));
         assert!(!Pattern::literal("a*", false).matches("ab"));
+    }
+
+    /// Patterns of 127 tokens or more (past the one-`u128` fast path) match
+    /// as the evaluator's glob and `ArnLike` do.
+    #[test]
+    fn long_patterns_match_like_the_evaluator() {
+        let long = "Ab".repeat(70);
+        let arn = format!("arn:aws:iam::*:role/{long}*");
+        for (p, t) in [
+            (format!("{long}*"), format!("{long}x")),
+            (format!("{long}*"), "ab".repeat(70)),
+            (format!("*{long}"), format!("x:{long}")),
+            (format!("{long}?"), long.clone()),
+            (format!("a*{long}"), format!("A{}", long.to_lowercase())),
+        ] {
+            let pat = Pattern::glob(&p, true);
+            assert!(pat.toks.len() >= 127 && pat.glob.is_none(), "{p}");
+            assert_eq!(pat.matches(&t), crate::eval::glob(&p, &t, true), "{p} {t}");
+        }
+        for t in [
+            format!("arn:aws:iam::1:role/{long}"),
+            format!("arn:aws:iam::1:role/{long}/x:y"),
+            format!("arn:aws:iam::1:2:role/{long}"),
+            format!("arn:aws:iam::1:role/{}", long.to_lowercase()),
+        ] {
+            assert_eq!(
+                Pattern::arn(&arn).matches(&t),
+                crate::eval::arn_like(&arn, &t),
+                "{t}"
+            );
+        }
     }
 
     /// The memoized automaton answers as each pattern's own match, for
